@@ -1,0 +1,125 @@
+"""Policies: small immutable descriptions of how calls to a tool are guarded.
+
+They hold configuration only. Per-call state lives in fresh objects the executor creates per
+call; shared state (breaker windows, rate-limit counters, cache entries) lives in a state
+backend (memory or Redis). The chain, outermost first: cache -> idempotency -> rate limit ->
+breaker -> concurrency -> retry -> per-attempt timeout -> handler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from toolwire._errors import ErrorKind
+
+RetryOn = Sequence[type[BaseException] | ErrorKind]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Retry:
+    """Exponential backoff with full jitter.
+
+    ``retry_on`` is required: exception types and/or error kinds that are worth another try.
+    There is deliberately no default, so nothing is retried by accident.
+    """
+
+    retry_on: RetryOn
+    attempts: int = 3
+    backoff: float = 0.1
+    max_backoff: float = 5.0
+    max_elapsed: float | None = None
+    budget: float = 0.2  # at most this fraction of extra load from retries (per tool)
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError("Retry.attempts must be >= 1")
+        if self.backoff < 0 or self.max_backoff < 0:
+            raise ValueError("Retry.backoff and max_backoff must be >= 0")
+        if self.budget < 0:
+            raise ValueError("Retry.budget must be >= 0")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Breaker:
+    """A circuit breaker with Resilience4j semantics (CLOSED / OPEN / HALF_OPEN)."""
+
+    window: int = 20  # calls (count window) or seconds (time window)
+    window_type: Literal["count", "time"] = "count"
+    min_calls: int = 10
+    failure_rate: float = 0.5
+    slow_call_s: float | None = None
+    slow_call_rate: float = 1.0
+    open_for: float = 30.0
+    half_open_calls: int = 1
+    record_on: Sequence[type[BaseException] | ErrorKind] = ()  # empty: every failure counts
+    key: str | None = None  # share one breaker between tools calling the same upstream
+    fallback: Any = None  # a value, or a tool name given as ``FallbackTool("name")``
+
+    def __post_init__(self) -> None:
+        if self.window < 1 or self.min_calls < 1 or self.half_open_calls < 1:
+            raise ValueError("Breaker.window, min_calls and half_open_calls must be >= 1")
+        if not 0 < self.failure_rate <= 1 or not 0 < self.slow_call_rate <= 1:
+            raise ValueError("Breaker rates must be in (0, 1]")
+
+
+@dataclass(frozen=True, slots=True)
+class FallbackTool:
+    """A breaker fallback that calls another tool with the same arguments."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cache:
+    """Cache successful results of read-only/idempotent tools."""
+
+    ttl: float = 60.0
+    max_entries: int = 10_000
+    per_caller: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RateLimit:
+    """At most ``rate`` calls per ``per`` seconds; wait up to ``max_wait`` for a slot."""
+
+    rate: float = 10
+    per: float = 1.0
+    max_wait: float = 0.0
+    per_caller: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Policy:
+    """How calls to a tool are guarded. Every part is optional; ``None`` means off."""
+
+    timeout: float | None = None  # per attempt, seconds
+    total_timeout: float | None = None  # over all attempts and waits
+    retry: Retry | None = None
+    breaker: Breaker | None = None
+    cache: Cache | None = None
+    rate_limit: RateLimit | None = None
+    concurrency: int | None = None  # max in-flight calls of this tool (per process)
+    max_queue: int | None = None  # callers allowed to wait for a concurrency slot
+    fail_open: bool = True  # when the shared state backend is unreachable
+    tags: frozenset[str] = field(default_factory=frozenset)
+
+    def merged(self, other: Policy | None) -> Policy:
+        """This policy with every part that ``other`` sets taking precedence."""
+        if other is None:
+            return self
+        values = {
+            name: getattr(other, name) if getattr(other, name) is not None else getattr(self, name)
+            for name in (
+                "timeout",
+                "total_timeout",
+                "retry",
+                "breaker",
+                "cache",
+                "rate_limit",
+                "concurrency",
+                "max_queue",
+            )
+        }
+        return Policy(**values, fail_open=other.fail_open, tags=self.tags | other.tags)

@@ -1,0 +1,66 @@
+"""Shared fixtures: real local services (Redis, PostgreSQL) and the shared conformance data.
+
+A test that needs a service skips with the reason when it is absent, and fails instead when
+``CI=true``: CI must never go green by skipping what it was meant to prove.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip the calling test when ``condition`` is false, or fail it under ``CI=true``."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"required for CI but unavailable: {reason}")
+    pytest.skip(reason)
+
+
+def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    need(port_open("127.0.0.1", 6379), "Redis is not running at localhost:6379")
+    return "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> str:
+    need(port_open("127.0.0.1", 5432), "PostgreSQL is not running at localhost:5432")
+    return os.environ.get("TOOLWIRE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def bfcl_dir() -> Path:
+    path = SHARED / "data" / "bfcl"
+    need(path.is_dir(), f"BFCL data not found at {path} (../shared beside the checkout)")
+    return path
+
+
+@pytest.fixture
+def output_dir(request: pytest.FixtureRequest) -> Path:
+    """A per-test folder under test-output/ for screenshots and other artefacts."""
+    path = ROOT / "test-output" / request.node.name.replace("/", "_")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
