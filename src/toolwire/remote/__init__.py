@@ -1,0 +1,1 @@
+"""Import remote services (OpenAPI, gRPC reflection, MCP) as tools."""

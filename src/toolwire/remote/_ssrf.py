@@ -1,0 +1,243 @@
+"""The SSRF guard: outbound calls may only reach public addresses unless a host is allowlisted.
+
+A model chooses URLs and arguments, so a remote tool must never become a way into the
+network it runs in. Every outbound HTTP request is checked *after* DNS resolution (a public
+name can point at ``127.0.0.1``), again on every redirect hop, and the connection is made to
+the very addresses that were checked (see :mod:`toolwire.remote._http`), so a name that
+re-resolves between check and connect (DNS rebinding) gains nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from toolwire._errors import ToolFailure
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+"""``async resolver(host, port) -> [address, ...]``; injectable so tests need no DNS server."""
+
+# Names that cloud providers answer with instance credentials, refused before any lookup
+# (they resolve to link-local addresses there, but a local /etc/hosts may say otherwise).
+METADATA_NAMES = frozenset(
+    {
+        "metadata",
+        "metadata.google.internal",
+        "metadata.goog",
+        "metadata.azure.internal",
+        "instance-data",
+        "instance-data.ec2.internal",
+        "metadata.tencentyun.com",
+        "metadata.oraclecloud.com",
+    }
+)
+_METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a)
+    for a in ("169.254.169.254", "169.254.170.2", "100.100.100.200", "fd00:ec2::254")
+)
+_CGNAT = ipaddress.ip_network("100.64.0.0/10")
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_IPV4_COMPAT = ipaddress.ip_network("::/96")
+
+
+def _embedded_v4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 form smuggles (mapped, 6to4, NAT64, Teredo, compatible)."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    if any(ip in net for net in _NAT64):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip in _IPV4_COMPAT and int(ip) > 1:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
+def forbidden_reason(ip: IPAddress) -> str | None:
+    """Why ``ip`` may not be reached by default, or None for an ordinary public address."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.scope_id:
+            ip = ipaddress.IPv6Address(str(ip).split("%", 1)[0])
+        inner = _embedded_v4(ip)
+        if inner is not None:
+            reason = forbidden_reason(inner)
+            return f"embeds {inner}, which is {reason}" if reason else None
+    if ip in _METADATA_ADDRESSES:
+        return "a cloud metadata address"
+    checks = (
+        (ip.is_loopback, "a loopback address"),
+        (ip.is_unspecified, "an unspecified address"),
+        (ip.is_link_local, "a link-local address"),
+        (ip.is_multicast, "a multicast address"),
+        (isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT, "a carrier-grade NAT address"),
+        (ip.is_private, "a private address"),
+        (ip.is_reserved, "a reserved address"),
+        (not ip.is_global, "not a globally routable address"),
+    )
+    for hit, reason in checks:
+        if hit:
+            return reason
+    return None
+
+
+def parse_ip(host: str) -> IPAddress | None:
+    """``host`` as an IP address, accepting the legacy forms C libraries accept.
+
+    ``2130706433``, ``0x7f000001``, ``0177.0.0.1`` and ``127.1`` all mean ``127.0.0.1`` to
+    ``inet_aton``; treating them as names would let them slip past the checks.
+    """
+    text = host.strip().strip("[]").rstrip(".")
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        pass
+    parts = text.split(".")
+    if not 1 <= len(parts) <= 4:
+        return None
+    numbers: list[int] = []
+    for part in parts:
+        try:
+            if part.lower().startswith("0x"):
+                numbers.append(int(part[2:] or "0", 16))
+            elif len(part) > 1 and part.startswith("0"):
+                numbers.append(int(part, 8))
+            else:
+                numbers.append(int(part, 10))
+        except ValueError:
+            return None
+    *head, last = numbers
+    if any(n > 255 or n < 0 for n in head) or last < 0 or last >= 256 ** (5 - len(numbers)):
+        return None
+    value = 0
+    for n in head:
+        value = value * 256 + n
+    value = (value << (8 * (5 - len(numbers)))) | last
+    return ipaddress.IPv4Address(value) if value < 2**32 else None
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    """Resolve through the operating system (``getaddrinfo`` in a thread)."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def _forbidden(url: str, host: str, address: str, reason: str) -> ToolFailure:
+    return ToolFailure(
+        "forbidden",
+        f"Refused to call {url}: {host} resolves to {address}, which is {reason}. "
+        "Outbound calls may only reach public addresses unless the host is allowlisted "
+        "(allow_hosts).",
+        details={"url": url, "host": host, "address": address, "reason": reason},
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Guard:
+    """Checks outbound URLs and resolved addresses; ``allow_hosts`` lifts the checks.
+
+    ``allow_hosts`` holds host names (``api.internal``), wildcards (``*.corp.example``), IP
+    addresses and networks (``10.0.0.0/8``); entries match with or without a port.
+
+    Example::
+
+        guard = Guard(allow_hosts=("127.0.0.1",))
+        await guard.check_url("http://127.0.0.1:8000/weather")  # allowed
+        await Guard().check_url("http://169.254.169.254/")       # ToolFailure("forbidden")
+    """
+
+    allow_hosts: tuple[str, ...] = ()
+    resolver: Resolver = system_resolver
+    _names: frozenset[str] = field(init=False, repr=False, default=frozenset())
+    _suffixes: tuple[str, ...] = field(init=False, repr=False, default=())
+    _networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(
+        init=False, repr=False, default=()
+    )
+
+    def __post_init__(self) -> None:
+        names: set[str] = set()
+        suffixes: list[str] = []
+        networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+        for raw in self.allow_hosts:
+            entry = raw.strip().lower()
+            try:
+                networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
+                continue
+            except ValueError:
+                pass
+            host = _split_host(entry)
+            if host.startswith("*."):
+                suffixes.append(host[1:])
+            else:
+                names.add(host)
+        object.__setattr__(self, "_names", frozenset(names))
+        object.__setattr__(self, "_suffixes", tuple(suffixes))
+        object.__setattr__(self, "_networks", tuple(networks))
+
+    def allows_host(self, host: str) -> bool:
+        """True when ``host`` (a name or an address) is allowlisted."""
+        host = host.lower().strip("[]").rstrip(".")
+        if host in self._names or any(host.endswith(s) for s in self._suffixes):
+            return True
+        ip = parse_ip(host)
+        return ip is not None and self.allows_address(ip)
+
+    def allows_address(self, ip: IPAddress) -> bool:
+        return any(ip.version == net.version and ip in net for net in self._networks)
+
+    def check_addresses(self, url: str, host: str, addresses: Iterable[str]) -> None:
+        """Raise ``ToolFailure("forbidden")`` when any address ``host`` resolved to is refused."""
+        if self.allows_host(host):
+            return
+        for address in addresses:
+            ip = ipaddress.ip_address(address.split("%", 1)[0])
+            reason = None if self.allows_address(ip) else forbidden_reason(ip)
+            if reason:
+                raise _forbidden(url, host, address, reason)
+
+    async def check_url(self, url: str) -> list[str]:
+        """Check one URL (scheme, host, resolved addresses); returns the addresses checked."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            raise ToolFailure(
+                "forbidden",
+                f"Refused to call {url}: only http and https URLs are allowed.",
+                details={"url": url, "scheme": parts.scheme},
+            )
+        host = (parts.hostname or "").rstrip(".").lower()
+        if not host:
+            raise ToolFailure("forbidden", f"Refused to call {url}: the URL has no host.")
+        if self.allows_host(host):
+            return []
+        if host in METADATA_NAMES:
+            raise _forbidden(url, host, host, "a cloud metadata service name")
+        ip = parse_ip(host)
+        if ip is not None:
+            self.check_addresses(url, host, [str(ip)])
+            return [str(ip)]
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            addresses = await self.resolver(host, port)
+        except OSError as exc:
+            raise ToolFailure(
+                "remote_error",
+                f"Could not resolve {host}: {exc}",
+                details={"url": url, "host": host},
+            ) from exc
+        self.check_addresses(url, host, addresses)
+        return addresses
+
+
+def _split_host(entry: str) -> str:
+    """``host``, ``host:port`` or ``[v6]:port`` -> the host part."""
+    if entry.startswith("["):
+        return entry[1:].split("]", 1)[0]
+    if entry.count(":") == 1:
+        return entry.split(":", 1)[0]
+    return entry

@@ -1,0 +1,263 @@
+"""The SSRF guard: address forms, names that resolve inward, redirects, DNS rebinding."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+from hypothesis import given
+from hypothesis import strategies as st
+
+from toolwire._errors import ToolFailure
+from toolwire.remote._http import HttpClient
+from toolwire.remote._ssrf import Guard, forbidden_reason, parse_ip
+
+FORBIDDEN_TARGETS = [
+    "http://127.0.0.1/",
+    "http://127.255.1.2:8080/x",
+    "http://2130706433/",
+    "http://0x7f000001/",
+    "http://0177.0.0.1/",
+    "http://0177.0.0.01/",
+    "http://127.1/",
+    "http://0x7f.1/",
+    "http://017700000001/",
+    "http://[::1]/",
+    "http://[::]/",
+    "http://0.0.0.0/",
+    "http://0/",
+    "http://[::ffff:127.0.0.1]/",
+    "http://[::ffff:7f00:1]/",
+    "http://[::ffff:169.254.169.254]/",
+    "http://[2002:7f00:1::]/",
+    "http://[64:ff9b::a00:1]/",
+    "http://[::127.0.0.1]/",
+    "http://[fe80::1]/",
+    "http://[fc00::1]/",
+    "http://[fd00:ec2::254]/",
+    "http://[ff02::1]/",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://169.254.170.2/v2/credentials",
+    "http://100.100.100.200/latest/meta-data",
+    "http://100.64.0.1/",
+    "http://10.0.0.1/",
+    "http://172.16.5.4/",
+    "http://192.168.1.1/",
+    "http://224.0.0.1/",
+    "http://239.255.255.250/",
+    "http://240.0.0.1/",
+    "http://255.255.255.255/",
+    "http://198.18.0.1/",
+    "http://metadata.google.internal/computeMetadata/v1/",
+    "http://METADATA.GOOGLE.INTERNAL./",
+    "http://metadata/",
+    "http://localhost/",
+    "http://localhost./",
+    "https://ip6-localhost/",
+]
+
+
+async def _no_dns(host: str, port: int) -> list[str]:
+    table = {
+        "localhost": ["127.0.0.1", "::1"],
+        "ip6-localhost": ["::1"],
+        "public.test": ["93.184.216.34"],
+        "inward.test": ["93.184.216.34", "10.1.2.3"],
+    }
+    if host not in table:
+        raise socket.gaierror(f"unknown host {host}")
+    return table[host]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("url", FORBIDDEN_TARGETS)
+async def test_forbidden_targets_are_refused(url: str) -> None:
+    with pytest.raises(ToolFailure) as info:
+        await Guard(resolver=_no_dns).check_url(url)
+    assert info.value.kind == "forbidden"
+    assert info.value.details["address"] in info.value.message
+
+
+@pytest.mark.anyio
+async def test_system_resolver_refuses_localhost_names() -> None:
+    for url in ("http://localhost/", "http://LocalHost:1/"):
+        with pytest.raises(ToolFailure) as info:
+            await Guard().check_url(url)
+        assert info.value.kind == "forbidden"
+        assert info.value.details["address"] in ("127.0.0.1", "::1")
+
+
+@pytest.mark.anyio
+async def test_name_resolving_partly_inward_is_refused() -> None:
+    with pytest.raises(ToolFailure) as info:
+        await Guard(resolver=_no_dns).check_url("https://inward.test/a")
+    assert info.value.details["address"] == "10.1.2.3"
+    assert await Guard(resolver=_no_dns).check_url("https://public.test/a") == ["93.184.216.34"]
+
+
+@pytest.mark.anyio
+async def test_public_addresses_and_allowlist_pass() -> None:
+    assert await Guard().check_url("http://93.184.216.34/") == ["93.184.216.34"]
+    assert await Guard().check_url("http://[2606:4700:4700::1111]/")
+    guard = Guard(allow_hosts=("localhost", "10.0.0.0/8", "*.corp.test", "[::1]:8080"))
+    assert await guard.check_url("http://localhost:9/") == []
+    assert await guard.check_url("http://10.9.9.9/") == []
+    assert await guard.check_url("http://api.corp.test/") == []
+    assert await guard.check_url("http://[::1]/") == []
+    with pytest.raises(ToolFailure):
+        await guard.check_url("http://192.168.0.1/")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("url", ["ftp://93.184.216.34/", "file:///etc/passwd", "http:///x"])
+async def test_other_schemes_and_hostless_urls_are_refused(url: str) -> None:
+    with pytest.raises(ToolFailure) as info:
+        await Guard().check_url(url)
+    assert info.value.kind == "forbidden"
+
+
+@pytest.mark.anyio
+async def test_unresolvable_names_are_a_remote_error() -> None:
+    with pytest.raises(ToolFailure) as info:
+        await Guard(resolver=_no_dns).check_url("http://nowhere.test/")
+    assert info.value.kind == "remote_error"
+
+
+def test_parse_ip_legacy_forms() -> None:
+    loop = ipaddress.IPv4Address("127.0.0.1")
+    for form in ("2130706433", "0x7f000001", "0177.0.0.1", "127.1", "0x7f.0.0.1", "127.0.1"):
+        assert parse_ip(form) == loop, form
+    for bad in ("example.com", "1.2.3.4.5", "256.1.1.1", "0x1g", "99999999999", "", "1..2"):
+        assert parse_ip(bad) is None, bad
+
+
+ipv4 = st.integers(min_value=0, max_value=2**32 - 1).map(ipaddress.IPv4Address)
+
+
+def _forms(ip: ipaddress.IPv4Address) -> list[str]:
+    n = int(ip)
+    a, b, c, d = ip.packed
+    return [
+        str(ip),
+        str(n),
+        hex(n),
+        "0" + oct(n)[2:],
+        f"0{a:o}.0{b:o}.0{c:o}.0{d:o}",
+        f"{a:#x}.{b:#x}.{c:#x}.{d:#x}",
+        f"{a}.{(b << 16) | (c << 8) | d}",
+        f"{a}.{b}.{(c << 8) | d}",
+        f"[::ffff:{ip}]",
+    ]
+
+
+@given(ipv4)
+def test_every_form_of_an_address_means_the_same_address(ip: ipaddress.IPv4Address) -> None:
+    for form in _forms(ip):
+        parsed = parse_ip(form)
+        if isinstance(parsed, ipaddress.IPv6Address):
+            parsed = parsed.ipv4_mapped
+        assert parsed == ip, form
+
+
+@given(
+    st.sampled_from(
+        [
+            *("127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"),
+            *("100.64.0.0/10", "224.0.0.0/4", "0.0.0.0/8", "240.0.0.0/4"),
+        ]
+    ),
+    st.integers(min_value=0, max_value=2**32 - 1),
+)
+def test_any_form_of_an_inner_address_is_refused(net: str, offset: int) -> None:
+    network = ipaddress.ip_network(net)
+    ip = network[offset % network.num_addresses]
+    assert forbidden_reason(ip)
+    for form in _forms(ip):
+        parsed = parse_ip(form)
+        assert parsed is not None and forbidden_reason(parsed), form
+    six = ipaddress.IPv6Address(f"2002:{int(ip) >> 16:x}:{int(ip) & 0xFFFF:x}::1")
+    assert forbidden_reason(six)
+    assert forbidden_reason(ipaddress.IPv6Address(f"64:ff9b::{ip}"))
+
+
+# --- against a real local server ------------------------------------------------------------
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[str]:
+    async def secret(request: web.Request) -> web.Response:
+        return web.json_response({"secret": True})
+
+    async def bounce(request: web.Request) -> web.Response:
+        raise web.HTTPFound(request.query["to"])
+
+    async def forever(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/loop")
+
+    app = web.Application()
+    app.router.add_get("/loop", forever)
+    app.router.add_get("/secret", secret)
+    app.router.add_get("/bounce", bounce)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield f"{port}"
+    await runner.cleanup()
+
+
+@pytest.mark.anyio
+async def test_redirect_to_a_non_allowlisted_address_is_refused(server: str) -> None:
+    client = HttpClient(Guard(allow_hosts=("localhost",)))
+    try:
+        ok = await client.request("GET", f"http://localhost:{server}/secret")
+        assert ok.json() == {"secret": True}
+        to = f"http://127.0.0.1:{server}/secret"
+        with pytest.raises(ToolFailure) as info:
+            await client.request("GET", f"http://localhost:{server}/bounce?to={to}")
+        assert info.value.kind == "forbidden"
+        assert "127.0.0.1" in info.value.message
+        relative = await client.request("GET", f"http://localhost:{server}/bounce?to=/secret")
+        assert relative.json() == {"secret": True}
+    finally:
+        await client.aclose()
+
+
+@pytest.mark.anyio
+async def test_dns_rebinding_is_caught_at_connect_time(server: str) -> None:
+    answers = iter([["93.184.216.34"], ["127.0.0.1"]])
+
+    async def rebinding(host: str, port: int) -> list[str]:
+        return next(answers)
+
+    client = HttpClient(Guard(resolver=rebinding))
+    try:
+        with pytest.raises(ToolFailure) as info:
+            await client.request("GET", f"http://rebind.test:{server}/secret")
+        assert info.value.kind == "forbidden"
+        assert info.value.details["address"] == "127.0.0.1"
+    finally:
+        await client.aclose()
+
+
+@pytest.mark.anyio
+async def test_too_many_redirects_and_connection_errors(server: str) -> None:
+    client = HttpClient(Guard(allow_hosts=("127.0.0.1",)))
+    try:
+        loop_url = f"http://127.0.0.1:{server}/loop"
+        with pytest.raises(ToolFailure) as info:
+            await client.request("GET", loop_url)
+        assert info.value.kind == "remote_error"
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+        sock.close()
+        with pytest.raises(ToolFailure) as info:
+            await client.request("GET", f"http://127.0.0.1:{closed_port}/")
+        assert info.value.kind == "remote_error"
+    finally:
+        await client.aclose()
