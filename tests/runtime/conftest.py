@@ -1,0 +1,48 @@
+"""Fixtures for the runtime tests: both state backends, Redis ones isolated by key prefix."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+from toolwire.state import MemoryBackend, StateBackend
+
+
+async def _drop_prefix(client: object, prefix: str) -> None:
+    async for key in client.scan_iter(match=prefix + "*", count=500):  # type: ignore[attr-defined]
+        await client.delete(key)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def redis_prefix() -> str:
+    return f"twtest:{uuid.uuid4().hex[:12]}:"
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def backend(request: pytest.FixtureRequest, redis_prefix: str) -> AsyncIterator[StateBackend]:
+    if request.param == "memory":
+        yield MemoryBackend()
+        return
+    url = request.getfixturevalue("redis_url")
+    from toolwire.state.redis import RedisBackend
+
+    be = RedisBackend(url, prefix=redis_prefix)
+    try:
+        yield be
+    finally:
+        await _drop_prefix(be.client, redis_prefix)
+        await be.aclose()
+
+
+@pytest.fixture
+async def redis_backend(redis_url: str, redis_prefix: str) -> AsyncIterator[StateBackend]:
+    from toolwire.state.redis import RedisBackend
+
+    be = RedisBackend(redis_url, prefix=redis_prefix)
+    try:
+        yield be
+    finally:
+        await _drop_prefix(be.client, redis_prefix)
+        await be.aclose()
