@@ -1,0 +1,1 @@
+"""Ready-made tool packs: live weather (Open-Meteo) and read-only SQL."""

@@ -1,0 +1,1 @@
+"""Natural language to SQL, safely: read-only query tools over SQLite or PostgreSQL."""

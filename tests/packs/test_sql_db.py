@@ -1,0 +1,373 @@
+"""The SQL pack's backends and guard: real SQLite files and the real PostgreSQL server."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import sqlite3
+import uuid
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from toolwire._errors import ToolFailure
+from toolwire.packs.sql._db import Limits, PostgresDatabase, SQLiteDatabase, _authorize, connect
+from toolwire.packs.sql._guard import check_read_only
+from toolwire.packs.sql._sample import SCHEMA, build, rows, sample_database
+
+TABLES = ("customers", "products", "orders", "order_items")
+
+COMMON_ATTACKS = [
+    "SELECT 1; DELETE FROM customers",
+    "SELECT 1; -- just a comment\nDROP TABLE orders",
+    "SELECT 1 /* ; */; UPDATE products SET price = 0",
+    "SELECT 1 UNION ALL SELECT 2; DELETE FROM customers",
+    "DELETE FROM customers",
+    "UPDATE products SET price = 0",
+    "INSERT INTO customers VALUES (999, 'x', 'x@x', 'x', 'x', '2024-01-01')",
+    "DROP TABLE order_items",
+    "CREATE TABLE stolen AS SELECT * FROM customers",
+    "ALTER TABLE customers ADD COLUMN x INTEGER",
+    "WITH d AS (DELETE FROM orders RETURNING *) SELECT * FROM d",
+    "WITH u AS (UPDATE products SET price = 0 RETURNING id) SELECT count(*) FROM u",
+    "WITH x AS (SELECT 1) INSERT INTO products SELECT * FROM products",
+    "SELECT * FROM customers FOR UPDATE",
+    "SELECT * FROM customers FOR SHARE",
+    "SELECT * INTO stolen FROM customers",
+    "ＤＥＬＥＴＥ FROM customers",
+    "DELETE\u00a0FROM customers",
+    "SELECT 1;\u037e DELETE FROM customers",
+    "SELECT 1\uff1b DELETE FROM customers",
+    "EXPLAIN ANALYZE DELETE FROM customers",
+    "EXPLAIN DELETE FROM customers",
+    "BEGIN; DELETE FROM customers; COMMIT",
+    "",
+    "   ",
+    "SELECT 1\x00; DELETE FROM customers",
+]
+SQLITE_ATTACKS = [
+    "ATTACH DATABASE '/tmp/toolwire-evil.db' AS evil",
+    "DETACH DATABASE main",
+    "PRAGMA writable_schema = 1",
+    "PRAGMA query_only = OFF",
+    "SELECT load_extension('/tmp/nothing')",
+    "VACUUM INTO '/tmp/toolwire-copy.db'",
+    "REPLACE INTO products VALUES (1, 'x', 'y', 1)",
+    "SELECT writefile('/tmp/x', 'y')",
+    "SELECT * FROM pragma_writable_schema",
+]
+PG_ATTACKS = [
+    "COPY customers TO '/tmp/toolwire-x'",
+    "COPY customers FROM PROGRAM 'id'",
+    "SELECT pg_sleep(30)",
+    "SELECT PG_SLEEP(30)",
+    'SELECT "pg_sleep"(30)',
+    "SELECT pg_catalog.pg_sleep(30)",
+    "SELECT 1 WHERE EXISTS (SELECT pg_sleep(30))",
+    "SELECT pg_terminate_backend(pg_backend_pid())",
+    "SELECT pg_cancel_backend(1)",
+    "SELECT lo_import('/etc/passwd')",
+    "SELECT set_config('default_transaction_read_only', 'off', false)",
+    "SELECT * FROM dblink('dbname=test', 'DELETE FROM customers') AS t(x int)",
+    "SELECT pg_read_file('/etc/passwd')",
+    "SELECT query_to_xml('DELETE FROM customers', true, true, '')",
+    "SELECT nextval('customers_id_seq')",
+    "SELECT pg_advisory_lock(1)",
+    "SET default_transaction_read_only = off",
+    "SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE",
+    "DO $$ BEGIN DELETE FROM customers; END $$",
+    "LOCK TABLE customers",
+    "CALL something()",
+    "NOTIFY chan, 'x'",
+    "SELECT pg_notify('chan', 'x')",
+    "TRUNCATE customers",
+    "SELECT * FROM customers FOR NO KEY UPDATE SKIP LOCKED",
+    "PREPARE p AS DELETE FROM customers",
+]
+
+
+def _sqlite_checksum(path: Path) -> str:
+    digest = hashlib.sha256()
+    with sqlite3.connect(path) as conn:
+        for row in conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name"):
+            digest.update(repr(row).encode())
+        for table in TABLES:
+            for row in conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2"):
+                digest.update(repr(row).encode())
+    conn.close()
+    return digest.hexdigest()
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    return build(tmp_path / "shop.db")
+
+
+def test_sample_is_deterministic_and_sized(tmp_path: Path) -> None:
+    a = _sqlite_checksum(build(tmp_path / "a.db"))
+    b = _sqlite_checksum(build(tmp_path / "b.db"))
+    assert a == b
+    counts = {table: len(data) for table, data in rows()}
+    assert counts["customers"] == 120 and counts["orders"] == 300
+    assert 300 <= counts["order_items"] <= 900
+    cached = sample_database(tmp_path / "cached.db")
+    assert sample_database(cached) == cached and _sqlite_checksum(cached) == a
+
+
+@pytest.mark.anyio
+async def test_sqlite_tables_describe_and_query(shop: Path) -> None:
+    db = connect(f"sqlite:///{shop}")
+    assert isinstance(db, SQLiteDatabase)
+    assert [t["name"] for t in await db.list_tables()] == sorted(TABLES)
+    info = await db.describe_table("order_items")
+    assert info["primary_key"] == ["order_id", "product_id"]
+    assert {"column": "order_id", "references": "orders(id)"} in info["foreign_keys"]
+    assert len(info["sample_rows"]) == 3
+    with pytest.raises(ToolFailure) as missing:
+        await db.describe_table("custmers")
+    assert "customers" in missing.value.message
+    out = await db.run_query(
+        "SELECT name, city FROM customers WHERE id = ? AND city <> ?", [1, "x"]
+    )
+    assert out["columns"] == ["name", "city"] and out["row_count"] == 1
+    assert out["truncated"] is False
+    hostile = await db.run_query("SELECT count(*) FROM customers WHERE name = ?", ["x' OR 1=1"])
+    assert hostile["rows"] == [[0]]
+    explained = await db.run_query("EXPLAIN QUERY PLAN SELECT * FROM orders", [])
+    assert explained["row_count"] >= 1
+
+
+@pytest.mark.anyio
+async def test_sqlite_limits(shop: Path) -> None:
+    db = SQLiteDatabase(shop, limits=Limits(max_rows=50, max_bytes=2_000, timeout_s=0.3))
+    many = await db.run_query("SELECT id FROM orders", [])
+    assert many["row_count"] == 50 and many["truncated"] and "50" in many["note"]
+    wide = await db.run_query("SELECT * FROM customers", [])
+    assert wide["truncated"] and wide["row_count"] < 50 and "bytes" in wide["note"]
+    endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT max(x) FROM c"
+    with pytest.raises(ToolFailure) as info:
+        await db.run_query(endless, [])
+    assert info.value.kind == "timeout"
+    with pytest.raises(ToolFailure) as bad:
+        await db.run_query("SELECT nope FROM customers", [])
+    assert bad.value.kind == "execution_error" and "nope" in bad.value.message
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("sql", COMMON_ATTACKS + SQLITE_ATTACKS)
+async def test_sqlite_injection_corpus(shop: Path, sql: str) -> None:
+    before = _sqlite_checksum(shop)
+    db = SQLiteDatabase(shop, limits=Limits(timeout_s=2))
+    with pytest.raises(ToolFailure) as info:
+        await db.run_query(sql, [])
+    assert info.value.kind in ("forbidden", "execution_error")
+    assert _sqlite_checksum(shop) == before
+
+
+@pytest.mark.anyio
+async def test_sqlite_connection_is_read_only_without_the_parser(shop: Path) -> None:
+    """The second lock alone: statements the parser never sees still cannot write."""
+    db = SQLiteDatabase(shop, limits=Limits())
+    before = _sqlite_checksum(shop)
+    conn = db._connect()
+    conn.set_authorizer(_authorize)
+    for sql in ("DELETE FROM customers", "ATTACH DATABASE ':memory:' AS m", "PRAGMA query_only=0"):
+        with pytest.raises(sqlite3.DatabaseError):
+            conn.execute(sql)
+    conn.close()
+    assert _sqlite_checksum(shop) == before
+
+
+FRAGMENTS = st.sampled_from(
+    [
+        "SELECT",
+        "INSERT",
+        "INTO",
+        "UPDATE",
+        "DELETE",
+        "DROP",
+        "FROM",
+        "WITH",
+        "AS",
+        "(",
+        ")",
+        ";",
+        "--",
+        "/*",
+        "*/",
+        "\n",
+        "customers",
+        "x",
+        "1",
+        "'",
+        '"',
+        "SET",
+        "=",
+        "VALUES",
+        "RETURNING",
+        "*",
+        ",",
+        "ATTACH",
+        "PRAGMA",
+        "REPLACE",
+        "CREATE",
+        "TABLE",
+        "UNION",
+        "EXPLAIN",
+        "ＤＥＬＥＴＥ",
+        "\u037e",
+        "WHERE",
+        "t",
+        "TEMP",
+        "TRIGGER",
+        "BEGIN",
+        "END",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.lists(FRAGMENTS, max_size=14).map(" ".join), st.text(max_size=60)))
+def test_no_random_statement_that_passes_the_guard_writes(sql: str) -> None:
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE customers (x INTEGER)")
+    conn.execute("CREATE TABLE t (x INTEGER)")
+    conn.execute("INSERT INTO customers VALUES (1)")
+    conn.commit()
+    try:
+        check_read_only(sql, "sqlite")
+    except ToolFailure:
+        return
+    before = conn.total_changes
+    with contextlib.suppress(sqlite3.Error, sqlite3.Warning, ValueError, OverflowError):
+        conn.execute(sql)
+    assert conn.total_changes == before
+    assert conn.execute("SELECT count(*) FROM sqlite_master").fetchone() == (2,)
+    conn.close()
+
+
+# --- PostgreSQL ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def pg(postgres_dsn: str) -> AsyncIterator[tuple[PostgresDatabase, Any, str]]:
+    asyncpg = pytest.importorskip("asyncpg")
+    schema = f"tw_sql_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(postgres_dsn)
+    await admin.execute(f"CREATE SCHEMA {schema}")
+    await admin.execute(f"SET search_path = {schema}")
+    for ddl in SCHEMA:
+        await admin.execute(ddl)
+    for table, data in rows():
+        converted = [
+            tuple(
+                dt.date.fromisoformat(v) if isinstance(v, str) and v[:2] == "20" else v for v in r
+            )
+            for r in data
+        ]
+        if table in ("products", "order_items"):
+            converted = [(a, b, c, Decimal(str(d))) for a, b, c, d in data]
+        marks = ", ".join(f"${i + 1}" for i in range(len(data[0])))
+        await admin.executemany(f"INSERT INTO {table} VALUES ({marks})", converted)
+    await admin.execute("CREATE SEQUENCE customers_id_seq")
+    db = PostgresDatabase(postgres_dsn, limits=Limits(timeout_s=2), schema=schema)
+    try:
+        yield db, admin, schema
+    finally:
+        await db.aclose()
+        await admin.execute(f"DROP SCHEMA {schema} CASCADE")
+        await admin.close()
+
+
+async def _pg_checksum(admin: Any) -> str:
+    digest = hashlib.sha256()
+    names = await admin.fetch(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+        "ORDER BY 1"
+    )
+    digest.update(repr([n[0] for n in names]).encode())
+    for table in TABLES:
+        for row in await admin.fetch(f"SELECT * FROM {table} ORDER BY 1, 2"):
+            digest.update(repr(tuple(row)).encode())
+    digest.update(repr(await admin.fetchval("SELECT last_value FROM customers_id_seq")).encode())
+    return digest.hexdigest()
+
+
+@pytest.mark.postgres
+@pytest.mark.anyio
+async def test_postgres_tables_describe_query(pg: tuple[PostgresDatabase, Any, str]) -> None:
+    db, _, _ = pg
+    assert [t["name"] for t in await db.list_tables()] == sorted(TABLES)
+    info = await db.describe_table("orders")
+    assert info["primary_key"] == ["id"]
+    assert {"column": "customer_id", "references": "customers(id)"} in info["foreign_keys"]
+    assert len(info["sample_rows"]) == 3
+    out = await db.run_query(
+        "SELECT c.name, sum(i.quantity * i.unit_price) AS spent FROM customers c "
+        "JOIN orders o ON o.customer_id = c.id JOIN order_items i ON i.order_id = o.id "
+        "WHERE c.id = $1 GROUP BY c.name",
+        [5],
+    )
+    assert out["columns"] == ["name", "spent"] and out["row_count"] <= 1
+    many = await db.run_query("SELECT id FROM orders ORDER BY id", [])
+    assert many["row_count"] == 300 and not many["truncated"]
+    with pytest.raises(ToolFailure) as bad:
+        await db.run_query("SELECT id FROM orders WHERE id = $1", ["not a number"])
+    assert bad.value.kind == "execution_error"
+    with pytest.raises(ToolFailure) as slow:
+        await db.run_query(
+            "SELECT count(*) FROM generate_series(1, 100000000) a, generate_series(1, 1000) b", []
+        )
+    assert slow.value.kind == "timeout"
+
+
+@pytest.mark.postgres
+@pytest.mark.anyio
+async def test_postgres_row_limit(pg: tuple[PostgresDatabase, Any, str], postgres_dsn: str) -> None:
+    _, _, schema = pg
+    small = PostgresDatabase(postgres_dsn, limits=Limits(max_rows=10), schema=schema)
+    try:
+        out = await small.run_query("SELECT * FROM order_items", [])
+        assert out["row_count"] == 10 and out["truncated"]
+    finally:
+        await small.aclose()
+
+
+@pytest.mark.postgres
+@pytest.mark.anyio
+@pytest.mark.parametrize("sql", COMMON_ATTACKS + PG_ATTACKS)
+async def test_postgres_injection_corpus(pg: tuple[PostgresDatabase, Any, str], sql: str) -> None:
+    db, admin, _ = pg
+    before = await _pg_checksum(admin)
+    with pytest.raises(ToolFailure) as info:
+        await db.run_query(sql, [])
+    assert info.value.kind in ("forbidden", "execution_error")
+    assert await _pg_checksum(admin) == before
+
+
+@pytest.mark.postgres
+@pytest.mark.anyio
+async def test_postgres_connection_is_read_only_without_the_parser(
+    pg: tuple[PostgresDatabase, Any, str],
+) -> None:
+    db, admin, _ = pg
+    before = await _pg_checksum(admin)
+    for sql in ("DELETE FROM customers", "UPDATE products SET price = 0"):
+        with pytest.raises(ToolFailure) as info:
+            await db._run(sql, [], 10)
+        assert info.value.kind == "forbidden"
+    assert await _pg_checksum(admin) == before
+
+
+def test_connect_urls(tmp_path: Path) -> None:
+    with pytest.raises(ValueError):
+        connect("mysql://x")
+    with pytest.raises(ValueError):
+        connect(f"sqlite:///{tmp_path}/missing.db")
+    assert isinstance(connect("postgresql://u@h/db"), PostgresDatabase)
