@@ -1,1 +1,22 @@
-"""Natural language to SQL, safely: read-only query tools over SQLite or PostgreSQL."""
+"""Natural language to SQL, safely: read-only query tools over SQLite or PostgreSQL.
+
+Example::
+
+    from toolwire.packs import sql
+    box = tw.Toolbox(sql.tools(f"sqlite:///{sql.sample_database()}"))
+"""
+
+from toolwire.packs.sql._db import Limits, PostgresDatabase, SQLiteDatabase, connect
+from toolwire.packs.sql._guard import check_read_only
+from toolwire.packs.sql._sample import sample_database
+from toolwire.packs.sql._tools import tools
+
+__all__ = [
+    "Limits",
+    "PostgresDatabase",
+    "SQLiteDatabase",
+    "check_read_only",
+    "connect",
+    "sample_database",
+    "tools",
+]
