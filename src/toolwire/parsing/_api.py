@@ -1,0 +1,63 @@
+"""``parse`` and ``StreamParser``: the public entry points of the parsing layer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from toolwire._calls import Parsed, StreamEvent
+from toolwire.parsing._base import Engine
+from toolwire.parsing._registry import REGISTRY
+from toolwire.parsing._toolmap import tool_schemas
+
+__all__ = ["FORMATS", "StreamParser", "parse"]
+
+FORMATS: tuple[str, ...] = tuple(REGISTRY)
+
+
+class StreamParser:
+    """Parse a model's raw text as it streams in.
+
+    ``tools`` (a Toolbox, Tools, ToolSpecs, OpenAI-style dicts or ``{name: schema}``) types
+    parameter values for formats that write them as text, and flags calls to unknown names.
+
+    >>> sp = StreamParser("hermes")
+    >>> events = sp.feed('Hi <tool_call>{"name": "f", "argu')
+    >>> events += sp.feed('ments": {"a": 1}}</tool_call>') + sp.close()
+    >>> sp.result().calls[0].arguments
+    '{"a":1}'
+    """
+
+    def __init__(self, format: str = "hermes", tools: Any = None) -> None:
+        try:
+            cls = REGISTRY[format]
+        except KeyError:
+            raise ValueError(
+                f"unknown format {format!r}; known: {', '.join(sorted(REGISTRY))}"
+            ) from None
+        self.format = format
+        self._eng = Engine(cls(), tool_schemas(tools))
+
+    def feed(self, delta: str) -> list[StreamEvent]:
+        """Consume ``delta``; the events it completes. Never raises on any text."""
+        return self._eng.feed(delta)
+
+    def close(self) -> list[StreamEvent]:
+        """End of the stream: finish (or repair, or report) whatever is still open."""
+        return self._eng.close()
+
+    def result(self) -> Parsed:
+        """Everything parsed so far (complete after :meth:`close`)."""
+        return self._eng.result()
+
+
+def parse(text: str, format: str = "hermes", tools: Any = None) -> Parsed:
+    """Parse a complete model output; the same result as streaming it in any pieces.
+
+    >>> p = parse('<tool_call>{"name": "get_weather", "arguments": {"city": "Paris"}}</tool_call>')
+    >>> p.calls[0].name, p.calls[0].arguments
+    ('get_weather', '{"city":"Paris"}')
+    """
+    sp = StreamParser(format, tools)
+    sp.feed(text)
+    sp.close()
+    return sp.result()

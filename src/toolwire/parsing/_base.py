@@ -1,0 +1,381 @@
+"""The contract every text format implements, and the streaming machinery they share.
+
+A format is a small class whose :meth:`Format.run` is a generator: it describes the grammar
+top-down and *yields operations* (``Until`` a marker, ``Peek`` at the next character, scan
+``JsonArgs``...). The :class:`Engine` drives it: each ``feed`` appends the delta to a small
+buffer and resumes the current operation, which consumes what it can and either completes
+(its result is sent back into the generator) or asks for more input. Decisions depend only on
+the characters, never on where the deltas were split, so streaming char by char, in random
+pieces or whole gives the same :class:`~toolwire._calls.Parsed` (``parse`` *is* a stream fed
+once). Work is bounded per character: markers are searched only in the new text plus a held-back
+tail shorter than the longest marker, and JSON goes through the incremental scanner.
+
+Markers: text that could be the start of a marker is held back until it is one or cannot be
+one, so a marker split over deltas never leaks into content.
+
+Arguments (the invariant "concatenated ``ArgumentsDelta`` texts == ``ToolCall.arguments``"):
+``arguments`` is *compact canonical JSON* — the model's JSON with insignificant whitespace and
+comments removed, strings re-encoded canonically (escapes decoded, then only ``"``, ``\\`` and
+control characters escaped), numbers and key order as written. The scanner emits exactly that
+text as the model's characters arrive, and only appends text that can no longer change (a comma
+waits for the next member, a number for its end), so every delta is final. Common slips are
+absorbed by the scanner itself and the call is flagged ``repaired``. When the scanner meets
+something it cannot absorb, the call's whole raw text is repaired once at its end marker
+(:mod:`toolwire.parsing._repair`); if the canonical repaired text extends what was already
+streamed, the rest is emitted as one last delta; otherwise the call becomes a ``CallFailed``
+with its raw text (a call is never silently dropped). Formats whose arguments are not JSON
+(qwen3_coder, glm45, pythonic) emit one delta per completed parameter, in the same canonical
+encoding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from toolwire._calls import (
+    ArgumentsDelta,
+    CallFailed,
+    CallFinished,
+    CallParseError,
+    CallStarted,
+    ContentDelta,
+    Parsed,
+    ReasoningDelta,
+    StreamEvent,
+    ToolCall,
+)
+
+__all__ = [
+    "NEED",
+    "Call",
+    "Engine",
+    "Format",
+    "Op",
+    "Peek",
+    "Starts",
+    "Until",
+    "content_until",
+]
+
+
+class _Need:
+    def __repr__(self) -> str:
+        return "NEED"
+
+
+NEED: Any = _Need()
+"""Returned by an operation's ``step`` when it needs more input."""
+
+Sink = Literal["content", "reasoning", "drop", "collect"]
+
+
+class Op:
+    """One step of a grammar; ``step`` returns ``NEED`` or the operation's result."""
+
+    def step(self, eng: Engine) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+Run = Generator[Op, Any, None]
+
+
+class Format:
+    """A text format: ``name`` and a ``run`` generator describing its grammar."""
+
+    name: ClassVar[str] = ""
+    #: markers that identify the format, for ``format="auto"`` and the docs
+    markers: ClassVar[tuple[str, ...]] = ()
+
+    def run(self, eng: Engine) -> Run:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+@dataclass(slots=True, kw_only=True)
+class Call:
+    """A call being assembled."""
+
+    index: int
+    id: str
+    name: str
+    parts: list[str] = field(default_factory=list)
+
+    @property
+    def emitted(self) -> str:
+        return "".join(self.parts)
+
+
+class Engine:
+    """Drives a format's grammar over streamed text and collects the events and result."""
+
+    def __init__(self, fmt: Format, schemas: Mapping[str, Any] | None) -> None:
+        self.fmt = fmt
+        self.schemas = schemas
+        self.buf = ""
+        self.pos = 0
+        self.eof = False
+        self.events: list[StreamEvent] = []
+        self._content: list[str] = []
+        self._reasoning: list[str] = []
+        self._calls: list[ToolCall] = []
+        self._errors: list[CallParseError] = []
+        self._next_index = 0
+        self._gen: Run | None = fmt.run(self)
+        self._op: Op | None = None
+        try:
+            self._op = next(self._gen)
+        except StopIteration:
+            self._gen = None
+
+    # -- driving ----------------------------------------------------------------------------
+
+    def feed(self, delta: str) -> list[StreamEvent]:
+        if self.eof:
+            return []
+        if delta:
+            self.buf = self.buf[self.pos :] + delta if self.pos else self.buf + delta
+            self.pos = 0
+            self._pump()
+        return self._take()
+
+    def close(self) -> list[StreamEvent]:
+        if not self.eof:
+            self.eof = True
+            self._pump()
+            if self.pos < len(self.buf):  # the grammar ended early: the rest is content
+                self.content(self.buf[self.pos :])
+                self.pos = len(self.buf)
+        return self._take()
+
+    def _take(self) -> list[StreamEvent]:
+        out, self.events = self.events, []
+        return out
+
+    def _pump(self) -> None:
+        try:
+            while self._gen is not None and self._op is not None:
+                r = self._op.step(self)
+                if r is NEED:
+                    if self.eof:  # an operation must always finish at end of input
+                        raise RuntimeError(f"{type(self._op).__name__} did not finish at EOF")
+                    return
+                try:
+                    self._op = self._gen.send(r)
+                except StopIteration:
+                    self._gen = None
+        except Exception as exc:  # feed() never raises: keep the text, report the fault
+            self._gen = None
+            self._errors.append(
+                CallParseError(message=f"internal parser error: {exc!r}", raw=self.buf[self.pos :])
+            )
+            self.content(self.buf[self.pos :])
+            self.pos = len(self.buf)
+        if self._gen is None and self.pos < len(self.buf):
+            self.content(self.buf[self.pos :])
+            self.pos = len(self.buf)
+
+    def result(self) -> Parsed:
+        return Parsed(
+            content="".join(self._content),
+            calls=tuple(self._calls),
+            errors=tuple(self._errors),
+            reasoning="".join(self._reasoning),
+            metadata={"format": self.fmt.name},
+        )
+
+    # -- what grammars call -----------------------------------------------------------------
+
+    def content(self, text: str) -> None:
+        if text:
+            self._content.append(text)
+            self.events.append(ContentDelta(text=text))
+
+    def reasoning(self, text: str) -> None:
+        if text:
+            self._reasoning.append(text)
+            self.events.append(ReasoningDelta(text=text))
+
+    def unread(self, text: str) -> None:
+        """Put ``text`` back in front of the unconsumed input."""
+        self.buf = text + self.buf[self.pos :]
+        self.pos = 0
+
+    def start_call(self, name: str, call_id: str | None = None) -> Call:
+        index = self._next_index
+        self._next_index += 1
+        call = Call(index=index, id=call_id or f"call_{index}", name=name)
+        self.events.append(CallStarted(index=index, id=call.id, name=name))
+        return call
+
+    def args(self, call: Call, text: str) -> None:
+        if text:
+            call.parts.append(text)
+            self.events.append(ArgumentsDelta(index=call.index, text=text))
+
+    def finish_call(self, call: Call, *, repaired: bool = False) -> None:
+        if not call.parts:
+            self.args(call, "{}")
+        tc = ToolCall(
+            id=call.id,
+            name=call.name,
+            arguments=call.emitted,
+            repaired=repaired,
+            unknown_tool=self.schemas is not None and call.name not in self.schemas,
+        )
+        self._calls.append(tc)
+        self.events.append(CallFinished(index=call.index, call=tc))
+
+    def fail_call(self, call: Call | None, message: str, raw: str, name: str | None = None) -> None:
+        err = CallParseError(
+            message=message,
+            raw=raw,
+            name=call.name if call is not None else name,
+            index=call.index if call is not None else None,
+        )
+        self._errors.append(err)
+        self.events.append(CallFailed(index=err.index, error=err))
+
+
+# -- operations ------------------------------------------------------------------------------
+
+
+class Until(Op):
+    """Pass text to ``sink`` until one of ``markers``; result: the marker, or None at EOF.
+
+    With ``sink="collect"`` the text is kept in ``.text``. With ``consume=False`` the marker is
+    left in the input. At one position the longest marker wins, and a marker that is a prefix of
+    a longer one waits until the longer one is ruled out.
+    """
+
+    __slots__ = (
+        "_first",
+        "_longer",
+        "_maxlen",
+        "_parts",
+        "_prefixes",
+        "consume",
+        "markers",
+        "sink",
+        "text",
+    )
+
+    def __init__(self, markers: Iterable[str], sink: Sink, *, consume: bool = True) -> None:
+        self.markers = tuple(sorted(set(markers), key=len, reverse=True))
+        self.sink = sink
+        self.consume = consume
+        self.text = ""
+        self._parts: list[str] = []
+        self._maxlen = max((len(m) for m in self.markers), default=0)
+        self._prefixes = frozenset(m[:k] for m in self.markers for k in range(1, len(m)))
+        self._first = frozenset(m[0] for m in self.markers)
+        self._longer = {
+            m: tuple(x for x in self.markers if len(x) > len(m) and x.startswith(m))
+            for m in self.markers
+        }
+
+    def _out(self, eng: Engine, text: str) -> None:
+        if not text:
+            return
+        if self.sink == "content":
+            eng.content(text)
+        elif self.sink == "reasoning":
+            eng.reasoning(text)
+        elif self.sink == "collect":
+            self._parts.append(text)
+
+    def _done(self, result: str | None) -> str | None:
+        if self.sink == "collect":
+            self.text = "".join(self._parts)
+        return result
+
+    def step(self, eng: Engine) -> Any:
+        buf, pos = eng.buf, eng.pos
+        best, which = -1, ""
+        for m in self.markers:
+            i = buf.find(m, pos, best + len(m) if best >= 0 else len(buf))
+            if i != -1 and (best == -1 or i < best):
+                best, which = i, m
+        if best != -1:
+            if not eng.eof and any(
+                len(buf) - best < len(x) and x.startswith(buf[best:]) for x in self._longer[which]
+            ):
+                self._out(eng, buf[pos:best])
+                eng.pos = best
+                return NEED
+            self._out(eng, buf[pos:best])
+            eng.pos = best + len(which) if self.consume else best
+            return self._done(which)
+        if eng.eof:
+            self._out(eng, buf[pos:])
+            eng.pos = len(buf)
+            return self._done(None)
+        keep = len(buf)
+        for k in range(max(pos, len(buf) - self._maxlen + 1), len(buf)):
+            if buf[k] in self._first and buf[k:] in self._prefixes:
+                keep = k
+                break
+        self._out(eng, buf[pos:keep])
+        eng.pos = keep
+        return NEED
+
+
+class Peek(Op):
+    """Skip whitespace (kept in ``.ws``); result: the next character, or "" at EOF."""
+
+    __slots__ = ("_parts", "ws")
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self.ws = ""
+
+    def step(self, eng: Engine) -> Any:
+        buf, i = eng.buf, eng.pos
+        n = len(buf)
+        while i < n and buf[i] in " \t\r\n":
+            i += 1
+        self._parts.append(buf[eng.pos : i])
+        eng.pos = i
+        if i < n or eng.eof:
+            self.ws = "".join(self._parts)
+            return buf[i] if i < n else ""
+        return NEED
+
+
+class Starts(Op):
+    """Result: whether the input continues with ``literal`` (consumed when it does)."""
+
+    __slots__ = ("literal",)
+
+    def __init__(self, literal: str) -> None:
+        self.literal = literal
+
+    def step(self, eng: Engine) -> Any:
+        rest = eng.buf[eng.pos : eng.pos + len(self.literal)]
+        if rest == self.literal:
+            eng.pos += len(self.literal)
+            return True
+        if not self.literal.startswith(rest) or eng.eof:
+            return False
+        return NEED
+
+
+THINK_OPEN = "<think>"
+THINK_CLOSE = "</think>"
+
+
+def content_until(
+    eng: Engine, markers: Iterable[str], *, think: bool = True
+) -> Generator[Op, Any, str | None]:
+    """Content up to one of ``markers`` (returned; None at EOF), with ``<think>`` as reasoning.
+
+    A stray ``</think>`` (the opening tag was in the prompt) is dropped, not shown as content.
+    """
+    wanted = tuple(markers)
+    all_markers = (*wanted, THINK_OPEN, THINK_CLOSE) if think else wanted
+    while True:
+        m = yield Until(all_markers, "content")
+        if not think or (m != THINK_OPEN and m != THINK_CLOSE) or m in wanted:
+            return m  # type: ignore[no-any-return]
+        if m == THINK_OPEN:
+            yield Until((THINK_CLOSE,), "reasoning")

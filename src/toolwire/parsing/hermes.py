@@ -1,0 +1,27 @@
+"""Hermes / Qwen 2.5-3: ``<tool_call>{"name": "f", "arguments": {...}}</tool_call>``, repeated."""
+
+from __future__ import annotations
+
+from toolwire.parsing._base import Engine, Format, Run, Until, content_until
+from toolwire.parsing._jsonops import JsonCalls
+
+__all__ = ["Hermes"]
+
+OPEN = "<tool_call>"
+CLOSE = "</tool_call>"
+
+
+class Hermes(Format):
+    """Each call is a JSON object (or a list of them) between ``<tool_call>`` tags."""
+
+    name = "hermes"
+    markers = (OPEN,)
+
+    def run(self, eng: Engine) -> Run:
+        while True:
+            m = yield from content_until(eng, (OPEN,))
+            if m is None:
+                return
+            yield JsonCalls((CLOSE, OPEN), non_call="error")
+            if (yield Until((CLOSE, OPEN), "drop")) == OPEN:
+                eng.unread(OPEN)

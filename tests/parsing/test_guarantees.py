@@ -1,0 +1,154 @@
+"""What every parser guarantees, checked for every format on generated calls."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from _harness import check_events, split_at, stream
+from _render import RENDER
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from toolwire.parsing import FORMATS, StreamParser, parse
+from toolwire.parsing._jsonscan import JsonScanner
+
+NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True)
+KEYS = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=8)
+STRINGS = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=24
+) | st.sampled_from(["{", "}", "[", "]", '"', "\\", "</tool_call>", "<|call|>", "北京", "😀"])
+SCALARS = st.none() | st.booleans() | st.integers(-(10**20), 10**20) | STRINGS
+SCALARS |= st.floats(allow_nan=False, allow_infinity=False, width=64)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=4),
+    max_leaves=12,
+)
+ARGS = st.dictionaries(st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True), VALUES, max_size=5)
+CALLS = st.lists(st.tuples(NAMES, ARGS), min_size=0, max_size=3)
+TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=20)
+
+RENDERED = sorted(RENDER)
+
+
+@pytest.mark.parametrize("fmt", RENDERED)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(calls=CALLS, data=st.data())
+def test_generated_calls_roundtrip(fmt: str, calls: list[Any], data: st.DataObject) -> None:
+    text = RENDER[fmt](calls)
+    whole = parse(text, fmt)
+    assert [(c.name, json.loads(c.arguments)) for c in whole.calls] == [
+        (n, json.loads(json.dumps(a))) for n, a in calls
+    ]
+    assert not whole.errors
+    assert all(not c.repaired for c in whole.calls)
+    cuts = data.draw(st.lists(st.integers(0, len(text)), max_size=20))
+    for pieces in (split_at(text, cuts), list(text)):
+        res, events = stream(fmt, pieces)
+        assert res == whole
+        check_events(res, events)
+
+
+@pytest.mark.parametrize("fmt", RENDERED)
+@settings(max_examples=40, deadline=None)
+@given(calls=CALLS, before=TEXT, after=TEXT)
+def test_content_around_calls_is_kept(fmt: str, calls: list[Any], before: str, after: str) -> None:
+    body = RENDER[fmt](calls)
+    text = f"Sure. {before.strip('<[{`f ')} " + body
+    res = parse(text, fmt)
+    assert len(res.calls) == len(calls)
+    assert res.content.startswith("Sure. ")
+    res2, events = stream(fmt, list(text))
+    assert res2 == res
+    check_events(res2, events)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@settings(max_examples=80, deadline=None)
+@given(data=st.data())
+def test_feed_never_raises(fmt: str, data: st.DataObject) -> None:
+    frags = [
+        "<tool_call>",
+        "</tool_call>",
+        "{",
+        "}",
+        "[",
+        "]",
+        '"',
+        "'",
+        "\\",
+        ":",
+        ",",
+        "<|",
+        "|>",
+        "[TOOL_CALLS]",
+        "[ARGS]",
+        "<function=",
+        "<parameter=",
+        "</parameter>",
+        "<arg_key>",
+        "<|tool_call_begin|>",
+        "<|channel|>",
+        "<|message|>",
+        "<|call|>",
+        "to=functions.f",
+        "<｜tool▁calls▁begin｜>",
+        "<｜tool▁sep｜>",
+        "functools[",
+        "```json",
+        "<think>",
+        "(",
+        ")",
+        "=",
+        "True",
+        "\n",
+    ]
+    pieces = data.draw(st.lists(st.sampled_from(frags) | TEXT, max_size=30))
+    sp = StreamParser(fmt)
+    events: list[Any] = []
+    for p in pieces:
+        events += sp.feed(p)
+    events += sp.close()
+    res = sp.result()
+    check_events(res, events)
+    assert not any("internal parser error" in e.message for e in res.errors)
+    assert res == parse("".join(pieces), fmt)
+
+
+@pytest.mark.parametrize("size", [64 * 1024, 256 * 1024])
+def test_scanner_work_is_linear(size: int) -> None:
+    value = '{"content": "' + ('ab{c}[d]\\"e 北京 ' * (size // 20))[:size] + '", "n": [1, 2]}'
+    sink: list[str] = []
+    sc = JsonScanner(sink)
+    for i in range(0, len(value), 4):
+        sc.feed(value[i : i + 4])
+    assert sc.done
+    # each 4-char delta costs a bounded number of steps, whatever came before
+    assert sc.steps <= 3 * len(value)
+
+
+def test_scanner_steps_grow_linearly() -> None:
+    def steps(n: int) -> int:
+        value = "[" + ",".join(['{"k": "v\\n", "x": [1, 2.5, true]}'] * n) + "]"
+        sc = JsonScanner([])
+        for i in range(0, len(value), 4):
+            sc.feed(value[i : i + 4])
+        assert sc.done
+        return sc.steps
+
+    small, big = steps(500), steps(4000)
+    assert 7.5 <= big / small <= 8.5
+
+
+def test_long_arguments_stream_in_many_deltas() -> None:
+    payload = "x" * (256 * 1024)
+    text = '<tool_call>{"name": "write", "arguments": {"data": "' + payload + '"}}</tool_call>'
+    sp = StreamParser("hermes")
+    deltas = 0
+    for i in range(0, len(text), 4):
+        deltas += sum(1 for e in sp.feed(text[i : i + 4]) if e.kind == "arguments_delta")
+    sp.close()
+    assert deltas > len(payload) // 8  # arguments streamed as they arrive, not at the end
+    assert json.loads(sp.result().calls[0].arguments)["data"] == payload
