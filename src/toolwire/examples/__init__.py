@@ -1,0 +1,1 @@
+"""Examples that ship with toolwire (the seed's weather tool, demo data)."""
