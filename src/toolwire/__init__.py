@@ -32,6 +32,9 @@ from toolwire._errors import (
     UnknownTool,
 )
 from toolwire._spec import ToolAnnotations, ToolSpec
+from toolwire._toolbox import Toolbox
+from toolwire._tools import Tool, ToolOptions, tool
+from toolwire._validate import Coercion, Validated
 from toolwire.runtime._policy import Breaker, Cache, FallbackTool, Policy, RateLimit, Retry
 
 __version__ = "0.1.0"
@@ -47,6 +50,7 @@ __all__ = [
     "CallParseError",
     "CallStarted",
     "Caller",
+    "Coercion",
     "ContentDelta",
     "Context",
     "ErrorKind",
@@ -59,15 +63,20 @@ __all__ = [
     "ReasoningDelta",
     "Retry",
     "StepFinished",
+    "Tool",
     "ToolAnnotations",
     "ToolCall",
     "ToolDefinitionError",
     "ToolError",
     "ToolFailure",
+    "ToolOptions",
     "ToolResult",
     "ToolResultEvent",
     "ToolSpec",
+    "Toolbox",
     "ToolwireError",
     "UnknownTool",
+    "Validated",
     "__version__",
+    "tool",
 ]

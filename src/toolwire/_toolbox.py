@@ -1,0 +1,261 @@
+"""A set of uniquely named tools plus the runtime that executes their calls."""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import importlib
+import itertools
+import os
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from toolwire import _json
+from toolwire._calls import ToolCall, ToolResult
+from toolwire._context import Caller
+from toolwire._errors import ToolDefinitionError, UnknownTool
+from toolwire._tools import Tool, tool
+from toolwire.dialects._export import export_specs
+from toolwire.dialects._names import build_name_map
+
+# Dialects with distinct name rules: a wire name from any of them resolves back.
+_ALIAS_DIALECTS = ("openai", "gemini", "mcp")
+_CALL_PREFIX = os.urandom(4).hex()
+_call_numbers = itertools.count(1)
+
+
+def new_call_id() -> str:
+    """A process-unique call id, cheap enough for the hot path."""
+    return f"tw_{_CALL_PREFIX}_{next(_call_numbers)}"
+
+
+class Toolbox:
+    """Tools with unique names, and the entry points that validate and execute their calls.
+
+    Plain callables are wrapped with :func:`~toolwire.tool`. The runtime (an ``Executor``
+    with in-memory state) is created on first use unless one is passed.
+
+    Example::
+
+        box = tw.Toolbox([get_weather])
+        box.export("openai")
+        box.validate("get_weather", '{"location": "北京"}')
+        result = await box.call("get_weather", {"location": "北京"})
+    """
+
+    __slots__ = ("_aliases", "_runtime", "_tools")
+
+    def __init__(
+        self, tools: Iterable[Tool | Callable[..., Any]] = (), *, runtime: Any = None
+    ) -> None:
+        self._tools: dict[str, Tool] = {}
+        self._aliases: dict[str, dict[str, str]] | None = None
+        self._runtime = runtime
+        for item in tools:
+            self.add(item)
+
+    # the set ----------------------------------------------------------------------------------
+
+    def add(self, item: Tool | Callable[..., Any]) -> Tool:
+        """Add a tool (or a function, wrapped with ``@tool``); a duplicate name is an error."""
+        if not isinstance(item, Tool):
+            if not callable(item):
+                raise ToolDefinitionError(
+                    f"a toolbox holds tools or functions, got {type(item).__name__}"
+                )
+            item = tool(item)
+        if item.name in self._tools:
+            raise ToolDefinitionError(f"duplicate tool name {item.name!r} in this toolbox")
+        self._tools[item.name] = item
+        self._aliases = None
+        return item
+
+    def get(self, name: str) -> Tool:
+        """The tool called ``name``, or whose exported wire name is ``name`` (``spotify_play``
+        finds ``spotify.play``). Raises :class:`~toolwire.UnknownTool` with close names."""
+        found = self._tools.get(name)
+        if found is not None:
+            return found
+        original = self._resolve_alias(name)
+        if original is not None:
+            return self._tools[original]
+        raise UnknownTool(name, self._suggest(name))
+
+    def _alias_maps(self) -> dict[str, dict[str, str]]:
+        aliases = self._aliases
+        if aliases is None:
+            names = list(self._tools)
+            aliases = {d: build_name_map(names, d) for d in _ALIAS_DIALECTS}
+            self._aliases = aliases
+        return aliases
+
+    def _resolve_alias(self, name: str) -> str | None:
+        for mapping in self._alias_maps().values():
+            original = mapping.get(name)
+            if original is not None and original in self._tools:
+                return original
+        return None
+
+    def _suggest(self, name: Any) -> list[str]:
+        if not isinstance(name, str) or not self._tools:
+            return []
+        candidates: dict[str, str] = {n: n for n in self._tools}
+        for mapping in self._alias_maps().values():
+            for wire, original in mapping.items():
+                candidates.setdefault(wire, original)
+        close = difflib.get_close_matches(name, list(candidates), n=5, cutoff=0.6)
+        lowered = {n.lower(): n for n in candidates}
+        if name.lower() in lowered:
+            close.insert(0, lowered[name.lower()])
+        out: list[str] = []
+        for match in close:
+            original = candidates[match]
+            if original not in out:
+                out.append(original)
+        return out[:3]
+
+    def __len__(self) -> int:
+        return len(self._tools)
+
+    def __iter__(self) -> Iterator[Tool]:
+        return iter(list(self._tools.values()))
+
+    def __contains__(self, item: object) -> bool:
+        if isinstance(item, Tool):
+            return self._tools.get(item.name) is item
+        if isinstance(item, str):
+            return item in self._tools or self._resolve_alias(item) is not None
+        return False
+
+    def __repr__(self) -> str:
+        return f"<Toolbox {len(self._tools)} tools: {', '.join(list(self._tools)[:8])}>"
+
+    def names(self) -> list[str]:
+        """Tool names in the order they were added."""
+        return list(self._tools)
+
+    def subset(
+        self,
+        names: Iterable[str] | None = None,
+        globs: Iterable[str] | None = None,
+        tags: Iterable[str] | None = None,
+    ) -> Toolbox:
+        """A toolbox (sharing this one's runtime) with the tools matching ANY of the names,
+        glob patterns (``"sql.*"``) or tags given; with no filter at all, every tool."""
+        if isinstance(names, str) or isinstance(globs, str) or isinstance(tags, str):
+            raise TypeError("subset() takes lists of names, globs and tags, not a single string")
+        wanted = [self.get(n).name for n in names] if names is not None else []
+        patterns = list(globs or ())
+        tag_set = frozenset(tags or ())
+        everything = names is None and globs is None and tags is None
+        chosen = [
+            t
+            for t in self._tools.values()
+            if everything
+            or t.name in wanted
+            or any(fnmatch.fnmatchcase(t.name, p) for p in patterns)
+            or (tag_set and t.spec.tags & tag_set)
+        ]
+        box = Toolbox(chosen)
+        box._runtime = self._runtime if self._runtime is not None else _SharedRuntime(self)
+        return box
+
+    # describe and validate --------------------------------------------------------------------
+
+    def export(
+        self, dialect: str, *, strict: bool = False
+    ) -> list[dict[str, Any]] | dict[str, Any]:
+        """The tools as ``dialect`` expects them (``"openai"``, ``"openai-functions"``,
+        ``"openai-responses"``, ``"anthropic"``, ``"gemini"``, ``"mcp"``, ``"openapi"``)."""
+        return export_specs([t.spec for t in self._tools.values()], dialect, strict=strict)
+
+    def validate(
+        self, name: str, arguments: str | bytes | Mapping[str, Any], *, strict: bool = False
+    ) -> dict[str, Any]:
+        """Validate a call's arguments for the named tool (see :meth:`Tool.validate`)."""
+        return self.get(name).validate(arguments, strict=strict)
+
+    # execute ----------------------------------------------------------------------------------
+
+    @property
+    def runtime(self) -> Any:
+        """The executor running this toolbox's calls (created on first use)."""
+        runtime = self._runtime
+        if isinstance(runtime, _SharedRuntime):
+            runtime = self._runtime = runtime.resolve()
+        if runtime is None:
+            # The runtime package imports the tool layer, so it is loaded on first use rather
+            # than at import time (keeps ``import toolwire`` fast as well).
+            executor_module = importlib.import_module("toolwire.runtime._executor")
+            runtime = self._runtime = executor_module.Executor()
+        return runtime
+
+    async def call(
+        self,
+        name: str,
+        arguments: str | bytes | Mapping[str, Any] = "{}",
+        *,
+        caller: Caller | None = None,
+        idempotency_key: str | None = None,
+        call_id: str | None = None,
+        deadline: float | None = None,
+    ) -> ToolResult:
+        """Validate and execute one call; always returns a :class:`~toolwire.ToolResult`."""
+        call = ToolCall(
+            id=call_id or new_call_id(), name=name, arguments=_arguments_text(arguments)
+        )
+        result: ToolResult = await self.runtime.call(
+            self, call, caller=caller, idempotency_key=idempotency_key, deadline=deadline
+        )
+        return result
+
+    async def run(
+        self,
+        calls: Sequence[ToolCall],
+        *,
+        caller: Caller | None = None,
+        deadline: float | None = None,
+    ) -> list[ToolResult]:
+        """Execute calls concurrently; one result per call, in call order."""
+        results: list[ToolResult] = await self.runtime.run(
+            self, calls, caller=caller, deadline=deadline
+        )
+        return results
+
+    def run_iter(
+        self,
+        calls: Sequence[ToolCall],
+        *,
+        caller: Caller | None = None,
+        deadline: float | None = None,
+    ) -> AsyncIterator[ToolResult]:
+        """Execute calls concurrently, yielding each result as it completes."""
+        iterator: AsyncIterator[ToolResult] = self.runtime.run_iter(
+            self, calls, caller=caller, deadline=deadline
+        )
+        return iterator
+
+
+class _SharedRuntime:
+    """A subset's pointer to its parent's runtime, resolved when first needed."""
+
+    __slots__ = ("parent",)
+
+    def __init__(self, parent: Toolbox) -> None:
+        self.parent = parent
+
+    def resolve(self) -> Any:
+        return self.parent.runtime
+
+
+def _arguments_text(arguments: str | bytes | Mapping[str, Any]) -> str:
+    if isinstance(arguments, str):
+        return arguments
+    if isinstance(arguments, (bytes, bytearray, memoryview)):
+        # Keep undecodable bytes visible to validation (which reports them) instead of failing.
+        return bytes(arguments).decode("utf-8", "surrogateescape")
+    try:
+        return _json.dumps(arguments)
+    except (TypeError, ValueError):
+        # Not JSON-serializable: pass the repr so validation reports it as a structured error.
+        return repr(arguments)

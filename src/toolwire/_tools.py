@@ -1,0 +1,595 @@
+"""Tools: a :class:`~toolwire.ToolSpec` plus the handler that runs it and how to run it.
+
+Three ways to define one, all ending in the same :class:`Tool`:
+
+* ``@tool`` on a sync or async function (schema from type hints and the docstring);
+* :meth:`Tool.from_schema` on a JSON document in any common shape (seed/OpenAI legacy,
+  OpenAI chat and Responses, Anthropic, MCP, Gemini, BFCL), with or without a handler;
+* :meth:`Tool.from_model` on a pydantic model.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Literal, TypedDict, TypeVar, Unpack, overload
+
+import jsonschema_rs
+from pydantic import BaseModel
+
+from toolwire._context import Context
+from toolwire._errors import ToolDefinitionError, ToolFailure
+from toolwire._spec import ToolAnnotations, ToolSpec
+from toolwire._validate import MAX_ARGUMENT_BYTES, MAX_DEPTH, ArgumentValidator, ToKwargs, Validated
+from toolwire.runtime._policy import Policy
+from toolwire.schema._documents import read_document
+from toolwire.schema._from_types import (
+    FunctionShape,
+    function_shape,
+    is_context_type,
+    model_schema,
+    type_hints,
+)
+from toolwire.schema._normalize import SchemaShapeError, normalize_schema
+
+Isolation = Literal["thread", "inline", "process"]
+ISOLATIONS: tuple[Isolation, ...] = ("thread", "inline", "process")
+F = TypeVar("F", bound=Callable[..., Any])
+_BAD_NAME = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
+class ToolOptions(TypedDict, total=False):
+    """Keyword options shared by ``@tool``, ``Tool.from_schema`` and ``Tool.from_model``."""
+
+    name: str
+    description: str
+    title: str
+    read_only: bool
+    idempotent: bool
+    destructive: bool
+    open_world: bool
+    tags: Iterable[str]
+    strict: bool | None
+    policy: Policy | None
+    isolation: Isolation
+    sequential: bool
+    requires_approval: bool
+    audit_arguments: bool
+    output_schema: Mapping[str, Any] | None
+    max_argument_bytes: int
+    max_depth: int
+
+
+class _Binding:
+    """How validated JSON becomes keyword arguments for this tool's handler (build-once)."""
+
+    __slots__ = ("known", "model", "plain", "to_kwargs")
+
+    def __init__(
+        self,
+        *,
+        model: type[BaseModel] | None = None,
+        to_kwargs: ToKwargs | None = None,
+        plain: Mapping[str, tuple[type, ...] | None] | None = None,
+        known: frozenset[str] | None = None,
+    ) -> None:
+        self.model = model
+        self.to_kwargs = to_kwargs
+        self.plain = plain
+        self.known = known
+
+
+class Tool:
+    """A callable tool: its portable :class:`~toolwire.ToolSpec`, handler and execution options.
+
+    Build one with :func:`tool`, :meth:`from_schema` or :meth:`from_model`. A tool is also
+    directly callable (``get_weather("北京")`` runs the handler), which keeps decorated
+    functions usable as functions.
+
+    Example::
+
+        @tw.tool(read_only=True)
+        async def get_weather(location: str) -> dict[str, int]:
+            '''获取指定城市的天气信息
+
+            Args:
+                location: 城市名称
+            '''
+            return {"temp": 25}
+
+        get_weather.validate('{"location": "北京"}')  # {'location': '北京'}
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_binding",
+        "_validator",
+        "audit_arguments",
+        "context_params",
+        "handler",
+        "is_async",
+        "isolation",
+        "max_argument_bytes",
+        "max_depth",
+        "policy",
+        "requires_approval",
+        "sequential",
+        "spec",
+    )
+
+    def __init__(
+        self,
+        spec: ToolSpec,
+        handler: Callable[..., Any] | None = None,
+        *,
+        policy: Policy | None = None,
+        isolation: Isolation = "thread",
+        sequential: bool = False,
+        requires_approval: bool = False,
+        audit_arguments: bool = False,
+        max_argument_bytes: int = MAX_ARGUMENT_BYTES,
+        max_depth: int = MAX_DEPTH,
+        _binding: _Binding | None = None,
+        _context_params: tuple[str, ...] | None = None,
+    ) -> None:
+        _check_name(spec.name)
+        if isolation not in ISOLATIONS:
+            raise ToolDefinitionError(
+                f"tool {spec.name!r}: isolation must be one of {ISOLATIONS}, not {isolation!r}"
+            )
+        if policy is not None and not isinstance(policy, Policy):
+            raise ToolDefinitionError(f"tool {spec.name!r}: policy must be a toolwire.Policy")
+        if handler is not None and not callable(handler):
+            raise ToolDefinitionError(f"tool {spec.name!r}: the handler is not callable")
+        if max_argument_bytes < 1 or max_depth < 1:
+            raise ToolDefinitionError(f"tool {spec.name!r}: limits must be positive")
+        self.spec = spec
+        self.handler = handler
+        self.policy = policy
+        self.isolation: Isolation = isolation
+        self.sequential = sequential
+        self.requires_approval = requires_approval
+        self.audit_arguments = audit_arguments
+        self.max_argument_bytes = max_argument_bytes
+        self.max_depth = max_depth
+        if _binding is None or _context_params is None:
+            context_params, known = _handler_facts(handler)
+            _binding = _binding or _Binding(known=known)
+            _context_params = context_params if _context_params is None else _context_params
+        self._binding = _binding
+        self.context_params: tuple[str, ...] = _context_params
+        self.is_async = _is_async(handler)
+        self._validator: ArgumentValidator | None = None
+
+    # identity ---------------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The tool's name as defined (dialect exports may map it to a wire name)."""
+        return self.spec.name
+
+    @property
+    def description(self) -> str:
+        return self.spec.description
+
+    @property
+    def annotations(self) -> ToolAnnotations:
+        return self.spec.annotations
+
+    @property
+    def tags(self) -> frozenset[str]:
+        return self.spec.tags
+
+    def __repr__(self) -> str:
+        kind = "schema-only" if self.handler is None else ("async" if self.is_async else "sync")
+        return f"<Tool {self.name!r} ({kind})>"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the handler directly, bypassing validation and policies."""
+        return self.require_handler()(*args, **kwargs)
+
+    # validation -------------------------------------------------------------------------------
+
+    def _get_validator(self) -> ArgumentValidator:
+        validator = self._validator
+        if validator is None:
+            binding = self._binding
+            try:
+                validator = ArgumentValidator(
+                    self.spec.name,
+                    self.spec.input_schema,
+                    model=binding.model,
+                    to_kwargs=binding.to_kwargs,
+                    plain=binding.plain,
+                    known=binding.known,
+                    max_bytes=self.max_argument_bytes,
+                    max_depth=self.max_depth,
+                )
+            except (ValueError, jsonschema_rs.ValidationError) as exc:
+                raise ToolDefinitionError(
+                    f"tool {self.name!r}: its input schema cannot be compiled: {exc}"
+                ) from exc
+            self._validator = validator
+        return validator
+
+    def validate(
+        self, arguments: str | bytes | Mapping[str, Any], *, strict: bool = False
+    ) -> dict[str, Any]:
+        """Validate a model's arguments and return the keyword arguments for the handler.
+
+        ``arguments`` is the JSON text the model produced (``str`` or ``bytes``) or a mapping.
+        Function tools get Python values (a pydantic model parameter arrives as the model, a
+        ``datetime`` as ``datetime``); schema-only tools get plain JSON values. Lenient
+        coercions apply unless ``strict``; see :meth:`validate_report` to learn which.
+
+        Raises :class:`~toolwire.InvalidArguments` listing every problem.
+        """
+        validator = self._validator or self._get_validator()
+        return validator.check(arguments, strict=strict)[0]
+
+    def validate_report(
+        self, arguments: str | bytes | Mapping[str, Any], *, strict: bool = False
+    ) -> Validated:
+        """Like :meth:`validate`, also returning the coercions that were applied."""
+        validator = self._validator or self._get_validator()
+        kwargs, notes = validator.check(arguments, strict=strict)
+        return Validated(arguments=kwargs, coercions=tuple(notes or ()))
+
+    def bind(self, kwargs: dict[str, Any], context: Context) -> dict[str, Any]:
+        """Add the handler's ``Context`` parameters to validated keyword arguments."""
+        if not self.context_params:
+            return kwargs
+        out = dict(kwargs)
+        for param in self.context_params:
+            out[param] = context
+        return out
+
+    def require_handler(self) -> Callable[..., Any]:
+        """The handler, or a ``ToolFailure`` explaining that this tool cannot run."""
+        handler = self.handler
+        if handler is None:
+            raise ToolFailure(
+                "execution_error",
+                f"tool {self.name} has no handler: it is defined for export and validation only",
+            )
+        return handler
+
+    # constructors -----------------------------------------------------------------------------
+
+    @classmethod
+    def from_function(cls, func: Callable[..., Any], **options: Unpack[ToolOptions]) -> Tool:
+        """Define a tool from a sync or async function (what ``@tool`` does)."""
+        if isinstance(func, Tool):
+            raise ToolDefinitionError(f"{func!r} is already a tool")
+        if not callable(func):
+            raise ToolDefinitionError(f"@tool needs a function, got {type(func).__name__}")
+        try:
+            shape = function_shape(
+                func, name=options.get("name"), description=options.get("description")
+            )
+        except TypeError as exc:
+            raise ToolDefinitionError(str(exc)) from exc
+        output_schema = options.get("output_schema", shape.output_schema)
+        spec = _make_spec(
+            shape.name, shape.description, shape.input_schema, output_schema, options, {}
+        )
+        return cls._create(spec, func, _function_binding(shape), shape.context_params, options)
+
+    @classmethod
+    def from_schema(
+        cls,
+        schema: Mapping[str, Any],
+        handler: Callable[..., Any] | None = None,
+        **options: Unpack[ToolOptions],
+    ) -> Tool:
+        """Define a tool from a JSON tool document, optionally with a handler.
+
+        Accepted shapes: ``{"name", "description", "parameters"}`` (the seed's and OpenAI's
+        legacy functions, Gemini, BFCL), ``{"type": "function", "function": {...}}`` (OpenAI
+        chat; ``strict`` inside is kept), the flat OpenAI Responses form, Anthropic
+        ``input_schema`` and MCP ``inputSchema`` (with ``annotations`` and ``outputSchema``).
+        Foreign type names are normalized to JSON Schema 2020-12. Without a handler the tool
+        can be exported and validated, but not run.
+
+        Example::
+
+            weather = tw.Tool.from_schema({
+                "name": "get_weather",
+                "description": "获取指定城市的天气信息",
+                "parameters": {"type": "object",
+                               "properties": {"location": {"type": "string"}},
+                               "required": ["location"]},
+            })
+        """
+        doc = read_document(schema)
+        name = options.get("name", doc["name"])
+        description = options.get("description", doc["description"])
+        if "output_schema" in options:
+            output = options["output_schema"]
+        else:
+            output = doc["output"]
+        spec = _make_spec(name, description, doc["parameters"], output, options, doc)
+        context_params, known = _handler_facts(handler)
+        return cls._create(spec, handler, _Binding(known=known), context_params, options)
+
+    @classmethod
+    def from_model(
+        cls,
+        model: type[BaseModel],
+        handler: Callable[..., Any] | None = None,
+        **options: Unpack[ToolOptions],
+    ) -> Tool:
+        """Define a tool whose arguments are a pydantic model.
+
+        The handler receives the validated model instance when its one non-``Context``
+        parameter is annotated with the model class; otherwise it receives the model's fields
+        as keyword arguments (by field name). The name defaults to the handler's, the
+        description to the handler's docstring, else the model's.
+
+        Example::
+
+            class Order(BaseModel):
+                sku: str
+                qty: int = 1
+
+            def place(order: Order) -> str: ...
+
+            place_order = tw.Tool.from_model(Order, place)
+        """
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            raise ToolDefinitionError(f"from_model needs a pydantic model class, got {model!r}")
+        try:
+            schema = model_schema(model)
+        except Exception as exc:
+            raise ToolDefinitionError(
+                f"cannot describe {model.__name__} as JSON Schema: {exc}"
+            ) from exc
+        model_doc = str(schema.pop("description", "") or "")
+        handler_doc = ""
+        default_name = model.__name__
+        context_params: tuple[str, ...] = ()
+        model_param: str | None = None
+        if handler is not None:
+            default_name = getattr(handler, "__name__", default_name)
+            try:
+                shape = function_shape(handler)
+            except TypeError:
+                shape = None
+            if shape is not None:
+                handler_doc = shape.description
+                context_params = shape.context_params
+                model_param = _model_parameter(handler, model)
+        name = options.get("name", default_name)
+        description = options.get("description", handler_doc or model_doc)
+        output = options.get("output_schema")
+        spec = _make_spec(name, description, schema, output, options, {})
+        to_kwargs: ToKwargs
+        if model_param is not None:
+            param = model_param
+
+            def to_kwargs(instance: BaseModel, data: Mapping[str, Any]) -> dict[str, Any]:
+                return {param: instance}
+
+        else:
+            field_names = tuple(model.model_fields)
+
+            def to_kwargs(instance: BaseModel, data: Mapping[str, Any]) -> dict[str, Any]:
+                return {f: getattr(instance, f) for f in field_names}
+
+        known: frozenset[str] | None = None
+        if model.model_config.get("extra") != "allow":
+            known = frozenset(
+                (info.validation_alias if isinstance(info.validation_alias, str) else None)
+                or info.alias
+                or fname
+                for fname, info in model.model_fields.items()
+            )
+        binding = _Binding(model=model, to_kwargs=to_kwargs, known=known)
+        return cls._create(spec, handler, binding, context_params, options)
+
+    @classmethod
+    def _create(
+        cls,
+        spec: ToolSpec,
+        handler: Callable[..., Any] | None,
+        binding: _Binding,
+        context_params: tuple[str, ...],
+        options: ToolOptions,
+    ) -> Tool:
+        return cls(
+            spec,
+            handler,
+            policy=options.get("policy"),
+            isolation=options.get("isolation", "thread"),
+            sequential=options.get("sequential", False),
+            requires_approval=options.get("requires_approval", False),
+            audit_arguments=options.get("audit_arguments", False),
+            max_argument_bytes=options.get("max_argument_bytes", MAX_ARGUMENT_BYTES),
+            max_depth=options.get("max_depth", MAX_DEPTH),
+            _binding=binding,
+            _context_params=context_params,
+        )
+
+
+@overload
+def tool(func: F, /) -> Tool: ...
+@overload
+def tool(func: None = None, /, **options: Unpack[ToolOptions]) -> Callable[[F], Tool]: ...
+def tool(
+    func: Callable[..., Any] | None = None, /, **options: Unpack[ToolOptions]
+) -> Tool | Callable[[Callable[..., Any]], Tool]:
+    """Turn a function into a :class:`Tool`; use bare (``@tool``) or with options.
+
+    Options: ``name``, ``description``, ``title``, ``read_only``, ``idempotent``,
+    ``destructive``, ``open_world``, ``tags``, ``strict``, ``policy``, ``isolation``
+    (``"thread"`` default for sync handlers, ``"inline"``, ``"process"``), ``sequential``,
+    ``requires_approval``, ``audit_arguments``, ``output_schema`` (default: from the return
+    annotation), ``max_argument_bytes`` (1 MiB), ``max_depth`` (64).
+
+    Example::
+
+        @tw.tool(idempotent=True, tags={"weather"})
+        def get_weather(location: str, ctx: tw.Context) -> dict[str, int]:
+            '''获取指定城市的天气信息'''
+            return {"temp": 25}
+    """
+    if func is not None:
+        return Tool.from_function(func, **options)
+
+    def decorate(f: Callable[..., Any]) -> Tool:
+        return Tool.from_function(f, **options)
+
+    return decorate
+
+
+# helpers ----------------------------------------------------------------------------------------
+
+
+def _check_name(name: Any) -> None:
+    if not isinstance(name, str) or not name.strip():
+        raise ToolDefinitionError(f"a tool name must be a non-empty string, got {name!r}")
+    if len(name) > 256 or _BAD_NAME.search(name):
+        raise ToolDefinitionError(
+            f"invalid tool name {name!r}: no whitespace or control characters, at most 256 chars"
+        )
+
+
+def _is_async(handler: Any) -> bool:
+    if handler is None:
+        return False
+    if inspect.iscoroutinefunction(handler):
+        return True
+    call = getattr(handler, "__call__", None)  # noqa: B004 - objects with async __call__
+    return call is not None and inspect.iscoroutinefunction(call)
+
+
+def _handler_facts(
+    handler: Callable[..., Any] | None,
+) -> tuple[tuple[str, ...], frozenset[str] | None]:
+    """``(context parameter names, accepted argument names or None for any)``."""
+    if handler is None:
+        return (), None
+    try:
+        signature = inspect.signature(handler)
+    except (TypeError, ValueError):
+        return (), None
+    try:
+        shape_hints = type_hints(handler)
+    except TypeError:
+        shape_hints = {}
+    context: list[str] = []
+    names: list[str] = []
+    any_kwargs = False
+    for pname, param in signature.parameters.items():
+        annotation = shape_hints.get(pname, param.annotation)
+        if param.kind is inspect.Parameter.VAR_KEYWORD:
+            any_kwargs = True
+        elif is_context_type(annotation):
+            context.append(pname)
+        elif param.kind in (
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            inspect.Parameter.KEYWORD_ONLY,
+        ):
+            names.append(pname)
+    return tuple(context), None if any_kwargs else frozenset(names)
+
+
+def _model_parameter(handler: Callable[..., Any], model: type[BaseModel]) -> str | None:
+    try:
+        signature = inspect.signature(handler)
+        hints = type_hints(handler)
+    except (TypeError, ValueError):
+        return None
+    params = [
+        (pname, hints.get(pname, p.annotation))
+        for pname, p in signature.parameters.items()
+        if p.kind not in (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL)
+        and not is_context_type(hints.get(pname, p.annotation))
+    ]
+    if len(params) == 1 and params[0][1] is model:
+        return params[0][0]
+    return None
+
+
+def _function_binding(shape: FunctionShape) -> _Binding:
+    fields = shape.fields
+    extras = shape.accepts_any_kwargs
+
+    def to_kwargs(instance: BaseModel, data: Mapping[str, Any]) -> dict[str, Any]:
+        out = {pname: getattr(instance, attr) for pname, attr in fields.items() if pname in data}
+        if extras and instance.__pydantic_extra__:
+            out.update(instance.__pydantic_extra__)
+        return out
+
+    return _Binding(
+        model=shape.model,
+        to_kwargs=to_kwargs,
+        plain=shape.plain,
+        known=None if extras else frozenset(fields),
+    )
+
+
+def _make_spec(
+    name: Any,
+    description: Any,
+    input_schema: Mapping[str, Any],
+    output_schema: Any,
+    options: ToolOptions,
+    doc: Mapping[str, Any],
+) -> ToolSpec:
+    _check_name(name)
+    if description is None:
+        description = ""
+    if not isinstance(description, str):
+        raise ToolDefinitionError(f"tool {name!r}: description must be a string")
+    hints = doc.get("hints", {})
+    annotations = ToolAnnotations(
+        read_only=bool(options.get("read_only", hints.get("read_only", False))),
+        idempotent=bool(options.get("idempotent", hints.get("idempotent", False))),
+        destructive=bool(options.get("destructive", hints.get("destructive", False))),
+        open_world=bool(options.get("open_world", hints.get("open_world", False))),
+    )
+    tags_option = options.get("tags", ())
+    if isinstance(tags_option, str):
+        tags_option = (tags_option,)
+    tags = frozenset(tags_option)
+    if not all(isinstance(t, str) for t in tags):
+        raise ToolDefinitionError(f"tool {name!r}: tags must be strings")
+    strict = options.get("strict", doc.get("strict"))
+    if strict is not None and not isinstance(strict, bool):
+        raise ToolDefinitionError(f"tool {name!r}: strict must be true, false or null")
+    if output_schema is not None:
+        if not isinstance(output_schema, Mapping):
+            raise ToolDefinitionError(f"tool {name!r}: the output schema must be an object")
+        try:
+            output_schema = normalize_schema(output_schema, path="$.output_schema")
+        except SchemaShapeError as exc:
+            raise ToolDefinitionError(f"tool {name!r}: {exc}") from exc
+    _meta_check(name, input_schema, "input")
+    if output_schema is not None:
+        _meta_check(name, output_schema, "output")
+    return ToolSpec(
+        name=name,
+        description=description,
+        input_schema=input_schema,
+        output_schema=output_schema,
+        annotations=annotations,
+        tags=tags,
+        strict=strict,
+        title=options.get("title", doc.get("title")),
+    )
+
+
+def _meta_check(name: str, schema: Mapping[str, Any], which: str) -> None:
+    try:
+        jsonschema_rs.meta.validate(dict(schema))
+    except jsonschema_rs.ValidationError as exc:
+        where = "".join(f"[{p!r}]" for p in exc.instance_path) or " (top level)"
+        raise ToolDefinitionError(
+            f"tool {name!r}: the {which} schema is not valid JSON Schema at{where}: {exc.message}"
+        ) from exc
+    except (ValueError, TypeError) as exc:
+        raise ToolDefinitionError(
+            f"tool {name!r}: the {which} schema is not valid JSON Schema: {exc}"
+        ) from exc

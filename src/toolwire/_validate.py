@@ -1,0 +1,757 @@
+"""Validating the arguments a model produced for a tool.
+
+One :class:`ArgumentValidator` per tool, built once: a compiled jsonschema-rs validator for the
+JSON-level check (it reports *every* problem), then pydantic only where it yields real Python
+types (models, dates, enums...). The happy path raises nothing and allocates little: parse with
+orjson, two ``str.count`` guards, ``is_valid``, done.
+
+Lenient coercions (on unless ``strict=True``) repair what real models get wrong and are
+reported as :class:`Coercion` notes: numeric strings, ``"true"``/``"false"``, a lone value
+where a one-element array is expected, and arguments (or nested values) double-encoded as JSON
+strings.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema_rs
+import orjson
+from pydantic import BaseModel, ValidationError
+
+from toolwire._errors import ArgumentProblem, InvalidArguments
+
+MAX_ARGUMENT_BYTES = 1 << 20
+MAX_DEPTH = 64
+_MAX_COERCION_ROUNDS = 4
+_INT_RE = re.compile(r"[-+]?\d+")
+_NUM_RE = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_LONG_DIGITS = re.compile(r"\d{19}")
+_LONG_DIGITS_B = re.compile(rb"\d{19}")
+_IDENT_RE = re.compile(r"[^\W\d]\w*")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Coercion:
+    """One lenient repair applied to a call's arguments, e.g. ``"5"`` read as ``5``."""
+
+    path: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"path": self.path, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Validated:
+    """Validated keyword arguments plus the coercions that were needed to get them."""
+
+    arguments: dict[str, Any]
+    coercions: tuple[Coercion, ...] = ()
+
+
+ToKwargs = Callable[[BaseModel, Mapping[str, Any]], dict[str, Any]]
+
+
+def json_path(parts: Any) -> str:
+    """``["items", 2, "qty"]`` -> ``$.items[2].qty``."""
+    out = ["$"]
+    for part in parts:
+        if isinstance(part, int):
+            out.append(f"[{part}]")
+        elif _IDENT_RE.fullmatch(part):
+            out.append(f".{part}")
+        else:
+            out.append(f"[{json.dumps(part, ensure_ascii=False)}]")
+    return "".join(out)
+
+
+def describe_value(value: Any, limit: int = 60) -> str:
+    """A short text naming a JSON value's type and showing it: ``string "abc"``."""
+    kind = _json_type(value)
+    if value is None:
+        return "null"
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=repr)
+    except (ValueError, TypeError):
+        text = repr(value)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return f"{kind} {text}"
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, (list, tuple)):
+        return "array"
+    if isinstance(value, Mapping):
+        return "object"
+    return type(value).__name__
+
+
+class _Reject(Exception):
+    """Internal: stops parsing with problems (never escapes this module)."""
+
+    def __init__(self, problems: list[ArgumentProblem], *, too_large: bool = False) -> None:
+        self.problems = problems
+        self.too_large = too_large
+
+
+class ArgumentValidator:
+    """Validates one tool's arguments; build once per tool and reuse (it is thread-safe).
+
+    ``model`` (optional) converts JSON-valid arguments to Python values and ``to_kwargs`` turns
+    the model instance into keyword arguments. ``plain`` maps argument names to the exact
+    Python types that need no conversion (a ``None`` entry accepts anything); when every value
+    matches, pydantic is skipped. ``known`` is the set of argument names a function accepts:
+    other keys are dropped and reported (``None``: keep every key).
+    """
+
+    __slots__ = (
+        "_max_bytes",
+        "_max_depth",
+        "_model",
+        "_plain",
+        "_quick_len",
+        "_root",
+        "_shallow_len",
+        "_to_kwargs",
+        "_validator",
+        "known",
+        "schema",
+        "tool_name",
+    )
+
+    def __init__(
+        self,
+        tool_name: str,
+        schema: Mapping[str, Any],
+        *,
+        model: type[BaseModel] | None = None,
+        to_kwargs: ToKwargs | None = None,
+        plain: Mapping[str, tuple[type, ...] | None] | None = None,
+        known: frozenset[str] | None = None,
+        max_bytes: int = MAX_ARGUMENT_BYTES,
+        max_depth: int = MAX_DEPTH,
+    ) -> None:
+        self.tool_name = tool_name
+        self.schema = schema
+        self._root = dict(schema)
+        self._validator = jsonschema_rs.validator_for(self._root)
+        self._model = model
+        self._to_kwargs = to_kwargs
+        self._plain = dict(plain) if plain is not None else None
+        self.known = known
+        self._max_bytes = max_bytes
+        self._max_depth = max_depth
+        # a str of n characters is at most 4n UTF-8 bytes: below this length no size check
+        self._quick_len = min(16_384, max_bytes // 4)
+        # nesting deeper than max_depth needs more than 2 * max_depth characters
+        self._shallow_len = 2 * max_depth + 1
+
+    # public -----------------------------------------------------------------------------------
+
+    def check(
+        self, arguments: Any, *, strict: bool = False
+    ) -> tuple[dict[str, Any], list[Coercion] | None]:
+        """Validate; returns ``(kwargs, coercions or None)`` or raises ``InvalidArguments``."""
+        # Hot path: short JSON text that is already right. Any doubt falls through to the full
+        # path below, which re-parses and reports; nothing here raises.
+        if type(arguments) is str and len(arguments) <= self._quick_len:
+            try:
+                data = _orjson_loads(arguments)
+            except _JSONDecodeError:
+                data = None
+            size = len(arguments)
+            if (
+                type(data) is dict
+                and (size < 19 or _LONG_DIGITS.search(arguments) is None)
+                and (size <= self._shallow_len or not self._maybe_deep(arguments))
+                and arguments.count(":") <= len(data)
+                and self._validator.is_valid(data)
+            ):
+                plain = self._plain
+                if plain is not None:
+                    for key, value in data.items():
+                        exact = plain.get(key, _MISSING)
+                        if exact is _MISSING or (exact is not None and type(value) not in exact):
+                            break
+                    else:
+                        return data, None
+                elif self._model is None and self.known is None:
+                    return data, None
+        return self._check_fully(arguments, strict)
+
+    def _maybe_deep(self, text: str) -> bool:
+        return text.count("{") + text.count("[") > self._max_depth
+
+    def _check_fully(
+        self, arguments: Any, strict: bool
+    ) -> tuple[dict[str, Any], list[Coercion] | None]:
+        notes: list[Coercion] | None = None
+        try:
+            data, notes = self._parse(arguments, strict)
+        except _Reject as reject:
+            raise self._invalid(reject.problems, too_large=reject.too_large) from None
+        if not self._validator.is_valid(data):
+            data, notes = self._repair(data, notes, strict)
+        known = self.known
+        if known is not None and not data.keys() <= known:
+            notes = notes if notes is not None else []
+            for key in [k for k in data if k not in known]:
+                del data[key]
+                notes.append(Coercion(path=json_path([key]), message="unknown argument ignored"))
+        if self._model is None:
+            return data, notes
+        plain = self._plain
+        if plain is not None:
+            for key, value in data.items():
+                exact = plain.get(key)
+                if exact is not None and type(value) not in exact:
+                    break
+            else:
+                return data, notes
+        try:
+            instance = self._model.model_validate(data)
+        except ValidationError as exc:
+            raise self._invalid([_pydantic_problem(err) for err in exc.errors()]) from None
+        assert self._to_kwargs is not None
+        return self._to_kwargs(instance, data), notes
+
+    # parsing ----------------------------------------------------------------------------------
+
+    def _parse(self, arguments: Any, strict: bool) -> tuple[dict[str, Any], list[Coercion] | None]:
+        if type(arguments) is str:
+            size = len(arguments)
+            if size * 4 > self._max_bytes:
+                size = len(arguments.encode("utf-8", "surrogatepass"))
+            if size > self._max_bytes:
+                raise self._too_large(size)
+            if not strict and not arguments.strip():
+                return {}, [Coercion(path="$", message="empty arguments read as {}")]
+            data = self._loads(arguments)
+            colons = arguments.count(":")
+            brackets = arguments.count("{") + arguments.count("[")
+        elif isinstance(arguments, (bytes, bytearray, memoryview)):
+            raw = bytes(arguments)
+            if len(raw) > self._max_bytes:
+                raise self._too_large(len(raw))
+            if not strict and not raw.strip():
+                return {}, [Coercion(path="$", message="empty arguments read as {}")]
+            data = self._loads(raw)
+            colons = raw.count(b":")
+            brackets = raw.count(b"{") + raw.count(b"[")
+        elif isinstance(arguments, Mapping):
+            return self._from_mapping(arguments), None
+        else:
+            raise _Reject(
+                [
+                    ArgumentProblem(
+                        path="$",
+                        message="arguments must be JSON text or an object",
+                        expected="object",
+                        got=type(arguments).__name__,
+                    )
+                ]
+            )
+        notes: list[Coercion] | None = None
+        if type(data) is not dict:
+            data, notes = self._unwrap(data, strict)
+            return data, notes
+        # Each key in the text is followed by a colon, so when there are no more colons than
+        # parsed keys no key can have been dropped as a duplicate: the exact (slow) check runs
+        # only when the cheap count cannot rule duplicates out.
+        if colons > len(data) and colons > _count_keys(data):
+            _check_duplicates(arguments)
+        if brackets > self._max_depth:
+            self._check_depth(data)
+        return data, notes
+
+    def _loads(self, text: str | bytes) -> Any:
+        try:
+            data = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            raise _Reject([_json_problem(text, exc)]) from None
+        # orjson turns integers beyond 64 bits into floats; re-read those rare texts exactly.
+        if type(data) is not str and (
+            _LONG_DIGITS_B.search(text) if isinstance(text, bytes) else _LONG_DIGITS.search(text)
+        ):
+            data = json.loads(text, parse_constant=_reject_constant)
+        return data
+
+    def _unwrap(self, data: Any, strict: bool) -> tuple[dict[str, Any], list[Coercion] | None]:
+        if not strict:
+            if data is None:
+                return {}, [Coercion(path="$", message="null arguments read as {}")]
+            if isinstance(data, str):
+                if not data.strip():
+                    return {}, [Coercion(path="$", message="empty arguments read as {}")]
+                try:
+                    inner, _ = self._parse(data, strict=True)
+                except _Reject:
+                    pass
+                else:
+                    return inner, [
+                        Coercion(
+                            path="$", message="arguments double-encoded as a JSON string: decoded"
+                        )
+                    ]
+        raise _Reject(
+            [
+                ArgumentProblem(
+                    path="$",
+                    message="the arguments must be a JSON object",
+                    expected="object",
+                    got=describe_value(data),
+                )
+            ]
+        )
+
+    def _too_large(self, size: int) -> _Reject:
+        return _Reject(
+            [
+                ArgumentProblem(
+                    path="$",
+                    message=f"the arguments are {size} bytes; the limit is {self._max_bytes}",
+                    expected=f"at most {self._max_bytes} bytes",
+                    got=f"{size} bytes",
+                )
+            ],
+            too_large=True,
+        )
+
+    def _check_depth(self, data: Any) -> None:
+        stack: list[tuple[Any, int]] = [(data, 1)]
+        while stack:
+            node, depth = stack.pop()
+            if depth > self._max_depth:
+                raise _Reject(
+                    [
+                        ArgumentProblem(
+                            path="$",
+                            message=f"the arguments nest deeper than {self._max_depth} levels",
+                            expected=f"at most {self._max_depth} levels of nesting",
+                        )
+                    ]
+                )
+            if type(node) is dict:
+                stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
+            elif type(node) is list:
+                stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
+
+    def _from_mapping(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        problems: list[ArgumentProblem] = []
+        out = _copy_json(arguments, [], problems, 1, self._max_depth)
+        if problems:
+            raise _Reject(problems)
+        assert isinstance(out, dict)
+        return out
+
+    # repair and report ------------------------------------------------------------------------
+
+    def _repair(
+        self, data: dict[str, Any], notes: list[Coercion] | None, strict: bool
+    ) -> tuple[dict[str, Any], list[Coercion] | None]:
+        errors = list(self._validator.iter_errors(data))
+        if not strict:
+            for _ in range(_MAX_COERCION_ROUNDS):
+                changed = False
+                for error in errors:
+                    note = self._coerce_at(data, list(error.instance_path), error)
+                    if note is not None:
+                        notes = notes if notes is not None else []
+                        notes.append(note)
+                        changed = True
+                if not changed:
+                    break
+                errors = list(self._validator.iter_errors(data))
+                if not errors:
+                    break
+        if errors:
+            problems: list[ArgumentProblem] = []
+            for error in errors:
+                for problem in self._problems(error):
+                    if problem not in problems:
+                        problems.append(problem)
+            raise self._invalid(problems)
+        return data, notes
+
+    def _coerce_at(self, data: dict[str, Any], path: list[Any], error: Any) -> Coercion | None:
+        kind = type(error.kind).__name__
+        if kind not in ("Type", "AnyOf", "OneOfNotValid") or not path:
+            return None
+        parent: Any = data
+        for part in path[:-1]:
+            try:
+                parent = parent[part]
+            except (KeyError, IndexError, TypeError):
+                return None
+        try:
+            value = parent[path[-1]]
+        except (KeyError, IndexError, TypeError):
+            return None
+        types = _types_of(_candidates_at(self._root, self._root, path))
+        if not types:
+            return None
+        coerced = _coerce(value, types)
+        if coerced is _NOTHING:
+            return None
+        parent[path[-1]] = coerced
+        return Coercion(
+            path=json_path(path),
+            message=f"{describe_value(value)} read as {describe_value(coerced)}",
+        )
+
+    def _problems(self, error: Any) -> list[ArgumentProblem]:
+        kind = type(error.kind).__name__
+        path = list(error.instance_path)
+        try:
+            info = error.kind.as_dict()
+        except Exception:
+            info = {}
+        if kind == "Required":
+            prop = info.get("property", "?")
+            types = _types_of(_candidates_at(self._root, self._root, [*path, prop]))
+            return [
+                ArgumentProblem(
+                    path=json_path([*path, prop]),
+                    message="required property is missing",
+                    expected=" or ".join(sorted(types)) if types else None,
+                    got="nothing",
+                )
+            ]
+        if kind in ("AdditionalProperties", "UnevaluatedProperties"):
+            unexpected = info.get("unexpected") or []
+            allowed = _allowed_names(_candidates_at(self._root, self._root, path))
+            hint = f"; allowed: {', '.join(allowed)}" if allowed else ""
+            instance = error.instance if isinstance(error.instance, Mapping) else {}
+            return [
+                ArgumentProblem(
+                    path=json_path([*path, name]),
+                    message=f"unexpected property{hint}",
+                    got=describe_value(instance.get(name)),
+                )
+                for name in unexpected
+            ]
+        got = describe_value(error.instance)
+        if kind == "Type":
+            type_names = [str(t) for t in info.get("types") or []]
+            expected = " or ".join(type_names) if type_names else None
+            return [
+                ArgumentProblem(
+                    path=json_path(path),
+                    message=f"expected {expected}, got {got}",
+                    expected=expected,
+                    got=got,
+                )
+            ]
+        if kind == "Enum":
+            options = info.get("options")
+            expected = "one of " + json.dumps(options, ensure_ascii=False) if options else None
+            return [
+                ArgumentProblem(
+                    path=json_path(path), message=f"must be {expected}", expected=expected, got=got
+                )
+            ]
+        return [ArgumentProblem(path=json_path(path), message=str(error.message), got=got)]
+
+    def _invalid(
+        self, problems: list[ArgumentProblem], *, too_large: bool = False
+    ) -> InvalidArguments:
+        return InvalidArguments(
+            self.tool_name,
+            problems,
+            message=repair_message(self.tool_name, problems, self.schema),
+            too_large=too_large,
+        )
+
+
+def repair_message(tool: str, problems: list[ArgumentProblem], schema: Mapping[str, Any]) -> str:
+    """The text a model reads to repair its call: every problem, then the expected shape."""
+    lines = [
+        f"The arguments for `{tool}` are invalid and the tool was not run."
+        " Fix these and call it again:"
+    ]
+    for p in problems:
+        detail = p.message
+        if p.expected and p.expected not in detail:
+            detail += f" (expected {p.expected})"
+        lines.append(f"- {p.path}: {detail}")
+    props = schema.get("properties")
+    if isinstance(props, Mapping) and props:
+        required = set(schema.get("required") or ())
+        parts = []
+        for name, sub in list(props.items())[:30]:
+            types = _types_of(_expand(schema, sub, 0)) if isinstance(sub, Mapping) else set()
+            kind = "/".join(sorted(types)) or "any"
+            parts.append(f"{name} ({kind}{', required' if name in required else ''})")
+        lines.append("Parameters: " + "; ".join(parts) + ".")
+    return "\n".join(lines)
+
+
+# helpers ----------------------------------------------------------------------------------------
+
+_NOTHING: Any = object()
+_MISSING: Any = object()
+_orjson_loads = orjson.loads
+_JSONDecodeError = orjson.JSONDecodeError
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _json_problem(text: str | bytes, exc: orjson.JSONDecodeError) -> ArgumentProblem:
+    reason = str(exc).split(": line ")[0]
+    if isinstance(text, bytes):
+        try:
+            decoded = text.decode("utf-8")
+        except UnicodeDecodeError as ude:
+            return ArgumentProblem(
+                path="$",
+                message=f"the arguments are not valid UTF-8 (byte {ude.start})",
+                expected="UTF-8 JSON text",
+                got=repr(text[max(0, ude.start - 10) : ude.start + 10]),
+            )
+    else:
+        decoded = text
+    if "depth limit" in reason:
+        return ArgumentProblem(
+            path="$", message="the arguments nest too deeply", expected="at most 64 levels"
+        )
+    if re.search(r"\b(?:NaN|-?Infinity)\b", decoded):
+        return ArgumentProblem(
+            path="$",
+            message="NaN and Infinity are not valid JSON numbers",
+            expected="finite numbers",
+            got=describe_value(decoded[:60]),
+        )
+    if not decoded.strip():
+        return ArgumentProblem(
+            path="$", message="the arguments are empty", expected="a JSON object", got="nothing"
+        )
+    pos = exc.pos
+    excerpt = decoded[max(0, pos - 20) : pos + 20]
+    return ArgumentProblem(
+        path="$",
+        message=f"not valid JSON: {reason} at line {exc.lineno} column {exc.colno} (char {pos})",
+        expected="a JSON object",
+        got=f"…{excerpt}…" if excerpt else None,
+    )
+
+
+def _count_keys(node: Any) -> int:
+    count = 0
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if type(item) is dict:
+            count += len(item)
+            stack.extend(v for v in item.values() if isinstance(v, (dict, list)))
+        elif type(item) is list:
+            stack.extend(v for v in item if isinstance(v, (dict, list)))
+    return count
+
+
+def _check_duplicates(text: str | bytes) -> None:
+    duplicates: list[str] = []
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in seen and key not in duplicates:
+                duplicates.append(key)
+            seen[key] = value
+        return seen
+
+    json.loads(text, object_pairs_hook=hook, parse_constant=_reject_constant)
+    if duplicates:
+        raise _Reject(
+            [
+                ArgumentProblem(
+                    path="$",
+                    message=f"duplicate key {json.dumps(key, ensure_ascii=False)} in an object",
+                    expected="each key once",
+                )
+                for key in duplicates
+            ]
+        )
+
+
+def _copy_json(
+    value: Any, path: list[Any], problems: list[ArgumentProblem], depth: int, max_depth: int
+) -> Any:
+    if depth > max_depth + 1:
+        problems.append(
+            ArgumentProblem(path=json_path(path), message=f"nested deeper than {max_depth} levels")
+        )
+        return None
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            problems.append(
+                ArgumentProblem(
+                    path=json_path(path),
+                    message="NaN and Infinity are not valid JSON numbers",
+                    expected="a finite number",
+                    got=repr(value),
+                )
+            )
+        return value
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                problems.append(
+                    ArgumentProblem(
+                        path=json_path(path),
+                        message=f"object keys must be strings, got {key!r}",
+                    )
+                )
+                continue
+            out[key] = _copy_json(item, [*path, key], problems, depth + 1, max_depth)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [
+            _copy_json(item, [*path, i], problems, depth + 1, max_depth)
+            for i, item in enumerate(value)
+        ]
+    problems.append(
+        ArgumentProblem(
+            path=json_path(path),
+            message=f"{type(value).__name__} is not a JSON value",
+            expected="a JSON value",
+            got=type(value).__name__,
+        )
+    )
+    return None
+
+
+def _resolve_ref(root: Mapping[str, Any], ref: str) -> Any:
+    if not ref.startswith("#"):
+        return None
+    node: Any = root
+    for part in ref[1:].split("/"):
+        if not part:
+            continue
+        part = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, Mapping) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+def _expand(root: Mapping[str, Any], node: Any, depth: int) -> list[Mapping[str, Any]]:
+    """A schema plus every subschema an instance may have to match (refs, anyOf, allOf...)."""
+    if not isinstance(node, Mapping) or depth > 16:
+        return []
+    out: list[Mapping[str, Any]] = [node]
+    ref = node.get("$ref")
+    if isinstance(ref, str):
+        out.extend(_expand(root, _resolve_ref(root, ref), depth + 1))
+    for key in ("anyOf", "oneOf", "allOf"):
+        subs = node.get(key)
+        if isinstance(subs, list):
+            for sub in subs:
+                out.extend(_expand(root, sub, depth + 1))
+    return out
+
+
+def _candidates_at(
+    root: Mapping[str, Any], schema: Mapping[str, Any], path: list[Any]
+) -> list[Mapping[str, Any]]:
+    current = _expand(root, schema, 0)
+    for part in path:
+        following: list[Mapping[str, Any]] = []
+        for node in current:
+            if isinstance(part, int):
+                prefix = node.get("prefixItems")
+                if isinstance(prefix, list) and part < len(prefix):
+                    following.extend(_expand(root, prefix[part], 0))
+                elif isinstance(node.get("items"), Mapping):
+                    following.extend(_expand(root, node["items"], 0))
+            else:
+                props = node.get("properties")
+                if isinstance(props, Mapping) and part in props:
+                    following.extend(_expand(root, props[part], 0))
+                elif isinstance(node.get("additionalProperties"), Mapping):
+                    following.extend(_expand(root, node["additionalProperties"], 0))
+        current = following
+    return current
+
+
+def _types_of(candidates: list[Mapping[str, Any]]) -> set[str]:
+    types: set[str] = set()
+    for node in candidates:
+        declared = node.get("type")
+        if isinstance(declared, str):
+            types.add(declared)
+        elif isinstance(declared, list):
+            types.update(t for t in declared if isinstance(t, str))
+    return types
+
+
+def _allowed_names(candidates: list[Mapping[str, Any]]) -> list[str]:
+    names: list[str] = []
+    for node in candidates:
+        props = node.get("properties")
+        if isinstance(props, Mapping):
+            names.extend(str(n) for n in props if n not in names)
+    return names
+
+
+def _coerce(value: Any, types: set[str]) -> Any:
+    if isinstance(value, str):
+        text = value.strip()
+        if "integer" in types and _INT_RE.fullmatch(text):
+            return int(text)
+        if ("number" in types or "integer" in types) and _NUM_RE.fullmatch(text):
+            number = float(text)
+            if math.isfinite(number):
+                if "number" in types:
+                    return int(text) if _INT_RE.fullmatch(text) else number
+                if number.is_integer():
+                    return int(number)
+        if "boolean" in types and text.lower() in ("true", "false"):
+            return text.lower() == "true"
+        if ("object" in types or "array" in types) and text[:1] in ("{", "["):
+            try:
+                inner = json.loads(text, parse_constant=_reject_constant)
+            except ValueError:
+                return _NOTHING
+            if (isinstance(inner, dict) and "object" in types) or (
+                isinstance(inner, list) and "array" in types
+            ):
+                return inner
+    if "array" in types and not isinstance(value, list):
+        return [value]
+    return _NOTHING
+
+
+def _pydantic_problem(err: Any) -> ArgumentProblem:
+    loc = [part for part in err.get("loc", ()) if isinstance(part, (str, int))]
+    value = err.get("input")
+    return ArgumentProblem(
+        path=json_path(loc),
+        message=str(err.get("msg", "invalid value")),
+        expected=None,
+        got=describe_value(value) if not isinstance(value, BaseModel) else None,
+    )

@@ -1,0 +1,61 @@
+"""Pin the public names of ``toolwire`` (add a name here when you add it to ``__all__``)."""
+
+import toolwire
+
+EXPECTED = [
+    "ERROR_KINDS",
+    "ArgumentProblem",
+    "ArgumentsDelta",
+    "Breaker",
+    "Cache",
+    "CallFailed",
+    "CallFinished",
+    "CallParseError",
+    "CallStarted",
+    "Caller",
+    "Coercion",
+    "ContentDelta",
+    "Context",
+    "ErrorKind",
+    "FallbackTool",
+    "InvalidArguments",
+    "MissingExtra",
+    "Parsed",
+    "Policy",
+    "RateLimit",
+    "ReasoningDelta",
+    "Retry",
+    "StepFinished",
+    "Tool",
+    "ToolAnnotations",
+    "ToolCall",
+    "ToolDefinitionError",
+    "ToolError",
+    "ToolFailure",
+    "ToolOptions",
+    "ToolResult",
+    "ToolResultEvent",
+    "ToolSpec",
+    "Toolbox",
+    "ToolwireError",
+    "UnknownTool",
+    "Validated",
+    "__version__",
+    "tool",
+]
+
+
+def test_all_is_pinned() -> None:
+    assert sorted(toolwire.__all__) == sorted(EXPECTED)
+
+
+def test_every_exported_name_exists_and_is_public() -> None:
+    for name in toolwire.__all__:
+        member = getattr(toolwire, name)
+        module = getattr(member, "__module__", None)
+        if module is not None and isinstance(member, type):
+            assert module.startswith("toolwire"), name
+
+
+def test_all_has_no_duplicates() -> None:
+    assert len(toolwire.__all__) == len(set(toolwire.__all__))
