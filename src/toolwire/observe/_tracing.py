@@ -1,0 +1,63 @@
+"""OpenTelemetry spans for tool execution, per the GenAI semantic conventions.
+
+A span named ``execute_tool {tool}`` with ``gen_ai.operation.name = "execute_tool"``. Nothing
+is created when ``opentelemetry`` is not importable or no tracer provider is configured (the
+API's default proxy), so untraced programs pay only one attribute check per call.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
+
+def _load() -> Any:
+    try:  # optional: the otel extra
+        from opentelemetry import trace
+    except ImportError:  # pragma: no cover - depends on the environment
+        return None
+    return trace
+
+
+_trace: Any = _load()
+
+
+def tracing_active() -> bool:
+    """True when spans would be recorded somewhere."""
+    if _trace is None:
+        return False
+    return not isinstance(_trace.get_tracer_provider(), _trace.ProxyTracerProvider)
+
+
+def tool_span(tool: str, call_id: str, description: str = "") -> AbstractContextManager[Any]:
+    """A context manager around one call's execution, yielding the span (or None)."""
+    if _trace is None or not tracing_active():
+        return nullcontext(None)
+    tracer = _trace.get_tracer("toolwire")
+    attributes = {
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": tool,
+        "gen_ai.tool.call.id": call_id,
+        "gen_ai.tool.type": "function",
+    }
+    if description:
+        attributes["gen_ai.tool.description"] = description[:256]
+    span: AbstractContextManager[Any] = tracer.start_as_current_span(
+        f"execute_tool {tool}",
+        kind=_trace.SpanKind.INTERNAL,
+        attributes=attributes,
+        record_exception=False,
+        set_status_on_exception=False,
+    )
+    return span
+
+
+def finish_span(span: Any, *, ok: bool, kind: str | None, attempts: int, cached: bool) -> None:
+    """Put the outcome on the span."""
+    if span is None or _trace is None:
+        return
+    span.set_attribute("toolwire.attempts", attempts)
+    span.set_attribute("toolwire.cached", cached)
+    if not ok:
+        span.set_attribute("error.type", kind or "execution_error")
+        span.set_status(_trace.Status(_trace.StatusCode.ERROR, kind))

@@ -1,0 +1,835 @@
+"""The executor: runs every call through the policy chain, concurrently, with one result each.
+
+Chain per call, outermost first (DESIGN.md): cache -> idempotency -> rate limit -> breaker ->
+concurrency -> retry -> per-attempt timeout -> handler. Arguments are validated before the
+chain: invalid arguments are never retried and never count against a breaker. Each layer is
+one method; per-call state lives in a fresh :class:`_Call`, shared state in the backend.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import functools
+import hashlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
+
+from toolwire import _json
+from toolwire._calls import ToolCall, ToolResult
+from toolwire._context import Caller, Context
+from toolwire._errors import (
+    InvalidArguments,
+    ToolDefinitionError,
+    ToolError,
+    ToolFailure,
+    ToolwireError,
+    UnknownTool,
+)
+from toolwire.observe import BreakerEvent, CallRecord, Observers, Subscriber, get_metrics
+from toolwire.observe._tracing import finish_span, tool_span, tracing_active
+from toolwire.runtime._limits import Limiter, RetryBudget, backoff_delay
+from toolwire.runtime._policy import Breaker, FallbackTool, Policy, Retry
+from toolwire.runtime._process import ProcessPool
+from toolwire.runtime._resolve import check_policy, effective_policy
+from toolwire.state import BackendUnavailable, BreakerConfig, BreakerState, MemoryBackend
+from toolwire.state._base import StateBackend
+
+log = logging.getLogger("toolwire.runtime")
+
+_NEVER_RETRY = frozenset(
+    {"invalid_arguments", "too_large", "cancelled", "circuit_open", "unknown_tool", "forbidden",
+     "unauthorized", "approval_required"}
+)  # fmt: skip
+_POLL = 0.02  # seconds between looks at another process's in-flight call
+
+
+class ToolLookup(Protocol):
+    def get(self, name: str) -> Any: ...
+
+
+class _ToolState:
+    """Per tool and executor: the resolved policy and the process-local limits."""
+
+    __slots__ = ("breaker_cfg", "breaker_key", "budget", "limiter", "policy", "safe", "tool")
+
+    def __init__(self, tool: Any, policy: Policy) -> None:
+        self.tool = tool
+        self.policy = policy
+        self.safe: bool = tool.spec.annotations.safe_to_repeat
+        cap = policy.concurrency
+        if tool.sequential:
+            cap = 1
+        self.limiter = (
+            Limiter(cap, policy.max_queue, name=f"tool {tool.name}") if cap is not None else None
+        )
+        self.budget = RetryBudget(policy.retry.budget) if policy.retry is not None else None
+        br = policy.breaker
+        self.breaker_key = (br.key or tool.name) if br is not None else ""
+        self.breaker_cfg = (
+            BreakerConfig(
+                window=br.window,
+                window_type=br.window_type,
+                min_calls=br.min_calls,
+                failure_rate=br.failure_rate,
+                slow_call_rate=br.slow_call_rate,
+                open_for=br.open_for,
+                half_open_calls=br.half_open_calls,
+            )
+            if br is not None
+            else None
+        )
+
+
+class _Call:
+    """Fresh per call: what the layers learn while the call goes through the chain."""
+
+    __slots__ = (
+        "attempts",
+        "box",
+        "breaker_state",
+        "cached",
+        "call",
+        "caller",
+        "deadline",
+        "deduplicated",
+        "exc",
+        "fallback_depth",
+        "idem_key",
+        "invoked",
+        "kwargs",
+        "policy",
+        "started",
+        "state",
+        "tool",
+    )
+
+    def __init__(self, box: ToolLookup, call: ToolCall, caller: Caller | None, started: float):
+        self.box = box
+        self.call = call
+        self.caller = caller
+        self.started = started
+        self.attempts = 0
+        self.cached = self.deduplicated = self.invoked = False
+        self.breaker_state: BreakerState | None = None
+        self.exc: BaseException | None = None
+        self.deadline: float | None = None
+        self.idem_key: str | None = None
+        self.fallback_depth = 0
+        self.kwargs: dict[str, Any] = {}
+        self.tool: Any = None
+        self.state: _ToolState | None = None
+        self.policy: Policy = Policy()
+
+    def result(self, value: Any = None, error: ToolError | None = None) -> ToolResult:
+        return ToolResult(
+            call_id=self.call.id,
+            name=self.call.name,
+            ok=error is None,
+            value=value,
+            error=error,
+            attempts=self.attempts,
+            cached=self.cached,
+            elapsed_s=time.monotonic() - self.started,
+        )
+
+    def fail(self, kind: Any, message: str, **extra: Any) -> ToolResult:
+        return self.result(error=ToolError(kind=kind, message=message, **extra))
+
+
+class _AttemptTimeout(ToolFailure):
+    pass
+
+
+class Executor:
+    """Runs tool calls concurrently under their policies, always one result per call.
+
+    Policy precedence (lowest first): ``default_policy``, the tool's own ``policy`` from code,
+    then ``policies`` entries whose glob matches the tool name (less specific first).
+
+    Example::
+
+        async with Executor(backend=RedisBackend(url), policies={"weather.*": slow}) as ex:
+            results = await ex.run(box, calls)
+    """
+
+    def __init__(
+        self,
+        *,
+        backend: StateBackend | None = None,
+        max_concurrency: int = 256,
+        max_queue: int | None = None,
+        thread_workers: int | None = None,
+        process_workers: int = 2,
+        policies: Mapping[str, Policy] | None = None,
+        default_policy: Policy | None = None,
+        on_record: Callable[[Any], None] | None = None,
+        idempotency_ttl: float = 24 * 3600.0,
+    ) -> None:
+        self.backend: StateBackend = backend or MemoryBackend()
+        self._global = Limiter(max_concurrency, max_queue, name="the tool runtime")
+        self._thread_workers = thread_workers
+        self._threads: ThreadPoolExecutor | None = None
+        self._process_workers = process_workers
+        self._procs: ProcessPool | None = None
+        self._policies = dict(policies or {})
+        self._default_policy = default_policy
+        self._states: dict[str, _ToolState] = {}
+        self._flights: dict[str, asyncio.Future[ToolResult]] = {}
+        self._observers = Observers()
+        if on_record is not None:
+            self._observers.subscribe(on_record)
+        self._metrics = get_metrics()
+        self._idem_ttl = idempotency_ttl
+        self._owner = uuid.uuid4().hex
+
+    # -- lifecycle --------------------------------------------------------------------------
+    async def __aenter__(self) -> Executor:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop the worker processes and threads (running thread calls finish on their own)."""
+        if self._procs is not None:
+            await self._procs.aclose()
+            self._procs = None
+        if self._threads is not None:
+            self._threads.shutdown(wait=False, cancel_futures=True)
+            self._threads = None
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Receive every ``CallRecord`` and ``BreakerEvent``; returns the unsubscribe function."""
+        return self._observers.subscribe(callback)
+
+    @property
+    def process_pool(self) -> ProcessPool:
+        if self._procs is None:
+            self._procs = ProcessPool(self._process_workers)
+        return self._procs
+
+    # -- admin ------------------------------------------------------------------------------
+    async def breaker_state(self, key: str) -> BreakerState:
+        """The state of the breaker of a tool (or shared ``Breaker.key``)."""
+        return await self.backend.breaker_state(key)
+
+    async def force_breaker(self, key: str, state: BreakerState | None) -> None:
+        """Force ``forced_open`` or ``disabled``; ``None``/``closed`` resets it."""
+        await self.backend.breaker_force(key, state)
+        self._emit_breaker(key, "?", state or "closed")
+
+    async def invalidate(
+        self, tool: Any, arguments: Mapping[str, Any] | str | None = None, *, caller: Any = None
+    ) -> int:
+        """Drop cached results of ``tool`` (a Tool or a name): all of them, or one call's."""
+        name = tool if isinstance(tool, str) else tool.name
+        if arguments is None:
+            return await self.backend.cache_delete(f"{name}:*")
+        if isinstance(tool, str):
+            kwargs = _json.loads(arguments) if isinstance(arguments, str) else dict(arguments)
+        else:
+            kwargs = tool.validate(arguments)
+        caller_id = caller.id if isinstance(caller, Caller) else caller
+        per_caller = caller_id is not None
+        return await self.backend.cache_delete(_cache_key(name, kwargs, caller_id, per_caller))
+
+    def policy_for(self, tool: Any) -> Policy:
+        """The effective policy of ``tool`` under this executor (see the class docstring)."""
+        return effective_policy(tool, self._policies, self._default_policy)
+
+    def _state_for(self, tool: Any) -> _ToolState:
+        st = self._states.get(tool.name)
+        if st is None or st.tool is not tool:
+            policy = self.policy_for(tool)
+            check_policy(tool, policy)
+            st = self._states[tool.name] = _ToolState(tool, policy)
+        return st
+
+    # -- entry points -----------------------------------------------------------------------
+    async def call(
+        self,
+        box: ToolLookup,
+        call: ToolCall,
+        *,
+        caller: Caller | None = None,
+        idempotency_key: str | None = None,
+        deadline: float | None = None,
+    ) -> ToolResult:
+        """Execute one call; failures come back as a result with an error kind."""
+        c = _Call(box, call, caller, time.monotonic())
+        c.idem_key = idempotency_key
+        c.deadline = deadline
+        if tracing_active():
+            with tool_span(call.name, call.id) as span:
+                result = await self._safe(c)
+                err = result.error
+                finish_span(
+                    span,
+                    ok=result.ok,
+                    kind=err.kind if err else None,
+                    attempts=result.attempts,
+                    cached=result.cached,
+                )
+        else:
+            result = await self._safe(c)
+        if self._observers or self._metrics is not None:
+            self._record(c, result)
+        return result
+
+    async def run(
+        self,
+        box: ToolLookup,
+        calls: Sequence[ToolCall],
+        *,
+        caller: Caller | None = None,
+        deadline: float | None = None,
+    ) -> list[ToolResult]:
+        """Execute calls concurrently; exactly one result per call, in call order.
+
+        Cancelling the run cancels every call still in flight and re-raises.
+        """
+        if len(calls) == 1:
+            return [await self.call(box, calls[0], caller=caller, deadline=deadline)]
+        tasks = [
+            asyncio.ensure_future(self.call(box, c, caller=caller, deadline=deadline))
+            for c in calls
+        ]
+        try:
+            return list(await asyncio.gather(*tasks))
+        except BaseException:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+
+    async def run_iter(
+        self,
+        box: ToolLookup,
+        calls: Sequence[ToolCall],
+        *,
+        caller: Caller | None = None,
+        deadline: float | None = None,
+    ) -> AsyncIterator[ToolResult]:
+        """Execute calls concurrently, yielding each result as it finishes."""
+        tasks = [
+            asyncio.ensure_future(self.call(box, c, caller=caller, deadline=deadline))
+            for c in calls
+        ]
+        try:
+            for fut in asyncio.as_completed(tasks):
+                yield await fut
+        finally:
+            pending = [t for t in tasks if not t.done()]
+            for t in pending:
+                t.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+
+    # -- the chain --------------------------------------------------------------------------
+    async def _safe(self, c: _Call) -> ToolResult:
+        try:
+            return await self._prepare(c)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug or a broken backend must still yield a result
+            log.exception("toolwire: internal error while executing %s", c.call.name)
+            return c.fail("execution_error", f"internal error: {type(exc).__name__}: {exc}")
+
+    async def _prepare(self, c: _Call) -> ToolResult:
+        try:
+            c.tool = c.box.get(c.call.name)
+        except UnknownTool as exc:
+            return c.result(error=exc.to_error())
+        try:
+            st = c.state = self._state_for(c.tool)
+        except ToolDefinitionError as exc:
+            return c.fail("execution_error", str(exc))
+        c.policy = st.policy
+        try:
+            c.kwargs = c.tool.validate(c.call.arguments)
+        except InvalidArguments as exc:
+            return c.result(error=exc.to_error())
+        total = c.policy.total_timeout
+        if total is not None:
+            end = c.started + total
+            c.deadline = end if c.deadline is None else min(c.deadline, end)
+        if c.deadline is not None and time.monotonic() >= c.deadline:
+            return c.fail("timeout", "the deadline passed before the call could start")
+        if c.policy.cache is not None:
+            return await self._cached(c)
+        if c.idem_key is not None:
+            return await self._deduped(c)
+        return await self._guarded(c)
+
+    async def _join(self, flight_key: str, c: _Call) -> ToolResult | None:
+        """Wait for the same call already in flight here; None if it was abandoned."""
+        flight = self._flights.get(flight_key)
+        if flight is None:
+            return None
+        try:
+            shared = await asyncio.shield(flight)
+        except asyncio.CancelledError:
+            if flight.cancelled() and not _cancelling():
+                return None
+            raise
+        c.cached = True
+        return c.result(value=shared.value, error=shared.error)
+
+    async def _single_flight(
+        self, flight_key: str, c: _Call, body: Callable[[], Any]
+    ) -> ToolResult:
+        while True:
+            joined = await self._join(flight_key, c)
+            if joined is not None:
+                return joined
+            if flight_key not in self._flights:
+                break
+        fut: asyncio.Future[ToolResult] = asyncio.get_running_loop().create_future()
+        self._flights[flight_key] = fut
+        try:
+            result: ToolResult = await body()
+        except BaseException:
+            fut.cancel()
+            raise
+        finally:
+            del self._flights[flight_key]
+        fut.set_result(result)
+        return result
+
+    # cache ------------------------------------------------------------------------------
+    async def _cached(self, c: _Call) -> ToolResult:
+        cache = c.policy.cache
+        assert cache is not None
+        caller_id = c.caller.id if c.caller is not None else None
+        try:
+            key = _cache_key(c.tool.name, c.kwargs, caller_id, cache.per_caller)
+        except (TypeError, ValueError):  # arguments without a JSON form: no caching
+            return await self._deduped(c)
+        hit = await self._cache_lookup(c, key)
+        if hit is not None:
+            return hit
+        return await self._single_flight("c:" + key, c, lambda: self._fill(c, key))
+
+    async def _cache_lookup(self, c: _Call, key: str) -> ToolResult | None:
+        try:
+            data = await self.backend.cache_get(key)
+        except BackendUnavailable:
+            return None  # a cache outage is a miss, whatever fail_open says
+        if data is None:
+            return None
+        c.cached = True
+        return c.result(value=_json.loads(data))
+
+    async def _fill(self, c: _Call, key: str) -> ToolResult:
+        cache = c.policy.cache
+        assert cache is not None
+        locked = False
+        if self.backend.shared:  # other processes may be filling the same key
+            lease = _lease(c)
+            while True:
+                try:
+                    locked = await self.backend.lock_acquire("c:" + key, self._owner, lease)
+                except BackendUnavailable:
+                    break
+                hit = await self._cache_lookup(c, key)
+                if hit is not None:
+                    if locked:
+                        await self._release("c:" + key)
+                    return hit
+                if locked or (c.deadline is not None and time.monotonic() >= c.deadline):
+                    break
+                await asyncio.sleep(_POLL)
+        try:
+            result = await self._deduped(c) if c.idem_key is not None else await self._guarded(c)
+            if result.ok:
+                try:
+                    data = _json.dumps_bytes(result.value)
+                    await self.backend.cache_set(key, data, cache.ttl, cache.max_entries)
+                except (TypeError, ValueError, BackendUnavailable):
+                    pass  # not JSON-able or store down: the result is still returned
+            return result
+        finally:
+            if locked:
+                await self._release("c:" + key)
+
+    async def _release(self, key: str) -> None:
+        with contextlib.suppress(BackendUnavailable):
+            await self.backend.lock_release(key, self._owner)
+
+    # idempotency -------------------------------------------------------------------------
+    async def _deduped(self, c: _Call) -> ToolResult:
+        if c.idem_key is None:
+            return await self._guarded(c)
+        caller_id = c.caller.id if c.caller is not None else ""
+        key = f"{c.tool.name}:{caller_id}:{c.idem_key}"
+        return await self._single_flight("i:" + key, c, lambda: self._once(c, key))
+
+    async def _once(self, c: _Call, key: str) -> ToolResult:
+        while True:
+            try:
+                rec = await self.backend.idem_begin(key, self._owner, _lease(c))
+            except BackendUnavailable:
+                if c.policy.fail_open:
+                    return await self._guarded(c)
+                return c.fail(
+                    "execution_error",
+                    "the idempotency store is unavailable, so the call was not run; retry later",
+                    retry_after=1.0,
+                )
+            if rec.status == "done":
+                c.cached = c.deduplicated = True
+                assert rec.data is not None
+                return _decode(c, rec.data)
+            if rec.status == "new":
+                break
+            if c.deadline is not None and time.monotonic() >= c.deadline:
+                return c.fail("timeout", "a duplicate call with this idempotency key is running")
+            await asyncio.sleep(_POLL)
+        try:
+            result = await self._guarded(c)
+        except BaseException:
+            with contextlib.suppress(BackendUnavailable):
+                await self.backend.idem_abandon(key, self._owner)
+            raise
+        with contextlib.suppress(BackendUnavailable):
+            await self.backend.idem_finish(key, self._owner, _encode(result), self._idem_ttl)
+        return result
+
+    # rate limit + breaker ----------------------------------------------------------------
+    async def _guarded(self, c: _Call) -> ToolResult:
+        policy = c.policy
+        rl = policy.rate_limit
+        if rl is not None:
+            key = c.tool.name
+            if rl.per_caller and c.caller is not None:
+                key = f"{key}:{c.caller.id}"
+            max_wait = rl.max_wait
+            if c.deadline is not None:
+                max_wait = max(0.0, min(max_wait, c.deadline - time.monotonic()))
+            try:
+                decision = await self.backend.rate_acquire(key, rl.rate, rl.per, max_wait)
+            except BackendUnavailable:
+                if not policy.fail_open:
+                    return c.fail(
+                        "rate_limited",
+                        "the rate limiter is unavailable; retry later",
+                        retry_after=1.0,
+                    )
+            else:
+                if not decision.allowed:
+                    return c.fail(
+                        "rate_limited",
+                        f"`{c.tool.name}` is over its rate limit of {rl.rate:g} per {rl.per:g} s",
+                        retry_after=decision.retry_after,
+                    )
+                if decision.wait > 0:
+                    await asyncio.sleep(decision.wait)
+        if policy.breaker is None:
+            return await self._limited(c)
+        return await self._breaker(c, policy.breaker)
+
+    async def _breaker(self, c: _Call, br: Breaker) -> ToolResult:
+        st = c.state
+        assert st is not None and st.breaker_cfg is not None
+        try:
+            adm = await self.backend.breaker_acquire(st.breaker_key, st.breaker_cfg)
+        except BackendUnavailable:
+            if c.policy.fail_open:
+                return await self._limited(c)
+            return c.fail("circuit_open", "the breaker state is unavailable", retry_after=1.0)
+        c.breaker_state = adm.state
+        if not adm.allowed:
+            return await self._rejected(c, br, adm.retry_after)
+        admitted = time.monotonic()
+        result: ToolResult | None = None
+        try:
+            result = await self._limited(c)
+        finally:
+            outcome = _breaker_outcome(c, br, result)
+            slow = br.slow_call_s is not None and time.monotonic() - admitted >= br.slow_call_s
+            try:
+                tr = await self.backend.breaker_record(
+                    st.breaker_key, st.breaker_cfg, adm.generation, outcome, slow
+                )
+            except BackendUnavailable:
+                pass
+            else:
+                if tr.new != tr.old:
+                    self._emit_breaker(st.breaker_key, tr.old, tr.new)
+        return result
+
+    async def _rejected(self, c: _Call, br: Breaker, retry_after: float | None) -> ToolResult:
+        fb = br.fallback
+        if isinstance(fb, FallbackTool) and c.fallback_depth == 0:
+            inner = _Call(c.box, ToolCall(id=c.call.id, name=fb.name, arguments=c.call.arguments),
+                          c.caller, c.started)  # fmt: skip
+            inner.deadline = c.deadline
+            inner.fallback_depth = 1
+            res = await self._safe(inner)
+            return ToolResult(
+                call_id=c.call.id,
+                name=c.call.name,
+                ok=res.ok,
+                value=res.value,
+                error=res.error,
+                attempts=res.attempts,
+                cached=res.cached,
+                elapsed_s=time.monotonic() - c.started,
+            )
+        if fb is not None and not isinstance(fb, FallbackTool):
+            return c.result(value=fb)
+        wait = f" Retry in {retry_after:.1f} s." if retry_after else ""
+        return c.fail(
+            "circuit_open",
+            f"`{c.tool.name}` is failing and temporarily disabled (circuit open).{wait}",
+            retry_after=retry_after,
+        )
+
+    # concurrency -------------------------------------------------------------------------
+    async def _limited(self, c: _Call) -> ToolResult:
+        st = c.state
+        assert st is not None
+        local = st.limiter
+        try:
+            if local is not None:
+                await local.acquire(c.deadline)
+            try:
+                await self._global.acquire(c.deadline)
+            except BaseException:
+                if local is not None:
+                    local.release()
+                raise
+        except ToolFailure as exc:
+            return c.result(error=exc.to_error())
+        try:
+            return await self._retrying(c)
+        finally:
+            self._global.release()
+            if local is not None:
+                local.release()
+
+    # retry -------------------------------------------------------------------------------
+    async def _retrying(self, c: _Call) -> ToolResult:
+        retry = c.policy.retry
+        st = c.state
+        assert st is not None
+        if st.budget is not None:
+            st.budget.deposit()
+        while True:
+            c.attempts += 1
+            try:
+                value = await self._attempt(c)
+            except asyncio.CancelledError as exc:
+                if _cancelling():
+                    raise
+                error = ToolError(kind="cancelled", message="the call was cancelled")
+                c.exc = exc
+            except ToolwireError as exc:
+                error = exc.to_error()
+                c.exc = exc
+            except Exception as exc:
+                error = ToolError(
+                    kind="execution_error",
+                    message=f"{type(exc).__name__}: {exc}",
+                    details={"type": type(exc).__name__},
+                )
+                c.exc = exc
+            else:
+                return c.result(value=value)
+            if retry is None or not self._may_retry(c, retry, error):
+                return c.result(error=error)
+            delay = backoff_delay(c.attempts, retry.backoff, retry.max_backoff, error.retry_after)
+            now = time.monotonic()
+            if c.deadline is not None and now + delay >= c.deadline:
+                return c.result(error=error)
+            if retry.max_elapsed is not None and now + delay - c.started > retry.max_elapsed:
+                return c.result(error=error)
+            if st.budget is not None and not st.budget.withdraw():
+                return c.result(error=error)
+            await asyncio.sleep(delay)
+
+    def _may_retry(self, c: _Call, retry: Retry, error: ToolError) -> bool:
+        if c.attempts >= retry.attempts or error.kind in _NEVER_RETRY:
+            return False
+        st = c.state
+        assert st is not None
+        if not st.safe and c.idem_key is None:
+            return False  # running a side effect twice is worse than failing once
+        exc = c.exc
+        for item in retry.retry_on:
+            if isinstance(item, str):
+                if item == error.kind:
+                    return True
+            elif (exc is not None and isinstance(exc, item)) or (
+                issubclass(item, TimeoutError) and error.kind == "timeout"
+            ):
+                return True
+        return False
+
+    # one attempt -------------------------------------------------------------------------
+    async def _attempt(self, c: _Call) -> Any:
+        tool = c.tool
+        handler = tool.require_handler()
+        now = time.monotonic()
+        timeout = c.policy.timeout
+        until = now + timeout if timeout is not None else None
+        if c.deadline is not None and (until is None or c.deadline < until):
+            until = c.deadline
+        ctx: Context | None = None
+        kwargs = c.kwargs
+        if tool.context_params:
+            ctx = Context(
+                call_id=c.call.id,
+                tool_name=tool.name,
+                caller=c.caller,
+                deadline=until,
+                attempt=c.attempts,
+                idempotency_key=c.idem_key,
+            )
+            kwargs = tool.bind(kwargs, ctx)
+        c.invoked = True
+        isolation = tool.isolation
+        if isolation == "process":
+            limit = None if until is None else max(0.0, until - now)
+            try:
+                return await self.process_pool.run(
+                    handler, c.kwargs, ctx, tool.context_params, limit
+                )
+            except TimeoutError:
+                raise _AttemptTimeout(
+                    "timeout",
+                    f"`{tool.name}` did not finish within {limit:.3g} s and was stopped",
+                ) from None
+        loop = asyncio.get_running_loop()
+        if tool.is_async:
+            aw: Any = handler(**kwargs)
+        elif isolation == "inline":
+            return handler(**kwargs)
+        else:
+            if self._threads is None:
+                self._threads = ThreadPoolExecutor(self._thread_workers, "toolwire")
+            run = contextvars.copy_context().run
+            aw = loop.run_in_executor(self._threads, functools.partial(run, handler, **kwargs))
+        if until is None:
+            return await aw
+        try:
+            async with asyncio.timeout_at(loop.time() + (until - now)) as cm:
+                return await aw
+        except TimeoutError:
+            if not cm.expired():
+                raise
+            if ctx is not None:
+                ctx.cancel_event.set()  # cooperative sync tools poll ctx.cancelled and stop
+            raise _AttemptTimeout(
+                "timeout", f"`{tool.name}` did not finish within {until - now:.3g} s"
+            ) from None
+        except asyncio.CancelledError:
+            if ctx is not None:
+                ctx.cancel_event.set()
+            raise
+
+    # -- observation ------------------------------------------------------------------------
+    def _record(self, c: _Call, result: ToolResult) -> None:
+        rec = CallRecord(
+            tool=c.call.name,
+            call_id=c.call.id,
+            caller=c.caller.id if c.caller is not None else None,
+            ok=result.ok,
+            outcome="ok" if result.error is None else result.error.kind,
+            attempts=result.attempts,
+            latency_s=result.elapsed_s,
+            cached=result.cached,
+            deduplicated=c.deduplicated,
+            breaker_state=c.breaker_state,
+            started_at=time.time() - result.elapsed_s,
+        )
+        if self._metrics is not None:
+            self._metrics.observe_call(rec)
+        if self._observers:
+            self._observers.emit(rec)
+
+    def _emit_breaker(self, key: str, old: str, new: str) -> None:
+        ev = BreakerEvent(key=key, old=old, new=new, at=time.time())
+        log.info("toolwire breaker %s: %s -> %s", key, old, new)
+        if self._metrics is not None:
+            self._metrics.observe_breaker(ev)
+        self._observers.emit(ev)
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _cancelling() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+def _lease(c: _Call) -> float:
+    """How long a claim (lock, pending idempotency record) may outlive a crashed owner."""
+    if c.deadline is not None:
+        return max(1.0, c.deadline - time.monotonic() + 1.0)
+    t = c.policy.timeout
+    retry = c.policy.retry
+    if t is not None:
+        return t * (retry.attempts if retry else 1) + 5.0
+    return 300.0
+
+
+def _cache_key(tool: str, kwargs: Any, caller_id: str | None, per_caller: bool) -> str:
+    digest = hashlib.blake2b(_json.dumps_bytes(kwargs, canonical=True), digest_size=16)
+    if per_caller:
+        return f"{tool}:{caller_id or ''}:{digest.hexdigest()}"
+    return f"{tool}:{digest.hexdigest()}"
+
+
+def _breaker_outcome(c: _Call, br: Breaker, result: ToolResult | None) -> Any:
+    if result is None or not c.invoked:
+        return "ignore"  # cancelled, or refused before reaching the tool
+    err = result.error
+    if err is None:
+        return "success"
+    if err.kind == "cancelled":
+        return "ignore"
+    if not br.record_on:
+        return "failure"
+    for item in br.record_on:
+        if isinstance(item, str):
+            if item == err.kind:
+                return "failure"
+        elif c.exc is not None and isinstance(c.exc, item):
+            return "failure"
+    return "success"
+
+
+def _encode(result: ToolResult) -> bytes:
+    out: dict[str, Any] = {"ok": result.ok, "attempts": result.attempts}
+    if result.error is not None:
+        out["error"] = result.error.to_dict()
+    else:
+        out["value"] = result.value
+    try:
+        return _json.dumps_bytes(out)
+    except (TypeError, ValueError):
+        out["value"] = repr(result.value)
+        return _json.dumps_bytes(out)
+
+
+def _decode(c: _Call, data: bytes) -> ToolResult:
+    out = _json.loads(data)
+    err = out.get("error")
+    if err is None:
+        return c.result(value=out.get("value"))
+    return c.result(
+        error=ToolError(
+            kind=err["kind"],
+            message=err["message"],
+            details=err.get("details", {}),
+            retry_after=err.get("retry_after"),
+        )
+    )

@@ -1,0 +1,112 @@
+"""Per-process limits: a concurrency limiter with a bounded wait queue, and the retry budget."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections import deque
+
+from toolwire._errors import ToolFailure
+
+
+class Limiter:
+    """At most ``capacity`` holders; at most ``max_queue`` waiters (None: unbounded).
+
+    A caller that finds the queue full is refused at once (``rate_limited``); a waiter whose
+    deadline passes leaves the queue (``timeout``). Slots are handed over first-come
+    first-served, so a burst cannot starve an early waiter.
+    """
+
+    __slots__ = ("_free", "_waiters", "capacity", "max_queue", "name")
+
+    def __init__(self, capacity: int, max_queue: int | None = None, *, name: str = "") -> None:
+        if capacity < 1:
+            raise ValueError("concurrency limits must be >= 1")
+        self.capacity = capacity
+        self.max_queue = max_queue
+        self.name = name
+        self._free = capacity
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    @property
+    def in_use(self) -> int:
+        return self.capacity - self._free
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiters)
+
+    async def acquire(self, deadline: float | None) -> None:
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return
+        if self.max_queue is not None and len(self._waiters) >= self.max_queue:
+            raise ToolFailure(
+                "rate_limited",
+                f"{self.name} is at its concurrency limit and its wait queue is full; "
+                "try again shortly",
+                retry_after=0.1,
+            )
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
+        self._waiters.append(fut)
+        try:
+            if deadline is None:
+                await fut
+            else:
+                async with asyncio.timeout_at(loop.time() + (deadline - time.monotonic())):
+                    await fut
+        except BaseException as exc:
+            if fut.done() and not fut.cancelled():
+                self.release()  # we were handed a slot while leaving: pass it on
+            else:
+                fut.cancel()
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(fut)
+            if isinstance(exc, TimeoutError):
+                raise ToolFailure(
+                    "timeout", f"timed out waiting for a free slot of {self.name}"
+                ) from None
+            raise
+
+    def release(self) -> None:
+        while self._waiters:
+            fut = self._waiters.popleft()
+            if not fut.done():
+                fut.set_result(None)
+                return
+        self._free += 1
+
+
+class RetryBudget:
+    """A token bucket: each call deposits ``ratio`` tokens, each retry spends one.
+
+    Under sustained failure retries add at most ``ratio`` extra load; ``reserve`` tokens let a
+    quiet tool retry its first few failures freely.
+    """
+
+    __slots__ = ("cap", "ratio", "tokens")
+
+    def __init__(self, ratio: float, reserve: float = 10.0) -> None:
+        self.ratio = ratio
+        self.cap = max(reserve, ratio * 100)
+        self.tokens = reserve
+
+    def deposit(self) -> None:
+        self.tokens = min(self.cap, self.tokens + self.ratio)
+
+    def withdraw(self) -> bool:
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
+
+
+def backoff_delay(attempt: int, base: float, cap: float, floor: float | None = None) -> float:
+    """Full jitter: uniform in [0, min(cap, base * 2**(attempt-1))], at least ``floor``."""
+    delay = random.uniform(0.0, min(cap, base * (2 ** (attempt - 1))))
+    if floor is not None and floor > delay:
+        return floor
+    return delay
