@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin
 
@@ -211,3 +213,48 @@ async def close_clients() -> None:
     clients = _CLIENTS.pop(asyncio.get_running_loop(), {})
     for client in clients.values():
         await client.aclose()
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """``Retry-After`` as seconds (it may be a number or an HTTP date)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def failure_for(response: Response, what: str) -> ToolFailure | None:
+    """The :class:`ToolFailure` an HTTP status means, or None for a success (2xx).
+
+    429 -> ``rate_limited`` (with Retry-After), 408/504 -> ``timeout``, any other status ->
+    ``remote_error`` with the status and the start of the body in the details (401/403 from
+    an upstream are its business, not the caller's authorization: still ``remote_error``).
+    """
+    status = response.status
+    if 200 <= status < 300:
+        return None
+    excerpt = response.body[:500].decode("utf-8", errors="replace")
+    details = {"status": status, "url": response.url, "body": excerpt}
+    if status == 429:
+        wait = retry_after_seconds(response.headers.get("Retry-After"))
+        return ToolFailure(
+            "rate_limited",
+            f"{what}: the service is rate limiting calls (HTTP 429); wait and try again.",
+            details=details,
+            retry_after=wait,
+        )
+    if status in (408, 504):
+        return ToolFailure(
+            "timeout", f"{what}: the service timed out (HTTP {status}).", details=details
+        )
+    hint = "the request was rejected" if status < 500 else "the service failed"
+    return ToolFailure(
+        "remote_error", f"{what}: {hint} (HTTP {status}): {excerpt[:200]}", details=details
+    )
