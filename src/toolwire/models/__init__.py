@@ -1,0 +1,30 @@
+"""Model clients: any OpenAI-compatible endpoint, an offline stand-in, a scripted test double.
+
+``OpenAICompatible`` imports the ``openai`` SDK only when it is built (extra ``openai``).
+"""
+
+from toolwire.models._base import (
+    Message,
+    Model,
+    ModelError,
+    ModelEvent,
+    ModelOptions,
+    ModelTurn,
+    TurnDone,
+)
+from toolwire.models.offline import Offline
+from toolwire.models.openai_compatible import OpenAICompatible
+from toolwire.models.scripted import Scripted
+
+__all__ = [
+    "Message",
+    "Model",
+    "ModelError",
+    "ModelEvent",
+    "ModelOptions",
+    "ModelTurn",
+    "Offline",
+    "OpenAICompatible",
+    "Scripted",
+    "TurnDone",
+]
