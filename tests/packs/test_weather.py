@@ -15,10 +15,42 @@ from toolwire._tools import Tool
 from toolwire.packs import weather
 from toolwire.remote._http import close_clients
 
-PROVINCIAL_CAPITALS = (
-    "北京 上海 天津 重庆 哈尔滨 长春 沈阳 呼和浩特 石家庄 太原 济南 郑州 西安 兰州 银川 西宁 "
-    "乌鲁木齐 拉萨 成都 昆明 贵阳 南宁 广州 海口 长沙 武汉 南昌 合肥 南京 杭州 福州 台北 香港 澳门"
-).split()
+PROVINCIAL_CAPITALS = [
+    "北京",
+    "上海",
+    "天津",
+    "重庆",
+    "哈尔滨",
+    "长春",
+    "沈阳",
+    "呼和浩特",
+    "石家庄",
+    "太原",
+    "济南",
+    "郑州",
+    "西安",
+    "兰州",
+    "银川",
+    "西宁",
+    "乌鲁木齐",
+    "拉萨",
+    "成都",
+    "昆明",
+    "贵阳",
+    "南宁",
+    "广州",
+    "海口",
+    "长沙",
+    "武汉",
+    "南昌",
+    "合肥",
+    "南京",
+    "杭州",
+    "福州",
+    "台北",
+    "香港",
+    "澳门",
+]
 
 
 @dataclass
