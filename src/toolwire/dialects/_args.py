@@ -1,4 +1,5 @@
-"""Finishing a call's arguments text: empty -> ``{}``, valid kept as is, malformed repaired once.
+"""Finishing a call's arguments text: empty -> ``{}``, valid kept as is, malformed repaired once
+(with :func:`toolwire.parsing._repair.repair`, shared with the open-model parsers).
 
 Shared by every native dialect. Streams pass ``allow_repair=False`` when the text was cut (the
 stream ended, or the model hit its token limit): repairing a truncated ``{"path": "/tmp/fi``
@@ -11,10 +12,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import json_repair
-
 from toolwire import _json
 from toolwire._calls import CallParseError
+from toolwire.parsing._repair import RepairFailed, repair
 
 MAX_REPAIR_CHARS = 256 * 1024
 """Above this size malformed arguments are reported, not repaired (repair is pure Python)."""
@@ -87,7 +87,10 @@ def _repair(raw: str) -> dict[str, Any] | None:
         # Without a brace json-repair turns prose into a string; that is not a call.
         return None
     try:
-        value = json_repair.loads(raw)
+        # The open-model parsers' repair: code fences, the lenient scanner, then json-repair.
+        value = repair(raw)
+    except RepairFailed:
+        return None
     except Exception:  # a foreign library's failure is ours to report, never to raise
         return None
     return value if isinstance(value, dict) else None
