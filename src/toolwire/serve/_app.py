@@ -1,0 +1,101 @@
+"""The ASGI app: REST routes, ``/openapi.json``, the dashboard and MCP at ``/mcp``."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from toolwire._errors import MissingExtra
+from toolwire.serve._dashboard import dashboard_routes
+from toolwire.serve._openapi import build_openapi
+from toolwire.serve._rest import json_response, rest_routes
+from toolwire.serve._service import ToolService
+
+try:
+    from fastapi import FastAPI
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+except ImportError as exc:  # pragma: no cover - part of the serve extra
+    raise MissingExtra("fastapi", "serve") from exc
+
+
+class _Asgi:
+    """Marks an ASGI callable for Starlette's ``Route`` (plain functions are taken as
+    request handlers)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+
+def create_app(
+    service: ToolService,
+    *,
+    title: str = "toolwire",
+    version: str = "0.1.0",
+    mcp: bool = True,
+    loopback: bool = True,
+    grpc_port: int | None = None,
+    mcp_stateless: bool = False,
+    mcp_json_response: bool = False,
+) -> FastAPI:
+    """Build the app for ``service``. With ``mcp``, its lifespan runs the MCP session manager.
+
+    Example::
+
+        app = create_app(ToolService(box))
+        uvicorn.run(app, host="127.0.0.1", port=8000)
+    """
+    manager: Any = None
+    routes: list[Route] = [*rest_routes(service)]
+    if mcp:
+        from toolwire.serve._mcp import build_mcp_server, mcp_asgi, session_manager
+
+        manager = session_manager(
+            build_mcp_server(service, version=version),
+            loopback=loopback,
+            stateless=mcp_stateless,
+            json_response=mcp_json_response,
+        )
+        routes.append(Route("/mcp", _Asgi(mcp_asgi(service, manager))))
+    routes.extend(dashboard_routes(service, title=title, grpc_port=grpc_port, mcp=mcp))
+
+    cached: dict[str, Any] = {}
+
+    async def openapi(request: Request) -> Response:
+        if "doc" not in cached:
+            try:
+                exported = service.export("openapi")
+            except Exception:  # any exporter problem: fall back to the doc built here
+                exported = None
+            cached["doc"] = build_openapi(
+                service.tools(), title=title, version=version, exported=exported
+            )
+        return json_response(cached["doc"])
+
+    routes.append(Route("/openapi.json", openapi, methods=["GET"]))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if manager is None:
+            yield
+            return
+        async with manager.run():
+            yield
+
+    # FastAPI's own schema would describe the generic routes only: the merged one is served.
+    app = FastAPI(
+        title=title,
+        version=version,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.router.routes.extend(routes)
+    app.state.service = service
+    return app

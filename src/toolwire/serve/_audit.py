@@ -1,0 +1,75 @@
+"""One audit log line per call: who called what, how it ended, how long it took.
+
+Arguments are redacted unless the tool opts in with ``audit_arguments=True``; credentials
+never appear. Lines are JSON on the ``toolwire.audit`` logger, so any log pipeline can parse
+them; nothing is formatted when that logger is disabled.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from toolwire import _json
+from toolwire._calls import ToolResult
+from toolwire._context import Caller
+
+logger = logging.getLogger("toolwire.audit")
+REDACTED = "[redacted]"
+
+
+def audit_record(
+    *,
+    transport: str,
+    caller: Caller | None,
+    tool: str,
+    result: ToolResult,
+    latency_s: float,
+    arguments: Mapping[str, Any] | None = None,
+    show_arguments: bool = False,
+) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "ts": round(time.time(), 3),
+        "event": "tool_call",
+        "transport": transport,
+        "caller": caller.id if caller is not None else None,
+        "tool": tool,
+        "call_id": result.call_id,
+        "outcome": "ok" if result.ok else (result.error.kind if result.error else "error"),
+        "latency_ms": round(latency_s * 1000, 3),
+        "attempts": result.attempts,
+        "cached": result.cached,
+    }
+    if arguments is not None:
+        record["arguments"] = dict(arguments) if show_arguments else REDACTED
+    return record
+
+
+def audit(
+    *,
+    transport: str,
+    caller: Caller | None,
+    tool: str,
+    result: ToolResult,
+    latency_s: float,
+    arguments: Mapping[str, Any] | None = None,
+    show_arguments: bool = False,
+) -> None:
+    """Log one call on ``toolwire.audit`` at INFO (skipped cheaply when disabled)."""
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    logger.info(
+        _json.dumps(
+            audit_record(
+                transport=transport,
+                caller=caller,
+                tool=tool,
+                result=result,
+                latency_s=latency_s,
+                arguments=arguments,
+                show_arguments=show_arguments,
+            )
+        )
+    )

@@ -1,0 +1,1 @@
+"""Generated gRPC code for ``toolwire/v1/tools.proto`` (``python -m toolwire.serve._codegen``)."""

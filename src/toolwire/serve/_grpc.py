@@ -1,0 +1,225 @@
+"""gRPC: ``toolwire.v1.ToolService`` on grpcio aio, plus health checking and reflection.
+
+Unary ``CallTool`` fails with the status mapped from the error kind (one table, ``_status``)
+and the full error as JSON in the trailing metadata key ``toolwire-error``. The streaming
+``CallTools`` runs every request as it arrives, concurrently, and answers each in completion
+order with the error (and the code it would have had) inside the message. The caller's
+deadline becomes the call's deadline in the runtime.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from toolwire import _json
+from toolwire._calls import ToolResult
+from toolwire._context import Caller
+from toolwire._errors import MissingExtra, ToolError, ToolwireError
+from toolwire.serve._rest import describe_tool
+from toolwire.serve._service import ToolService
+from toolwire.serve._status import STATUS
+
+try:
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    from grpc_health.v1._async import HealthServicer
+    from grpc_reflection.v1alpha import reflection
+
+    from toolwire.serve._gen import tools_pb2, tools_pb2_grpc
+except ImportError as exc:  # pragma: no cover - part of the grpc extra
+    raise MissingExtra("grpcio", "grpc") from exc
+
+SERVICE_NAME = "toolwire.v1.ToolService"
+ERROR_KEY = "toolwire-error"
+
+
+def _map_result(result: ToolResult) -> tools_pb2.CallToolResponse:
+    msg = tools_pb2.CallToolResponse(
+        call_id=result.call_id,
+        name=result.name,
+        ok=result.ok,
+        attempts=result.attempts,
+        cached=result.cached,
+        elapsed_s=result.elapsed_s,
+    )
+    if result.ok:
+        msg.value_json = _json.dumps(result.value)
+    else:
+        assert result.error is not None
+        msg.error.CopyFrom(_map_error(result.error))
+        msg.grpc_code = STATUS[result.error.kind].grpc_value
+    return msg
+
+
+def _map_error(error: ToolError) -> tools_pb2.ToolErrorInfo:
+    info = tools_pb2.ToolErrorInfo(
+        kind=error.kind, message=error.message, details_json=_json.dumps(dict(error.details))
+    )
+    if error.retry_after is not None:
+        info.retry_after = error.retry_after
+    return info
+
+
+def _map_tool(tool: Any) -> tools_pb2.ToolInfo:
+    d = describe_tool(tool)
+    ann = d["annotations"]
+    return tools_pb2.ToolInfo(
+        name=d["name"],
+        description=d["description"] or "",
+        input_schema_json=_json.dumps(d["input_schema"]),
+        output_schema_json=_json.dumps(d["output_schema"]) if d["output_schema"] else "",
+        read_only=ann["read_only"],
+        idempotent=ann["idempotent"],
+        destructive=ann["destructive"],
+        open_world=ann["open_world"],
+        tags=d["tags"],
+        title=d["title"] or "",
+    )
+
+
+def _trailers(error: ToolError) -> tuple[tuple[str, str], ...]:
+    out = [(ERROR_KEY, _json.dumps(error.to_dict()))]
+    if error.retry_after is not None:
+        out.append(("retry-after", str(error.retry_after)))
+    return tuple(out)
+
+
+class ToolServicer(tools_pb2_grpc.ToolServiceServicer):
+    def __init__(self, service: ToolService) -> None:
+        self.service = service
+
+    async def _caller(self, context: grpc.aio.ServicerContext[Any, Any]) -> Caller:
+        metadata = dict(context.invocation_metadata() or ())
+        try:
+            return self.service.auth.authenticate(
+                authorization=_text(metadata.get("authorization")),
+                api_key=_text(metadata.get("x-api-key")),
+            )
+        except ToolwireError as exc:
+            await self._abort(context, exc.to_error())
+            raise  # unreachable: abort raises
+
+    async def _abort(self, context: grpc.aio.ServicerContext[Any, Any], error: ToolError) -> None:
+        code = getattr(grpc.StatusCode, STATUS[error.kind].grpc)
+        await context.abort(code, error.message, trailing_metadata=_trailers(error))
+
+    async def ListTools(
+        self, request: tools_pb2.ListToolsRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> tools_pb2.ListToolsResponse:
+        await self._caller(context)
+        response = tools_pb2.ListToolsResponse(tools=[_map_tool(t) for t in self.service.tools()])
+        if request.dialect:
+            try:
+                response.export_json = _json.dumps(self.service.export(request.dialect))
+            except (ValueError, KeyError, LookupError, NotImplementedError) as exc:
+                await self._abort(
+                    context,
+                    ToolError(
+                        kind="invalid_arguments",
+                        message=f"Cannot export to {request.dialect!r}: {exc}",
+                    ),
+                )
+        return response
+
+    async def CallTool(
+        self, request: tools_pb2.CallToolRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> tools_pb2.CallToolResponse:
+        caller = await self._caller(context)
+        result = await self._call(request, caller, context)
+        if not result.ok:
+            assert result.error is not None
+            await self._abort(context, result.error)
+        return _map_result(result)
+
+    async def CallTools(
+        self,
+        request_iterator: AsyncIterator[tools_pb2.CallToolRequest],
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> AsyncIterator[tools_pb2.CallToolResponse]:
+        caller = await self._caller(context)
+        done: asyncio.Queue[tools_pb2.CallToolResponse | None] = asyncio.Queue()
+        tasks: set[asyncio.Task[None]] = set()
+
+        async def one(request: tools_pb2.CallToolRequest) -> None:
+            await done.put(_map_result(await self._call(request, caller, context)))
+
+        async def feed() -> None:
+            try:
+                async for request in request_iterator:
+                    task = asyncio.create_task(one(request))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+                while tasks:
+                    await asyncio.gather(*list(tasks))
+            finally:
+                await done.put(None)
+
+        feeder = asyncio.create_task(feed())
+        try:
+            while (item := await done.get()) is not None:
+                yield item
+        finally:
+            feeder.cancel()
+            for task in list(tasks):
+                task.cancel()
+
+    async def _call(
+        self,
+        request: tools_pb2.CallToolRequest,
+        caller: Caller,
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> ToolResult:
+        remaining = context.time_remaining()
+        deadline = time.monotonic() + remaining if remaining is not None else None
+        return await self.service.call(
+            request.name,
+            request.arguments_json,
+            caller=caller,
+            transport="grpc",
+            idempotency_key=request.idempotency_key or None,
+            call_id=request.call_id or None,
+            deadline=deadline,
+        )
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+async def start_grpc(
+    service: ToolService,
+    *,
+    host: str,
+    port: int,
+    options: Sequence[tuple[str, Any]] = (),
+) -> tuple[grpc.aio.Server, int]:
+    """Start the gRPC server (ToolService, health, reflection); returns it and the bound port."""
+    max_message = service.limits.max_body_bytes
+    server = grpc.aio.server(
+        options=[
+            ("grpc.max_receive_message_length", max_message),
+            ("grpc.so_reuseport", 0),
+            *options,
+        ]
+    )
+    tools_pb2_grpc.add_ToolServiceServicer_to_server(ToolServicer(service), server)  # type: ignore[no-untyped-call]
+    health = HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    reflection.enable_server_reflection(
+        (
+            SERVICE_NAME,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ),
+        server,
+    )
+    bound = server.add_insecure_port(f"{host}:{port}")
+    await server.start()
+    await health.set("", health_pb2.HealthCheckResponse.SERVING)
+    await health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
+    return server, bound

@@ -1,0 +1,216 @@
+"""REST routes. Hot paths are plain Starlette endpoints on raw bytes (no per-request model
+parsing) so that the runtime, not the framework, sets the cost of a call."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from toolwire import _json
+from toolwire._calls import ToolResult
+from toolwire._context import Caller
+from toolwire._errors import ToolError, ToolFailure, ToolwireError
+from toolwire.serve._limits import too_large
+from toolwire.serve._openapi import DIALECTS
+from toolwire.serve._service import BatchItem, ToolService
+from toolwire.serve._status import RETRYABLE, STATUS
+
+JSON = "application/json"
+
+
+def json_response(
+    data: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    return Response(_json.dumps_bytes(data), status_code=status, media_type=JSON, headers=headers)
+
+
+def error_response(error: ToolError, *, body: Any = None) -> Response:
+    status = STATUS[error.kind].http
+    headers: dict[str, str] = {}
+    if error.kind in RETRYABLE or error.retry_after is not None:
+        headers["Retry-After"] = str(max(1, math.ceil(error.retry_after or 1.0)))
+    if error.kind == "unauthorized":
+        headers["WWW-Authenticate"] = 'Bearer realm="toolwire"'
+    return json_response(body if body is not None else {"error": error.to_dict()}, status, headers)
+
+
+def result_response(result: ToolResult) -> Response:
+    if result.ok:
+        return json_response(result.to_dict())
+    assert result.error is not None
+    return error_response(result.error, body=result.to_dict())
+
+
+def authenticate(service: ToolService, request: Request) -> Caller:
+    headers = request.headers
+    return service.auth.authenticate(
+        authorization=headers.get("authorization"), api_key=headers.get("x-api-key")
+    )
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise too_large("request body", int(declared), limit)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise too_large("request body", len(body), limit)
+    return bytes(body)
+
+
+def rest_routes(service: ToolService) -> list[Route]:
+    limits = service.limits
+
+    async def call_tool(request: Request) -> Response:
+        try:
+            caller = authenticate(service, request)
+            body = await read_body(request, limits.max_body_bytes)
+        except ToolwireError as exc:
+            return error_response(exc.to_error())
+        result = await service.call(
+            request.path_params["name"],
+            body,
+            caller=caller,
+            transport="rest",
+            idempotency_key=request.headers.get("idempotency-key"),
+        )
+        return result_response(result)
+
+    async def call_batch(request: Request) -> Response:
+        try:
+            caller = authenticate(service, request)
+            body = await read_body(request, limits.max_body_bytes)
+            items = _batch_items(body, limits.max_batch)
+        except ToolwireError as exc:
+            return error_response(exc.to_error())
+        results = await service.run_batch(items, caller=caller, transport="rest")
+        return json_response({"results": [r.to_dict() for r in results]})
+
+    async def list_tools(request: Request) -> Response:
+        try:
+            authenticate(service, request)
+        except ToolwireError as exc:
+            return error_response(exc.to_error())
+        dialect = request.query_params.get("dialect")
+        if dialect:
+            if dialect not in DIALECTS:
+                return _bad_dialect(dialect)
+            try:
+                exported = service.export(dialect)
+            except (ValueError, KeyError, LookupError, NotImplementedError) as exc:
+                return _bad_dialect(dialect, str(exc))
+            return json_response({"dialect": dialect, "tools": exported})
+        return json_response({"tools": [describe_tool(t) for t in service.tools()]})
+
+    async def get_tool(request: Request) -> Response:
+        try:
+            authenticate(service, request)
+            tool = service.get(request.path_params["name"])
+        except ToolwireError as exc:
+            return error_response(exc.to_error())
+        return json_response(describe_tool(tool))
+
+    async def healthz(request: Request) -> Response:
+        return json_response({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        checks = await service.readiness()
+        ready = all(v == "ok" for v in checks.values())
+        return json_response(
+            {"status": "ok" if ready else "unavailable", "checks": checks}, 200 if ready else 503
+        )
+
+    async def metrics(request: Request) -> Response:
+        from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    return [
+        Route("/v1/tools/{name:str}/call", call_tool, methods=["POST"]),
+        Route("/v1/calls", call_batch, methods=["POST"]),
+        Route("/v1/tools", list_tools, methods=["GET"]),
+        Route("/v1/tools/{name:str}", get_tool, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+    ]
+
+
+def _bad_dialect(dialect: str, why: str = "") -> Response:
+    message = f"Unknown dialect {dialect!r}; use one of: {', '.join(DIALECTS)}."
+    if why:
+        message = f"Cannot export to {dialect!r}: {why}"
+    return error_response(ToolError(kind="invalid_arguments", message=message))
+
+
+def describe_tool(tool: Any) -> dict[str, Any]:
+    spec = tool.spec
+    ann = spec.annotations
+    return {
+        "name": spec.name,
+        "title": spec.title,
+        "description": spec.description,
+        "input_schema": spec.input_schema,
+        "output_schema": spec.output_schema,
+        "annotations": {
+            "read_only": ann.read_only,
+            "idempotent": ann.idempotent,
+            "destructive": ann.destructive,
+            "open_world": ann.open_world,
+        },
+        "tags": sorted(spec.tags),
+    }
+
+
+def _batch_items(body: bytes, max_batch: int) -> list[BatchItem]:
+    try:
+        data = _json.loads(body) if body else None
+    except ValueError as exc:
+        raise ToolFailure("invalid_arguments", f"The body is not valid JSON: {exc}") from None
+    calls = data.get("calls") if isinstance(data, Mapping) else data
+    if not isinstance(calls, list):
+        raise ToolFailure(
+            "invalid_arguments",
+            'Send {"calls": [{"name": ..., "arguments": {...}}, ...]}.',
+        )
+    if len(calls) > max_batch:
+        raise ToolFailure(
+            "too_large",
+            f"The batch has {len(calls)} calls; the limit is {max_batch}. Split it.",
+            details={"size": len(calls), "limit": max_batch},
+        )
+    items: list[BatchItem] = []
+    for i, call in enumerate(calls):
+        if not isinstance(call, Mapping) or not isinstance(call.get("name"), str):
+            raise ToolFailure(
+                "invalid_arguments",
+                f"calls[{i}] must be an object with a string 'name'.",
+                details={"index": i},
+            )
+        arguments = call.get("arguments")
+        if isinstance(arguments, str):
+            pass  # JSON text, as models produce it: checked and parsed by the service
+        elif arguments is not None and not isinstance(arguments, Mapping):
+            raise ToolFailure(
+                "invalid_arguments",
+                f"calls[{i}].arguments must be an object or JSON text.",
+                details={"index": i},
+            )
+        call_id = call.get("id")
+        key = call.get("idempotency_key")
+        items.append(
+            BatchItem(
+                name=call["name"],
+                arguments=arguments,
+                call_id=str(call_id) if call_id is not None else None,
+                idempotency_key=str(key) if key is not None else None,
+            )
+        )
+    return items

@@ -1,0 +1,192 @@
+"""Run REST (+ dashboard + MCP at /mcp) on uvicorn and gRPC on grpcio aio, in one event loop;
+``workers > 1`` starts that many such processes sharing the ports (SO_REUSEPORT)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from toolwire.serve._limits import Limits
+from toolwire.serve._service import ToolService
+
+
+class RefusedToStart(RuntimeError):
+    """The server will not start as configured (the message says why and what to do)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServeOptions:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    grpc_port: int | None = 50051  # None: no gRPC
+    mcp: bool = True
+    insecure: bool = False
+    workers: int = 1
+    reuse_port: bool = False  # set in worker processes
+    limits: Limits = field(default_factory=Limits)
+    title: str = "toolwire"
+    log_level: str = "warning"
+    mcp_stateless: bool = False
+    mcp_json_response: bool = False
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("localhost", ""):
+        return host == "localhost"
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(host: str, *, auth_enabled: bool, insecure: bool) -> None:
+    """Refuse to expose tools beyond this machine without authentication."""
+    if is_loopback(host) or auth_enabled or insecure:
+        return
+    raise RefusedToStart(
+        f"refusing to serve on {host!r} without authentication: anyone who can reach it could "
+        "call every tool. Configure [auth] api_keys or jwt in toolwire.toml, bind 127.0.0.1, "
+        "or pass --insecure if this is really what you want."
+    )
+
+
+def _bind_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise RefusedToStart(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+async def serve_async(
+    service: ToolService,
+    options: ServeOptions,
+    *,
+    on_ready: Callable[[int, int | None], None] | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Serve until ``stop`` is set (or SIGINT/SIGTERM when uvicorn owns the signals)."""
+    import uvicorn
+
+    from toolwire.serve._app import create_app
+
+    check_bind(options.host, auth_enabled=service.auth.enabled, insecure=options.insecure)
+    sock = _bind_socket(options.host, options.port, reuse_port=options.reuse_port)
+    grpc_server: Any = None
+    grpc_port: int | None = None
+    try:
+        if options.grpc_port is not None:
+            from toolwire.serve._grpc import start_grpc
+
+            grpc_server, grpc_port = await start_grpc(
+                service,
+                host=options.host,
+                port=options.grpc_port,
+                options=[("grpc.so_reuseport", 1 if options.reuse_port else 0)],
+            )
+            if grpc_port == 0:
+                raise RefusedToStart(
+                    f"cannot listen for gRPC on {options.host}:{options.grpc_port}"
+                )
+        app = create_app(
+            service,
+            title=options.title,
+            mcp=options.mcp,
+            loopback=is_loopback(options.host),
+            grpc_port=grpc_port,
+            mcp_stateless=options.mcp_stateless,
+            mcp_json_response=options.mcp_json_response,
+        )
+        config = uvicorn.Config(
+            app,
+            http="httptools",
+            lifespan="on",
+            access_log=False,
+            log_level=options.log_level,
+            timeout_graceful_shutdown=5,
+        )
+        server = uvicorn.Server(config)
+        port = sock.getsockname()[1]
+        serving = asyncio.create_task(server.serve(sockets=[sock]))
+        # uvicorn exposes a flag, not an event, for "listening".
+        while not server.started and not serving.done():  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+        if serving.done():
+            await serving  # surfaces the startup error
+            return
+        if on_ready is not None:
+            on_ready(port, grpc_port)
+        if stop is not None:
+            waiter = asyncio.create_task(stop.wait())
+            await asyncio.wait({serving, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            server.should_exit = True
+            waiter.cancel()
+        await serving
+    finally:
+        if grpc_server is not None:
+            await grpc_server.stop(grace=2)
+        sock.close()
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop when installed (uvicorn[standard] brings it), else the default loop."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
+def run(service_factory: Callable[[], Any], options: ServeOptions) -> None:
+    """Build the service (in the serving loop) and serve until interrupted."""
+
+    async def main() -> None:
+        service = await service_factory()
+
+        def ready(port: int, grpc_port: int | None) -> None:
+            where = f"http://{options.host}:{port}"
+            parts = [f"REST {where}/v1", f"dashboard {where}/"]
+            if options.mcp:
+                parts.append(f"MCP {where}/mcp")
+            if grpc_port:
+                parts.append(f"gRPC {options.host}:{grpc_port}")
+            print("toolwire serve: " + " · ".join(parts), file=sys.stderr, flush=True)
+
+        await serve_async(service, options, on_ready=ready)
+
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:
+        runner.run(main())
+
+
+def run_workers(argv: Sequence[str], workers: int) -> int:
+    """Start ``workers`` copies of this command (each with ``--workers 1 --reuse-port``) and
+    wait; SIGINT/SIGTERM are forwarded. Returns the first non-zero exit status."""
+    args = [sys.executable, "-c", "from toolwire.cli import main; main()", *argv]
+    args += ["--workers", "1", "--reuse-port"]
+    procs = [subprocess.Popen(args) for _ in range(workers)]
+
+    def forward(signum: int, _frame: Any) -> None:
+        for p in procs:
+            with contextlib.suppress(ProcessLookupError):
+                p.send_signal(signum)
+
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    codes = [p.wait() for p in procs]
+    return next((c for c in codes if c not in (0, -signal.SIGINT, -signal.SIGTERM)), 0)

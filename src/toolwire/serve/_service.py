@@ -1,0 +1,204 @@
+"""The transport-neutral core of ``toolwire serve``: every REST, gRPC and MCP call goes here.
+
+It authenticates nothing itself (transports turn their headers or metadata into a
+:class:`~toolwire.Caller` with the shared :class:`Authenticator`), then for each call: looks the
+tool up, checks the caller's scopes, applies the argument limits, counts the call in flight,
+runs it through ``Toolbox.call`` (the one execution path: policies, cache, breaker...), and
+writes the audit line and the dashboard/metrics record. Call-level problems never raise: they
+come back as a failed :class:`~toolwire.ToolResult` with an error kind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from toolwire._calls import ToolResult
+from toolwire._context import Caller, ProgressCallback
+from toolwire._errors import ToolError, ToolwireError
+from toolwire.serve._audit import audit
+from toolwire.serve._auth import Authenticator
+from toolwire.serve._limits import InFlight, Limits, parse_arguments
+from toolwire.serve._stats import CallStats
+
+ReadyCheck = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BatchItem:
+    name: str
+    arguments: Any = None
+    call_id: str | None = None
+    idempotency_key: str | None = None
+
+
+def failed(name: str, error: ToolError, call_id: str | None = None) -> ToolResult:
+    return ToolResult(call_id=call_id or _new_id(), name=name, ok=False, error=error, attempts=0)
+
+
+def _new_id() -> str:
+    return "call_" + uuid.uuid4().hex[:20]
+
+
+class ToolService:
+    """Serves one toolbox to every transport.
+
+    Example::
+
+        service = ToolService(box, auth=Authenticator(), limits=Limits())
+        result = await service.call("get_weather", b'{"location": "Paris"}', caller=caller,
+                                    transport="rest")
+    """
+
+    def __init__(
+        self,
+        box: Any,
+        *,
+        auth: Authenticator | None = None,
+        limits: Limits | None = None,
+        ready_checks: Sequence[ReadyCheck] = (),
+        stats: CallStats | None = None,
+    ) -> None:
+        self.box = box
+        self.auth = auth or Authenticator()
+        self.limits = limits or Limits()
+        self.in_flight = InFlight(self.limits)
+        self.ready_checks = tuple(ready_checks)
+        self.stats = stats or CallStats()
+        self._call_kwargs = _supported_kwargs(box.call)
+
+    # --- tools -------------------------------------------------------------------------
+
+    def tools(self) -> list[Any]:
+        return list(self.box)
+
+    def get(self, name: str) -> Any:
+        """The tool, or raises ``UnknownTool`` (the toolbox's own lookup and suggestions)."""
+        return self.box.get(name)
+
+    def export(self, dialect: str) -> Any:
+        return self.box.export(dialect)
+
+    # --- calls -------------------------------------------------------------------------
+
+    async def call(
+        self,
+        name: str,
+        arguments: str | bytes | Mapping[str, Any] | None,
+        *,
+        caller: Caller,
+        transport: str,
+        idempotency_key: str | None = None,
+        call_id: str | None = None,
+        deadline: float | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> ToolResult:
+        """Run one call end to end; never raises for a call-level problem."""
+        started = time.perf_counter()
+        parsed: Mapping[str, Any] | None = None
+        tool: Any = None
+        entered = False
+        try:
+            tool = self.box.get(name)
+            name = tool.name
+            self.auth.authorize(caller, name)
+            parsed = parse_arguments(name, arguments, self.limits)
+            self.in_flight.enter()
+            entered = True
+            result = await self._run(name, parsed, caller, idempotency_key, deadline, progress)
+        except ToolwireError as exc:
+            result = failed(name, exc.to_error(), call_id)
+        except TimeoutError:
+            result = failed(
+                name,
+                ToolError(kind="timeout", message=f"`{name}` did not finish before the deadline."),
+                call_id,
+            )
+        finally:
+            if entered:
+                self.in_flight.exit()
+        if call_id is not None and result.call_id != call_id:
+            result = replace(result, call_id=call_id)
+        latency = time.perf_counter() - started
+        self.stats.record(transport=transport, caller=caller, result=result, latency_s=latency)
+        audit(
+            transport=transport,
+            caller=caller,
+            tool=name,
+            result=result,
+            latency_s=latency,
+            arguments=parsed,
+            show_arguments=bool(getattr(tool, "audit_arguments", False)),
+        )
+        return result
+
+    async def _run(
+        self,
+        name: str,
+        arguments: Mapping[str, Any],
+        caller: Caller,
+        idempotency_key: str | None,
+        deadline: float | None,
+        progress: ProgressCallback | None,
+    ) -> ToolResult:
+        kwargs: dict[str, Any] = {"caller": caller, "idempotency_key": idempotency_key}
+        if progress is not None and "progress" in self._call_kwargs:
+            kwargs["progress"] = progress
+        if deadline is not None and "deadline" in self._call_kwargs:
+            kwargs["deadline"] = deadline
+            deadline = None
+        if deadline is None:
+            result: ToolResult = await self.box.call(name, arguments, **kwargs)
+            return result
+        async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+            result = await self.box.call(name, arguments, **kwargs)
+        return result
+
+    async def run_batch(
+        self, items: Sequence[BatchItem], *, caller: Caller, transport: str
+    ) -> list[ToolResult]:
+        """Run calls concurrently; one result per item, in order."""
+        if not items:
+            return []
+        return list(
+            await asyncio.gather(
+                *(
+                    self.call(
+                        item.name,
+                        item.arguments,
+                        caller=caller,
+                        transport=transport,
+                        idempotency_key=item.idempotency_key,
+                        call_id=item.call_id,
+                    )
+                    for item in items
+                )
+            )
+        )
+
+    # --- health ------------------------------------------------------------------------
+
+    async def readiness(self) -> dict[str, str]:
+        """Run every readiness check; maps check name -> "ok" or the problem."""
+        out: dict[str, str] = {}
+        for check in self.ready_checks:
+            label = getattr(check, "__name__", "check")
+            try:
+                await asyncio.wait_for(check(), timeout=2.0)
+                out[label] = "ok"
+            except Exception as exc:
+                out[label] = f"{type(exc).__name__}: {exc}"
+        return out
+
+
+def _supported_kwargs(fn: Callable[..., Any]) -> frozenset[str]:
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return frozenset()
+    return frozenset(params)

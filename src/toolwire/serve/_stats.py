@@ -1,0 +1,123 @@
+"""Recent calls and per-tool figures for the dashboard (this process only)."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from toolwire._calls import ToolResult
+from toolwire._context import Caller
+
+_SAMPLES = 512  # latencies kept per tool for the percentiles
+_RECENT = 200  # calls kept for the live table
+
+
+@dataclass(slots=True)
+class ToolFigures:
+    calls: int = 0
+    errors: int = 0
+    cached: int = 0
+    latencies: deque[float] = field(default_factory=lambda: deque(maxlen=_SAMPLES))
+    errors_by_kind: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        ordered = sorted(self.latencies)
+        return {
+            "calls": self.calls,
+            "errors": self.errors,
+            "error_rate": self.errors / self.calls if self.calls else 0.0,
+            "cache_hit_ratio": self.cached / self.calls if self.calls else 0.0,
+            "p50_ms": _pct(ordered, 0.50) * 1000,
+            "p99_ms": _pct(ordered, 0.99) * 1000,
+            "errors_by_kind": dict(self.errors_by_kind),
+            "recent_ms": [round(v * 1000, 3) for v in list(self.latencies)[-60:]],
+        }
+
+
+def _pct(ordered: list[float], q: float) -> float:
+    if not ordered:
+        return 0.0
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+class CallStats:
+    """Keeps the last calls and per-tool counters; cheap enough for every call."""
+
+    def __init__(self) -> None:
+        self.recent: deque[dict[str, Any]] = deque(maxlen=_RECENT)
+        self.tools: dict[str, ToolFigures] = {}
+        self.started = time.time()
+        self.total = 0
+        self._metrics = _metrics()
+
+    def record(
+        self, *, transport: str, caller: Caller | None, result: ToolResult, latency_s: float
+    ) -> None:
+        self.total += 1
+        figures = self.tools.get(result.name)
+        if figures is None:
+            figures = self.tools[result.name] = ToolFigures()
+        figures.calls += 1
+        figures.latencies.append(latency_s)
+        outcome = "ok"
+        if result.cached:
+            figures.cached += 1
+        if not result.ok:
+            figures.errors += 1
+            outcome = result.error.kind if result.error else "error"
+            figures.errors_by_kind[outcome] = figures.errors_by_kind.get(outcome, 0) + 1
+        self.recent.append(
+            {
+                "ts": time.time(),
+                "seq": self.total,
+                "transport": transport,
+                "caller": caller.id if caller else None,
+                "tool": result.name,
+                "call_id": result.call_id,
+                "outcome": outcome,
+                "latency_ms": round(latency_s * 1000, 3),
+                "cached": result.cached,
+                "attempts": result.attempts,
+            }
+        )
+        if self._metrics is not None:
+            calls, latency = self._metrics
+            calls.labels(transport, result.name, outcome).inc()
+            latency.labels(transport).observe(latency_s)
+
+    def snapshot(self, since: int = 0) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "uptime_s": round(time.time() - self.started, 1),
+            "recent": [r for r in self.recent if r["seq"] > since],
+            "tools": {name: f.summary() for name, f in sorted(self.tools.items())},
+        }
+
+
+_METRICS: Any = None
+
+
+def _metrics() -> Any:
+    """Transport-level Prometheus metrics, created once per process (None without the extra)."""
+    global _METRICS
+    if _METRICS is None:
+        try:
+            from prometheus_client import Counter, Histogram
+        except ImportError:  # pragma: no cover - part of the serve extra
+            return None
+        _METRICS = (
+            Counter(
+                "toolwire_serve_calls",
+                "Tool calls answered by toolwire serve",
+                ["transport", "tool", "outcome"],
+            ),
+            Histogram(
+                "toolwire_serve_call_seconds",
+                "End-to-end latency of calls answered by toolwire serve",
+                ["transport"],
+                buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0),
+            ),
+        )
+    return _METRICS
