@@ -104,8 +104,15 @@ class JsonCalls(Op):
     non-call element is a ``CallFailed``. Result: the number of calls started.
     """
 
-    def __init__(self, ends: Iterable[str], *, non_call: Literal["content", "error"]) -> None:
+    def __init__(
+        self,
+        ends: Iterable[str] = (),
+        *,
+        non_call: Literal["content", "error"],
+        prefix: str = "",
+    ) -> None:
         self.ends = tuple(ends)
+        self.prefix = prefix  # content that opened the value (a code fence), shown if no call
         self.non_call = non_call
         self.junk: list[str] = []
         self.sc = JsonScanner(
@@ -208,7 +215,7 @@ class JsonCalls(Op):
     def _emit_deferred(self, raw_all: str) -> None:
         assert self.eng is not None
         if self.started == 0 and self.non_call == "content":
-            self.eng.content(raw_all)
+            self.eng.content(self.prefix + raw_all)
         else:
             for msg, raw in self.deferred:
                 self.eng.fail_call(None, msg, raw)
@@ -254,7 +261,7 @@ class JsonCalls(Op):
                 eng.fail_call(e.call, f"malformed call: {exc}", raw)
             elif self.started == 0 and self.non_call == "content":
                 self.deferred.clear()
-                eng.content(raw)
+                eng.content(self.prefix + raw)
                 return
             else:
                 self.deferred.append((f"malformed call: {exc}", raw))
@@ -279,6 +286,8 @@ class JsonCalls(Op):
             args = _args_of(item)
             eng.args(call, canon({} if args is None else args))
             eng.finish_call(call, repaired=True)
+        if self.started == 0 and not self.deferred:  # repair found nothing: keep the raw text
+            self.deferred.append(("malformed call: no call found", raw))
         self._emit_deferred(raw)
 
 

@@ -3,8 +3,26 @@
 from __future__ import annotations
 
 from toolwire.parsing._base import Format
+from toolwire.parsing.granite import Granite
 from toolwire.parsing.hermes import Hermes
+from toolwire.parsing.internlm import InternLM
+from toolwire.parsing.jamba import Jamba
+from toolwire.parsing.llama3_json import Llama3Json
+from toolwire.parsing.mistral import Mistral
+from toolwire.parsing.phi4_mini import Phi4Mini
+from toolwire.parsing.xlam import Xlam
 
 __all__ = ["REGISTRY"]
 
-REGISTRY: dict[str, type[Format]] = {cls.name: cls for cls in (Hermes,)}
+_ALL: tuple[type[Format], ...] = (
+    Hermes,
+    Llama3Json,
+    Mistral,
+    Granite,
+    InternLM,
+    Jamba,
+    Xlam,
+    Phi4Mini,
+)
+
+REGISTRY: dict[str, type[Format]] = {cls.name: cls for cls in _ALL}

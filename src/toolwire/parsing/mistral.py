@@ -1,0 +1,44 @@
+"""Mistral: ``[TOOL_CALLS]f[ARGS]{...}`` per call (v11+, optionally ``[CALL_ID]id`` before
+``[ARGS]``), or the older ``[TOOL_CALLS][{"name": ..., "arguments": ...}, ...]``."""
+
+from __future__ import annotations
+
+from toolwire.parsing._base import Engine, Format, Peek, Run, Until, content_until
+from toolwire.parsing._jsonops import JsonArgs, JsonCalls
+
+__all__ = ["Mistral"]
+
+TC = "[TOOL_CALLS]"
+ARGS = "[ARGS]"
+CALL_ID = "[CALL_ID]"
+EOS = "</s>"
+
+
+class Mistral(Format):
+    name = "mistral"
+    markers = (TC,)
+
+    def run(self, eng: Engine) -> Run:
+        while True:
+            m = yield from content_until(eng, (TC,))
+            if m is None:
+                return
+            ch = yield Peek()
+            if ch in ("[", "{"):
+                yield JsonCalls((TC, EOS), non_call="error")
+                continue
+            if ch == "":
+                return
+            head = Until((ARGS, CALL_ID, TC), "collect")
+            m = yield head
+            name, call_id = head.text.strip(), None
+            if m == CALL_ID:
+                idpart = Until((ARGS, TC), "collect")
+                m = yield idpart
+                call_id = idpart.text.strip() or None
+            if m != ARGS or not name:
+                eng.fail_call(None, "a [TOOL_CALLS] entry without a name and [ARGS]", head.text)
+                if m == TC:
+                    eng.unread(TC)
+                continue
+            yield JsonArgs(eng.start_call(name, call_id), (TC, EOS))

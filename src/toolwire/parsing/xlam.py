@@ -1,0 +1,60 @@
+"""Salesforce xLAM: a bare JSON array of ``{"name", "arguments"}`` objects.
+
+Recognised at the start of the output, right after ``</think>``, inside a ```json fence, or
+after ``[TOOL_CALLS]`` / inside ``<tool_call>`` tags. A JSON value holding no call is content.
+"""
+
+from __future__ import annotations
+
+from toolwire.parsing._base import (
+    THINK_CLOSE,
+    THINK_OPEN,
+    Engine,
+    Format,
+    Peek,
+    Run,
+    Until,
+)
+from toolwire.parsing._jsonops import JsonCalls
+
+__all__ = ["Xlam"]
+
+FENCE = "```json"
+FENCE_END = "```"
+TC = "[TOOL_CALLS]"
+TAG = "<tool_call>"
+TAG_END = "</tool_call>"
+
+
+class Xlam(Format):
+    name = "xlam"
+    markers = (FENCE, TC)
+
+    def run(self, eng: Engine) -> Run:
+        at_start = True
+        while True:
+            if at_start:
+                peek = Peek()
+                ch = yield peek
+                eng.content(peek.ws)
+                if ch in ("[", "{"):
+                    yield JsonCalls(non_call="content")
+            m = yield Until((THINK_OPEN, THINK_CLOSE, FENCE, TC, TAG), "content")
+            at_start = False
+            if m is None:
+                return
+            if m == THINK_OPEN:
+                yield Until((THINK_CLOSE,), "reasoning")
+                at_start = True
+            elif m == THINK_CLOSE:
+                at_start = True
+            elif m == FENCE:
+                n = yield JsonCalls((FENCE_END,), non_call="content", prefix=FENCE)
+                yield Until((FENCE_END,), "drop" if n else "content")
+                if not n:
+                    eng.content(FENCE_END)
+            elif m == TC:
+                yield JsonCalls(non_call="error")
+            else:
+                yield JsonCalls((TAG_END,), non_call="error")
+                yield Until((TAG_END,), "drop")
