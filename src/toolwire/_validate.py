@@ -25,15 +25,24 @@ import orjson
 from pydantic import BaseModel, ValidationError
 
 from toolwire._errors import ArgumentProblem, InvalidArguments
+from toolwire._validate_schema import (
+    NOTHING,
+    allowed_names,
+    candidates_at,
+    coerce,
+    describe_value,
+    json_path,
+    pydantic_problem,
+    reject_constant,
+    repair_message,
+    types_of,
+)
 
 MAX_ARGUMENT_BYTES = 1 << 20
 MAX_DEPTH = 64
 _MAX_COERCION_ROUNDS = 4
-_INT_RE = re.compile(r"[-+]?\d+")
-_NUM_RE = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _LONG_DIGITS = re.compile(r"\d{19}")
 _LONG_DIGITS_B = re.compile(rb"\d{19}")
-_IDENT_RE = re.compile(r"[^\W\d]\w*")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,51 +65,6 @@ class Validated:
 
 
 ToKwargs = Callable[[BaseModel, Mapping[str, Any]], dict[str, Any]]
-
-
-def json_path(parts: Any) -> str:
-    """``["items", 2, "qty"]`` -> ``$.items[2].qty``."""
-    out = ["$"]
-    for part in parts:
-        if isinstance(part, int):
-            out.append(f"[{part}]")
-        elif _IDENT_RE.fullmatch(part):
-            out.append(f".{part}")
-        else:
-            out.append(f"[{json.dumps(part, ensure_ascii=False)}]")
-    return "".join(out)
-
-
-def describe_value(value: Any, limit: int = 60) -> str:
-    """A short text naming a JSON value's type and showing it: ``string "abc"``."""
-    kind = _json_type(value)
-    if value is None:
-        return "null"
-    try:
-        text = json.dumps(value, ensure_ascii=False, default=repr)
-    except (ValueError, TypeError):
-        text = repr(value)
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return f"{kind} {text}"
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, (list, tuple)):
-        return "array"
-    if isinstance(value, Mapping):
-        return "object"
-    return type(value).__name__
 
 
 class _Reject(Exception):
@@ -228,7 +192,7 @@ class ArgumentValidator:
         try:
             instance = self._model.model_validate(data)
         except ValidationError as exc:
-            raise self._invalid([_pydantic_problem(err) for err in exc.errors()]) from None
+            raise self._invalid([pydantic_problem(err) for err in exc.errors()]) from None
         assert self._to_kwargs is not None
         return self._to_kwargs(instance, data), notes
 
@@ -290,7 +254,7 @@ class ArgumentValidator:
         if type(data) is not str and (
             _LONG_DIGITS_B.search(text) if isinstance(text, bytes) else _LONG_DIGITS.search(text)
         ):
-            data = json.loads(text, parse_constant=_reject_constant)
+            data = json.loads(text, parse_constant=reject_constant)
         return data
 
     def _unwrap(self, data: Any, strict: bool) -> tuple[dict[str, Any], list[Coercion] | None]:
@@ -404,11 +368,11 @@ class ArgumentValidator:
             value = parent[path[-1]]
         except (KeyError, IndexError, TypeError):
             return None
-        types = _types_of(_candidates_at(self._root, self._root, path))
+        types = types_of(candidates_at(self._root, self._root, path))
         if not types:
             return None
-        coerced = _coerce(value, types)
-        if coerced is _NOTHING:
+        coerced = coerce(value, types)
+        if coerced is NOTHING:
             return None
         parent[path[-1]] = coerced
         return Coercion(
@@ -425,7 +389,7 @@ class ArgumentValidator:
             info = {}
         if kind == "Required":
             prop = info.get("property", "?")
-            types = _types_of(_candidates_at(self._root, self._root, [*path, prop]))
+            types = types_of(candidates_at(self._root, self._root, [*path, prop]))
             return [
                 ArgumentProblem(
                     path=json_path([*path, prop]),
@@ -436,7 +400,7 @@ class ArgumentValidator:
             ]
         if kind in ("AdditionalProperties", "UnevaluatedProperties"):
             unexpected = info.get("unexpected") or []
-            allowed = _allowed_names(_candidates_at(self._root, self._root, path))
+            allowed = allowed_names(candidates_at(self._root, self._root, path))
             hint = f"; allowed: {', '.join(allowed)}" if allowed else ""
             instance = error.instance if isinstance(error.instance, Mapping) else {}
             return [
@@ -480,39 +444,11 @@ class ArgumentValidator:
         )
 
 
-def repair_message(tool: str, problems: list[ArgumentProblem], schema: Mapping[str, Any]) -> str:
-    """The text a model reads to repair its call: every problem, then the expected shape."""
-    lines = [
-        f"The arguments for `{tool}` are invalid and the tool was not run."
-        " Fix these and call it again:"
-    ]
-    for p in problems:
-        detail = p.message
-        if p.expected and p.expected not in detail:
-            detail += f" (expected {p.expected})"
-        lines.append(f"- {p.path}: {detail}")
-    props = schema.get("properties")
-    if isinstance(props, Mapping) and props:
-        required = set(schema.get("required") or ())
-        parts = []
-        for name, sub in list(props.items())[:30]:
-            types = _types_of(_expand(schema, sub, 0)) if isinstance(sub, Mapping) else set()
-            kind = "/".join(sorted(types)) or "any"
-            parts.append(f"{name} ({kind}{', required' if name in required else ''})")
-        lines.append("Parameters: " + "; ".join(parts) + ".")
-    return "\n".join(lines)
-
-
 # helpers ----------------------------------------------------------------------------------------
 
-_NOTHING: Any = object()
 _MISSING: Any = object()
 _orjson_loads = orjson.loads
 _JSONDecodeError = orjson.JSONDecodeError
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
 
 
 def _json_problem(text: str | bytes, exc: orjson.JSONDecodeError) -> ArgumentProblem:
@@ -578,7 +514,7 @@ def _check_duplicates(text: str | bytes) -> None:
             seen[key] = value
         return seen
 
-    json.loads(text, object_pairs_hook=hook, parse_constant=_reject_constant)
+    json.loads(text, object_pairs_hook=hook, parse_constant=reject_constant)
     if duplicates:
         raise _Reject(
             [
@@ -640,118 +576,3 @@ def _copy_json(
         )
     )
     return None
-
-
-def _resolve_ref(root: Mapping[str, Any], ref: str) -> Any:
-    if not ref.startswith("#"):
-        return None
-    node: Any = root
-    for part in ref[1:].split("/"):
-        if not part:
-            continue
-        part = part.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, Mapping) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return None
-    return node
-
-
-def _expand(root: Mapping[str, Any], node: Any, depth: int) -> list[Mapping[str, Any]]:
-    """A schema plus every subschema an instance may have to match (refs, anyOf, allOf...)."""
-    if not isinstance(node, Mapping) or depth > 16:
-        return []
-    out: list[Mapping[str, Any]] = [node]
-    ref = node.get("$ref")
-    if isinstance(ref, str):
-        out.extend(_expand(root, _resolve_ref(root, ref), depth + 1))
-    for key in ("anyOf", "oneOf", "allOf"):
-        subs = node.get(key)
-        if isinstance(subs, list):
-            for sub in subs:
-                out.extend(_expand(root, sub, depth + 1))
-    return out
-
-
-def _candidates_at(
-    root: Mapping[str, Any], schema: Mapping[str, Any], path: list[Any]
-) -> list[Mapping[str, Any]]:
-    current = _expand(root, schema, 0)
-    for part in path:
-        following: list[Mapping[str, Any]] = []
-        for node in current:
-            if isinstance(part, int):
-                prefix = node.get("prefixItems")
-                if isinstance(prefix, list) and part < len(prefix):
-                    following.extend(_expand(root, prefix[part], 0))
-                elif isinstance(node.get("items"), Mapping):
-                    following.extend(_expand(root, node["items"], 0))
-            else:
-                props = node.get("properties")
-                if isinstance(props, Mapping) and part in props:
-                    following.extend(_expand(root, props[part], 0))
-                elif isinstance(node.get("additionalProperties"), Mapping):
-                    following.extend(_expand(root, node["additionalProperties"], 0))
-        current = following
-    return current
-
-
-def _types_of(candidates: list[Mapping[str, Any]]) -> set[str]:
-    types: set[str] = set()
-    for node in candidates:
-        declared = node.get("type")
-        if isinstance(declared, str):
-            types.add(declared)
-        elif isinstance(declared, list):
-            types.update(t for t in declared if isinstance(t, str))
-    return types
-
-
-def _allowed_names(candidates: list[Mapping[str, Any]]) -> list[str]:
-    names: list[str] = []
-    for node in candidates:
-        props = node.get("properties")
-        if isinstance(props, Mapping):
-            names.extend(str(n) for n in props if n not in names)
-    return names
-
-
-def _coerce(value: Any, types: set[str]) -> Any:
-    if isinstance(value, str):
-        text = value.strip()
-        if "integer" in types and _INT_RE.fullmatch(text):
-            return int(text)
-        if ("number" in types or "integer" in types) and _NUM_RE.fullmatch(text):
-            number = float(text)
-            if math.isfinite(number):
-                if "number" in types:
-                    return int(text) if _INT_RE.fullmatch(text) else number
-                if number.is_integer():
-                    return int(number)
-        if "boolean" in types and text.lower() in ("true", "false"):
-            return text.lower() == "true"
-        if ("object" in types or "array" in types) and text[:1] in ("{", "["):
-            try:
-                inner = json.loads(text, parse_constant=_reject_constant)
-            except ValueError:
-                return _NOTHING
-            if (isinstance(inner, dict) and "object" in types) or (
-                isinstance(inner, list) and "array" in types
-            ):
-                return inner
-    if "array" in types and not isinstance(value, list):
-        return [value]
-    return _NOTHING
-
-
-def _pydantic_problem(err: Any) -> ArgumentProblem:
-    loc = [part for part in err.get("loc", ()) if isinstance(part, (str, int))]
-    value = err.get("input")
-    return ArgumentProblem(
-        path=json_path(loc),
-        message=str(err.get("msg", "invalid value")),
-        expected=None,
-        got=describe_value(value) if not isinstance(value, BaseModel) else None,
-    )
