@@ -1,0 +1,214 @@
+"""Breaker, idempotency and cache through the executor, on memory and on a real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+import toolwire as tw
+from toolwire.runtime import Executor
+from toolwire.state import StateBackend
+
+pytestmark = pytest.mark.anyio
+
+
+class Upstream:
+    """A controllable dependency: counts the calls that reach it."""
+
+    def __init__(self) -> None:
+        self.fail = True
+        self.hits = 0
+        self.delay = 0.0
+
+
+def breaker_box(backend: StateBackend, up: Upstream, **extra: Any) -> tw.Toolbox:
+    breaker = tw.Breaker(window=4, min_calls=4, failure_rate=0.5, open_for=0.3, **extra)
+
+    @tw.tool(read_only=True, policy=tw.Policy(breaker=breaker))
+    async def upstream(q: str) -> str:
+        up.hits += 1
+        await asyncio.sleep(up.delay)
+        if up.fail:
+            raise tw.ToolFailure("remote_error", "upstream is down")
+        return q
+
+    @tw.tool(read_only=True)
+    def backup(q: str) -> str:
+        return "backup:" + q
+
+    return tw.Toolbox([upstream, backup], runtime=Executor(backend=backend))
+
+
+def q(n: int) -> list[tw.ToolCall]:
+    return [tw.ToolCall(id=str(i), name="upstream", arguments='{"q": "x"}') for i in range(n)]
+
+
+async def _open_it(box: tw.Toolbox, up: Upstream) -> None:
+    for i in range(4):
+        res = await box.call("upstream", {"q": str(i)})
+        assert res.error is not None
+        assert res.error.kind == "remote_error"
+    assert up.hits == 4
+    res = await box.call("upstream", {"q": "rejected"})
+    assert res.error is not None
+    assert res.error.kind == "circuit_open"
+    assert res.error.retry_after is not None
+    assert up.hits == 4  # rejected at once, the upstream never saw it
+
+
+async def test_breaker_half_open_admits_exactly_one_of_50(backend: StateBackend) -> None:
+    up = Upstream()
+    box = breaker_box(backend, up)
+    await _open_it(box, up)
+    await asyncio.sleep(0.35)
+    up.fail, up.delay = False, 0.05
+    results = await box.run(q(50))
+    assert up.hits == 5  # exactly one trial reached the tool
+    kinds = sorted(r.error.kind if r.error else "ok" for r in results)
+    assert kinds == ["circuit_open"] * 49 + ["ok"]
+    assert await box.runtime.breaker_state("upstream") == "closed"
+    assert all(r.ok for r in await box.run(q(10)))
+
+
+async def test_breaker_failed_trial_reopens(backend: StateBackend) -> None:
+    up = Upstream()
+    box = breaker_box(backend, up)
+    await _open_it(box, up)
+    await asyncio.sleep(0.35)
+    up.delay = 0.05
+    results = await box.run(q(50))
+    assert up.hits == 5
+    assert sum(1 for r in results if r.error and r.error.kind == "remote_error") == 1
+    assert await box.runtime.breaker_state("upstream") == "open"
+    res = await box.call("upstream", {"q": "again"})
+    assert res.error is not None
+    assert res.error.kind == "circuit_open"
+
+
+async def test_breaker_fallbacks(backend: StateBackend) -> None:
+    up = Upstream()
+    box = breaker_box(backend, up, fallback=tw.FallbackTool("backup"))
+    await _open_it_with_fallback(box, up)
+    res = await box.call("upstream", {"q": "hi"})
+    assert res.ok
+    assert res.value == "backup:hi"
+    assert res.name == "upstream"
+    valued = breaker_box(backend, Upstream(), fallback={"stale": True}, key="other-upstream")
+    for i in range(4):
+        await valued.call("upstream", {"q": str(i)})
+    res = await valued.call("upstream", {"q": "x"})
+    assert res.ok
+    assert res.value == {"stale": True}
+
+
+async def _open_it_with_fallback(box: tw.Toolbox, up: Upstream) -> None:
+    for i in range(4):
+        await box.call("upstream", {"q": str(i)})
+    assert await box.runtime.breaker_state("upstream") == "open"
+
+
+async def test_forced_states(backend: StateBackend) -> None:
+    up = Upstream()
+    up.fail = False
+    box = breaker_box(backend, up)
+    await box.runtime.force_breaker("upstream", "forced_open")
+    res = await box.call("upstream", {"q": "x"})
+    assert res.error is not None
+    assert res.error.kind == "circuit_open"
+    await box.runtime.force_breaker("upstream", None)
+    assert (await box.call("upstream", {"q": "x"})).ok
+
+
+async def test_idempotency_key_dedupes_concurrent_duplicates(backend: StateBackend) -> None:
+    runs = 0
+
+    @tw.tool
+    async def charge(amount: int) -> dict[str, int]:
+        nonlocal runs
+        runs += 1
+        await asyncio.sleep(0.05)
+        return {"charged": amount, "run": runs}
+
+    box = tw.Toolbox([charge], runtime=Executor(backend=backend))
+    results = await asyncio.gather(
+        *(box.call("charge", {"amount": 5}, idempotency_key="order-1") for _ in range(20))
+    )
+    assert runs == 1
+    assert all(r.ok for r in results)
+    assert len({repr(r.value) for r in results}) == 1
+    later = await box.call("charge", {"amount": 5}, idempotency_key="order-1")
+    assert later.value == {"charged": 5, "run": 1}
+    assert later.cached
+    other = await box.call("charge", {"amount": 5}, idempotency_key="order-2")
+    assert other.value == {"charged": 5, "run": 2}
+
+
+async def test_idempotent_failure_is_stored_too(backend: StateBackend) -> None:
+    runs = 0
+
+    @tw.tool
+    def pay() -> None:
+        nonlocal runs
+        runs += 1
+        raise tw.ToolFailure("remote_error", "bank said no")
+
+    box = tw.Toolbox([pay], runtime=Executor(backend=backend))
+    first = await box.call("pay", idempotency_key="p1")
+    second = await box.call("pay", idempotency_key="p1")
+    assert runs == 1
+    assert first.error == second.error
+
+
+async def test_cache_stampede_runs_once(backend: StateBackend) -> None:
+    runs = 0
+
+    @tw.tool(read_only=True, policy=tw.Policy(cache=tw.Cache(ttl=30)))
+    async def lookup(city: str, units: str = "c") -> dict[str, Any]:
+        nonlocal runs
+        runs += 1
+        await asyncio.sleep(0.05)
+        return {"city": city, "temp": 21, "units": units}
+
+    box = tw.Toolbox([lookup], runtime=Executor(backend=backend))
+    batch = [
+        tw.ToolCall(id=str(i), name="lookup", arguments='{"units": "c", "city": "Oslo"}')
+        for i in range(100)
+    ]
+    results = await box.run(batch)
+    assert runs == 1
+    assert all(r.value == {"city": "Oslo", "temp": 21, "units": "c"} for r in results)
+    assert sum(not r.cached for r in results) == 1
+    # the same validated arguments in another key order: a hit
+    again = await box.call("lookup", '{"city": "Oslo", "units": "c"}')
+    assert again.cached
+    assert runs == 1
+    oslo = {"city": "Oslo", "units": "c"}
+    assert await box.runtime.invalidate(box.get("lookup"), oslo) == 1
+    assert not (await box.call("lookup", oslo)).cached
+    assert runs == 2
+    assert (await box.call("lookup", oslo)).cached
+    await box.runtime.invalidate("lookup")
+    assert not (await box.call("lookup", oslo)).cached
+
+
+async def test_cache_keeps_only_successes_and_scopes_per_caller(backend: StateBackend) -> None:
+    runs = 0
+
+    @tw.tool(read_only=True, policy=tw.Policy(cache=tw.Cache(per_caller=True)))
+    def mine(ctx: tw.Context) -> str:
+        nonlocal runs
+        runs += 1
+        if runs == 1:
+            raise RuntimeError("first one fails")
+        return ctx.caller.id if ctx.caller else "-"
+
+    box = tw.Toolbox([mine], runtime=Executor(backend=backend))
+    alice, bob = tw.Caller(id="alice"), tw.Caller(id="bob")
+    assert not (await box.call("mine", caller=alice)).ok
+    assert (await box.call("mine", caller=alice)).value == "alice"
+    hit = await box.call("mine", caller=alice)
+    assert (hit.value, hit.cached) == ("alice", True)
+    assert (await box.call("mine", caller=bob)).value == "bob"
+    assert runs == 3
