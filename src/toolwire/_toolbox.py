@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
-import importlib
 import itertools
 import os
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
@@ -17,6 +16,8 @@ from toolwire._errors import ToolDefinitionError, UnknownTool
 from toolwire._tools import Tool, tool
 from toolwire.dialects._export import export_specs
 from toolwire.dialects._names import build_name_map
+from toolwire.runtime._executor import Executor
+from toolwire.runtime._resolve import check_policy
 
 # Dialects with distinct name rules: a wire name from any of them resolves back.
 _ALIAS_DIALECTS = ("openai", "gemini", "mcp")
@@ -66,6 +67,7 @@ class Toolbox:
             item = tool(item)
         if item.name in self._tools:
             raise ToolDefinitionError(f"duplicate tool name {item.name!r} in this toolbox")
+        check_policy(item)
         self._tools[item.name] = item
         self._aliases = None
         return item
@@ -184,10 +186,7 @@ class Toolbox:
         if isinstance(runtime, _SharedRuntime):
             runtime = self._runtime = runtime.resolve()
         if runtime is None:
-            # The runtime package imports the tool layer, so it is loaded on first use rather
-            # than at import time (keeps ``import toolwire`` fast as well).
-            executor_module = importlib.import_module("toolwire.runtime._executor")
-            runtime = self._runtime = executor_module.Executor()
+            runtime = self._runtime = Executor()
         return runtime
 
     async def call(

@@ -130,3 +130,62 @@ def test_export_delegates_to_dialects() -> None:
     assert functions[0]["description"] == "获取指定城市的天气信息"
     with pytest.raises(ValueError, match="unknown dialect"):
         box.export("cobol")
+
+
+# runtime entry points (the real executor, in memory) -----------------------------------------
+
+
+@tw.tool
+async def echo(text: str, ctx: tw.Context) -> dict[str, str]:
+    return {"text": text, "call_id": ctx.call_id, "caller": ctx.caller.id if ctx.caller else ""}
+
+
+def test_cache_policy_on_a_side_effecting_tool_is_refused() -> None:
+    @tw.tool(policy=tw.Policy(cache=tw.Cache(ttl=1.0)))
+    def write(x: int) -> int:
+        return x
+
+    with pytest.raises(tw.ToolDefinitionError, match="neither read_only nor idempotent"):
+        tw.Toolbox([write])
+
+
+@pytest.mark.anyio
+async def test_call_builds_a_tool_call_and_delegates() -> None:
+    box = tw.Toolbox([echo, get_weather, SPOTIFY])
+    result = await box.call("echo", {"text": "北京"}, caller=tw.Caller(id="u1"), call_id="c-1")
+    assert result.ok, result.error
+    assert result.call_id == "c-1"
+    assert result.value == {"text": "北京", "call_id": "c-1", "caller": "u1"}
+    text_result = await box.call("echo", '{"text": "x"}')
+    assert text_result.ok and text_result.call_id.startswith("tw_")
+    bytes_result = await box.call("echo", b'{"text": "y"}')
+    assert bytes_result.ok and bytes_result.value["text"] == "y"
+
+
+@pytest.mark.anyio
+async def test_call_failures_are_results() -> None:
+    box = tw.Toolbox([echo, SPOTIFY])
+    bad = await box.call("echo", {"text": 1})
+    assert not bad.ok and bad.error is not None
+    assert bad.error.kind == "invalid_arguments"
+    unknown = await box.call("ehco", {})
+    assert unknown.error is not None and unknown.error.kind == "unknown_tool"
+    schema_only = await box.call("spotify_play", {"artist": "A", "duration": 1})
+    assert schema_only.error is not None
+    assert schema_only.error.kind == "execution_error"
+    assert "no handler" in schema_only.error.message
+    broken = await box.call("echo", b'{"text": "\xff"}')
+    assert broken.error is not None and broken.error.kind == "invalid_arguments"
+
+
+@pytest.mark.anyio
+async def test_run_and_run_iter_delegate() -> None:
+    box = tw.Toolbox([echo])
+    calls = [tw.ToolCall(id=f"c{i}", name="echo", arguments=f'{{"text": "{i}"}}') for i in range(3)]
+    results = await box.run(calls)
+    assert [r.call_id for r in results] == ["c0", "c1", "c2"]
+    assert all(r.ok for r in results)
+    seen = [r.call_id async for r in box.run_iter(calls)]
+    assert sorted(seen) == ["c0", "c1", "c2"]
+    sub = box.subset(names=["echo"])
+    assert sub.runtime is box.runtime
