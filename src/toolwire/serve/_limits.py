@@ -55,16 +55,26 @@ def json_depth(value: Any) -> int:
     return deepest
 
 
-def parse_arguments(tool: str, raw: str | bytes | Mapping[str, Any] | None, limits: Limits) -> Any:
-    """Check size, JSON well-formedness, depth and shape; return the arguments object.
+def parse_arguments(
+    tool: str, raw: str | bytes | Mapping[str, Any] | None, limits: Limits
+) -> tuple[Mapping[str, Any], str | bytes]:
+    """Check size, JSON well-formedness, depth and shape; return the object and its JSON text.
 
     Raises ``ToolFailure('too_large')`` or ``InvalidArguments``. Schema validation is the
     toolbox's job; this only keeps hostile input away from it.
     """
     if raw is None or raw in (b"", ""):
-        return {}
+        return {}, "{}"
     if isinstance(raw, Mapping):
         value: Any = raw
+        try:
+            raw = _json.dumps_bytes(raw)
+        except (TypeError, ValueError) as exc:
+            raise InvalidArguments(
+                tool, [ArgumentProblem(path="$", message=f"not JSON data: {exc}")]
+            ) from None
+        if len(raw) > limits.max_argument_bytes:
+            raise too_large("arguments object", len(raw), limits.max_argument_bytes)
     else:
         size = len(raw.encode() if isinstance(raw, str) else raw)
         if size > limits.max_argument_bytes:
@@ -90,7 +100,7 @@ def parse_arguments(tool: str, raw: str | bytes | Mapping[str, Any] | None, limi
             tool,
             [ArgumentProblem(path="$", message="must be a JSON object", expected="object")],
         )
-    return value
+    return value, raw
 
 
 class InFlight:

@@ -107,10 +107,10 @@ class ToolService:
             tool = self.box.get(name)
             name = tool.name
             self.auth.authorize(caller, name)
-            parsed = parse_arguments(name, arguments, self.limits)
+            parsed, text = parse_arguments(name, arguments, self.limits)
             self.in_flight.enter()
             entered = True
-            result = await self._run(name, parsed, caller, idempotency_key, deadline, progress)
+            result = await self._run(name, text, caller, idempotency_key, deadline, progress)
         except ToolwireError as exc:
             result = failed(name, exc.to_error(), call_id)
         except TimeoutError:
@@ -140,7 +140,7 @@ class ToolService:
     async def _run(
         self,
         name: str,
-        arguments: Mapping[str, Any],
+        arguments: str | bytes,
         caller: Caller,
         idempotency_key: str | None,
         deadline: float | None,
