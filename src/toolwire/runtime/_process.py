@@ -177,7 +177,9 @@ class ProcessPool:
                 timeout_at = None if timeout is None else time.monotonic() + timeout
                 try:
                     status, payload = await worker.receive(timeout_at)
-                except (EOFError, OSError) as exc:
+                except TimeoutError:
+                    raise
+                except (EOFError, OSError) as exc:  # TimeoutError is an OSError: handled above
                     raise ToolFailure(
                         "execution_error", "the worker process running the tool died"
                     ) from exc
