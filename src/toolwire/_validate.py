@@ -118,6 +118,8 @@ class ArgumentValidator:
         self._validator = jsonschema_rs.validator_for(self._root)
         self._model = model
         self._to_kwargs = to_kwargs
+        if plain is None and model is None and known is not None:
+            plain = dict.fromkeys(known)  # lets the hot path check names only
         self._plain = dict(plain) if plain is not None else None
         self.known = known
         self._max_bytes = max_bytes

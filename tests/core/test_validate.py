@@ -400,3 +400,16 @@ def test_fast_path_types_are_exact() -> None:
     assert out == {"n": 2, "x": 1.0}
     assert type(out["n"]) is int and type(out["x"]) is float
     assert f.validate('{"n": "3", "x": "4", "s": null}') == {"n": 3, "x": 4.0, "s": None}
+
+
+def test_schema_tool_with_handler_drops_names_the_handler_cannot_take() -> None:
+    def handler(location: str) -> str:
+        return location
+
+    weather = tw.Tool.from_schema(
+        {"name": "w", "parameters": dict(SEED.spec.input_schema)}, handler
+    )
+    assert weather.validate('{"location": "x"}') == {"location": "x"}
+    report = weather.validate_report('{"location": "x", "unit": "c"}')
+    assert report.arguments == {"location": "x"}
+    assert report.coercions[0].message == "unknown argument ignored"
