@@ -1,6 +1,6 @@
 """Tools shared by the two-process Redis tests; run as a script it is the second process.
 
-    python rt_child.py REDIS_URL PREFIX SCENARIO   -> prints one JSON line
+python rt_child.py REDIS_URL PREFIX SCENARIO   -> prints one JSON line
 """
 
 from __future__ import annotations
@@ -49,7 +49,10 @@ async def main(url: str, prefix: str, scenario: str) -> dict[str, Any]:
             return {"kind": res.error.kind if res.error else "ok"}
         if scenario == "rate":
             results = await box.run(
-                [tw.ToolCall(id=str(i), name="limited", arguments=f'{{"i": {i}}}') for i in range(5)]
+                [
+                    tw.ToolCall(id=str(i), name="limited", arguments=f'{{"i": {i}}}')
+                    for i in range(5)
+                ]
             )
             return {"ok": sum(r.ok for r in results)}
         res = await box.call("charge", {"amount": 7}, idempotency_key="order-42")

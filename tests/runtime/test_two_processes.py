@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import rt_child
+from rt_fixtures import redis_prefix_fixture  # noqa: F401
 
 import toolwire as tw
 

@@ -1,4 +1,5 @@
-"""Fixtures for the runtime tests: both state backends, Redis ones isolated by key prefix."""
+"""Fixtures for the runtime tests (imported by the test modules; a conftest.py here would
+shadow tests/conftest.py for `from conftest import need`)."""
 
 from __future__ import annotations
 
@@ -15,13 +16,15 @@ async def _drop_prefix(client: object, prefix: str) -> None:
         await client.delete(key)  # type: ignore[attr-defined]
 
 
-@pytest.fixture
-def redis_prefix() -> str:
+@pytest.fixture(name="redis_prefix")
+def redis_prefix_fixture() -> str:
     return f"twtest:{uuid.uuid4().hex[:12]}:"
 
 
-@pytest.fixture(params=["memory", "redis"])
-async def backend(request: pytest.FixtureRequest, redis_prefix: str) -> AsyncIterator[StateBackend]:
+@pytest.fixture(name="backend", params=["memory", "redis"])
+async def backend_fixture(
+    request: pytest.FixtureRequest, redis_prefix: str
+) -> AsyncIterator[StateBackend]:
     if request.param == "memory":
         yield MemoryBackend()
         return
@@ -36,8 +39,8 @@ async def backend(request: pytest.FixtureRequest, redis_prefix: str) -> AsyncIte
         await be.aclose()
 
 
-@pytest.fixture
-async def redis_backend(redis_url: str, redis_prefix: str) -> AsyncIterator[StateBackend]:
+@pytest.fixture(name="redis_backend")
+async def redis_backend_fixture(redis_url: str, redis_prefix: str) -> AsyncIterator[StateBackend]:
     from toolwire.state.redis import RedisBackend
 
     be = RedisBackend(redis_url, prefix=redis_prefix)
