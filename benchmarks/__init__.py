@@ -1,0 +1,1 @@
+"""toolwire benchmarks: scripts that compare toolwire side by side with its peers."""
