@@ -1,0 +1,146 @@
+"""``toolwire chat "..." [--model ...] [--tools ...]``: one-shot or interactive.
+
+Without ``--model`` (or when the model cannot be reached) it uses the offline stand-in
+model and says so; without ``--tools`` the tool is the seed's ``get_weather`` (simulated).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import sys
+from collections.abc import Sequence
+
+import click
+
+from toolwire import _json
+from toolwire._toolbox import Toolbox
+from toolwire.models._base import Model
+from toolwire.models.offline import Offline
+from toolwire.runner._runner import Runner, RunResult
+
+OFFLINE_NOTE = "using the offline stand-in model (deterministic rules, not an LLM)"
+
+
+async def load_toolbox(
+    sources: Sequence[str], config_path: str | None
+) -> tuple[Toolbox, list[str]]:
+    """The tools named by ``--tools`` (plus toolwire.toml sources), or the seed's weather tool."""
+    from toolwire.cli._demo import seed_toolbox
+
+    if not sources and config_path is None:
+        return seed_toolbox(), ["tools: the seed's get_weather (simulated weather data)"]
+    from toolwire.config import load_config, load_tools
+
+    config = load_config(config_path)
+    local = [s for s in sources if not s.startswith(("http://", "https://"))]
+    remote = [{"openapi": s} for s in sources if s.startswith(("http://", "https://"))]
+    if remote:
+        config = dataclasses.replace(config, sources=(*config.sources, *remote))
+    tools = await load_tools(config, local)
+    if not tools:
+        return seed_toolbox(), ["no tools found: using the seed's get_weather (simulated)"]
+    return Toolbox(tools), [f"tools: {', '.join(t.name for t in tools)}"]
+
+
+def _print_run(result: RunResult) -> None:
+    for step in result.steps:
+        for call, outcome in zip(step.calls, step.results, strict=False):
+            status = "ok" if outcome.ok else (outcome.error.kind if outcome.error else "error")
+            click.echo(
+                f"  -> {call.name}({call.arguments}) [{status}] {outcome.as_text()}", err=True
+            )
+    if result.ok:
+        click.echo(result.final_text)
+    else:
+        click.echo(
+            f"(stopped: {result.stop_reason}) {result.error.message if result.error else ''}"
+        )
+
+
+async def _ask(runner: Runner, prompt: str, fallback: Runner | None) -> RunResult:
+    result = await runner.run(prompt)
+    if result.stop_reason == "model_error" and fallback is not None:
+        reason = result.error.message if result.error else "unknown error"
+        click.echo(
+            f"[toolwire] the model failed ({reason}); falling back: {OFFLINE_NOTE}", err=True
+        )
+        result = await fallback.run(prompt)
+    return result
+
+
+async def _chat(
+    prompt: str | None,
+    model: Model | None,
+    sources: Sequence[str],
+    config_path: str | None,
+    max_steps: int,
+) -> int:
+    box, notes = await load_toolbox(sources, config_path)
+    for note in notes:
+        click.echo(f"[toolwire] {note}", err=True)
+    offline = Runner(model=Offline(), tools=box, max_steps=max_steps)
+    if model is None:
+        click.echo(f"[toolwire] no --model given: {OFFLINE_NOTE}", err=True)
+        runner, fallback = offline, None
+    else:
+        runner, fallback = Runner(model=model, tools=box, max_steps=max_steps), offline
+    if prompt is not None:
+        result = await _ask(runner, prompt, fallback)
+        _print_run(result)
+        return 0 if result.ok else 1
+    history: list[dict[str, object]] = []
+    while True:
+        try:
+            line = await asyncio.to_thread(input, "you> ")
+        except EOFError:
+            return 0
+        if line.strip() in ("exit", "quit", ":q"):
+            return 0
+        if not line.strip():
+            continue
+        result = (
+            await _ask(runner, line, fallback)
+            if not history
+            else await runner.run([*history, {"role": "user", "content": line}])
+        )
+        history = list(result.messages)
+        _print_run(result)
+
+
+@click.command()
+@click.argument("prompt", required=False)
+@click.option(
+    "--model",
+    "model_spec",
+    default=None,
+    help="OpenAI-compatible base URL or a "
+    "model name from toolwire.toml (default: the offline stand-in).",
+)
+@click.option(
+    "--api", type=click.Choice(["tools", "functions", "text"]), default="tools", show_default=True
+)
+@click.option("--tools", "sources", multiple=True, help="module:attr | path.py | OpenAPI URL.")
+@click.option("--config", "config_path", default=None, help="Path to toolwire.toml.")
+@click.option("--max-steps", default=8, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the whole run as JSON.")
+def chat(
+    prompt: str | None,
+    model_spec: str | None,
+    api: str,
+    sources: tuple[str, ...],
+    config_path: str | None,
+    max_steps: int,
+    as_json: bool,
+) -> None:
+    """Talk to a model that can call your tools (one-shot with PROMPT, else interactive)."""
+    from toolwire.cli._demo import resolve_model
+
+    model = resolve_model(model_spec, api=api, config_path=config_path)  # type: ignore[arg-type]
+    if as_json and prompt is not None:
+        box, _ = asyncio.run(load_toolbox(sources, config_path))
+        runner = Runner(model=model or Offline(), tools=box, max_steps=max_steps)
+        result = asyncio.run(runner.run(prompt))
+        click.echo(_json.dumps(result.to_dict()))
+        sys.exit(0 if result.ok else 1)
+    sys.exit(asyncio.run(_chat(prompt, model, sources, config_path, max_steps)))

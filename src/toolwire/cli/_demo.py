@@ -1,0 +1,229 @@
+"""``toolwire demo``: the seed's weather scenario end to end, offline, step by step.
+
+The seed registers ``get_weather`` from a raw JSON Schema, lets GPT-4 call it through the
+legacy ``functions`` API, calls a weather API, sends the result back as a ``role: "function"``
+message and prints the final answer. The demo does the same with toolwire: an offline
+stand-in model (rules, not an LLM) and a *simulated* weather service (deterministic numbers,
+like the seed's FastAPI mock), so it needs no network. ``--model`` swaps in a real endpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from toolwire import _json
+from toolwire._calls import ToolResult
+from toolwire._toolbox import Toolbox
+from toolwire._tools import Tool
+from toolwire.examples.seed import SEED_GET_WEATHER_SCHEMA
+from toolwire.models._base import Api, Model
+from toolwire.models.offline import Offline
+from toolwire.runner._runner import Runner, RunResult
+from toolwire.runtime._policy import Breaker, Cache, Policy, Retry
+
+SIMULATED_LATENCY_S = 0.05
+DEMO_POLICY = Policy(
+    timeout=2.0,
+    retry=Retry(attempts=3, backoff=0.1, retry_on=("timeout", "remote_error")),
+    breaker=Breaker(window=20, min_calls=5, failure_rate=0.5, open_for=30.0),
+    cache=Cache(ttl=300.0),
+)
+
+
+async def simulated_weather(location: str) -> dict[str, Any]:
+    """SIMULATED weather data (deterministic per city), standing in for a real weather API."""
+    await asyncio.sleep(SIMULATED_LATENCY_S)
+    seed = int(hashlib.sha256(location.encode()).hexdigest()[:8], 16)
+    return {
+        "location": location,
+        "temp": 12 + seed % 20,
+        "humidity": 35 + seed % 50,
+        "simulated": True,
+    }
+
+
+def seed_tool() -> Tool:
+    """The seed's ``get_weather``, from its raw JSON Schema, backed by the simulated service."""
+    return Tool.from_schema(
+        SEED_GET_WEATHER_SCHEMA, handler=simulated_weather, read_only=True, policy=DEMO_POLICY
+    )
+
+
+def seed_toolbox() -> Toolbox:
+    return Toolbox([seed_tool()])
+
+
+def resolve_model(
+    spec: str | None, *, api: Api = "tools", config_path: str | None = None
+) -> Model | None:
+    """``--model``: an ``http(s)://`` base URL, or a name from ``[models]`` in toolwire.toml.
+
+    Secrets come from the environment (``api_key_env`` in the file, else ``OPENAI_API_KEY``);
+    the model name for a bare URL from ``TOOLWIRE_MODEL_NAME`` (default ``default``).
+    """
+    if not spec:
+        return None
+    from toolwire.models.openai_compatible import OpenAICompatible
+
+    if spec.startswith(("http://", "https://")):
+        return OpenAICompatible(
+            model=os.environ.get("TOOLWIRE_MODEL_NAME", "default"),
+            base_url=spec,
+            api_key=os.environ.get("OPENAI_API_KEY"),
+            api=api,
+        )
+    from toolwire.config import load_config
+
+    config = load_config(config_path)
+    table = config.models.get(spec)
+    if table is None:
+        known = ", ".join(sorted(config.models)) or "none configured"
+        raise click.UsageError(f"unknown model {spec!r} (models in toolwire.toml: {known})")
+    return OpenAICompatible(
+        model=str(table.get("model", spec)),
+        base_url=table.get("base_url"),
+        api_key=config.secret(table, "api_key") or os.environ.get("OPENAI_API_KEY"),
+        api=table.get("api", api),
+        text_format=str(table.get("text_format", "hermes")),
+    )
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def _result_row(result: ToolResult, arguments: str) -> list[str]:
+    outcome = "ok" if result.ok else f"{result.error.kind if result.error else 'error'}"
+    return [
+        result.call_id[-12:],
+        arguments,
+        outcome,
+        str(result.attempts),
+        "hit" if result.cached else "miss",
+        _ms(result.elapsed_s),
+    ]
+
+
+def _show_seed_run(console: Console, box: Toolbox, run: RunResult, prompt: str) -> None:
+    for step in run.steps:
+        console.rule(f"[bold]step {step.index}[/] · model {step.model} · {_ms(step.model_s)}")
+        if not step.calls:
+            console.print("[bold]final answer[/] (the model read the function result):")
+            console.print(step.content)
+            continue
+        for call, result in zip(step.calls, step.results, strict=False):
+            console.print(f"[bold]the model's call[/]: {call.name}({call.arguments})")
+            try:
+                validated = box.validate(call.name, call.arguments)
+                console.print(f"[bold]validated arguments[/]: {_json.dumps(validated)}")
+            except Exception as exc:  # shown, not fatal: the runtime reports it to the model
+                console.print(f"[bold red]invalid arguments[/]: {exc}")
+            console.print(
+                "[bold]executed through the policies[/] (timeout 2 s, retry x3, breaker, "
+                f"cache 300 s): ok={result.ok} attempts={result.attempts} "
+                f"cached={result.cached} · {_ms(result.elapsed_s)}"
+            )
+    sent_back = [m for m in run.messages if m.get("role") in ("function", "tool")]
+    if sent_back:
+        console.print("[bold]message(s) sent back to the model[/]:")
+        for message in sent_back:
+            console.print(_json.dumps(message))
+
+
+async def _parallel(console: Console, runner: Runner, prompt: str, label: str) -> RunResult:
+    started = time.perf_counter()
+    run = await runner.run(prompt)
+    wall = time.perf_counter() - started
+    table = Table(title=f"{label}: {prompt}", title_justify="left")
+    for column in ("call", "arguments", "outcome", "attempts", "cache", "elapsed"):
+        table.add_column(column)
+    tool_time = 0.0
+    tools_wall = 0.0
+    for step in run.steps:
+        tools_wall += step.tools_s
+        for call, result in zip(step.calls, step.results, strict=False):
+            table.add_row(*_result_row(result, call.arguments))
+            tool_time += result.elapsed_s
+    console.print(table)
+    console.print(
+        f"{len(run.calls)} calls in {len(run.steps)} model steps; tools took {_ms(tools_wall)} "
+        f"of wall time for {_ms(tool_time)} of call time (calls in one step run concurrently); "
+        f"whole run {_ms(wall)}"
+    )
+    console.print(f"[bold]final answer[/]: {run.final_text}")
+    return run
+
+
+async def run_demo(console: Console, model: Model | None) -> int:
+    offline = model is None
+    box = seed_toolbox()
+    if offline:
+        console.print(
+            "[bold]toolwire demo[/] — offline: the model is toolwire's [bold]offline stand-in"
+            "[/] (deterministic rules, NOT an LLM) and the weather service is [bold]simulated"
+            "[/] (deterministic numbers). Nothing touches the network."
+        )
+    else:
+        assert model is not None
+        console.print(f"[bold]toolwire demo[/] — model: {model.describe()} (real endpoint)")
+    console.rule("[bold]1. the tool, from the seed's raw JSON Schema")
+    console.print("functions = (exactly what the seed passes to ChatCompletion.create)")
+    console.print_json(_json.dumps(box.export("openai-functions")))
+    prompt = "北京今天气温如何?"
+    console.rule(f"[bold]2-4. ask · call · execute · feed back · answer: {prompt}")
+    seed_model = Offline(api="functions") if offline else model
+    assert seed_model is not None
+    started = time.perf_counter()
+    run = await Runner(model=seed_model, tools=box, max_steps=4).run(prompt)
+    _show_seed_run(console, box, run, prompt)
+    console.print(f"run: {run.stop_reason} in {_ms(time.perf_counter() - started)}")
+    if not run.ok:
+        console.print(f"[bold red]the run did not finish[/]: {run.error}")
+        return 1
+    console.rule("[bold]5. parallel calls (tools API), then the same again from the cache")
+    para_model = Offline() if offline else model
+    assert para_model is not None
+    # A fresh toolbox (fresh cache), so that the first round really runs all three calls.
+    runner = Runner(model=para_model, tools=seed_toolbox(), max_steps=4)
+    first = await _parallel(console, runner, "北京、上海、广州的天气", "first time")
+    second = await _parallel(console, runner, "北京、上海、广州的天气", "again")
+    hits = sum(r.cached for r in second.results)
+    console.print(f"cache hits on the repeat: {hits}/{len(second.results)}")
+    return 0 if first.ok and second.ok else 1
+
+
+@click.command()
+@click.option(
+    "--model",
+    "model_spec",
+    default=None,
+    help="An OpenAI-compatible base URL or a "
+    "model name from toolwire.toml. Default: the offline stand-in (no network).",
+)
+@click.option(
+    "--api",
+    type=click.Choice(["tools", "functions", "text"]),
+    default="tools",
+    show_default=True,
+    help="How to talk to --model.",
+)
+@click.option("--config", "config_path", default=None, help="Path to toolwire.toml.")
+def demo(model_spec: str | None, api: str, config_path: str | None) -> None:
+    """Run the seed's weather scenario end to end (offline by default)."""
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 110)
+    model = resolve_model(model_spec, api=api, config_path=config_path)  # type: ignore[arg-type]
+    code = asyncio.run(run_demo(console, model))
+    sys.exit(code)
+
+
+__all__: Sequence[str] = ["demo", "resolve_model", "seed_toolbox", "simulated_weather"]
