@@ -1,56 +1,97 @@
-"""Prometheus metrics, created once on first use when ``prometheus_client`` is importable.
+"""Prometheus metrics when ``prometheus_client`` is importable; nothing otherwise.
 
-They live in the default registry so any ``/metrics`` endpoint exposes them;
-:func:`metrics_text` renders it for the serve helper. Without the package every function here
-is a cheap no-op.
+Counting happens in plain dicts on the call path (well under a microsecond); a collector
+registered in the default registry turns them into metric families only when ``/metrics`` is
+scraped, so any exporter exposes them. :func:`metrics_text` renders the registry for the
+serve helper.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections.abc import Iterator
 from typing import Any
 
 from toolwire.observe._records import BreakerEvent, CallRecord
 
 _BREAKER_STATES = ("closed", "open", "half_open", "forced_open", "disabled")
+BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
 class Metrics:
-    """The metric objects plus caches of their labelled children (labels() is not free)."""
+    """Call counts by tool and outcome, a latency histogram, retries, cache hits, breakers."""
 
-    def __init__(self, prom: Any) -> None:
-        self.calls = prom.Counter(
-            "toolwire_tool_calls", "Tool calls by outcome (ok or error kind)", ["tool", "outcome"]
-        )
-        self.latency = prom.Histogram(
-            "toolwire_tool_call_seconds",
-            "Tool call latency including retries and waits",
-            ["tool"],
-            buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
-        )
-        self.retries = prom.Counter("toolwire_tool_retries", "Extra attempts", ["tool"])
-        self.cache_hits = prom.Counter("toolwire_tool_cache_hits", "Cached results", ["tool"])
-        self.breaker = prom.Gauge(
-            "toolwire_breaker_state", "1 for the breaker's current state", ["key", "state"]
-        )
-        self._children: dict[tuple[str, str], tuple[Any, Any]] = {}
+    def __init__(self) -> None:
+        self.calls: dict[tuple[str, str], int] = {}
+        self.latency: dict[str, list[float]] = {}  # per bucket counts, then sum
+        self.retries: dict[str, int] = {}
+        self.cache_hits: dict[str, int] = {}
+        self.breakers: dict[str, str] = {}
 
     def observe_call(self, rec: CallRecord) -> None:
-        pair = self._children.get((rec.tool, rec.outcome))
-        if pair is None:
-            pair = self._children[(rec.tool, rec.outcome)] = (
-                self.calls.labels(rec.tool, rec.outcome),
-                self.latency.labels(rec.tool),
-            )
-        pair[0].inc()
-        pair[1].observe(rec.latency_s)
-        if rec.attempts > 1:
-            self.retries.labels(rec.tool).inc(rec.attempts - 1)
-        if rec.cached:
-            self.cache_hits.labels(rec.tool).inc()
+        self.observe(rec.tool, rec.outcome, rec.latency_s, rec.attempts, rec.cached)
+
+    def observe(
+        self, tool: str, outcome: str, latency_s: float, attempts: int, cached: bool
+    ) -> None:
+        key = (tool, outcome)
+        self.calls[key] = self.calls.get(key, 0) + 1
+        hist = self.latency.get(tool)
+        if hist is None:
+            hist = self.latency[tool] = [0.0] * (len(BUCKETS) + 2)
+        hist[bisect_left(BUCKETS, latency_s)] += 1
+        hist[-1] += latency_s
+        if attempts > 1:
+            self.retries[tool] = self.retries.get(tool, 0) + attempts - 1
+        if cached:
+            self.cache_hits[tool] = self.cache_hits.get(tool, 0) + 1
 
     def observe_breaker(self, ev: BreakerEvent) -> None:
-        for state in _BREAKER_STATES:
-            self.breaker.labels(ev.key, state).set(1 if state == ev.new else 0)
+        self.breakers[ev.key] = ev.new
+
+    def collect(self) -> Iterator[Any]:
+        """Called by prometheus_client at scrape time."""
+        from prometheus_client.core import (
+            CounterMetricFamily,
+            GaugeMetricFamily,
+            HistogramMetricFamily,
+        )
+
+        calls = CounterMetricFamily(
+            "toolwire_tool_calls",
+            "Tool calls by outcome (ok or error kind)",
+            labels=["tool", "outcome"],
+        )
+        for (tool, outcome), n in sorted(self.calls.items()):
+            calls.add_metric([tool, outcome], n)
+        yield calls
+        hist = HistogramMetricFamily(
+            "toolwire_tool_call_seconds", "Tool call latency including retries and waits",
+            labels=["tool"],
+        )  # fmt: skip
+        for tool, counts in sorted(self.latency.items()):
+            cumulative = 0.0
+            buckets: list[tuple[str, float]] = []
+            for bound, count in zip((*BUCKETS, float("inf")), counts[:-1], strict=True):
+                cumulative += count
+                buckets.append((repr(bound) if bound != float("inf") else "+Inf", cumulative))
+            hist.add_metric([tool], buckets, counts[-1])
+        yield hist
+        retries = CounterMetricFamily("toolwire_tool_retries", "Extra attempts", labels=["tool"])
+        for tool, n in sorted(self.retries.items()):
+            retries.add_metric([tool], n)
+        yield retries
+        hits = CounterMetricFamily("toolwire_tool_cache_hits", "Cached results", labels=["tool"])
+        for tool, n in sorted(self.cache_hits.items()):
+            hits.add_metric([tool], n)
+        yield hits
+        states = GaugeMetricFamily(
+            "toolwire_breaker_state", "1 for the breaker's current state", labels=["key", "state"]
+        )
+        for key, current in sorted(self.breakers.items()):
+            for state in _BREAKER_STATES:
+                states.add_metric([key, state], 1 if state == current else 0)
+        yield states
 
 
 _metrics: Metrics | None = None
@@ -63,10 +104,11 @@ def get_metrics() -> Metrics | None:
     if not _checked:
         _checked = True
         try:
-            import prometheus_client
+            from prometheus_client import REGISTRY
         except ImportError:
             return None
-        _metrics = Metrics(prometheus_client)
+        _metrics = Metrics()
+        REGISTRY.register(_metrics)
     return _metrics
 
 

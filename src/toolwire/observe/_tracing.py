@@ -7,6 +7,7 @@ API's default proxy), so untraced programs pay only one attribute check per call
 
 from __future__ import annotations
 
+import time
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
@@ -22,11 +23,21 @@ def _load() -> Any:
 _trace: Any = _load()
 
 
+_state = {"active": False, "next_check": 0.0}
+
+
 def tracing_active() -> bool:
-    """True when spans would be recorded somewhere."""
+    """True when spans would be recorded somewhere (re-checked at most once a second, since
+    looking up the global provider costs more than the rest of an untraced call's bookkeeping).
+    """
     if _trace is None:
         return False
-    return not isinstance(_trace.get_tracer_provider(), _trace.ProxyTracerProvider)
+    now = time.monotonic()
+    if now >= _state["next_check"]:
+        provider = _trace.get_tracer_provider()
+        _state["active"] = not isinstance(provider, _trace.ProxyTracerProvider)
+        _state["next_check"] = now + 1.0
+    return bool(_state["active"])
 
 
 def tool_span(tool: str, call_id: str, description: str = "") -> AbstractContextManager[Any]:

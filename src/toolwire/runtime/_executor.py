@@ -432,11 +432,15 @@ class Executor:
         locked = False
         if self.backend.shared:  # other processes may be filling the same key
             lease = _lease(c)
+            first = True
             while True:
                 try:
                     locked = await self.backend.lock_acquire("c:" + key, self._owner, lease)
                 except BackendUnavailable:
                     break
+                if locked and first:
+                    break  # nobody was filling it a moment ago: no need to look again
+                first = False
                 hit = await self._cache_lookup(c, key)
                 if hit is not None:
                     if locked:
@@ -736,12 +740,19 @@ class Executor:
 
     # -- observation ------------------------------------------------------------------------
     def _record(self, c: _Call, result: ToolResult) -> None:
+        outcome = "ok" if result.error is None else result.error.kind
+        if self._metrics is not None:
+            self._metrics.observe(
+                c.call.name, outcome, result.elapsed_s, result.attempts, result.cached
+            )
+        if not self._observers:
+            return
         rec = CallRecord(
             tool=c.call.name,
             call_id=c.call.id,
             caller=c.caller.id if c.caller is not None else None,
             ok=result.ok,
-            outcome="ok" if result.error is None else result.error.kind,
+            outcome=outcome,
             attempts=result.attempts,
             latency_s=result.elapsed_s,
             cached=result.cached,
@@ -749,10 +760,7 @@ class Executor:
             breaker_state=c.breaker_state,
             started_at=time.time() - result.elapsed_s,
         )
-        if self._metrics is not None:
-            self._metrics.observe_call(rec)
-        if self._observers:
-            self._observers.emit(rec)
+        self._observers.emit(rec)
 
     def _emit_breaker(self, key: str, old: str, new: str) -> None:
         ev = BreakerEvent(key=key, old=old, new=new, at=time.time())
