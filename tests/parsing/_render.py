@@ -47,29 +47,33 @@ RAW: dict[str, Callable[[Raw], str]] = {
         ("functools[" + ", ".join(_obj(n, a) for n, a in cs) + "]") if cs else ""
     ),
     "deepseek_v3": lambda cs: (
-        DS_CALLS
-        + "".join(
-            f"{DS_CALL}function{DS_SEP}{n}\n```json\n{a}\n```{DS_CALL_END}" for n, a in cs
+        (
+            DS_CALLS
+            + "".join(
+                f"{DS_CALL}function{DS_SEP}{n}\n```json\n{a}\n```{DS_CALL_END}" for n, a in cs
+            )
+            + DS_CALLS_END
         )
-        + DS_CALLS_END
-    )
-    if cs
-    else "",
+        if cs
+        else ""
+    ),
     "deepseek_v31": lambda cs: (
-        DS_CALLS + "".join(f"{DS_CALL}{n}{DS_SEP}{a}{DS_CALL_END}" for n, a in cs) + DS_CALLS_END
-    )
-    if cs
-    else "",
+        (DS_CALLS + "".join(f"{DS_CALL}{n}{DS_SEP}{a}{DS_CALL_END}" for n, a in cs) + DS_CALLS_END)
+        if cs
+        else ""
+    ),
     "kimi_k2": lambda cs: (
-        "<|tool_calls_section_begin|>"
-        + "".join(
-            f"<|tool_call_begin|>functions.{n}:{i}<|tool_call_argument_begin|>{a}<|tool_call_end|>"
-            for i, (n, a) in enumerate(cs)
+        (
+            "<|tool_calls_section_begin|>"
+            + "".join(
+                f"<|tool_call_begin|>functions.{n}:{i}<|tool_call_argument_begin|>{a}<|tool_call_end|>"
+                for i, (n, a) in enumerate(cs)
+            )
+            + "<|tool_calls_section_end|>"
         )
-        + "<|tool_calls_section_end|>"
-    )
-    if cs
-    else "",
+        if cs
+        else ""
+    ),
     "harmony": lambda cs: "".join(
         f"<|start|>assistant<|channel|>commentary to=functions.{n} <|constrain|>json"
         f"<|message|>{a}<|call|>"

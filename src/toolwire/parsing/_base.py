@@ -54,6 +54,7 @@ __all__ = [
     "Format",
     "Op",
     "Peek",
+    "Sink",
     "Starts",
     "Until",
     "content_until",

@@ -9,11 +9,11 @@ not cost unbounded time — such a call is reported as an error with its raw tex
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 import json_repair
-import orjson
 
 from toolwire.parsing._jsonscan import JsonScanner
 
@@ -55,7 +55,7 @@ def repair(text: str) -> Any:
         raise RepairFailed("empty")
     scanned = scan_whole(body)
     if scanned is not None:
-        return orjson.loads(scanned[0])
+        return json.loads(scanned[0])  # stdlib: big integers stay exact
     try:
         value: Any = json_repair.loads(body)
     except Exception as exc:  # json_repair raises various internal errors on odd input

@@ -1,0 +1,63 @@
+"""DeepSeek V3 / R1: calls between full-width-bar special tokens, arguments in a JSON fence.
+
+``<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>f`` newline, a ```json fenced
+object, ``<｜tool▁call▁end｜>`` ... ``<｜tool▁calls▁end｜>``. The routine here also reads the
+V3.1 layout (``f<｜tool▁sep｜>{...}``, see ``deepseek_v31``): the text before the separator tells
+them apart (V3 always writes the type ``function`` there).
+"""
+
+from __future__ import annotations
+
+from toolwire.parsing._base import Engine, Format, Peek, Run, Starts, Until, content_until
+from toolwire.parsing._jsonops import JsonArgs
+
+__all__ = ["DeepSeekV3", "calls_section"]
+
+CALLS = "<｜tool▁calls▁begin｜>"
+CALLS_END = "<｜tool▁calls▁end｜>"
+CALL = "<｜tool▁call▁begin｜>"
+CALL_END = "<｜tool▁call▁end｜>"
+SEP = "<｜tool▁sep｜>"
+FENCE = "```"
+
+
+def calls_section(eng: Engine) -> Run:
+    """After ``<｜tool▁calls▁begin｜>``: each call, until the section ends."""
+    while True:
+        m = yield Until((CALL, CALLS_END, CALLS), "drop")
+        if m != CALL:
+            return
+        head = Until((SEP, CALL_END, CALLS_END), "collect")
+        if (yield head) != SEP:
+            eng.fail_call(None, "a DeepSeek tool call without a separator", head.text)
+            if head.text:
+                continue
+            return
+        first = head.text.strip()
+        if first == "function":  # V3: the name runs to the end of the line
+            name_part = Until(("\n", FENCE, "{", CALL_END), "collect", consume=False)
+            yield name_part
+            name = name_part.text.strip()
+            yield Peek()
+            if (yield Starts(FENCE)):
+                yield Until(("\n", "{"), "drop", consume=False)
+        else:
+            name = first
+        if not name:
+            eng.fail_call(None, "a DeepSeek tool call without a name", head.text)
+            continue
+        yield JsonArgs(eng.start_call(name), (FENCE, CALL_END, CALLS_END))
+        if (yield Until((CALL_END, CALL, CALLS_END), "drop", consume=False)) == CALL_END:
+            yield Until((CALL_END,), "drop")
+
+
+class DeepSeekV3(Format):
+    name = "deepseek_v3"
+    markers = (CALLS,)
+
+    def run(self, eng: Engine) -> Run:
+        while True:
+            m = yield from content_until(eng, (CALLS,))
+            if m is None:
+                return
+            yield from calls_section(eng)

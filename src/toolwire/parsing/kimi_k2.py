@@ -1,0 +1,54 @@
+"""Kimi K2: ``<|tool_calls_section_begin|><|tool_call_begin|>functions.f:0``
+``<|tool_call_argument_begin|>{...}<|tool_call_end|><|tool_calls_section_end|>``.
+
+The model's own call id (``functions.f:0``) is kept as the call id; the name is what sits
+between ``functions.`` and ``:N``, and ids that deviate from that shape are tolerated.
+"""
+
+from __future__ import annotations
+
+import re
+
+from toolwire.parsing._base import Engine, Format, Run, Until, content_until
+from toolwire.parsing._jsonops import JsonArgs
+
+__all__ = ["KimiK2", "name_from_id"]
+
+SECTION = "<|tool_calls_section_begin|>"
+SECTION_ALT = "<|tool_call_section_begin|>"
+SECTION_END = "<|tool_calls_section_end|>"
+SECTION_END_ALT = "<|tool_call_section_end|>"
+CALL = "<|tool_call_begin|>"
+ARGS = "<|tool_call_argument_begin|>"
+CALL_END = "<|tool_call_end|>"
+
+_ID = re.compile(r"^(?:functions\.)?(?P<name>.+?)(?::\d+)?$")
+
+
+def name_from_id(call_id: str) -> str:
+    m = _ID.match(call_id)
+    return m.group("name") if m is not None else call_id
+
+
+class KimiK2(Format):
+    name = "kimi_k2"
+    markers = (SECTION, SECTION_ALT)
+
+    def run(self, eng: Engine) -> Run:
+        while True:
+            m = yield from content_until(eng, (SECTION, SECTION_ALT))
+            if m is None:
+                return
+            while True:
+                m = yield Until((CALL, SECTION_END, SECTION_END_ALT), "drop")
+                if m != CALL:
+                    break
+                head = Until((ARGS, CALL_END, SECTION_END), "collect")
+                if (yield head) != ARGS or not head.text.strip():
+                    eng.fail_call(None, "a Kimi tool call without id and arguments", head.text)
+                    continue
+                call_id = head.text.strip()
+                call = eng.start_call(name_from_id(call_id), call_id)
+                yield JsonArgs(call, (CALL_END, SECTION_END))
+                if (yield Until((CALL_END, CALL, SECTION_END), "drop", consume=False)) == CALL_END:
+                    yield Until((CALL_END,), "drop")

@@ -1,0 +1,91 @@
+"""Qwen3-Coder: XML-like calls, one parameter per tag, values as plain text.
+
+``<tool_call><function=f><parameter=a>1</parameter></function></tool_call>``; the template puts a
+newline after an opening tag and before a closing one, so one leading and one trailing newline
+of a value are not part of it. Values are typed by the tool's schema (see ``_values``).
+Arguments stream one parameter at a time.
+"""
+
+from __future__ import annotations
+
+from toolwire.parsing._base import Call, Engine, Format, Run, Until, content_until
+from toolwire.parsing._jsonscan import canon, encode_str
+from toolwire.parsing._values import coerce, param_schema
+
+__all__ = ["Qwen3Coder", "emit_param"]
+
+OPEN = "<tool_call>"
+CLOSE = "</tool_call>"
+FUNC = "<function="
+FUNC_END = "</function>"
+PARAM = "<parameter="
+PARAM_END = "</parameter>"
+
+
+def emit_param(eng: Engine, call: Call, key: str, text: str) -> None:
+    """Stream one typed parameter: ``{"k":v`` first, then ``,"k":v``; ``finish`` adds ``}``."""
+    value = coerce(text, param_schema(eng.schemas, call.name, key))
+    eng.args(call, ("," if call.parts else "{") + encode_str(key) + ":" + canon(value))
+
+
+def close_args(eng: Engine, call: Call) -> None:
+    eng.args(call, "}" if call.parts else "{}")
+
+
+def _trim(v: str) -> str:
+    if v.startswith("\n"):
+        v = v[1:]
+    if v.endswith("\n"):
+        v = v[:-1]
+    return v
+
+
+class Qwen3Coder(Format):
+    name = "qwen3_coder"
+    markers = (OPEN + "\n" + FUNC, FUNC)
+
+    def run(self, eng: Engine) -> Run:
+        while True:
+            m = yield from content_until(eng, (OPEN, FUNC))
+            if m is None:
+                return
+            if m == OPEN:
+                m = yield Until((FUNC, CLOSE, OPEN), "drop")
+                if m != FUNC:
+                    if m == OPEN:
+                        eng.unread(OPEN)
+                    continue
+            yield from self._function(eng)
+
+    def _function(self, eng: Engine) -> Run:
+        head = Until((">", "\n", PARAM, FUNC_END, CLOSE), "collect", consume=False)
+        m = yield head
+        name = head.text.strip()
+        if m == ">":
+            yield Until((">",), "drop")
+        if not name:
+            rest = Until((CLOSE, OPEN), "collect")
+            if (yield rest) == OPEN:
+                eng.unread(OPEN)
+            eng.fail_call(None, "a <function=...> without a name", FUNC + head.text + rest.text)
+            return
+        call = eng.start_call(name)
+        while True:
+            m = yield Until((PARAM, FUNC_END, CLOSE, OPEN), "drop")
+            if m != PARAM:
+                break
+            key = Until((">",), "collect")
+            yield key
+            # only the parameter's own end tag (or, if it is missing, the next tag of the call)
+            # ends a value: values may well contain text such as "</tool_call>"
+            value = Until((PARAM_END, PARAM, FUNC_END), "collect", consume=False)
+            end = yield value
+            if end == PARAM_END:
+                yield Until((PARAM_END,), "drop")
+            emit_param(eng, call, key.text.strip(), _trim(value.text))
+        close_args(eng, call)
+        eng.finish_call(call)
+        if m == OPEN:
+            eng.unread(OPEN)
+        elif m == FUNC_END and (yield Until((CLOSE, OPEN, FUNC), "drop", consume=False)) == CLOSE:
+            yield Until((CLOSE,), "drop")
