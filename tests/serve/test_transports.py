@@ -11,13 +11,13 @@ from typing import Any
 import aiohttp
 import grpc
 import pytest
-from conftest import ADMIN_KEY, HERE, KEY, SECRET, Server, token
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
+from serve_helpers import ADMIN_KEY, HERE, KEY, SECRET, Server, token
 
 from toolwire.serve.grpc_client import GrpcToolClient
 
@@ -63,6 +63,7 @@ CASES = [
     ("admin_only", {}, False, "forbidden"),
     ("fail", {"kind": "remote_error"}, False, "remote_error"),
     ("fail", {"kind": "crash"}, False, "execution_error"),
+    ("fail", {"kind": ""}, False, "execution_error"),
     ("get_weather", {"location": "x" * 5000}, False, "too_large"),
     ("get_weather", {"location": "x", "n": [[[[[[[[[1]]]]]]]]]}, False, "too_large"),
 ]

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import jwt
 import pytest
-from conftest import serve_command
 from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import given
 from hypothesis import strategies as st
+from serve_helpers import serve_command
 
 from toolwire._calls import ToolResult
 from toolwire._context import Caller

@@ -20,7 +20,7 @@ from toolwire._context import Caller
 from toolwire._errors import MissingExtra, ToolError, ToolwireError
 from toolwire.serve._rest import describe_tool
 from toolwire.serve._service import ToolService
-from toolwire.serve._status import STATUS
+from toolwire.serve._status import status_of
 
 try:
     import grpc
@@ -50,7 +50,7 @@ def _map_result(result: ToolResult) -> tools_pb2.CallToolResponse:
     else:
         assert result.error is not None
         msg.error.CopyFrom(_map_error(result.error))
-        msg.grpc_code = STATUS[result.error.kind].grpc_value
+        msg.grpc_code = status_of(result.error.kind).grpc_value
     return msg
 
 
@@ -103,7 +103,7 @@ class ToolServicer(tools_pb2_grpc.ToolServiceServicer):
             raise  # unreachable: abort raises
 
     async def _abort(self, context: grpc.aio.ServicerContext[Any, Any], error: ToolError) -> None:
-        code = getattr(grpc.StatusCode, STATUS[error.kind].grpc)
+        code = getattr(grpc.StatusCode, status_of(error.kind).grpc)
         await context.abort(code, error.message, trailing_metadata=_trailers(error))
 
     async def ListTools(

@@ -18,7 +18,7 @@ from toolwire._errors import ToolError, ToolFailure, ToolwireError
 from toolwire.serve._limits import too_large
 from toolwire.serve._openapi import DIALECTS
 from toolwire.serve._service import BatchItem, ToolService
-from toolwire.serve._status import RETRYABLE, STATUS
+from toolwire.serve._status import RETRYABLE, status_of
 
 JSON = "application/json"
 
@@ -30,7 +30,7 @@ def json_response(
 
 
 def error_response(error: ToolError, *, body: Any = None) -> Response:
-    status = STATUS[error.kind].http
+    status = status_of(error.kind).http
     headers: dict[str, str] = {}
     if error.kind in RETRYABLE or error.retry_after is not None:
         headers["Retry-After"] = str(max(1, math.ceil(error.retry_after or 1.0)))

@@ -20,7 +20,7 @@ from typing import Any
 
 from toolwire._calls import ToolResult
 from toolwire._context import Caller, ProgressCallback
-from toolwire._errors import ToolError, ToolwireError
+from toolwire._errors import ERROR_KINDS, ToolError, ToolwireError
 from toolwire.serve._audit import audit
 from toolwire.serve._auth import Authenticator
 from toolwire.serve._limits import InFlight, Limits, parse_arguments
@@ -122,6 +122,16 @@ class ToolService:
         finally:
             if entered:
                 self.in_flight.exit()
+        if result.error is not None and result.error.kind not in ERROR_KINDS:
+            # A handler raised ToolFailure with a made-up kind: keep its message, fix the kind.
+            result = replace(
+                result,
+                error=ToolError(
+                    kind="execution_error",
+                    message=result.error.message or "The tool failed.",
+                    details={**result.error.details, "raised_kind": str(result.error.kind)},
+                ),
+            )
         if call_id is not None and result.call_id != call_id:
             result = replace(result, call_id=call_id)
         latency = time.perf_counter() - started

@@ -47,6 +47,12 @@ RETRYABLE: Final = frozenset({"rate_limited", "circuit_open"})
 assert set(STATUS) == set(ERROR_KINDS), "every error kind needs a status"
 
 
+def status_of(kind: str) -> Status:
+    """The status for ``kind``; a kind outside the table (a buggy handler's) counts as
+    ``execution_error`` rather than crashing the answer."""
+    return STATUS.get(kind) or STATUS["execution_error"]
+
+
 def http_status(kind: ErrorKind) -> int:
     """The HTTP status for a failed call of this kind."""
     return STATUS[kind].http

@@ -1,0 +1,104 @@
+"""Helpers for the serve tests: config, credentials, starting and stopping ``toolwire serve``."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import jwt
+import pytest
+
+from toolwire.serve._auth import hash_api_key
+
+HERE = Path(__file__).resolve().parent
+KEY = "tw_test_key_user_0123456789abcdef"
+ADMIN_KEY = "tw_test_key_admin_0123456789abcdef"
+SECRET = "test-secret-for-hs256-0123456789abcdef"
+CONFIG = f"""
+[server]
+title = "toolwire tests"
+
+[server.limits]
+max_body_bytes = 65536
+max_argument_bytes = 4096
+max_depth = 8
+max_batch = 5
+
+[auth]
+api_keys = [
+  {{ id = "user", hash = "{hash_api_key(KEY)}", scopes = ["weather"] }},
+  {{ id = "admin", hash = "{hash_api_key(ADMIN_KEY)}", scopes = ["*"] }},
+]
+
+[auth.jwt]
+secret_env = "TW_TEST_JWT_SECRET"
+
+[auth.scopes]
+"admin_*" = ["admin"]
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def token(
+    sub: str = "jwt-user", *, scope: str = "weather", exp: float = 300, secret: str = SECRET
+) -> str:
+    claims = {"sub": sub, "scope": scope, "exp": int(time.time() + exp)}
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+@dataclass
+class Server:
+    base: str
+    port: int
+    grpc: str
+    proc: subprocess.Popen[bytes]
+    config: Path
+
+
+def serve_command(*args: str) -> list[str]:
+    return [sys.executable, "-c", "from toolwire.cli import main; main()", "serve", *args]
+
+
+def wait_ready(proc: subprocess.Popen[bytes], port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            out = proc.stderr.read().decode() if proc.stderr else ""
+            raise RuntimeError(f"toolwire serve exited with {proc.returncode}: {out}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("toolwire serve did not start")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip when ``condition`` is false, or fail under ``CI=true`` (as the root conftest)."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"required for CI but unavailable: {reason}")
+    pytest.skip(reason)
