@@ -115,12 +115,15 @@ def _matches(patterns: Sequence[str], names: Sequence[str]) -> bool:
 
 
 def _server_url(doc: Mapping[str, Any], spec_uri: str) -> str | None:
-    servers = doc.get("servers") or []
-    if not servers or not isinstance(servers[0], Mapping):
+    # OpenAPI: without "servers" the server is "/", relative to where the document came from
+    servers = doc.get("servers") or [{"url": "/"}]
+    if not isinstance(servers[0], Mapping):
         return None
-    url = str(servers[0].get("url", ""))
+    url = str(servers[0].get("url", "/"))
     for var, info in (servers[0].get("variables") or {}).items():
         url = url.replace("{" + var + "}", str(info.get("default", "")))
+    if url.startswith("/") and not spec_uri.startswith(("http://", "https://")):
+        return None
     if spec_uri.startswith(("http://", "https://")):
         url = urljoin(spec_uri, url)
     return url or None

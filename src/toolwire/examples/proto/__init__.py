@@ -1,0 +1,1 @@
+"""The seed's gRPC ``WeatherService`` proto and its generated modules."""

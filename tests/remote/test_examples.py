@@ -1,0 +1,62 @@
+"""The seed's services as runnable examples, imported back as tools (REST via OpenAPI)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from toolwire._context import Context
+from toolwire.examples import weather_rest
+from toolwire.remote import openapi
+from toolwire.remote._http import close_clients
+
+SEED_PROTO = """syntax = "proto3";
+service WeatherService {
+  rpc GetWeather (Location) returns (WeatherData) {}
+}
+message Location {
+  string name = 1;
+}
+message WeatherData {
+  int32 temp = 1;
+  int32 humidity = 2;
+}"""
+
+
+@pytest.fixture
+async def rest_url() -> AsyncIterator[str]:
+    config = uvicorn.Config(weather_rest.app, host="127.0.0.1", port=0, log_level="warning")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    for _ in range(500):
+        if server.started:
+            break
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    await close_clients()
+    server.should_exit = True
+    await task
+
+
+@pytest.mark.anyio
+async def test_weather_rest_imports_as_the_seeds_tool(rest_url: str) -> None:
+    tools = await openapi.load(f"{rest_url}/openapi.json", allow_hosts=["127.0.0.1"])
+    assert [t.name for t in tools] == ["get_weather"]
+    weather = tools[0]
+    assert weather.spec.input_schema["required"] == ["location"]
+    assert "获取指定城市的天气信息" in weather.description
+    assert not weather.spec.annotations.idempotent  # POST, as in the seed
+    ctx = Context(call_id="c", tool_name="get_weather")
+    kwargs = weather.bind(weather.validate({"location": "北京"}), ctx)
+    assert await weather.require_handler()(**kwargs) == {"temp": 25, "humidity": 60}
+
+
+def test_proto_is_the_seeds() -> None:
+    proto = Path(weather_rest.__file__).parent / "proto" / "weather.proto"
+    lines = [line.rstrip() for line in proto.read_text(encoding="utf-8").splitlines()]
+    assert lines == SEED_PROTO.splitlines()
