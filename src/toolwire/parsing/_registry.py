@@ -15,6 +15,7 @@ from toolwire.parsing.kimi_k2 import KimiK2
 from toolwire.parsing.llama3_json import Llama3Json
 from toolwire.parsing.mistral import Mistral
 from toolwire.parsing.phi4_mini import Phi4Mini
+from toolwire.parsing.pythonic import Pythonic
 from toolwire.parsing.qwen3_coder import Qwen3Coder
 from toolwire.parsing.xlam import Xlam
 
@@ -30,6 +31,7 @@ _ALL: tuple[type[Format], ...] = (
     Glm45,
     KimiK2,
     Harmony,
+    Pythonic,
     Granite,
     InternLM,
     Jamba,
