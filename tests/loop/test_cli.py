@@ -145,3 +145,16 @@ def test_call_with_pairs_and_json() -> None:
     assert unknown.exit_code == 1 and "unknown_tool" in unknown.output
     usage = CliRunner().invoke(cli, ["call", "get_weather", "nonsense"])
     assert usage.exit_code == 2
+
+
+def test_multi_model_example_runs() -> None:
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    proc = subprocess.run(
+        [sys.executable, os.path.join(root, "examples", "multi_model_review.py")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "REJECT" in proc.stdout and "APPROVE" in proc.stdout

@@ -15,6 +15,7 @@ import click
 
 from toolwire import _json
 from toolwire._toolbox import Toolbox
+from toolwire.cli._demo import close_model, resolve_model, seed_toolbox
 from toolwire.models._base import Model
 from toolwire.models.offline import Offline
 from toolwire.runner._runner import Runner, RunResult
@@ -26,7 +27,6 @@ async def load_toolbox(
     sources: Sequence[str], config_path: str | None
 ) -> tuple[Toolbox, list[str]]:
     """The tools named by ``--tools`` (plus toolwire.toml sources), or the seed's weather tool."""
-    from toolwire.cli._demo import seed_toolbox
 
     if not sources and config_path is None:
         return seed_toolbox(), ["tools: the seed's get_weather (simulated weather data)"]
@@ -41,6 +41,13 @@ async def load_toolbox(
     if not tools:
         return seed_toolbox(), ["no tools found: using the seed's get_weather (simulated)"]
     return Toolbox(tools), [f"tools: {', '.join(t.name for t in tools)}"]
+
+
+async def _run_closing(runner: Runner, prompt: str, model: Model | None) -> RunResult:
+    try:
+        return await runner.run(prompt)
+    finally:
+        await close_model(model)
 
 
 def _print_run(result: RunResult) -> None:
@@ -67,6 +74,19 @@ async def _ask(runner: Runner, prompt: str, fallback: Runner | None) -> RunResul
         )
         result = await fallback.run(prompt)
     return result
+
+
+async def _chat_closing(
+    prompt: str | None,
+    model: Model | None,
+    sources: Sequence[str],
+    config_path: str | None,
+    max_steps: int,
+) -> int:
+    try:
+        return await _chat(prompt, model, sources, config_path, max_steps)
+    finally:
+        await close_model(model)
 
 
 async def _chat(
@@ -134,13 +154,12 @@ def chat(
     as_json: bool,
 ) -> None:
     """Talk to a model that can call your tools (one-shot with PROMPT, else interactive)."""
-    from toolwire.cli._demo import resolve_model
 
     model = resolve_model(model_spec, api=api, config_path=config_path)  # type: ignore[arg-type]
     if as_json and prompt is not None:
         box, _ = asyncio.run(load_toolbox(sources, config_path))
         runner = Runner(model=model or Offline(), tools=box, max_steps=max_steps)
-        result = asyncio.run(runner.run(prompt))
+        result = asyncio.run(_run_closing(runner, prompt, model))
         click.echo(_json.dumps(result.to_dict()))
         sys.exit(0 if result.ok else 1)
-    sys.exit(asyncio.run(_chat(prompt, model, sources, config_path, max_steps)))
+    sys.exit(asyncio.run(_chat_closing(prompt, model, sources, config_path, max_steps)))

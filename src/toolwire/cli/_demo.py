@@ -98,6 +98,13 @@ def resolve_model(
     )
 
 
+async def close_model(model: Model | None) -> None:
+    """Close a model's HTTP client inside the loop that used it (before asyncio.run ends)."""
+    closer = getattr(model, "aclose", None)
+    if closer is not None:
+        await closer()
+
+
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
@@ -165,6 +172,13 @@ async def _parallel(console: Console, runner: Runner, prompt: str, label: str) -
 
 
 async def run_demo(console: Console, model: Model | None) -> int:
+    try:
+        return await _run_demo(console, model)
+    finally:
+        await close_model(model)
+
+
+async def _run_demo(console: Console, model: Model | None) -> int:
     offline = model is None
     box = seed_toolbox()
     if offline:

@@ -1,0 +1,313 @@
+"""The model <-> tool loop: overhead per step, and 1,000 concurrent calls through the loop.
+
+1. Overhead: a scripted model makes one call to a no-op async tool, then answers (2 steps).
+   Side by side: pydantic-ai ``Agent.run`` + ``FunctionModel`` and openai-agents
+   ``Runner.run`` + a fake model doing the same. Target: <= 100 µs per step for toolwire.
+2. Fan-out: a scripted model emits 1,000 calls of a 50 ms async tool in one turn; the whole
+   run vs a bare ``asyncio.gather`` of the same 1,000 coroutines. Target: <= 1.15x.
+
+Peers are measured in ``.venv-peers`` (a subprocess running this file with ``--peers``)
+when they are not importable here. ``--json`` prints one JSON object last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import Row, Settings, measure, parse_args, print_table, report, row
+
+PEERS_PYTHON = Path(__file__).resolve().parent.parent / ".venv-peers" / "bin" / "python"
+SLOW_S = 0.05
+FAN_OUT = 1000
+
+
+# ----------------------------------------------------------------------------- toolwire
+
+
+def ours_run() -> Any:
+    from toolwire._toolbox import Toolbox
+    from toolwire._tools import Tool
+    from toolwire.models import Scripted
+    from toolwire.runner import Runner
+
+    async def get_weather(location: str) -> dict[str, Any]:
+        return {"temp": 25}
+
+    schema = {
+        "name": "get_weather",
+        "description": "获取指定城市的天气信息",
+        "parameters": {
+            "type": "object",
+            "properties": {"location": {"type": "string"}},
+            "required": ["location"],
+        },
+    }
+    box = Toolbox([Tool.from_schema(schema, handler=get_weather)])
+    model = Scripted([("get_weather", {"location": "北京"}), "25"] * 10_000_000)
+    runner = Runner(model=model, tools=box)
+
+    async def bench() -> Any:
+        result = await runner.run("北京今天气温如何?")
+        assert result.ok
+        return result
+
+    return bench
+
+
+def ours_box_run() -> Any:
+    from toolwire._calls import ToolCall
+    from toolwire._toolbox import Toolbox
+    from toolwire._tools import Tool
+
+    async def get_weather(location: str) -> dict[str, Any]:
+        return {"temp": 25}
+
+    schema = {
+        "name": "get_weather",
+        "description": "d",
+        "parameters": {"type": "object", "properties": {"location": {"type": "string"}}},
+    }
+    box = Toolbox([Tool.from_schema(schema, handler=get_weather)])
+    calls = [ToolCall(id="c1", name="get_weather", arguments='{"location": "北京"}')]
+
+    async def bench() -> Any:
+        return await box.run(calls)
+
+    return bench
+
+
+async def fan_out_ours() -> float:
+    from toolwire._calls import ToolCall
+    from toolwire._toolbox import Toolbox
+    from toolwire._tools import Tool
+    from toolwire.models import Scripted
+    from toolwire.runner import Runner
+
+    async def slow(n: int) -> int:
+        await asyncio.sleep(SLOW_S)
+        return n
+
+    schema = {
+        "name": "slow",
+        "description": "sleeps 50 ms",
+        "parameters": {"type": "object", "properties": {"n": {"type": "integer"}}},
+    }
+    box = Toolbox([Tool.from_schema(schema, handler=slow)])
+    calls = [ToolCall(id=f"c{i}", name="slow", arguments=f'{{"n": {i}}}') for i in range(FAN_OUT)]
+    runner = Runner(model=Scripted([calls, "done"]), tools=box)
+    start = time.perf_counter()
+    result = await runner.run("go")
+    elapsed = time.perf_counter() - start
+    assert result.ok and len(result.results) == FAN_OUT and all(r.ok for r in result.results)
+    return elapsed
+
+
+async def fan_out_box() -> float:
+    """The same 1,000 calls through ``box.run`` alone (the runtime, no loop)."""
+    from toolwire._calls import ToolCall
+    from toolwire._toolbox import Toolbox
+    from toolwire._tools import Tool
+
+    async def slow(n: int) -> int:
+        await asyncio.sleep(SLOW_S)
+        return n
+
+    schema = {
+        "name": "slow",
+        "description": "sleeps 50 ms",
+        "parameters": {"type": "object", "properties": {"n": {"type": "integer"}}},
+    }
+    box = Toolbox([Tool.from_schema(schema, handler=slow)])
+    calls = [ToolCall(id=f"c{i}", name="slow", arguments=f'{{"n": {i}}}') for i in range(FAN_OUT)]
+    start = time.perf_counter()
+    await box.run(calls)
+    return time.perf_counter() - start
+
+
+async def fan_out_gather() -> float:
+    async def slow(n: int) -> int:
+        await asyncio.sleep(SLOW_S)
+        return n
+
+    start = time.perf_counter()
+    await asyncio.gather(*(slow(i) for i in range(FAN_OUT)))
+    return time.perf_counter() - start
+
+
+# ----------------------------------------------------------------------------- peers
+
+
+def peer_pydantic_ai() -> Any:
+    from pydantic_ai import Agent
+    from pydantic_ai.messages import ModelResponse, TextPart, ToolCallPart
+    from pydantic_ai.models.function import AgentInfo, FunctionModel
+
+    def model_fn(messages: list[Any], info: AgentInfo) -> ModelResponse:
+        if len(messages) == 1:
+            return ModelResponse(parts=[ToolCallPart("get_weather", {"location": "北京"})])
+        return ModelResponse(parts=[TextPart("25")])
+
+    agent = Agent(FunctionModel(model_fn))
+
+    @agent.tool_plain
+    async def get_weather(location: str) -> dict[str, Any]:
+        return {"temp": 25}
+
+    async def bench() -> Any:
+        result = await agent.run("北京今天气温如何?")
+        assert result.output == "25"
+        return result
+
+    return bench
+
+
+def peer_openai_agents() -> Any:
+    from agents import Agent, Runner, function_tool
+    from agents.items import ModelResponse
+    from agents.models.interface import Model
+    from agents.usage import Usage
+    from openai.types.responses import (
+        ResponseFunctionToolCall,
+        ResponseOutputMessage,
+        ResponseOutputText,
+    )
+
+    class FakeModel(Model):
+        async def get_response(self, system_instructions: Any, input: Any, *a: Any, **k: Any):
+            items = input if isinstance(input, list) else []
+            if not any(_item_type(i) == "function_call_output" for i in items):
+                call = ResponseFunctionToolCall(
+                    type="function_call",
+                    call_id="c1",
+                    name="get_weather",
+                    arguments='{"location": "北京"}',
+                )
+                return ModelResponse(output=[call], usage=Usage(), response_id=None)
+            text = ResponseOutputText(type="output_text", text="25", annotations=[])
+            msg = ResponseOutputMessage(
+                id="m1", type="message", role="assistant", status="completed", content=[text]
+            )
+            return ModelResponse(output=[msg], usage=Usage(), response_id=None)
+
+        def stream_response(self, *a: Any, **k: Any) -> Any:
+            raise NotImplementedError
+
+    @function_tool
+    async def get_weather(location: str) -> str:
+        return '{"temp": 25}'
+
+    agent = Agent(name="a", model=FakeModel(), tools=[get_weather])
+
+    async def bench() -> Any:
+        result = await Runner.run(agent, "北京今天气温如何?")
+        assert result.final_output == "25"
+        return result
+
+    return bench
+
+
+def _item_type(item: Any) -> str | None:
+    if isinstance(item, dict):
+        return item.get("type")
+    return getattr(item, "type", None)
+
+
+PEERS = {
+    "pydantic-ai Agent.run + FunctionModel": peer_pydantic_ai,
+    "openai-agents Runner.run + fake model": peer_openai_agents,
+}
+
+
+def peer_rows(settings: Settings) -> list[Row]:
+    rows = []
+    for name, make in PEERS.items():
+        try:
+            bench = make()
+        except ImportError as exc:
+            rows.append(Row(name=name, median_us=None, note=f"not installed ({exc.name})"))
+            continue
+        try:
+            rows.append(row(name, measure(bench, settings=settings), note="per run (2 steps)"))
+        except Exception as exc:  # a peer's API moved: report it, don't hide the others
+            rows.append(Row(name=name, median_us=None, note=f"failed: {exc!r}"[:120]))
+    return rows
+
+
+def peers_elsewhere(settings: Settings) -> list[Row]:
+    local = peer_rows(settings)
+    if all(r.median_us is not None for r in local) or not PEERS_PYTHON.exists():
+        return local
+    args = [str(PEERS_PYTHON), __file__, "--peers"] + (["--quick"] if settings.quick else [])
+    out = subprocess.run(args, capture_output=True, text=True, check=False)
+    try:
+        data = json.loads(out.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return [*local[:0], Row(name="peers", median_us=None, note=out.stderr[-200:])]
+    return [Row(**r) for r in data]
+
+
+def run(settings: Settings) -> dict[str, Any]:
+    per_run = measure(ours_run(), settings=settings)
+    box_run = measure(ours_box_run(), settings=settings)
+    run_us = statistics.median(per_run)
+    tool_us = statistics.median(box_run)
+    step_us = (run_us - tool_us) / 2
+    rows = [
+        row("toolwire Runner.run + Scripted", per_run, ours=True, note="per run (2 steps)"),
+        row("  of which box.run (validation + runtime)", box_run),
+        *peers_elsewhere(settings),
+    ]
+    print_table("Loop overhead: one call to a no-op tool, then the answer", rows, unit="µs/run")
+    print(f"\ntoolwire loop overhead per step (run minus box.run, / 2 steps): {step_us:.1f} µs")
+    print(f"toolwire per step including the runtime: {run_us / 2:.1f} µs (target <= 100)")
+
+    repeats = 1 if settings.quick else 3
+    ours_fan = min(asyncio.run(fan_out_ours()) for _ in range(repeats))
+    box_fan = min(asyncio.run(fan_out_box()) for _ in range(repeats))
+    gather = min(asyncio.run(fan_out_gather()) for _ in range(repeats))
+    ratio = ours_fan / gather
+    print(
+        f"\n{FAN_OUT} calls x {SLOW_S * 1000:.0f} ms through the loop: {ours_fan * 1000:.1f} ms "
+        f"vs bare asyncio.gather {gather * 1000:.1f} ms = {ratio:.3f}x (target <= 1.15x)\n"
+        f"  of which box.run alone (the runtime): {box_fan * 1000:.1f} ms "
+        f"= {box_fan / gather:.3f}x; the loop itself adds {(ours_fan - box_fan) * 1000:.1f} ms"
+    )
+    return {
+        "benchmark": "bench_loop",
+        "rows": rows,
+        "per_run_us": run_us,
+        "box_run_us": tool_us,
+        "loop_overhead_per_step_us": step_us,
+        "per_step_incl_runtime_us": run_us / 2,
+        "fan_out_ms": ours_fan * 1000,
+        "gather_ms": gather * 1000,
+        "fan_out_box_run_ms": box_fan * 1000,
+        "fan_out_ratio": ratio,
+    }
+
+
+def main() -> None:
+    if "--peers" in sys.argv:
+        sys.argv.remove("--peers")
+        settings = parse_args(__doc__ or "")
+        rows = peer_rows(settings)
+        print(
+            json.dumps(
+                [{k: getattr(r, k) for k in ("name", "median_us", "note", "runs_us")} for r in rows]
+            )
+        )
+        return
+    settings = parse_args(__doc__ or "")
+    report(settings, run(settings))
+
+
+if __name__ == "__main__":
+    main()
