@@ -1,0 +1,30 @@
+"""Reliability suites: a quick mode for CI, ``--full`` by hand.
+
+    pytest tests/reliability                 # quick: a few hundred examples, short runs
+    pytest tests/reliability --full          # >= 10,000 examples per property, long suites
+    TOOLWIRE_RELIABILITY_FULL=1 pytest ...   # the same, when the option can't be passed
+
+``--full`` is only known when ``tests/reliability`` is among pytest's arguments (pytest reads
+options from the conftest files of the paths it is given); the variable works from anywhere.
+"""
+
+from __future__ import annotations
+
+import os
+
+import _rel
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--full",
+        action="store_true",
+        default=False,
+        help="reliability suites: >= 10,000 hypothesis examples each and the long load runs",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    full = bool(config.getoption("--full", default=False))
+    _rel.set_full(full or os.environ.get("TOOLWIRE_RELIABILITY_FULL", "") not in ("", "0"))
