@@ -15,6 +15,11 @@ from toolwire.state import StateBackend
 pytestmark = pytest.mark.anyio
 
 
+# long enough that a loaded machine cannot let the open period lapse mid-step
+OPEN_FOR = 0.6
+TRIAL_S = 0.3  # the trial outlasts the 49 concurrent admissions, even on Redis under load
+
+
 class Upstream:
     """A controllable dependency: counts the calls that reach it."""
 
@@ -25,7 +30,7 @@ class Upstream:
 
 
 def breaker_box(backend: StateBackend, up: Upstream, **extra: Any) -> tw.Toolbox:
-    breaker = tw.Breaker(window=4, min_calls=4, failure_rate=0.5, open_for=0.3, **extra)
+    breaker = tw.Breaker(window=4, min_calls=4, failure_rate=0.5, open_for=OPEN_FOR, **extra)
 
     @tw.tool(read_only=True, policy=tw.Policy(breaker=breaker))
     async def upstream(q: str) -> str:
@@ -63,8 +68,8 @@ async def test_breaker_half_open_admits_exactly_one_of_50(backend: StateBackend)
     up = Upstream()
     box = breaker_box(backend, up)
     await _open_it(box, up)
-    await asyncio.sleep(0.35)
-    up.fail, up.delay = False, 0.05
+    await asyncio.sleep(OPEN_FOR + 0.05)
+    up.fail, up.delay = False, TRIAL_S
     results = await box.run(q(50))
     assert up.hits == 5  # exactly one trial reached the tool
     kinds = sorted(r.error.kind if r.error else "ok" for r in results)
@@ -77,8 +82,8 @@ async def test_breaker_failed_trial_reopens(backend: StateBackend) -> None:
     up = Upstream()
     box = breaker_box(backend, up)
     await _open_it(box, up)
-    await asyncio.sleep(0.35)
-    up.delay = 0.05
+    await asyncio.sleep(OPEN_FOR + 0.05)
+    up.delay = TRIAL_S
     results = await box.run(q(50))
     assert up.hits == 5
     assert sum(1 for r in results if r.error and r.error.kind == "remote_error") == 1

@@ -14,7 +14,7 @@ from toolwire.state._breaker import BreakerCore
 
 pytestmark = pytest.mark.anyio
 
-CFG = BreakerConfig(window=4, min_calls=4, failure_rate=0.5, open_for=0.3, half_open_calls=1)
+CFG = BreakerConfig(window=4, min_calls=4, failure_rate=0.5, open_for=0.5, half_open_calls=1)
 
 
 async def _record(be: StateBackend, key: str, outcome: str, cfg: BreakerConfig = CFG) -> str:

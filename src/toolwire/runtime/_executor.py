@@ -3,7 +3,7 @@
 Chain per call, outermost first (DESIGN.md): cache -> idempotency -> rate limit -> breaker ->
 concurrency -> retry -> per-attempt timeout -> handler. Arguments are validated before the
 chain: invalid arguments are never retried and never count against a breaker. Each layer is
-one method; per-call state lives in a fresh :class:`_Call`, shared state in the backend.
+one method; per-call state lives in a fresh :class:`CallState`, shared state in the backend.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import asyncio
 import contextlib
 import contextvars
 import functools
-import hashlib
 import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from types import CoroutineType
 from typing import Any, Protocol
 
 from toolwire import _json
@@ -33,11 +33,23 @@ from toolwire._errors import (
 )
 from toolwire.observe import BreakerEvent, CallRecord, Observers, Subscriber, get_metrics
 from toolwire.observe._tracing import finish_span, tool_span, tracing_active
-from toolwire.runtime._limits import Limiter, RetryBudget, backoff_delay
+from toolwire.runtime._drive import first_step
+from toolwire.runtime._limits import Limiter, backoff_delay
+from toolwire.runtime._percall import (
+    AttemptTimeout,
+    CallState,
+    ToolState,
+    breaker_outcome,
+    cache_key,
+    cancelling,
+    decode,
+    encode,
+    lease,
+)
 from toolwire.runtime._policy import Breaker, FallbackTool, Policy, Retry
 from toolwire.runtime._process import ProcessPool
 from toolwire.runtime._resolve import check_policy, effective_policy
-from toolwire.state import BackendUnavailable, BreakerConfig, BreakerState, MemoryBackend
+from toolwire.state import BackendUnavailable, BreakerState, MemoryBackend
 from toolwire.state._base import StateBackend
 
 log = logging.getLogger("toolwire.runtime")
@@ -51,99 +63,6 @@ _POLL = 0.02  # seconds between looks at another process's in-flight call
 
 class ToolLookup(Protocol):
     def get(self, name: str) -> Any: ...
-
-
-class _ToolState:
-    """Per tool and executor: the resolved policy and the process-local limits."""
-
-    __slots__ = ("breaker_cfg", "breaker_key", "budget", "limiter", "policy", "safe", "tool")
-
-    def __init__(self, tool: Any, policy: Policy) -> None:
-        self.tool = tool
-        self.policy = policy
-        self.safe: bool = tool.spec.annotations.safe_to_repeat
-        cap = policy.concurrency
-        if tool.sequential:
-            cap = 1
-        self.limiter = (
-            Limiter(cap, policy.max_queue, name=f"tool {tool.name}") if cap is not None else None
-        )
-        self.budget = RetryBudget(policy.retry.budget) if policy.retry is not None else None
-        br = policy.breaker
-        self.breaker_key = (br.key or tool.name) if br is not None else ""
-        self.breaker_cfg = (
-            BreakerConfig(
-                window=br.window,
-                window_type=br.window_type,
-                min_calls=br.min_calls,
-                failure_rate=br.failure_rate,
-                slow_call_rate=br.slow_call_rate,
-                open_for=br.open_for,
-                half_open_calls=br.half_open_calls,
-            )
-            if br is not None
-            else None
-        )
-
-
-class _Call:
-    """Fresh per call: what the layers learn while the call goes through the chain."""
-
-    __slots__ = (
-        "attempts",
-        "box",
-        "breaker_state",
-        "cached",
-        "call",
-        "caller",
-        "deadline",
-        "deduplicated",
-        "exc",
-        "fallback_depth",
-        "idem_key",
-        "invoked",
-        "kwargs",
-        "policy",
-        "started",
-        "state",
-        "tool",
-    )
-
-    def __init__(self, box: ToolLookup, call: ToolCall, caller: Caller | None, started: float):
-        self.box = box
-        self.call = call
-        self.caller = caller
-        self.started = started
-        self.attempts = 0
-        self.cached = self.deduplicated = self.invoked = False
-        self.breaker_state: BreakerState | None = None
-        self.exc: BaseException | None = None
-        self.deadline: float | None = None
-        self.idem_key: str | None = None
-        self.fallback_depth = 0
-        self.kwargs: dict[str, Any] = {}
-        self.tool: Any = None
-        self.state: _ToolState | None = None
-        self.policy: Policy = Policy()
-
-    def result(self, value: Any = None, error: ToolError | None = None) -> ToolResult:
-        return ToolResult(
-            call_id=self.call.id,
-            name=self.call.name,
-            ok=error is None,
-            value=value,
-            error=error,
-            attempts=self.attempts,
-            cached=self.cached,
-            elapsed_s=time.monotonic() - self.started,
-        )
-
-    def fail(self, kind: Any, message: str, **extra: Any) -> ToolResult:
-        return self.result(error=ToolError(kind=kind, message=message, **extra))
-
-
-class _AttemptTimeout(ToolFailure):
-    pass
 
 
 class Executor:
@@ -179,7 +98,7 @@ class Executor:
         self._procs: ProcessPool | None = None
         self._policies = dict(policies or {})
         self._default_policy = default_policy
-        self._states: dict[str, _ToolState] = {}
+        self._states: dict[str, ToolState] = {}
         self._flights: dict[str, asyncio.Future[ToolResult]] = {}
         self._observers = Observers()
         if on_record is not None:
@@ -237,18 +156,18 @@ class Executor:
             kwargs = tool.validate(arguments)
         caller_id = caller.id if isinstance(caller, Caller) else caller
         per_caller = caller_id is not None
-        return await self.backend.cache_delete(_cache_key(name, kwargs, caller_id, per_caller))
+        return await self.backend.cache_delete(cache_key(name, kwargs, caller_id, per_caller))
 
     def policy_for(self, tool: Any) -> Policy:
         """The effective policy of ``tool`` under this executor (see the class docstring)."""
         return effective_policy(tool, self._policies, self._default_policy)
 
-    def _state_for(self, tool: Any) -> _ToolState:
+    def _state_for(self, tool: Any) -> ToolState:
         st = self._states.get(tool.name)
         if st is None or st.tool is not tool:
             policy = self.policy_for(tool)
             check_policy(tool, policy)
-            st = self._states[tool.name] = _ToolState(tool, policy)
+            st = self._states[tool.name] = ToolState(tool, policy)
         return st
 
     # -- entry points -----------------------------------------------------------------------
@@ -262,7 +181,7 @@ class Executor:
         deadline: float | None = None,
     ) -> ToolResult:
         """Execute one call; failures come back as a result with an error kind."""
-        c = _Call(box, call, caller, time.monotonic())
+        c = CallState(box, call, caller, time.monotonic())
         c.idem_key = idempotency_key
         c.deadline = deadline
         if tracing_active():
@@ -332,7 +251,7 @@ class Executor:
                 await asyncio.gather(*pending, return_exceptions=True)
 
     # -- the chain --------------------------------------------------------------------------
-    async def _safe(self, c: _Call) -> ToolResult:
+    async def _safe(self, c: CallState) -> ToolResult:
         try:
             return await self._prepare(c)
         except asyncio.CancelledError:
@@ -341,7 +260,7 @@ class Executor:
             log.exception("toolwire: internal error while executing %s", c.call.name)
             return c.fail("execution_error", f"internal error: {type(exc).__name__}: {exc}")
 
-    async def _prepare(self, c: _Call) -> ToolResult:
+    async def _prepare(self, c: CallState) -> ToolResult:
         try:
             c.tool = c.box.get(c.call.name)
         except UnknownTool as exc:
@@ -367,7 +286,7 @@ class Executor:
             return await self._deduped(c)
         return await self._guarded(c)
 
-    async def _join(self, flight_key: str, c: _Call) -> ToolResult | None:
+    async def _join(self, flight_key: str, c: CallState) -> ToolResult | None:
         """Wait for the same call already in flight here; None if it was abandoned."""
         flight = self._flights.get(flight_key)
         if flight is None:
@@ -375,14 +294,14 @@ class Executor:
         try:
             shared = await asyncio.shield(flight)
         except asyncio.CancelledError:
-            if flight.cancelled() and not _cancelling():
+            if flight.cancelled() and not cancelling():
                 return None
             raise
         c.cached = True
         return c.result(value=shared.value, error=shared.error)
 
     async def _single_flight(
-        self, flight_key: str, c: _Call, body: Callable[[], Any]
+        self, flight_key: str, c: CallState, body: Callable[[], Any]
     ) -> ToolResult:
         while True:
             joined = await self._join(flight_key, c)
@@ -403,12 +322,12 @@ class Executor:
         return result
 
     # cache ------------------------------------------------------------------------------
-    async def _cached(self, c: _Call) -> ToolResult:
+    async def _cached(self, c: CallState) -> ToolResult:
         cache = c.policy.cache
         assert cache is not None
         caller_id = c.caller.id if c.caller is not None else None
         try:
-            key = _cache_key(c.tool.name, c.kwargs, caller_id, cache.per_caller)
+            key = cache_key(c.tool.name, c.kwargs, caller_id, cache.per_caller)
         except (TypeError, ValueError):  # arguments without a JSON form: no caching
             return await self._deduped(c)
         hit = await self._cache_lookup(c, key)
@@ -416,7 +335,7 @@ class Executor:
             return hit
         return await self._single_flight("c:" + key, c, lambda: self._fill(c, key))
 
-    async def _cache_lookup(self, c: _Call, key: str) -> ToolResult | None:
+    async def _cache_lookup(self, c: CallState, key: str) -> ToolResult | None:
         try:
             data = await self.backend.cache_get(key)
         except BackendUnavailable:
@@ -426,16 +345,16 @@ class Executor:
         c.cached = True
         return c.result(value=_json.loads(data))
 
-    async def _fill(self, c: _Call, key: str) -> ToolResult:
+    async def _fill(self, c: CallState, key: str) -> ToolResult:
         cache = c.policy.cache
         assert cache is not None
         locked = False
         if self.backend.shared:  # other processes may be filling the same key
-            lease = _lease(c)
+            claim_s = lease(c)
             first = True
             while True:
                 try:
-                    locked = await self.backend.lock_acquire("c:" + key, self._owner, lease)
+                    locked = await self.backend.lock_acquire("c:" + key, self._owner, claim_s)
                 except BackendUnavailable:
                     break
                 if locked and first:
@@ -467,17 +386,17 @@ class Executor:
             await self.backend.lock_release(key, self._owner)
 
     # idempotency -------------------------------------------------------------------------
-    async def _deduped(self, c: _Call) -> ToolResult:
+    async def _deduped(self, c: CallState) -> ToolResult:
         if c.idem_key is None:
             return await self._guarded(c)
         caller_id = c.caller.id if c.caller is not None else ""
         key = f"{c.tool.name}:{caller_id}:{c.idem_key}"
         return await self._single_flight("i:" + key, c, lambda: self._once(c, key))
 
-    async def _once(self, c: _Call, key: str) -> ToolResult:
+    async def _once(self, c: CallState, key: str) -> ToolResult:
         while True:
             try:
-                rec = await self.backend.idem_begin(key, self._owner, _lease(c))
+                rec = await self.backend.idem_begin(key, self._owner, lease(c))
             except BackendUnavailable:
                 if c.policy.fail_open:
                     return await self._guarded(c)
@@ -489,7 +408,7 @@ class Executor:
             if rec.status == "done":
                 c.cached = c.deduplicated = True
                 assert rec.data is not None
-                return _decode(c, rec.data)
+                return decode(c, rec.data)
             if rec.status == "new":
                 break
             if c.deadline is not None and time.monotonic() >= c.deadline:
@@ -502,11 +421,11 @@ class Executor:
                 await self.backend.idem_abandon(key, self._owner)
             raise
         with contextlib.suppress(BackendUnavailable):
-            await self.backend.idem_finish(key, self._owner, _encode(result), self._idem_ttl)
+            await self.backend.idem_finish(key, self._owner, encode(result), self._idem_ttl)
         return result
 
     # rate limit + breaker ----------------------------------------------------------------
-    async def _guarded(self, c: _Call) -> ToolResult:
+    async def _guarded(self, c: CallState) -> ToolResult:
         policy = c.policy
         rl = policy.rate_limit
         if rl is not None:
@@ -538,7 +457,7 @@ class Executor:
             return await self._limited(c)
         return await self._breaker(c, policy.breaker)
 
-    async def _breaker(self, c: _Call, br: Breaker) -> ToolResult:
+    async def _breaker(self, c: CallState, br: Breaker) -> ToolResult:
         st = c.state
         assert st is not None and st.breaker_cfg is not None
         try:
@@ -555,7 +474,7 @@ class Executor:
         try:
             result = await self._limited(c)
         finally:
-            outcome = _breaker_outcome(c, br, result)
+            outcome = breaker_outcome(c, br, result)
             slow = br.slow_call_s is not None and time.monotonic() - admitted >= br.slow_call_s
             try:
                 tr = await self.backend.breaker_record(
@@ -568,11 +487,11 @@ class Executor:
                     self._emit_breaker(st.breaker_key, tr.old, tr.new)
         return result
 
-    async def _rejected(self, c: _Call, br: Breaker, retry_after: float | None) -> ToolResult:
+    async def _rejected(self, c: CallState, br: Breaker, retry_after: float | None) -> ToolResult:
         fb = br.fallback
         if isinstance(fb, FallbackTool) and c.fallback_depth == 0:
-            inner = _Call(c.box, ToolCall(id=c.call.id, name=fb.name, arguments=c.call.arguments),
-                          c.caller, c.started)  # fmt: skip
+            redirected = ToolCall(id=c.call.id, name=fb.name, arguments=c.call.arguments)
+            inner = CallState(c.box, redirected, c.caller, c.started)
             inner.deadline = c.deadline
             inner.fallback_depth = 1
             res = await self._safe(inner)
@@ -596,19 +515,20 @@ class Executor:
         )
 
     # concurrency -------------------------------------------------------------------------
-    async def _limited(self, c: _Call) -> ToolResult:
+    async def _limited(self, c: CallState) -> ToolResult:
         st = c.state
         assert st is not None
         local = st.limiter
         try:
-            if local is not None:
+            if local is not None and not local.try_acquire():
                 await local.acquire(c.deadline)
-            try:
-                await self._global.acquire(c.deadline)
-            except BaseException:
-                if local is not None:
-                    local.release()
-                raise
+            if not self._global.try_acquire():
+                try:
+                    await self._global.acquire(c.deadline)
+                except BaseException:
+                    if local is not None:
+                        local.release()
+                    raise
         except ToolFailure as exc:
             return c.result(error=exc.to_error())
         try:
@@ -619,7 +539,7 @@ class Executor:
                 local.release()
 
     # retry -------------------------------------------------------------------------------
-    async def _retrying(self, c: _Call) -> ToolResult:
+    async def _retrying(self, c: CallState) -> ToolResult:
         retry = c.policy.retry
         st = c.state
         assert st is not None
@@ -630,7 +550,7 @@ class Executor:
             try:
                 value = await self._attempt(c)
             except asyncio.CancelledError as exc:
-                if _cancelling():
+                if cancelling():
                     raise
                 error = ToolError(kind="cancelled", message="the call was cancelled")
                 c.exc = exc
@@ -658,7 +578,7 @@ class Executor:
                 return c.result(error=error)
             await asyncio.sleep(delay)
 
-    def _may_retry(self, c: _Call, retry: Retry, error: ToolError) -> bool:
+    def _may_retry(self, c: CallState, retry: Retry, error: ToolError) -> bool:
         if c.attempts >= retry.attempts or error.kind in _NEVER_RETRY:
             return False
         st = c.state
@@ -677,7 +597,7 @@ class Executor:
         return False
 
     # one attempt -------------------------------------------------------------------------
-    async def _attempt(self, c: _Call) -> Any:
+    async def _attempt(self, c: CallState) -> Any:
         tool = c.tool
         handler = tool.require_handler()
         now = time.monotonic()
@@ -706,13 +626,18 @@ class Executor:
                     handler, c.kwargs, ctx, tool.context_params, limit
                 )
             except TimeoutError:
-                raise _AttemptTimeout(
+                raise AttemptTimeout(
                     "timeout",
                     f"`{tool.name}` did not finish within {limit:.3g} s and was stopped",
                 ) from None
         loop = asyncio.get_running_loop()
         if tool.is_async:
             aw: Any = handler(**kwargs)
+            if type(aw) is CoroutineType:
+                value, rest = first_step(aw)
+                if rest is None:
+                    return value  # finished without suspending: no timer needed
+                aw = rest
         elif isolation == "inline":
             return handler(**kwargs)
         else:
@@ -730,7 +655,7 @@ class Executor:
                 raise
             if ctx is not None:
                 ctx.cancel_event.set()  # cooperative sync tools poll ctx.cancelled and stop
-            raise _AttemptTimeout(
+            raise AttemptTimeout(
                 "timeout", f"`{tool.name}` did not finish within {until - now:.3g} s"
             ) from None
         except asyncio.CancelledError:
@@ -739,7 +664,7 @@ class Executor:
             raise
 
     # -- observation ------------------------------------------------------------------------
-    def _record(self, c: _Call, result: ToolResult) -> None:
+    def _record(self, c: CallState, result: ToolResult) -> None:
         outcome = "ok" if result.error is None else result.error.kind
         if self._metrics is not None:
             self._metrics.observe(
@@ -768,76 +693,3 @@ class Executor:
         if self._metrics is not None:
             self._metrics.observe_breaker(ev)
         self._observers.emit(ev)
-
-
-# -- helpers ------------------------------------------------------------------------------
-
-
-def _cancelling() -> bool:
-    task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0
-
-
-def _lease(c: _Call) -> float:
-    """How long a claim (lock, pending idempotency record) may outlive a crashed owner."""
-    if c.deadline is not None:
-        return max(1.0, c.deadline - time.monotonic() + 1.0)
-    t = c.policy.timeout
-    retry = c.policy.retry
-    if t is not None:
-        return t * (retry.attempts if retry else 1) + 5.0
-    return 300.0
-
-
-def _cache_key(tool: str, kwargs: Any, caller_id: str | None, per_caller: bool) -> str:
-    digest = hashlib.blake2b(_json.dumps_bytes(kwargs, canonical=True), digest_size=16)
-    if per_caller:
-        return f"{tool}:{caller_id or ''}:{digest.hexdigest()}"
-    return f"{tool}:{digest.hexdigest()}"
-
-
-def _breaker_outcome(c: _Call, br: Breaker, result: ToolResult | None) -> Any:
-    if result is None or not c.invoked:
-        return "ignore"  # cancelled, or refused before reaching the tool
-    err = result.error
-    if err is None:
-        return "success"
-    if err.kind == "cancelled":
-        return "ignore"
-    if not br.record_on:
-        return "failure"
-    for item in br.record_on:
-        if isinstance(item, str):
-            if item == err.kind:
-                return "failure"
-        elif c.exc is not None and isinstance(c.exc, item):
-            return "failure"
-    return "success"
-
-
-def _encode(result: ToolResult) -> bytes:
-    out: dict[str, Any] = {"ok": result.ok, "attempts": result.attempts}
-    if result.error is not None:
-        out["error"] = result.error.to_dict()
-    else:
-        out["value"] = result.value
-    try:
-        return _json.dumps_bytes(out)
-    except (TypeError, ValueError):
-        out["value"] = repr(result.value)
-        return _json.dumps_bytes(out)
-
-
-def _decode(c: _Call, data: bytes) -> ToolResult:
-    out = _json.loads(data)
-    err = out.get("error")
-    if err is None:
-        return c.result(value=out.get("value"))
-    return c.result(
-        error=ToolError(
-            kind=err["kind"],
-            message=err["message"],
-            details=err.get("details", {}),
-            retry_after=err.get("retry_after"),
-        )
-    )

@@ -38,6 +38,13 @@ class Limiter:
     def waiting(self) -> int:
         return len(self._waiters)
 
+    def try_acquire(self) -> bool:
+        """Take a slot without waiting (the common, uncontended case)."""
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return True
+        return False
+
     async def acquire(self, deadline: float | None) -> None:
         if self._free > 0 and not self._waiters:
             self._free -= 1

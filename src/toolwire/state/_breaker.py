@@ -12,12 +12,17 @@ from toolwire.state._base import Admission, BreakerConfig, BreakerState, Outcome
 
 # Rejections in half-open carry this hint: the trial is usually quick.
 HALF_OPEN_RETRY_AFTER = 1.0
+# Frozen dataclasses are slow to build; the no-change answers are shared.
+_SAME = {
+    s: Transition(old=s, new=s) for s in ("closed", "open", "half_open", "forced_open", "disabled")
+}
 
 
 class BreakerCore:
     """One breaker: its state, sliding window and half-open trial accounting."""
 
     __slots__ = (
+        "_admit",
         "_buckets",
         "_codes",
         "config",
@@ -42,6 +47,7 @@ class BreakerCore:
         self._reset_window()
         self.ho_permits = self.ho_done = self.ho_f = self.ho_s = 0
         self.ho_since = 0.0
+        self._admit = Admission(allowed=True, state="closed", generation=0)
 
     def _reset_window(self) -> None:
         self.n = self.f = self.s = 0
@@ -51,6 +57,7 @@ class BreakerCore:
     def _to(self, state: BreakerState, now: float) -> None:
         self.state = state
         self.gen += 1
+        self._admit = Admission(allowed=True, state=state, generation=self.gen)
         if state == "open":
             self.opened_at = now
         elif state == "half_open":
@@ -63,7 +70,7 @@ class BreakerCore:
     def acquire(self, now: float) -> Admission:
         cfg = self.config
         if self.state in ("closed", "disabled"):
-            return Admission(allowed=True, state=self.state, generation=self.gen)
+            return self._admit
         if self.state == "forced_open":
             return Admission(allowed=False, state=self.state, generation=self.gen)
         if self.state == "open":
@@ -88,7 +95,7 @@ class BreakerCore:
     def record(self, now: float, generation: int, outcome: Outcome, slow: bool) -> Transition:
         old = self.state
         if generation != self.gen or old not in ("closed", "half_open"):
-            return Transition(old=old, new=old)
+            return _SAME[old]
         cfg = self.config
         failed = outcome == "failure"
         if old == "half_open":
@@ -103,13 +110,14 @@ class BreakerCore:
                 self._to("open" if tripped else "closed", now)
             return Transition(old=old, new=self.state)
         if outcome == "ignore":
-            return Transition(old=old, new=old)
+            return _SAME[old]
         self._add(now, failed, slow)
         # a count window can never hold more than ``window`` calls
         need = min(cfg.min_calls, cfg.window) if cfg.window_type == "count" else cfg.min_calls
         if self.n >= need and _tripped(self.n, self.f, self.s, cfg):
             self._to("open", now)
-        return Transition(old=old, new=self.state)
+            return Transition(old=old, new="open")
+        return _SAME[old]
 
     def _add(self, now: float, failed: bool, slow: bool) -> None:
         cfg = self.config

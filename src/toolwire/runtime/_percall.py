@@ -1,0 +1,182 @@
+"""Per-call and per-tool objects of the executor, and the small pure helpers it uses."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from typing import Any
+
+from toolwire import _json
+from toolwire._calls import ToolCall, ToolResult
+from toolwire._context import Caller
+from toolwire._errors import ToolError, ToolFailure
+from toolwire.runtime._limits import Limiter, RetryBudget
+from toolwire.runtime._policy import Breaker, Policy
+from toolwire.state import BreakerConfig, BreakerState
+
+
+class ToolState:
+    """Per tool and executor: the resolved policy and the process-local limits."""
+
+    __slots__ = ("breaker_cfg", "breaker_key", "budget", "limiter", "policy", "safe", "tool")
+
+    def __init__(self, tool: Any, policy: Policy) -> None:
+        self.tool = tool
+        self.policy = policy
+        self.safe: bool = tool.spec.annotations.safe_to_repeat
+        cap = policy.concurrency
+        if tool.sequential:
+            cap = 1
+        self.limiter = (
+            Limiter(cap, policy.max_queue, name=f"tool {tool.name}") if cap is not None else None
+        )
+        self.budget = RetryBudget(policy.retry.budget) if policy.retry is not None else None
+        br = policy.breaker
+        self.breaker_key = (br.key or tool.name) if br is not None else ""
+        self.breaker_cfg = (
+            BreakerConfig(
+                window=br.window,
+                window_type=br.window_type,
+                min_calls=br.min_calls,
+                failure_rate=br.failure_rate,
+                slow_call_rate=br.slow_call_rate,
+                open_for=br.open_for,
+                half_open_calls=br.half_open_calls,
+            )
+            if br is not None
+            else None
+        )
+
+
+class CallState:
+    """Fresh per call: what the layers learn while the call goes through the chain."""
+
+    __slots__ = (
+        "attempts",
+        "box",
+        "breaker_state",
+        "cached",
+        "call",
+        "caller",
+        "deadline",
+        "deduplicated",
+        "exc",
+        "fallback_depth",
+        "idem_key",
+        "invoked",
+        "kwargs",
+        "policy",
+        "started",
+        "state",
+        "tool",
+    )
+
+    def __init__(self, box: Any, call: ToolCall, caller: Caller | None, started: float):
+        self.box: Any = box
+        self.call = call
+        self.caller = caller
+        self.started = started
+        self.attempts = 0
+        self.cached = self.deduplicated = self.invoked = False
+        self.breaker_state: BreakerState | None = None
+        self.exc: BaseException | None = None
+        self.deadline: float | None = None
+        self.idem_key: str | None = None
+        self.fallback_depth = 0
+        self.kwargs: dict[str, Any] = {}
+        self.tool: Any = None
+        self.state: ToolState | None = None
+        self.policy: Policy = Policy()
+
+    def result(self, value: Any = None, error: ToolError | None = None) -> ToolResult:
+        return ToolResult(
+            call_id=self.call.id,
+            name=self.call.name,
+            ok=error is None,
+            value=value,
+            error=error,
+            attempts=self.attempts,
+            cached=self.cached,
+            elapsed_s=time.monotonic() - self.started,
+        )
+
+    def fail(self, kind: Any, message: str, **extra: Any) -> ToolResult:
+        return self.result(error=ToolError(kind=kind, message=message, **extra))
+
+
+class AttemptTimeout(ToolFailure):
+    pass
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def cancelling() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+def lease(c: CallState) -> float:
+    """How long a claim (lock, pending idempotency record) may outlive a crashed owner."""
+    if c.deadline is not None:
+        return max(1.0, c.deadline - time.monotonic() + 1.0)
+    t = c.policy.timeout
+    retry = c.policy.retry
+    if t is not None:
+        return t * (retry.attempts if retry else 1) + 5.0
+    return 300.0
+
+
+def cache_key(tool: str, kwargs: Any, caller_id: str | None, per_caller: bool) -> str:
+    digest = hashlib.blake2b(_json.dumps_bytes(kwargs, canonical=True), digest_size=16)
+    if per_caller:
+        return f"{tool}:{caller_id or ''}:{digest.hexdigest()}"
+    return f"{tool}:{digest.hexdigest()}"
+
+
+def breaker_outcome(c: CallState, br: Breaker, result: ToolResult | None) -> Any:
+    if result is None or not c.invoked:
+        return "ignore"  # cancelled, or refused before reaching the tool
+    err = result.error
+    if err is None:
+        return "success"
+    if err.kind == "cancelled":
+        return "ignore"
+    if not br.record_on:
+        return "failure"
+    for item in br.record_on:
+        if isinstance(item, str):
+            if item == err.kind:
+                return "failure"
+        elif c.exc is not None and isinstance(c.exc, item):
+            return "failure"
+    return "success"
+
+
+def encode(result: ToolResult) -> bytes:
+    out: dict[str, Any] = {"ok": result.ok, "attempts": result.attempts}
+    if result.error is not None:
+        out["error"] = result.error.to_dict()
+    else:
+        out["value"] = result.value
+    try:
+        return _json.dumps_bytes(out)
+    except (TypeError, ValueError):
+        out["value"] = repr(result.value)
+        return _json.dumps_bytes(out)
+
+
+def decode(c: CallState, data: bytes) -> ToolResult:
+    out = _json.loads(data)
+    err = out.get("error")
+    if err is None:
+        return c.result(value=out.get("value"))
+    return c.result(
+        error=ToolError(
+            kind=err["kind"],
+            message=err["message"],
+            details=err.get("details", {}),
+            retry_after=err.get("retry_after"),
+        )
+    )
