@@ -20,9 +20,9 @@ from toolwire._tools import Tool
 from toolwire.remote import mcp as remote_mcp
 
 sys.path.insert(0, str(Path(__file__).parent))
-import mcp_server  # noqa: E402
+import remote_mcp_server as mcp_server
 
-SERVER_SCRIPT = Path(__file__).parent / "mcp_server.py"
+SERVER_SCRIPT = Path(__file__).parent / "remote_mcp_server.py"
 Asgi = Callable[..., Awaitable[None]]
 
 
