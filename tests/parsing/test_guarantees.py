@@ -34,7 +34,7 @@ RENDERED = sorted(set(RENDER) & set(FORMATS))
 
 
 @pytest.mark.parametrize("fmt", RENDERED)
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(calls=CALLS, data=st.data())
 def test_generated_calls_roundtrip(fmt: str, calls: list[Any], data: st.DataObject) -> None:
     text, tools = RENDER[fmt](calls)
@@ -52,7 +52,7 @@ def test_generated_calls_roundtrip(fmt: str, calls: list[Any], data: st.DataObje
 
 
 @pytest.mark.parametrize("fmt", RENDERED)
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(calls=CALLS, before=TEXT, after=TEXT)
 def test_content_around_calls_is_kept(fmt: str, calls: list[Any], before: str, after: str) -> None:
     body, tools = RENDER[fmt](calls)
@@ -70,7 +70,7 @@ def test_content_around_calls_is_kept(fmt: str, calls: list[Any], before: str, a
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(data=st.data())
 def test_feed_never_raises(fmt: str, data: st.DataObject) -> None:
     frags = [
@@ -156,3 +156,17 @@ def test_long_arguments_stream_in_many_deltas() -> None:
     sp.close()
     assert deltas > len(payload) // 8  # arguments streamed as they arrive, not at the end
     assert json.loads(sp.result().calls[0].arguments)["data"] == payload
+
+
+@pytest.mark.parametrize("fmt", RENDERED)
+@settings(max_examples=25, deadline=None)
+@given(calls=CALLS)
+def test_auto_detects_every_format(fmt: str, calls: list[Any]) -> None:
+    text, tools = RENDER[fmt](calls)
+    res = parse(text, "auto", tools)
+    assert [(c.name, json.loads(c.arguments)) for c in res.calls] == [
+        (n, json.loads(json.dumps(a))) for n, a in calls
+    ]
+    res2, events = stream("auto", list(text), tools)
+    assert res2 == res
+    check_events(res2, events)

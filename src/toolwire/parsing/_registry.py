@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from toolwire.parsing._auto import Auto
 from toolwire.parsing._base import Format
 from toolwire.parsing.deepseek_v3 import DeepSeekV3
 from toolwire.parsing.deepseek_v31 import DeepSeekV31
@@ -37,6 +38,7 @@ _ALL: tuple[type[Format], ...] = (
     Jamba,
     Xlam,
     Phi4Mini,
+    Auto,
 )
 
 REGISTRY: dict[str, type[Format]] = {cls.name: cls for cls in _ALL}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from toolwire.parsing._base import Engine, Format, Run, Until, content_until
 from toolwire.parsing._jsonops import JsonCalls
 
-__all__ = ["Hermes"]
+__all__ = ["Hermes", "hermes_block"]
 
 OPEN = "<tool_call>"
 CLOSE = "</tool_call>"
@@ -22,6 +22,11 @@ class Hermes(Format):
             m = yield from content_until(eng, (OPEN,))
             if m is None:
                 return
-            yield JsonCalls((CLOSE, OPEN), non_call="error")
-            if (yield Until((CLOSE, OPEN), "drop")) == OPEN:
-                eng.unread(OPEN)
+            yield from hermes_block(eng)
+
+
+def hermes_block(eng: Engine) -> Run:
+    """After ``<tool_call>``: the JSON, then up to and including ``</tool_call>``."""
+    yield JsonCalls((CLOSE, OPEN), non_call="error")
+    if (yield Until((CLOSE, OPEN), "drop")) == OPEN:
+        eng.unread(OPEN)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from toolwire.parsing._base import Engine, Format, Peek, Run, Starts, Until, content_until
 from toolwire.parsing._jsonops import JsonCalls
 
-__all__ = ["InternLM"]
+__all__ = ["InternLM", "internlm_action"]
 
 START = "<|action_start|>"
 PLUGIN = "<|plugin|>"
@@ -24,9 +24,14 @@ class InternLM(Format):
             m = yield from content_until(eng, (START,))
             if m is None:
                 return
-            yield Peek()
-            if not (yield Starts(PLUGIN)):
-                eng.content(START)
-                continue
-            yield JsonCalls((END,), non_call="error")
-            yield Until((END,), "drop")
+            yield from internlm_action(eng)
+
+
+def internlm_action(eng: Engine) -> Run:
+    """After ``<|action_start|>``: a plugin call, or another action kept as content."""
+    yield Peek()
+    if not (yield Starts(PLUGIN)):
+        eng.content(START)
+        return
+    yield JsonCalls((END,), non_call="error")
+    yield Until((END,), "drop")

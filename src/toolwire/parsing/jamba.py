@@ -5,7 +5,7 @@ from __future__ import annotations
 from toolwire.parsing._base import Engine, Format, Run, Until, content_until
 from toolwire.parsing._jsonops import JsonCalls
 
-__all__ = ["Jamba"]
+__all__ = ["Jamba", "jamba_block"]
 
 OPEN = "<tool_calls>"
 CLOSE = "</tool_calls>"
@@ -20,5 +20,9 @@ class Jamba(Format):
             m = yield from content_until(eng, (OPEN,))
             if m is None:
                 return
-            yield JsonCalls((CLOSE,), non_call="error")
-            yield Until((CLOSE,), "drop")
+            yield from jamba_block(eng)
+
+
+def jamba_block(eng: Engine) -> Run:
+    yield JsonCalls((CLOSE,), non_call="error")
+    yield Until((CLOSE,), "drop")

@@ -12,7 +12,7 @@ import re
 from toolwire.parsing._base import Engine, Format, Run, Until, content_until
 from toolwire.parsing._jsonops import JsonArgs
 
-__all__ = ["KimiK2", "name_from_id"]
+__all__ = ["KimiK2", "kimi_section", "name_from_id"]
 
 SECTION = "<|tool_calls_section_begin|>"
 SECTION_ALT = "<|tool_call_section_begin|>"
@@ -39,16 +39,24 @@ class KimiK2(Format):
             m = yield from content_until(eng, (SECTION, SECTION_ALT))
             if m is None:
                 return
-            while True:
-                m = yield Until((CALL, SECTION_END, SECTION_END_ALT), "drop")
-                if m != CALL:
-                    break
-                head = Until((ARGS, CALL_END, SECTION_END), "collect")
-                if (yield head) != ARGS or not head.text.strip():
-                    eng.fail_call(None, "a Kimi tool call without id and arguments", head.text)
-                    continue
-                call_id = head.text.strip()
-                call = eng.start_call(name_from_id(call_id), call_id)
-                yield JsonArgs(call, (CALL_END, SECTION_END))
-                if (yield Until((CALL_END, CALL, SECTION_END), "drop", consume=False)) == CALL_END:
-                    yield Until((CALL_END,), "drop")
+            yield from kimi_section(eng)
+
+
+def kimi_section(eng: Engine) -> Run:
+    """After the section marker: each call until the section ends."""
+    while True:
+        m = yield Until((CALL, SECTION_END, SECTION_END_ALT), "drop")
+        if m != CALL:
+            break
+        head = Until((ARGS, CALL_END, SECTION_END), "collect")
+        end = yield head
+        if end != ARGS or not head.text.strip():
+            eng.fail_call(None, "a Kimi tool call without id and arguments", head.text)
+            if end == SECTION_END:
+                return
+            continue
+        call_id = head.text.strip()
+        call = eng.start_call(name_from_id(call_id), call_id)
+        yield JsonArgs(call, (CALL_END, SECTION_END))
+        if (yield Until((CALL_END, CALL, SECTION_END), "drop", consume=False)) == CALL_END:
+            yield Until((CALL_END,), "drop")

@@ -12,7 +12,7 @@ from toolwire.parsing._base import Call, Engine, Format, Run, Until, content_unt
 from toolwire.parsing._jsonscan import canon, encode_str
 from toolwire.parsing._values import coerce, param_schema
 
-__all__ = ["Qwen3Coder", "emit_param"]
+__all__ = ["Qwen3Coder", "close_args", "emit_param", "qwen_block", "qwen_function"]
 
 OPEN = "<tool_call>"
 CLOSE = "</tool_call>"
@@ -50,42 +50,50 @@ class Qwen3Coder(Format):
             if m is None:
                 return
             if m == OPEN:
-                m = yield Until((FUNC, CLOSE, OPEN), "drop")
-                if m != FUNC:
-                    if m == OPEN:
-                        eng.unread(OPEN)
-                    continue
-            yield from self._function(eng)
+                yield from qwen_block(eng)
+            else:
+                yield from qwen_function(eng)
 
-    def _function(self, eng: Engine) -> Run:
-        head = Until((">", "\n", PARAM, FUNC_END, CLOSE), "collect", consume=False)
-        m = yield head
-        name = head.text.strip()
-        if m == ">":
-            yield Until((">",), "drop")
-        if not name:
-            rest = Until((CLOSE, OPEN), "collect")
-            if (yield rest) == OPEN:
-                eng.unread(OPEN)
-            eng.fail_call(None, "a <function=...> without a name", FUNC + head.text + rest.text)
-            return
-        call = eng.start_call(name)
-        while True:
-            m = yield Until((PARAM, FUNC_END, CLOSE, OPEN), "drop")
-            if m != PARAM:
-                break
-            key = Until((">",), "collect")
-            yield key
-            # only the parameter's own end tag (or, if it is missing, the next tag of the call)
-            # ends a value: values may well contain text such as "</tool_call>"
-            value = Until((PARAM_END, PARAM, FUNC_END), "collect", consume=False)
-            end = yield value
-            if end == PARAM_END:
-                yield Until((PARAM_END,), "drop")
-            emit_param(eng, call, key.text.strip(), _trim(value.text))
-        close_args(eng, call)
-        eng.finish_call(call)
-        if m == OPEN:
+
+def qwen_block(eng: Engine) -> Run:
+    """After ``<tool_call>``."""
+    m = yield Until((FUNC, CLOSE, OPEN), "drop")
+    if m == OPEN:
+        eng.unread(OPEN)
+    if m == FUNC:
+        yield from qwen_function(eng)
+
+
+def qwen_function(eng: Engine) -> Run:
+    """After ``<function=``: the name, the parameters, the closing tags."""
+    head = Until((">", "\n", PARAM, FUNC_END, CLOSE), "collect", consume=False)
+    m = yield head
+    name = head.text.strip()
+    if m == ">":
+        yield Until((">",), "drop")
+    if not name:
+        rest = Until((CLOSE, OPEN), "collect")
+        if (yield rest) == OPEN:
             eng.unread(OPEN)
-        elif m == FUNC_END and (yield Until((CLOSE, OPEN, FUNC), "drop", consume=False)) == CLOSE:
-            yield Until((CLOSE,), "drop")
+        eng.fail_call(None, "a <function=...> without a name", FUNC + head.text + rest.text)
+        return
+    call = eng.start_call(name)
+    while True:
+        m = yield Until((PARAM, FUNC_END, CLOSE, OPEN), "drop")
+        if m != PARAM:
+            break
+        key = Until((">",), "collect")
+        yield key
+        # only the parameter's own end tag (or, if it is missing, the next tag of the call)
+        # ends a value: values may well contain text such as "</tool_call>"
+        value = Until((PARAM_END, PARAM, FUNC_END), "collect", consume=False)
+        end = yield value
+        if end == PARAM_END:
+            yield Until((PARAM_END,), "drop")
+        emit_param(eng, call, key.text.strip(), _trim(value.text))
+    close_args(eng, call)
+    eng.finish_call(call)
+    if m == OPEN:
+        eng.unread(OPEN)
+    elif m == FUNC_END and (yield Until((CLOSE, OPEN, FUNC), "drop", consume=False)) == CLOSE:
+        yield Until((CLOSE,), "drop")

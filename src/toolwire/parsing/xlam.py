@@ -17,7 +17,7 @@ from toolwire.parsing._base import (
 )
 from toolwire.parsing._jsonops import JsonCalls
 
-__all__ = ["Xlam"]
+__all__ = ["Xlam", "fenced_calls"]
 
 FENCE = "```json"
 FENCE_END = "```"
@@ -49,12 +49,17 @@ class Xlam(Format):
             elif m == THINK_CLOSE:
                 at_start = True
             elif m == FENCE:
-                n = yield JsonCalls((FENCE_END,), non_call="content", prefix=FENCE)
-                yield Until((FENCE_END,), "drop" if n else "content")
-                if not n:
-                    eng.content(FENCE_END)
+                yield from fenced_calls(eng)
             elif m == TC:
                 yield JsonCalls(non_call="error")
             else:
                 yield JsonCalls((TAG_END,), non_call="error")
                 yield Until((TAG_END,), "drop")
+
+
+def fenced_calls(eng: Engine) -> Run:
+    """After a ```json fence: calls, or (holding none) the fenced text kept as content."""
+    n = yield JsonCalls((FENCE_END,), non_call="content", prefix=FENCE)
+    yield Until((FENCE_END,), "drop" if n else "content")
+    if not n:
+        eng.content(FENCE_END)
