@@ -1,0 +1,207 @@
+"""Where tools come from: one syntax for ``--tools`` options and ``[[sources]]`` config tables.
+
+Text forms (``toolwire serve --tools ...``, ``toolwire chat --tools ...``):
+
+=================================  ==========================================================
+``package.module:attr``            a Tool, a list of Tools, a plain function (made a tool), or
+                                   a factory annotated ``-> list[Tool]`` (sync or async)
+``package.module``                 every Tool defined at the module's top level
+``path/to/tools.py[:attr]``        the same, from a file
+``openapi:URL_OR_FILE``            every operation of an OpenAPI document
+``grpc:HOST:PORT``                 every unary method the server reflects
+``mcp:URL`` / ``mcp:COMMAND ARGS`` every tool of an MCP server (HTTP, or stdio subprocess)
+``sql:DATABASE_URL``               the SQL pack (``sql:sample`` = the bundled shop database)
+``weather``                        the weather pack (Open-Meteo)
+=================================  ==========================================================
+
+Table form (``toolwire.toml``), the options of each loader as keys::
+
+    [[sources]]
+    type = "openapi"            # openapi | grpc | mcp | python | sql | weather
+    spec = "https://api.example.com/openapi.json"
+    allow_hosts = ["api.internal"]
+    auth = { type = "bearer", token = "..." }
+    include = ["get*"]
+
+    [[sources]]
+    type = "mcp"
+    command = "python -m my_server"   # or url = "http://127.0.0.1:8000/mcp"
+
+Example::
+
+    tools = await load_sources(["openapi:http://127.0.0.1:8000/openapi.json",
+                                "grpc:127.0.0.1:50051"], allow_hosts=["127.0.0.1"])
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import os
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from toolwire._tools import Tool, tool
+
+_KINDS = ("openapi", "grpc", "mcp", "sql", "python", "weather")
+
+
+async def load_sources(
+    specs: Sequence[str | Mapping[str, Any]], *, allow_hosts: Sequence[str] = ()
+) -> list[Tool]:
+    """Load every source, in order; ``allow_hosts`` is added to each remote source's own."""
+    tools: list[Tool] = []
+    for spec in specs:
+        tools.extend(await load_source(spec, allow_hosts=allow_hosts))
+    return tools
+
+
+async def load_source(
+    spec: str | Mapping[str, Any], *, allow_hosts: Sequence[str] = ()
+) -> list[Tool]:
+    """Load one source (text or table form, see the module docstring)."""
+    table = parse_source(spec) if isinstance(spec, str) else dict(spec)
+    kind = str(table.pop("type", "python"))
+    if kind not in _KINDS:
+        raise ValueError(f"unknown source type {kind!r}: use one of {', '.join(_KINDS)}")
+    if kind in ("openapi", "mcp", "weather"):
+        table["allow_hosts"] = [*table.get("allow_hosts", ()), *allow_hosts]
+    loader = _LOADERS[kind]
+    return await loader(table)
+
+
+def parse_source(text: str) -> dict[str, Any]:
+    """The table form of a text source."""
+    text = text.strip()
+    head, sep, rest = text.partition(":")
+    if head == "openapi" and sep:
+        return {"type": "openapi", "spec": rest}
+    if head == "grpc" and sep:
+        return {"type": "grpc", "target": rest}
+    if head == "mcp" and sep:
+        return {"type": "mcp", "server": rest}
+    if head == "sql" and sep:
+        return {"type": "sql", "url": rest}
+    if text == "weather":
+        return {"type": "weather"}
+    if not text:
+        raise ValueError("empty tool source")
+    if ".py:" in text:
+        path, attr = text.split(".py:", 1)
+        return {"type": "python", "path": path + ".py", "attr": attr}
+    if text.endswith(".py"):
+        return {"type": "python", "path": text}
+    module, _, attr = text.partition(":")
+    return {"type": "python", "module": module, **({"attr": attr} if attr else {})}
+
+
+async def _openapi(table: dict[str, Any]) -> list[Tool]:
+    from toolwire.remote import openapi
+
+    spec = table.pop("spec", None) or table.pop("url", None)
+    if spec is None:
+        raise ValueError("an openapi source needs 'spec' (a URL or a file)")
+    return await openapi.load(spec, **table)
+
+
+async def _grpc(table: dict[str, Any]) -> list[Tool]:
+    from toolwire.remote import grpc
+
+    target = table.pop("target", None)
+    if not target:
+        raise ValueError("a grpc source needs 'target' (host:port)")
+    return await grpc.load(str(target), **table)
+
+
+async def _mcp(table: dict[str, Any]) -> list[Tool]:
+    from toolwire.remote import mcp
+
+    server = table.pop("server", None) or table.pop("url", None) or table.pop("command", None)
+    if not server:
+        raise ValueError("an mcp source needs 'url' or 'command'")
+    if isinstance(server, list):
+        server = " ".join(_quote(part) for part in server)
+    return await mcp.load(str(server), **table)
+
+
+async def _sql(table: dict[str, Any]) -> list[Tool]:
+    from toolwire.packs import sql
+
+    url = str(table.pop("url", "sample"))
+    if url == "sample":
+        url = f"sqlite:///{sql.sample_database()}"
+    return sql.tools(url, **table)
+
+
+async def _weather(table: dict[str, Any]) -> list[Tool]:
+    from toolwire.packs import weather
+
+    return weather.tools(**table)
+
+
+async def _python(table: dict[str, Any]) -> list[Tool]:
+    if "path" in table:
+        module = _import_file(Path(table["path"]))
+    else:
+        module = importlib.import_module(str(table["module"]))
+    attr = table.get("attr")
+    if not attr:
+        found = [v for v in vars(module).values() if isinstance(v, Tool)]
+        if not found:
+            raise ValueError(f"{module.__name__} defines no tools at its top level")
+        return found
+    value: Any = module
+    for part in str(attr).split("."):
+        value = getattr(value, part)
+    return await _as_tools(value, f"{module.__name__}:{attr}")
+
+
+def _import_file(path: Path) -> Any:
+    name = f"_toolwire_source_{abs(hash(os.path.abspath(path)))}"
+    loaded = importlib.util.spec_from_file_location(name, path)
+    if loaded is None or loaded.loader is None:
+        raise ValueError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(loaded)
+    sys.modules[name] = module
+    loaded.loader.exec_module(module)
+    return module
+
+
+async def _as_tools(value: Any, where: str) -> list[Tool]:
+    if isinstance(value, Tool):
+        return [value]
+    if isinstance(value, Iterable) and not isinstance(value, str | bytes | Mapping | type):
+        out: list[Tool] = []
+        for item in value:
+            out.extend(await _as_tools(item, where))
+        return out
+    if callable(value):
+        # a factory says so in its return annotation (-> list[Tool]); any other function is
+        # a tool itself, and is never called just to find out
+        returns = inspect.signature(value).return_annotation
+        if "Tool" not in (returns.__name__ if isinstance(returns, type) else str(returns)):
+            return [tool(value)]
+        made = value()
+        if inspect.isawaitable(made):
+            made = await made
+        return await _as_tools(made, where)
+    raise ValueError(f"{where} is not a tool, a list of tools or a function")
+
+
+def _quote(part: str) -> str:
+    import shlex
+
+    return shlex.quote(part)
+
+
+_LOADERS = {
+    "openapi": _openapi,
+    "grpc": _grpc,
+    "mcp": _mcp,
+    "sql": _sql,
+    "weather": _weather,
+    "python": _python,
+}
