@@ -218,3 +218,33 @@ async def test_cache_keeps_only_successes_and_scopes_per_caller(backend: StateBa
     assert (hit.value, hit.cached) == ("alice", True)
     assert (await box.call("mine", caller=bob)).value == "bob"
     assert runs == 3
+
+
+async def test_cache_stampede_across_executors_sharing_redis(
+    redis_url: str, redis_prefix: str
+) -> None:
+    from toolwire.state.redis import RedisBackend
+
+    runs = 0
+
+    @tw.tool(read_only=True, policy=tw.Policy(cache=tw.Cache(ttl=30)))
+    async def report(day: str) -> str:
+        nonlocal runs
+        runs += 1
+        await asyncio.sleep(0.2)
+        return "report " + day
+
+    # two executors = two owners, as two replicas would be
+    backends = [RedisBackend(redis_url, prefix=redis_prefix) for _ in range(2)]
+    boxes = [tw.Toolbox([report], runtime=Executor(backend=b)) for b in backends]
+    try:
+        results = await asyncio.gather(
+            *(boxes[i % 2].call("report", {"day": "mon"}) for i in range(100))
+        )
+    finally:
+        async for key in backends[0].client.scan_iter(match=redis_prefix + "*"):
+            await backends[0].client.delete(key)
+        for b in backends:
+            await b.aclose()
+    assert runs == 1
+    assert {r.value for r in results} == {"report mon"}

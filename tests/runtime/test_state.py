@@ -234,3 +234,11 @@ def test_redis_script_matches_memory(
 
     mem_states, red_states = asyncio.run(scenario())
     assert mem_states == red_states
+
+
+async def test_cache_get_or_lock_and_set_unlock(backend: StateBackend) -> None:
+    assert await backend.cache_get_or_lock("g", "me", 5) == (None, True)
+    assert await backend.cache_get_or_lock("g", "you", 5) == (None, False)
+    await backend.cache_set_unlock("g", b"v", 5, 10, "me")
+    assert await backend.cache_get_or_lock("g", "you", 5) == (b"v", False)
+    assert await backend.lock_acquire("c:g", "you", 5)  # the fill lock was released

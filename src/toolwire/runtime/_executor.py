@@ -330,9 +330,11 @@ class Executor:
             key = cache_key(c.tool.name, c.kwargs, caller_id, cache.per_caller)
         except (TypeError, ValueError):  # arguments without a JSON form: no caching
             return await self._deduped(c)
-        hit = await self._cache_lookup(c, key)
-        if hit is not None:
-            return hit
+        if not self.backend.shared:
+            # in memory the lookup never suspends, so "miss, then register the flight" is atomic
+            hit = await self._cache_lookup(c, key)
+            if hit is not None:
+                return hit
         return await self._single_flight("c:" + key, c, lambda: self._fill(c, key))
 
     async def _cache_lookup(self, c: CallState, key: str) -> ToolResult | None:
@@ -346,40 +348,47 @@ class Executor:
         return c.result(value=_json.loads(data))
 
     async def _fill(self, c: CallState, key: str) -> ToolResult:
+        """Run the call once for every waiter here and, on a shared store, elsewhere too."""
         cache = c.policy.cache
         assert cache is not None
         locked = False
-        if self.backend.shared:  # other processes may be filling the same key
+        if self.backend.shared:
             claim_s = lease(c)
-            first = True
-            while True:
+            while True:  # one round trip: the value, or the right to compute it
                 try:
-                    locked = await self.backend.lock_acquire("c:" + key, self._owner, claim_s)
+                    data, locked = await self.backend.cache_get_or_lock(key, self._owner, claim_s)
                 except BackendUnavailable:
                     break
-                if locked and first:
-                    break  # nobody was filling it a moment ago: no need to look again
-                first = False
-                hit = await self._cache_lookup(c, key)
-                if hit is not None:
-                    if locked:
-                        await self._release("c:" + key)
-                    return hit
+                if data is not None:
+                    c.cached = True
+                    return c.result(value=_json.loads(data))
                 if locked or (c.deadline is not None and time.monotonic() >= c.deadline):
                     break
-                await asyncio.sleep(_POLL)
+                await asyncio.sleep(_POLL)  # another process is computing it
         try:
             result = await self._deduped(c) if c.idem_key is not None else await self._guarded(c)
-            if result.ok:
-                try:
-                    data = _json.dumps_bytes(result.value)
-                    await self.backend.cache_set(key, data, cache.ttl, cache.max_entries)
-                except (TypeError, ValueError, BackendUnavailable):
-                    pass  # not JSON-able or store down: the result is still returned
-            return result
-        finally:
+        except BaseException:
             if locked:
                 await self._release("c:" + key)
+            raise
+        data = None
+        if result.ok:
+            try:
+                data = _json.dumps_bytes(result.value)
+            except (TypeError, ValueError):
+                data = None  # no JSON form: returned, not cached
+        try:
+            if data is not None and locked:
+                await self.backend.cache_set_unlock(
+                    key, data, cache.ttl, cache.max_entries, self._owner
+                )
+            elif data is not None:
+                await self.backend.cache_set(key, data, cache.ttl, cache.max_entries)
+            elif locked:
+                await self.backend.lock_release("c:" + key, self._owner)
+        except BackendUnavailable:
+            pass
+        return result
 
     async def _release(self, key: str) -> None:
         with contextlib.suppress(BackendUnavailable):

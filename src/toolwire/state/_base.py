@@ -117,6 +117,25 @@ class StateBackend(ABC):
     async def cache_delete(self, key: str) -> int:
         """Delete one key, or every key starting with it when it ends with ``*``."""
 
+    async def cache_get_or_lock(
+        self, key: str, owner: str, ttl: float
+    ) -> tuple[bytes | None, bool]:
+        """A cached value, or None and whether we won the right to fill it (lock ``c:key``).
+
+        One atomic step where the store allows it (one round trip on Redis).
+        """
+        data = await self.cache_get(key)
+        if data is not None:
+            return data, False
+        return None, await self.lock_acquire("c:" + key, owner, ttl)
+
+    async def cache_set_unlock(
+        self, key: str, value: bytes, ttl: float, max_entries: int, owner: str
+    ) -> None:
+        """Store a value and release our fill lock (one round trip on Redis)."""
+        await self.cache_set(key, value, ttl, max_entries)
+        await self.lock_release("c:" + key, owner)
+
     # -- single-flight locks ------------------------------------------------------------
     @abstractmethod
     async def lock_acquire(self, key: str, owner: str, ttl: float) -> bool: ...

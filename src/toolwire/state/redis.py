@@ -184,6 +184,21 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 
+# KEYS: cache key, lock key. ARGV: owner, lock ttl ms. Returns {1, value} or {0, locked}.
+_GET_OR_LOCK = """
+local v = redis.call('GET', KEYS[1])
+if v then return {1, v} end
+if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {0, 1} end
+return {0, 0}
+"""
+
+# KEYS: cache key, lock key. ARGV: value, ttl ms, owner.
+_SET_UNLOCK = """
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
+return 1
+"""
+
 _IDEM_BEGIN = """
 local v = redis.call('GET', KEYS[1])
 if not v then
@@ -256,6 +271,8 @@ class RedisBackend(StateBackend):
         self._rate = client.register_script(_RATE)
         self._release = client.register_script(_RELEASE)
         self._idem = client.register_script(_IDEM_BEGIN)
+        self._get_or_lock = client.register_script(_GET_OR_LOCK)
+        self._set_unlock = client.register_script(_SET_UNLOCK)
 
     # -- outage handling ----------------------------------------------------------------
     @property
@@ -375,6 +392,27 @@ class RedisBackend(StateBackend):
                 deleted += int(await self._call(self.client.delete, *keys))
             if not cursor:
                 return deleted
+
+    async def cache_get_or_lock(
+        self, key: str, owner: str, ttl: float
+    ) -> tuple[bytes | None, bool]:
+        found, value = await self._script(
+            self._get_or_lock,
+            [self._k("c", key), self._k("lk", "c:" + key)],
+            [owner, max(1, int(ttl * 1000))],
+        )
+        if found:
+            return bytes(value), False
+        return None, bool(value)
+
+    async def cache_set_unlock(
+        self, key: str, value: bytes, ttl: float, max_entries: int, owner: str
+    ) -> None:
+        await self._script(
+            self._set_unlock,
+            [self._k("c", key), self._k("lk", "c:" + key)],
+            [value, max(1, int(ttl * 1000)), owner],
+        )
 
     # -- locks --------------------------------------------------------------------------
     async def lock_acquire(self, key: str, owner: str, ttl: float) -> bool:
