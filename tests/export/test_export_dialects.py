@@ -187,7 +187,7 @@ def test_openapi_document_is_valid_openapi_31() -> None:
     schemas = doc["components"]["schemas"]
     assert schemas[body["$ref"].rsplit("/", 1)[1]] == PLAY.input_schema
     assert schemas["ToolError"]["properties"]["kind"]["enum"] == list(ERROR_KINDS)
-    assert {"200", "422", "429", "default"} <= set(play["responses"])
+    assert {"200", "400", "429", "default"} <= set(play["responses"])
     walk = schemas["tree.walk.Input"]
     assert walk["properties"]["root"]["properties"]["kids"]["items"] == {
         "$ref": "#/components/schemas/tree.walk.Input.Node"

@@ -18,6 +18,7 @@ from serve_helpers import serve_command
 from toolwire._calls import ToolResult
 from toolwire._context import Caller
 from toolwire._errors import ERROR_KINDS, InvalidArguments, ToolError, ToolFailure
+from toolwire._status import STATUS, http_status
 from toolwire.config import ConfigError, load_config, parse_config
 from toolwire.runtime._policy import Policy, Retry
 from toolwire.serve._audit import REDACTED, audit, audit_record
@@ -32,7 +33,6 @@ from toolwire.serve._auth import (
 from toolwire.serve._config import auth_from, limits_from
 from toolwire.serve._limits import InFlight, Limits, json_depth, parse_arguments
 from toolwire.serve._server import RefusedToStart, check_bind
-from toolwire.serve._status import STATUS, http_status
 
 
 def test_every_kind_has_one_status() -> None:

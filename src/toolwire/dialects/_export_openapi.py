@@ -13,6 +13,7 @@ from typing import Any
 
 from toolwire._errors import ERROR_KINDS, ErrorKind
 from toolwire._spec import ToolSpec
+from toolwire._status import STATUS
 from toolwire.dialects._names import wire_names
 from toolwire.dialects._schema_ops import inline_refs, plain
 
@@ -21,25 +22,13 @@ __all__ = ["PATH_TEMPLATE", "STATUS_BY_KIND", "export"]
 PATH_TEMPLATE = "/v1/tools/{name}/call"
 OPENAPI_VERSION = "3.1.0"
 
-STATUS_BY_KIND: dict[ErrorKind, int] = {
-    "invalid_arguments": 422,
-    "unknown_tool": 404,
-    "timeout": 504,
-    "circuit_open": 503,
-    "rate_limited": 429,
-    "execution_error": 500,
-    "cancelled": 499,
-    "unauthorized": 401,
-    "forbidden": 403,
-    "too_large": 413,
-    "remote_error": 502,
-    "approval_required": 409,
-}
+# One table for every transport (toolwire._status); the document must say what the server does.
+STATUS_BY_KIND: dict[ErrorKind, int] = {kind: STATUS[kind].http for kind in ERROR_KINDS}
 _DESCRIBED: dict[str, str] = {
+    "400": "The arguments do not match the input schema (`invalid_arguments`).",
     "401": "Missing or invalid credentials (`unauthorized`).",
     "403": "The caller may not call this tool (`forbidden`).",
     "413": "The arguments are too large (`too_large`).",
-    "422": "The arguments do not match the input schema (`invalid_arguments`).",
     "429": "Rate limited (`rate_limited`); see `error.retry_after`.",
     "503": "The tool's circuit breaker is open (`circuit_open`).",
     "504": "The call timed out (`timeout`).",

@@ -18,9 +18,9 @@ from toolwire import _json
 from toolwire._calls import ToolResult
 from toolwire._context import Caller
 from toolwire._errors import MissingExtra, ToolError, ToolwireError
+from toolwire._status import status_of
 from toolwire.serve._rest import describe_tool
 from toolwire.serve._service import ToolService
-from toolwire.serve._status import status_of
 
 try:
     import grpc

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from toolwire._errors import ERROR_KINDS
-from toolwire.serve._status import STATUS
+from toolwire._status import STATUS
 
 DIALECTS = ("openai", "openai-functions", "openai-responses", "anthropic", "gemini", "mcp")
 

@@ -15,10 +15,10 @@ from toolwire import _json
 from toolwire._calls import ToolResult
 from toolwire._context import Caller
 from toolwire._errors import ToolError, ToolFailure, ToolwireError
+from toolwire._status import RETRYABLE, status_of
 from toolwire.serve._limits import too_large
 from toolwire.serve._openapi import DIALECTS
 from toolwire.serve._service import BatchItem, ToolService
-from toolwire.serve._status import RETRYABLE, status_of
 
 JSON = "application/json"
 

@@ -1,4 +1,5 @@
-"""One table from error kinds to HTTP statuses and gRPC codes, shared by every transport.
+"""One table from error kinds to HTTP statuses and gRPC codes, shared by every transport and by
+the OpenAPI export (which must document what the server answers).
 
 gRPC codes are kept as names (``"NOT_FOUND"``) so that this module imports no gRPC; the gRPC
 transport turns them into ``grpc.StatusCode`` members.
