@@ -8,7 +8,7 @@ from typing import Any, Literal
 import orjson
 
 from toolwire.parsing._base import NEED, Call, Engine, Op, Until
-from toolwire.parsing._jsonscan import JsonScanner, canon
+from toolwire.parsing._jsonscan import _DONE, _FAILED, JsonScanner, canon
 from toolwire.parsing._repair import RepairFailed, repair, scan_whole
 
 __all__ = ["ARG_KEYS", "JsonArgs", "JsonCalls", "settle_arguments"]
@@ -226,20 +226,24 @@ class JsonCalls(Op):
     def step(self, eng: Engine) -> Any:
         self.eng = eng
         if self.tail is None:
+            sc = self.sc
             i = eng.pos
-            j = self.sc.feed(eng.buf, i)
+            j = sc.feed(eng.buf, i)
             if j > i:
                 self.raw.append(eng.buf[i:j])
                 eng.pos = j
-            self._flush()
-            if not self.sc.done and not self.sc.failed and eng.eof and self.sc.started:
-                self.sc.finish()
-            if self.sc.done:
+            e = self.elem
+            if e is not None and e.args and e.call is not None:
+                eng.args(e.call, "".join(e.args))
+                e.args.clear()
+            if eng.eof and sc.st != _DONE and sc.st != _FAILED and sc.started:
+                sc.finish()
+            if sc.st == _DONE:
                 if self.base == -1:  # a bare scalar, not calls
                     self.deferred.append(("not a call object", "".join(self.raw)))
                 self._emit_deferred("".join(self.raw))
                 return self.started
-            if not self.sc.failed and not eng.eof:
+            if sc.st != _FAILED and not eng.eof:
                 return NEED
             self.tail = Until(self.ends, "collect", consume=False)
         if self.tail.step(eng) is NEED:

@@ -281,141 +281,192 @@ class JsonScanner:
     # -- the scanner ------------------------------------------------------------------------
 
     def feed(self, s: str, i: int = 0) -> int:
-        n = len(s)
-        sink = self.sink
-        while i < n:
-            self.steps += 1
-            st = self.st
-            if st in (_DONE, _FAILED):
-                return i
-            if self.sink is not sink:
-                sink = self.sink
-            if st == _STR:
-                if self._hi and s[i] != "\\":
-                    self._flush_hi()
-                m = (_DQ_RUN if self._quote == '"' else _SQ_RUN).match(s, i)
-                if m is not None:
-                    run = m.group()
-                    sink.append(run)
-                    if self._keybuf is not None:
-                        self._keybuf.append(run)
-                    i = m.end()
+        steps = 0
+        try:
+            n = len(s)
+            sink = self.sink
+            while i < n:
+                steps += 1
+                st = self.st
+                if st in (_DONE, _FAILED):
+                    return i
+                if self.sink is not sink:
+                    sink = self.sink
+                if st == _STR:
+                    if self._hi and s[i] != "\\":
+                        self._flush_hi()
+                    m = (_DQ_RUN if self._quote == '"' else _SQ_RUN).match(s, i)
+                    if m is not None:
+                        run = m.group()
+                        sink.append(run)
+                        if self._keybuf is not None:
+                            self._keybuf.append(run)
+                        i = m.end()
+                        continue
+                    c = s[i]
+                    i += 1
+                    if c == self._quote:
+                        self._end_string()
+                    elif c == "\\":
+                        self.st = _ESC
+                    elif c == '"':  # inside a single-quoted string
+                        self._emit_str_char(c)
+                    else:  # a raw control character
+                        self.repaired = True
+                        self._emit_str_char(c)
                     continue
                 c = s[i]
-                i += 1
-                if c == self._quote:
-                    self._end_string()
-                elif c == "\\":
-                    self.st = _ESC
-                elif c == '"':  # inside a single-quoted string
-                    self._emit_str_char(c)
-                else:  # a raw control character
-                    self.repaired = True
-                    self._emit_str_char(c)
-                continue
-            c = s[i]
-            if st == _ESC:
-                i += 1
-                if c == "u":
-                    self.st = _UHEX
-                    self._hexbuf = ""
-                    continue
-                self._flush_hi()
-                out = _SIMPLE_ESC.get(c)
-                if out is None:  # unknown escape: keep the backslash literally
-                    self.repaired = True
-                    self._emit_str_char("\\")
-                    self._emit_str_char(c)
-                else:
-                    if c == "'":
-                        self.repaired = True
-                    sink.append(out)
-                    if self._keybuf is not None:
-                        self._keybuf.append(_unescape_simple(c))
-                self.st = _STR
-                continue
-            if st == _UHEX:
-                if c not in _HEX:
-                    self.repaired = True
+                if st == _ESC:
+                    i += 1
+                    if c == "u":
+                        self.st = _UHEX
+                        self._hexbuf = ""
+                        continue
                     self._flush_hi()
-                    self._emit_str_char("\\")
-                    for h in "u" + self._hexbuf:
-                        self._emit_str_char(h)
-                    self.st = _STR
-                    continue
-                i += 1
-                self._hexbuf += c
-                if len(self._hexbuf) == 4:
-                    code = int(self._hexbuf, 16)
-                    self.st = _STR
-                    if 0xDC00 <= code <= 0xDFFF and self._hi:
-                        joined = 0x10000 + ((self._hi - 0xD800) << 10) + (code - 0xDC00)
-                        self._hi = 0
-                        self._emit_str_char(chr(joined))
+                    out = _SIMPLE_ESC.get(c)
+                    if out is None:  # unknown escape: keep the backslash literally
+                        self.repaired = True
+                        self._emit_str_char("\\")
+                        self._emit_str_char(c)
                     else:
-                        self._flush_hi()
-                        if 0xD800 <= code <= 0xDBFF:
-                            self._hi = code
-                        else:
-                            self._emit_str_char(chr(code))
-                continue
-            if st in (_NUM, _WORD):
-                m = (_NUM_RUN if st == _NUM else _WORD_RUN).match(s, i)
-                if m is not None:
-                    self._tok.append(m.group())
-                    i = m.end()
+                        if c == "'":
+                            self.repaired = True
+                        sink.append(out)
+                        if self._keybuf is not None:
+                            self._keybuf.append(_unescape_simple(c))
+                    self.st = _STR
                     continue
-                if not self._end_token():
+                if st == _UHEX:
+                    if c not in _HEX:
+                        self.repaired = True
+                        self._flush_hi()
+                        self._emit_str_char("\\")
+                        for h in "u" + self._hexbuf:
+                            self._emit_str_char(h)
+                        self.st = _STR
+                        continue
+                    i += 1
+                    self._hexbuf += c
+                    if len(self._hexbuf) == 4:
+                        code = int(self._hexbuf, 16)
+                        self.st = _STR
+                        if 0xDC00 <= code <= 0xDFFF and self._hi:
+                            joined = 0x10000 + ((self._hi - 0xD800) << 10) + (code - 0xDC00)
+                            self._hi = 0
+                            self._emit_str_char(chr(joined))
+                        else:
+                            self._flush_hi()
+                            if 0xD800 <= code <= 0xDBFF:
+                                self._hi = code
+                            else:
+                                self._emit_str_char(chr(code))
+                    continue
+                if st in (_NUM, _WORD):
+                    m = (_NUM_RUN if st == _NUM else _WORD_RUN).match(s, i)
+                    if m is not None:
+                        self._tok.append(m.group())
+                        i = m.end()
+                        continue
+                    if not self._end_token():
+                        self.st = _FAILED
+                        return i
+                    continue
+                if c in _WS:
+                    m = _WS_RUN.match(s, i)
+                    j = m.end() if m is not None else i + 1
+                    ws, i = s[i:j], j
+                    if st >= _SLASH:
+                        if st == _LINE_COMMENT and "\n" in ws:
+                            self.st = self._resume
+                        elif st == _SLASH:
+                            self.st = _FAILED
+                            return i
+                        elif st == _BLOCK_STAR:
+                            self.st = _BLOCK_COMMENT
+                    continue
+                if st >= _SLASH:
+                    i += 1
+                    if st == _SLASH:
+                        if c == "/":
+                            self.st = _LINE_COMMENT
+                        elif c == "*":
+                            self.st = _BLOCK_COMMENT
+                        else:
+                            self.st = _FAILED
+                            return i - 1
+                    elif st == _LINE_COMMENT:
+                        pass
+                    elif st == _BLOCK_COMMENT:
+                        if c == "*":
+                            self.st = _BLOCK_STAR
+                    elif st == _BLOCK_STAR:
+                        if c == "/":
+                            self.st = self._resume
+                        elif c != "*":
+                            self.st = _BLOCK_COMMENT
+                    continue
+                if c == "/":
+                    self._resume = st
+                    self.st = _SLASH
+                    self.repaired = True
+                    i += 1
+                    continue
+                if st == _AFTER:
+                    if c == ",":
+                        self.comma = True
+                        self.st = _KEY_OR_CLOSE if self.stack[-1] == "{" else _VALUE_OR_CLOSE
+                        i += 1
+                        continue
+                    if c == "}" or c == "]":
+                        if not self._close(c):
+                            self.st = _FAILED
+                            return i
+                        i += 1
+                        if self.st == _DONE:
+                            return i
+                        continue
+                    # a missing comma: insert it when what follows can start the next member
+                    top = self.stack[-1]
+                    if (top == "{" and (c in "\"'" or c.isalpha() or c == "_")) or (
+                        top == "[" and (c in "\"'{[-" or c.isalnum())
+                    ):
+                        self.repaired = True
+                        self.comma = True
+                        self.st = _KEY_OR_CLOSE if top == "{" else _VALUE_OR_CLOSE
+                        continue
                     self.st = _FAILED
                     return i
-                continue
-            if c in _WS:
-                m = _WS_RUN.match(s, i)
-                j = m.end() if m is not None else i + 1
-                ws, i = s[i:j], j
-                if st >= _SLASH:
-                    if st == _LINE_COMMENT and "\n" in ws:
-                        self.st = self._resume
-                    elif st == _SLASH:
-                        self.st = _FAILED
-                        return i
-                    elif st == _BLOCK_STAR:
-                        self.st = _BLOCK_COMMENT
-                continue
-            if st >= _SLASH:
-                i += 1
-                if st == _SLASH:
-                    if c == "/":
-                        self.st = _LINE_COMMENT
-                    elif c == "*":
-                        self.st = _BLOCK_COMMENT
-                    else:
-                        self.st = _FAILED
-                        return i - 1
-                elif st == _LINE_COMMENT:
-                    pass
-                elif st == _BLOCK_COMMENT:
-                    if c == "*":
-                        self.st = _BLOCK_STAR
-                elif st == _BLOCK_STAR:
-                    if c == "/":
-                        self.st = self._resume
-                    elif c != "*":
-                        self.st = _BLOCK_COMMENT
-                continue
-            if c == "/":
-                self._resume = st
-                self.st = _SLASH
-                self.repaired = True
-                i += 1
-                continue
-            if st == _AFTER:
-                if c == ",":
-                    self.comma = True
-                    self.st = _KEY_OR_CLOSE if self.stack[-1] == "{" else _VALUE_OR_CLOSE
-                    i += 1
-                    continue
-                if c == "}" or c == "]":
+                if st == _COLON:
+                    if c == ":":
+                        self.st = _VALUE
+                        i += 1
+                        continue
+                    self.st = _FAILED
+                    return i
+                if st == _KEY_OR_CLOSE:
+                    if c == "}":
+                        if not self._close(c):
+                            self.st = _FAILED
+                            return i
+                        i += 1
+                        if self.st == _DONE:
+                            return i
+                        continue
+                    if c == '"' or c == "'":
+                        if c == "'":
+                            self.repaired = True
+                        self._start_key(c)
+                        i += 1
+                        continue
+                    if c.isalpha() or c == "_" or c == "$":
+                        self._start_key('"')
+                        self.sink.pop()  # the word path writes the whole quoted key
+                        self.st = _WORD
+                        continue
+                    self.st = _FAILED
+                    return i
+                # _VALUE or _VALUE_OR_CLOSE
+                if c == "]" and st == _VALUE_OR_CLOSE:
                     if not self._close(c):
                         self.st = _FAILED
                         return i
@@ -423,85 +474,62 @@ class JsonScanner:
                     if self.st == _DONE:
                         return i
                     continue
-                # a missing comma: insert it when what follows can start the next member
-                top = self.stack[-1]
-                if (top == "{" and (c in "\"'" or c.isalpha() or c == "_")) or (
-                    top == "[" and (c in "\"'{[-" or c.isalnum())
-                ):
-                    self.repaired = True
-                    self.comma = True
-                    self.st = _KEY_OR_CLOSE if top == "{" else _VALUE_OR_CLOSE
-                    continue
-                self.st = _FAILED
-                return i
-            if st == _COLON:
-                if c == ":":
-                    self.st = _VALUE
+                if c == "{" or c == "[":
+                    self._begin_value(c)
+                    self.stack.append(c)
+                    self.sink.append(c)
+                    self.st = _KEY_OR_CLOSE if c == "{" else _VALUE_OR_CLOSE
                     i += 1
-                    continue
-                self.st = _FAILED
-                return i
-            if st == _KEY_OR_CLOSE:
-                if c == "}":
-                    if not self._close(c):
-                        self.st = _FAILED
-                        return i
-                    i += 1
-                    if self.st == _DONE:
-                        return i
                     continue
                 if c == '"' or c == "'":
                     if c == "'":
                         self.repaired = True
-                    self._start_key(c)
+                    self._begin_value(c)
+                    self._key = False
+                    self._keybuf = None
+                    self._quote = c
+                    self.sink.append('"')
+                    self.st = _STR
                     i += 1
                     continue
-                if c.isalpha() or c == "_" or c == "$":
-                    self._start_key('"')
-                    self.sink.pop()  # the word path writes the whole quoted key
+                if c == "-" or c == "+" or c == "." or c.isdigit():
+                    self._begin_value(c)
+                    self.st = _NUM
+                    continue
+                if c.isalpha():
+                    self._begin_value(c)
+                    self._key = False
                     self.st = _WORD
                     continue
                 self.st = _FAILED
                 return i
-            # _VALUE or _VALUE_OR_CLOSE
-            if c == "]" and st == _VALUE_OR_CLOSE:
-                if not self._close(c):
-                    self.st = _FAILED
-                    return i
-                i += 1
-                if self.st == _DONE:
-                    return i
-                continue
-            if c == "{" or c == "[":
-                self._begin_value(c)
-                self.stack.append(c)
-                self.sink.append(c)
-                self.st = _KEY_OR_CLOSE if c == "{" else _VALUE_OR_CLOSE
-                i += 1
-                continue
-            if c == '"' or c == "'":
-                if c == "'":
-                    self.repaired = True
-                self._begin_value(c)
-                self._key = False
-                self._keybuf = None
-                self._quote = c
-                self.sink.append('"')
-                self.st = _STR
-                i += 1
-                continue
-            if c == "-" or c == "+" or c == "." or c.isdigit():
-                self._begin_value(c)
-                self.st = _NUM
-                continue
-            if c.isalpha():
-                self._begin_value(c)
-                self._key = False
-                self.st = _WORD
-                continue
-            self.st = _FAILED
             return i
-        return i
+        finally:
+            self.steps += steps
+
+    def closers(self) -> str:
+        """What completes the output emitted so far into valid JSON, in O(depth).
+
+        For partial snapshots (a UI rendering arguments as they stream): parse
+        ``"".join(sink) + closers()``. A value still being read counts as ``null`` (a string
+        as what has arrived of it).
+        """
+        st = self.st
+        if st in (_DONE, _FAILED) or not self.started:
+            return ""
+        if st >= _SLASH:
+            st = self._resume
+        out = []
+        if st in (_STR, _ESC, _UHEX):
+            out.append('":null' if self._key else '"')
+        elif st == _COLON or (st in (_VALUE, _NUM, _WORD) and self.stack[-1:] == ["{"]):
+            out.append("null")
+        elif st in (_NUM, _WORD) and self.stack and self._key:
+            out.append('"":null')
+        elif st in (_NUM, _WORD) and self.sink and self.sink[-1].endswith(","):
+            out.append("null")
+        out.extend("}" if c == "{" else "]" for c in reversed(self.stack))
+        return "".join(out)
 
     def finish(self) -> bool:
         """End of input: complete what can be completed; True when the value is whole now."""

@@ -1,0 +1,257 @@
+"""Streaming a long tool call: linear work vs re-parsing the prefix at every delta.
+
+A call whose arguments are 8, 16, 32 and 64 KB of JSON (a file body with escapes and code-like
+text, plus a list of records) is streamed in 4-character deltas:
+
+- through ``StreamParser("hermes")`` (events only), vs ``parse`` of the final text;
+- through the OpenAI ``ChunkAssembler`` (one chunk per 4 characters of arguments), vs the
+  whole arguments in one chunk;
+- with a partial-arguments snapshot (the Python object so far, for UIs that render arguments
+  as they stream) after every delta, and one every 1 KB of new text — reported apart, because
+  any snapshot is O(size) by nature;
+- the approach of vLLM, SGLang and LangChain: re-parse the accumulated prefix at every delta
+  with partial-json-parser or jiter. That is quadratic; at the larger sizes it is measured on
+  evenly spaced sampled prefixes and scaled to the number of deltas (the note says so).
+
+    python -m benchmarks.bench_stream [--quick] [--json]
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from benchmarks._harness import parse_args, report
+from toolwire.parsing import StreamParser, parse
+from toolwire.parsing._jsonscan import JsonScanner
+
+SIZES_KB = (8, 16, 32, 64)
+DELTA = 4
+
+
+def make_arguments(size: int) -> str:
+    """About ``size`` characters of realistic arguments JSON."""
+    line = 'def f(x):\n    return {"k": [x, "}\\"]"]}  # 注释 😀\n'
+    records: list[dict[str, Any]] = []
+    body = ""
+    args: dict[str, Any] = {}
+    while True:
+        args = {"path": "src/app/main.py", "content": body, "records": records, "overwrite": True}
+        text = json.dumps(args, ensure_ascii=False)
+        if len(text) >= size:
+            return text
+        if len(body) < size // 2:
+            body += line
+        else:
+            i = len(records)
+            records.append({"id": i, "name": f"item-{i}", "tags": ["a", "b"], "price": 1.25})
+
+
+def hermes_text(arguments: str) -> str:
+    return '<tool_call>\n{"name": "write_file", "arguments": ' + arguments + "}\n</tool_call>"
+
+
+def pieces(text: str) -> list[str]:
+    return [text[i : i + DELTA] for i in range(0, len(text), DELTA)]
+
+
+def timed(fn: Callable[[], Any], repeats: int) -> float:
+    """Median seconds of ``repeats`` runs of ``fn``."""
+    runs = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - start)
+    return statistics.median(runs)
+
+
+# -- ours ----------------------------------------------------------------------------------
+
+
+def stream_hermes(parts: list[str]) -> None:
+    sp = StreamParser("hermes")
+    feed = sp.feed
+    for p in parts:
+        feed(p)
+    sp.close()
+
+
+class Snapshot:
+    """The partial arguments as a Python object, from the canonical text streamed so far.
+
+    A scanner follows the deltas (O(delta) each); a snapshot parses its output plus
+    ``closers()`` (O(depth)) — the parse is O(size), inherent to any snapshot.
+    """
+
+    def __init__(self) -> None:
+        self.sink: list[str] = []
+        self.sc = JsonScanner(self.sink)
+
+    def add(self, text: str) -> None:
+        self.sc.feed(text)
+
+    def value(self) -> Any:
+        return json.loads("".join(self.sink) + self.sc.closers())
+
+
+def stream_hermes_snapshots(parts: list[str], every: int) -> None:
+    sp = StreamParser("hermes")
+    snap = Snapshot()
+    pending = 0
+    for p in parts:
+        for ev in sp.feed(p):
+            if ev.kind == "arguments_delta":
+                snap.add(ev.text)
+                pending += len(ev.text)
+        if pending >= every:
+            snap.value()
+            pending = 0
+    sp.close()
+
+
+def chunk_stream(arguments: str) -> list[dict[str, Any]]:
+    def chunk(tc: dict[str, Any]) -> dict[str, Any]:
+        return {"id": "c", "choices": [{"index": 0, "delta": {"tool_calls": [tc]}}]}
+
+    first = chunk({"index": 0, "id": "call_1", "type": "function", "function": {"name": "w"}})
+    rest = [chunk({"index": 0, "function": {"arguments": p}}) for p in pieces(arguments)]
+    end = {"id": "c", "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}
+    return [first, *rest, end]
+
+
+def chunk_whole(arguments: str) -> list[dict[str, Any]]:
+    tc = {"index": 0, "id": "call_1", "type": "function"}
+    tc["function"] = {"name": "w", "arguments": arguments}
+    whole = {"id": "c", "choices": [{"index": 0, "delta": {"tool_calls": [tc]}}]}
+    end = {"id": "c", "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}
+    return [whole, end]
+
+
+def assemble(chunks: list[dict[str, Any]], cls: Any) -> None:
+    asm = cls()
+    for c in chunks:
+        asm.feed(c)
+    asm.close()
+
+
+# -- peers: re-parse the accumulated prefix at every delta ----------------------------------
+
+
+def prefix_reparse(
+    parse_prefix: Callable[[str], Any], text: str, samples: int
+) -> tuple[float, str]:
+    """Seconds to re-parse every delta's prefix (scaled from evenly spaced samples)."""
+    ends = list(range(DELTA, len(text) + DELTA, DELTA))
+    if len(ends) <= samples:
+        picked, note = ends, "every prefix"
+    else:
+        step = len(ends) / samples
+        picked = [ends[int(i * step)] for i in range(samples)]
+        note = f"{samples} sampled prefixes, scaled to {len(ends)} deltas"
+    start = time.perf_counter()
+    for end in picked:
+        try:
+            parse_prefix(text[:end])
+        except Exception:  # a prefix the peer rejects still cost its time
+            pass
+    elapsed = time.perf_counter() - start
+    return elapsed * len(ends) / len(picked), note
+
+
+def peers() -> dict[str, Callable[[str], Any]]:
+    out: dict[str, Callable[[str], Any]] = {}
+    try:
+        import partial_json_parser
+
+        out["partial-json-parser re-parse"] = partial_json_parser.loads
+    except ImportError:
+        pass
+    try:
+        import jiter
+
+        def jiter_parse(s: str) -> Any:
+            return jiter.from_json(s.encode(), partial_mode="trailing-strings")
+
+        out["jiter re-parse"] = jiter_parse
+    except ImportError:
+        pass
+    return out
+
+
+def chunk_assembler() -> Any:
+    try:
+        from toolwire.dialects.openai import ChunkAssembler
+    except ImportError:
+        return None
+    return ChunkAssembler
+
+
+def main(argv: list[str] | None = None) -> None:
+    settings = parse_args("Streaming a long tool call: linear vs prefix re-parsing", argv)
+    repeats = 3 if settings.quick else 5
+    samples = 60 if settings.quick else 200
+    asm_cls = chunk_assembler()
+    results: dict[str, Any] = {"sizes_kb": list(SIZES_KB), "delta_chars": DELTA, "rows": {}}
+    print(f"{'size':>6} {'measure':<44} {'ms':>10} {'ratio':>9}  note")
+    for kb in SIZES_KB:
+        arguments = make_arguments(kb * 1024)
+        text = hermes_text(arguments)
+        parts = pieces(text)
+        assert parse(text).calls[0].arguments == json.dumps(
+            json.loads(arguments), ensure_ascii=False, separators=(",", ":")
+        )
+        one = timed(lambda t=text: parse(t, "hermes"), repeats)  # type: ignore[misc]
+        rows: dict[str, tuple[float, str]] = {
+            "hermes one-shot parse(final text)": (one, ""),
+            "hermes stream, 4-char deltas (events)": (
+                timed(lambda: stream_hermes(parts), repeats),
+                "",
+            ),
+            "hermes stream + snapshot every 1 KB": (
+                timed(lambda: stream_hermes_snapshots(parts, 1024), repeats),
+                "",
+            ),
+        }
+        if kb <= 16 or not settings.quick:
+            rows["hermes stream + snapshot every delta"] = (
+                timed(lambda: stream_hermes_snapshots(parts, 1), 1),
+                "inherently O(size) per snapshot",
+            )
+        if asm_cls is not None:
+            whole_chunks, delta_chunks = chunk_whole(arguments), chunk_stream(arguments)
+            rows["openai ChunkAssembler whole (1 chunk)"] = (
+                timed(lambda: assemble(whole_chunks, asm_cls), repeats),
+                "",
+            )
+            rows["openai ChunkAssembler, 4-char chunks"] = (
+                timed(lambda: assemble(delta_chunks, asm_cls), repeats),
+                "",
+            )
+        body = text[len("<tool_call>\n") : -len("\n</tool_call>")]
+        for name, fn in peers().items():
+            secs, note = prefix_reparse(fn, body, samples)
+            rows[name] = (secs, note)
+        base = rows["hermes stream, 4-char deltas (events)"][0]
+        for name, (secs, note) in rows.items():
+            if name.startswith("openai"):
+                ref = rows["openai ChunkAssembler whole (1 chunk)"][0]
+                ratio = f"{secs / ref:7.1f}x" if "4-char" in name else ""
+            elif name.startswith("hermes") and name != "hermes one-shot parse(final text)":
+                ratio = f"{secs / one:7.1f}x"
+            elif name.startswith(("partial", "jiter")):
+                ratio = f"{secs / base:7.1f}x"
+            else:
+                ratio = ""
+            print(f"{kb:>4}KB {name:<44} {secs * 1e3:10.2f} {ratio:>9}  {note}")
+        results["rows"][f"{kb}KB"] = {n: {"ms": s * 1e3, "note": t} for n, (s, t) in rows.items()}
+        print()
+    print("ratios: ours vs one-shot parse (target <= 3x); ChunkAssembler vs one chunk;")
+    print("peers vs our stream (target >= 20x at 64 KB for partial-json-parser)")
+    report(settings, results)
+
+
+if __name__ == "__main__":
+    main()
