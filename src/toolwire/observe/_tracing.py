@@ -20,19 +20,21 @@ def _load() -> Any:
     return trace
 
 
-_trace: Any = _load()
-
-
-_state = {"active": False, "next_check": 0.0}
+_trace: Any = None
+_state = {"active": False, "next_check": 0.0, "loaded": False}
 
 
 def tracing_active() -> bool:
     """True when spans would be recorded somewhere (re-checked at most once a second, since
     looking up the global provider costs more than the rest of an untraced call's bookkeeping).
     """
+    global _trace
+    now = time.monotonic()
+    if not _state["loaded"]:  # imported on first use: opentelemetry is slow to import
+        _state["loaded"] = True
+        _trace = _load()
     if _trace is None:
         return False
-    now = time.monotonic()
     if now >= _state["next_check"]:
         provider = _trace.get_tracer_provider()
         _state["active"] = not isinstance(provider, _trace.ProxyTracerProvider)
@@ -42,7 +44,7 @@ def tracing_active() -> bool:
 
 def tool_span(tool: str, call_id: str, description: str = "") -> AbstractContextManager[Any]:
     """A context manager around one call's execution, yielding the span (or None)."""
-    if _trace is None or not tracing_active():
+    if not tracing_active():
         return nullcontext(None)
     tracer = _trace.get_tracer("toolwire")
     attributes = {

@@ -1,9 +1,15 @@
 """The runtime: executes calls concurrently under policies (timeouts, retries, breakers,
 caching, rate limits, idempotency), with state in memory or Redis."""
 
-from toolwire.runtime._executor import Executor
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from toolwire.runtime._policy import Breaker, Cache, FallbackTool, Policy, RateLimit, Retry
 from toolwire.runtime._resolve import check_policy, effective_policy
+
+if TYPE_CHECKING:
+    from toolwire.runtime._executor import Executor
 
 __all__ = [
     "Breaker",
@@ -16,3 +22,13 @@ __all__ = [
     "check_policy",
     "effective_policy",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # ``import toolwire`` loads the policy classes through this package; the executor (asyncio,
+    # threads, processes, state backends) is only loaded when first used, to keep start-up fast.
+    if name == "Executor":
+        from toolwire.runtime._executor import Executor
+
+        return Executor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

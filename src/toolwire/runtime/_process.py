@@ -13,14 +13,15 @@ import contextlib
 import importlib
 import inspect
 import logging
-import multiprocessing
 import time
 from dataclasses import fields
-from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from toolwire._context import Context
 from toolwire._errors import ToolFailure, ToolwireError
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 log = logging.getLogger("toolwire.runtime")
 
@@ -116,6 +117,8 @@ class ProcessPool:
     def __init__(self, size: int = 2) -> None:
         if size < 1:
             raise ValueError("process_workers must be >= 1")
+        import multiprocessing  # only programs that use process isolation pay for it
+
         self.size = size
         self._ctx = multiprocessing.get_context("spawn")
         self._idle: list[_Worker] = []
