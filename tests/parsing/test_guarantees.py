@@ -170,3 +170,21 @@ def test_auto_detects_every_format(fmt: str, calls: list[Any]) -> None:
     res2, events = stream("auto", list(text), tools)
     assert res2 == res
     check_events(res2, events)
+
+
+@settings(max_examples=150, deadline=None)
+@given(value=VALUES, cut=st.floats(0, 1))
+def test_scanner_closers_make_any_prefix_parse(value: Any, cut: float) -> None:
+    text = json.dumps(value, ensure_ascii=False, indent=1)
+    sink: list[str] = []
+    sc = JsonScanner(sink)
+    sc.feed(text[: int(len(text) * cut)])
+    snapshot = "".join(sink) + sc.closers()
+    if snapshot:  # empty only before the first token is complete
+        json.loads(snapshot)  # a valid snapshot at any point
+
+
+def test_repair_of_truncated_and_fenced_json() -> None:
+    res = parse('<tool_call>```json\n{"name": "f", "arguments": {"a": 1}}\n```</tool_call>')
+    assert [(c.name, c.arguments, c.repaired) for c in res.calls] == [("f", '{"a":1}', True)]
+    assert not res.errors
