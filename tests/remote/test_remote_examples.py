@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from toolwire._context import Context
 from toolwire.examples import weather_rest
@@ -29,18 +27,10 @@ message WeatherData {
 
 @pytest.fixture
 async def rest_url() -> AsyncIterator[str]:
-    config = uvicorn.Config(weather_rest.app, host="127.0.0.1", port=0, log_level="warning")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    for _ in range(500):
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
+    service = await weather_rest.start()
+    yield service.url
     await close_clients()
-    server.should_exit = True
-    await task
+    await service.stop()
 
 
 @pytest.mark.anyio

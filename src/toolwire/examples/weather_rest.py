@@ -13,6 +13,9 @@ Run it::
 from __future__ import annotations
 
 import argparse
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
 
 from toolwire._errors import MissingExtra
 
@@ -39,6 +42,46 @@ def create_app() -> FastAPI:
 
 
 app = create_app()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Running:
+    """A weather service started by :func:`start`."""
+
+    port: int
+    server: Any = field(repr=False)
+    task: asyncio.Task[None] = field(repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        await self.task
+
+
+async def start(host: str = "127.0.0.1", port: int = 0) -> Running:
+    """Serve :data:`app` with uvicorn in this event loop (``port=0``: any free port).
+
+    Example::
+
+        service = await start()
+        tools = await toolwire.remote.openapi.load(
+            f"{service.url}/openapi.json", allow_hosts=["127.0.0.1"]
+        )
+        await service.stop()
+    """
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()  # re-raise why the server could not start
+            raise RuntimeError("the weather service stopped while starting")
+        await asyncio.sleep(0.01)
+    return Running(port=server.servers[0].sockets[0].getsockname()[1], server=server, task=task)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -379,6 +379,7 @@ def _tool(
     level = method.GetOptions().idempotency_level
     read_only = level == descriptor_pb2.MethodOptions.NO_SIDE_EFFECTS
     idempotent = read_only or level == descriptor_pb2.MethodOptions.IDEMPOTENT
+    stubs: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
     async def call_method(_tw_context: Context | None = None, **arguments: Any) -> Any:
         try:
@@ -398,11 +399,14 @@ def _tool(
                 )
             headers["authorization"] = f"Bearer {caller.credentials}"
         left = _tw_context.time_left() if _tw_context is not None else None
-        stub = _channel(target, secure).unary_unary(
-            path,
-            request_serializer=request_cls.SerializeToString,
-            response_deserializer=response_cls.FromString,
-        )
+        channel = _channel(target, secure)
+        stub = stubs.get(channel)
+        if stub is None:  # one multicallable per channel, not one per call
+            stub = stubs[channel] = channel.unary_unary(
+                path,
+                request_serializer=request_cls.SerializeToString,
+                response_deserializer=response_cls.FromString,
+            )
         try:
             response = await stub(
                 request, timeout=left or timeout_s, metadata=tuple(headers.items()) or None
