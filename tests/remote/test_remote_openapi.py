@@ -460,3 +460,17 @@ async def test_bad_documents() -> None:
     schema = loop.inline_schema({"$ref": "#/A"})
     assert schema["properties"]["self"] == {"$ref": "#/$defs/A"}
     jsonschema_rs.meta.validate(schema)
+
+
+@pytest.mark.anyio
+async def test_yaml_spec_file(api: Api, tmp_path: Path) -> None:
+    yaml = pytest.importorskip("yaml")
+    (tmp_path / "common.json").write_text(json.dumps(COMMON))
+    (tmp_path / "api.yaml").write_text(yaml.safe_dump(spec_document(), allow_unicode=True))
+    tools = await openapi.load(
+        str(tmp_path / "api.yaml"), base_url=f"{api.url}/api", allow_hosts=["127.0.0.1"]
+    )
+    assert "listPets" in {t.name for t in tools}
+    (tmp_path / "bad.yaml").write_text("paths: [unclosed")
+    with pytest.raises(ValueError):
+        await openapi.load(str(tmp_path / "bad.yaml"), base_url=api.url)

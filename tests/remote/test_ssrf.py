@@ -197,7 +197,11 @@ async def server() -> AsyncIterator[str]:
     async def forever(request: web.Request) -> web.Response:
         raise web.HTTPFound("/loop")
 
+    async def headers(request: web.Request) -> web.Response:
+        return web.json_response({"authorization": request.headers.get("Authorization")})
+
     app = web.Application()
+    app.router.add_get("/headers", headers)
     app.router.add_get("/loop", forever)
     app.router.add_get("/secret", secret)
     app.router.add_get("/bounce", bounce)
@@ -259,5 +263,23 @@ async def test_too_many_redirects_and_connection_errors(server: str) -> None:
         with pytest.raises(ToolFailure) as info:
             await client.request("GET", f"http://127.0.0.1:{closed_port}/")
         assert info.value.kind == "remote_error"
+    finally:
+        await client.aclose()
+
+
+@pytest.mark.anyio
+async def test_credentials_do_not_follow_a_redirect_to_another_host(server: str) -> None:
+    client = HttpClient(Guard(allow_hosts=("localhost", "127.0.0.1")))
+    auth = {"Authorization": "Bearer secret"}
+    try:
+        same = await client.request(
+            "GET", f"http://127.0.0.1:{server}/bounce?to=/headers", headers=auth
+        )
+        assert same.json() == {"authorization": "Bearer secret"}
+        to = f"http://localhost:{server}/headers"
+        other = await client.request(
+            "GET", f"http://127.0.0.1:{server}/bounce?to={to}", headers=auth
+        )
+        assert other.json() == {"authorization": None}
     finally:
         await client.aclose()

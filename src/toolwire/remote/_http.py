@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from toolwire._errors import MissingExtra, ToolFailure
 from toolwire._json import loads
@@ -32,6 +32,12 @@ MAX_REDIRECTS = 10
 MAX_BODY = 10 * 1024 * 1024
 DEFAULT_TIMEOUT = 30.0
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_PORTABLE_HEADERS = frozenset({"accept", "content-type", "user-agent", "accept-language"})
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -140,7 +146,11 @@ class HttpClient:
             response = await self._send(method, url, params, hdrs, body, left)
             if response.status not in _REDIRECTS or "Location" not in response.headers:
                 return response
-            url = urljoin(response.url, response.headers["Location"])
+            target = urljoin(response.url, response.headers["Location"])
+            if _origin(target) != _origin(url):
+                # credentials were meant for the first host only
+                hdrs = {k: v for k, v in hdrs.items() if k.lower() in _PORTABLE_HEADERS}
+            url = target
             params = None  # the Location carries its own query
             if response.status == 303 or (response.status in (301, 302) and method == "POST"):
                 method, body = "GET", None

@@ -409,7 +409,9 @@ def _tool(
             )
         try:
             response = await stub(
-                request, timeout=left or timeout_s, metadata=tuple(headers.items()) or None
+                request,
+                timeout=timeout_s if left is None else left,
+                metadata=tuple(headers.items()) or None,
             )
         except grpc.aio.AioRpcError as exc:
             raise _failure(exc, f"gRPC {path}") from exc

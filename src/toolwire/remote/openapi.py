@@ -392,7 +392,11 @@ async def _call(op: _Operation, arguments: Mapping[str, Any], ctx: Context | Non
         url += "?" + urlencode(query)
     left = ctx.time_left() if ctx is not None else None
     response = await client_for(op.guard).request(
-        op.method, url, headers=headers, body=payload, timeout_s=left or op.timeout_s
+        op.method,
+        url,
+        headers=headers,
+        body=payload,
+        timeout_s=op.timeout_s if left is None else left,
     )
     failure = failure_for(response, f"{op.method} {op.path}")
     if failure is not None:
