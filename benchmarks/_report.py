@@ -53,6 +53,14 @@ def fmt(value: Any) -> str:
         if mag >= 0.01 or mag == 0:
             return f"{value:.2f}"
         return f"{value:.2e}"
+    if isinstance(value, dict):
+        nums = [k for k, v in value.items() if _num(v) is not None]
+        if len(nums) == 1:  # {"ms": 1.9, "note": "..."} -> "1.90 ms (...)"
+            rest = "; ".join(
+                str(v) for k, v in value.items() if k != nums[0] and v not in ("", None)
+            )
+            return f"{fmt(value[nums[0]])} {nums[0]}" + (f" ({fmt(rest)})" if rest else "")
+        return ", ".join(f"{k}={fmt(v)}" for k, v in value.items() if v not in ("", None))
     text = str(value).replace("|", "\\|").replace("\n", " ")
     return text if len(text) <= 160 else text[:157] + "..."
 
@@ -187,8 +195,50 @@ def render_generic(data: dict[str, Any]) -> str:
 # ----------------------------------------------------------------------------- charts
 
 
+def _cell_value(cell: Any) -> tuple[float | None, str]:
+    if isinstance(cell, dict):
+        nums = [(k, _num(v)) for k, v in cell.items() if _num(v) is not None]
+        return (nums[0][1], nums[0][0]) if len(nums) == 1 else (None, "")
+    return _num(cell), ""
+
+
+def auto_curves(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Curves guessed from a table keyed by sizes/counts (``{"8KB": {series: value}}``)."""
+    out: dict[str, dict[str, Any]] = {}
+    for key, table_ in data.items():
+        if not (isinstance(table_, dict) and len(table_) >= 3):
+            continue
+        if not all(isinstance(v, dict) for v in table_.values()):
+            continue
+        xs = [re.fullmatch(r"\D*(\d+(?:\.\d+)?)\s*([A-Za-z]*)", str(k)) for k in table_]
+        values = [float(m.group(1)) for m in xs if m]
+        if len(values) != len(table_) or values != sorted(set(values)):
+            continue
+        series: dict[str, list[float | None]] = {}
+        unit = ""
+        for i, row in enumerate(table_.values()):
+            for name, cell in row.items():
+                value, unit_ = _cell_value(cell)
+                unit = unit or unit_
+                series.setdefault(name, [None] * len(table_))[i] = value
+        if not any(v is not None for ys in series.values() for v in ys):
+            continue
+        out[f"auto_{key}"] = {
+            "title": f"{key} by size",
+            "x": values,
+            "x_label": xs[0].group(2) if xs[0] else "",
+            "y_label": unit,
+            "series": series,
+            "log_x": True,
+            "log_y": True,
+        }
+    return out
+
+
 def curves_of(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     raw = data.get("curves")
+    if raw is None:
+        return auto_curves(data)
     if isinstance(raw, list):
         raw = {str(c.get("name", i)): c for i, c in enumerate(raw) if isinstance(c, dict)}
     if not isinstance(raw, dict):
