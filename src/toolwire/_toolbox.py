@@ -7,7 +7,7 @@ import fnmatch
 import itertools
 import os
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from toolwire import _json
 from toolwire._calls import ToolCall, ToolResult
@@ -16,8 +16,10 @@ from toolwire._errors import ToolDefinitionError, UnknownTool
 from toolwire._tools import Tool, tool
 from toolwire.dialects._export import export_specs
 from toolwire.dialects._names import build_name_map
-from toolwire.runtime._executor import Executor
 from toolwire.runtime._resolve import check_policy
+
+if TYPE_CHECKING:
+    from toolwire.runtime._executor import Executor
 
 # Dialects with distinct name rules: a wire name from any of them resolves back.
 _ALIAS_DIALECTS = ("openai", "gemini", "mcp")
@@ -47,11 +49,14 @@ class Toolbox:
     __slots__ = ("_aliases", "_runtime", "_tools")
 
     def __init__(
-        self, tools: Iterable[Tool | Callable[..., Any]] = (), *, runtime: Any = None
+        self,
+        tools: Iterable[Tool | Callable[..., Any]] = (),
+        *,
+        runtime: Executor | None = None,
     ) -> None:
         self._tools: dict[str, Tool] = {}
         self._aliases: dict[str, dict[str, str]] | None = None
-        self._runtime = runtime
+        self._runtime: Executor | _SharedRuntime | None = runtime
         for item in tools:
             self.add(item)
 
@@ -180,12 +185,16 @@ class Toolbox:
     # execute ----------------------------------------------------------------------------------
 
     @property
-    def runtime(self) -> Any:
+    def runtime(self) -> Executor:
         """The executor running this toolbox's calls (created on first use)."""
         runtime = self._runtime
         if isinstance(runtime, _SharedRuntime):
             runtime = self._runtime = runtime.resolve()
         if runtime is None:
+            # Imported here, not at the top: ``import toolwire`` must not pay for the executor
+            # (asyncio, thread and process pools) until a toolbox actually runs a call.
+            from toolwire.runtime._executor import Executor
+
             runtime = self._runtime = Executor()
         return runtime
 
@@ -243,7 +252,7 @@ class _SharedRuntime:
     def __init__(self, parent: Toolbox) -> None:
         self.parent = parent
 
-    def resolve(self) -> Any:
+    def resolve(self) -> Executor:
         return self.parent.runtime
 
 

@@ -17,7 +17,6 @@ pytestmark = pytest.mark.anyio
 
 # long enough that a loaded machine cannot let the open period lapse mid-step
 OPEN_FOR = 0.6
-TRIAL_S = 0.3  # the trial outlasts the 49 concurrent admissions, even on Redis under load
 
 
 class Upstream:
@@ -27,6 +26,9 @@ class Upstream:
         self.fail = True
         self.hits = 0
         self.delay = 0.0
+        # When set, calls wait on it: a trial call is held until every other call was decided,
+        # so "exactly one trial" does not depend on how fast a loaded machine is.
+        self.gate: asyncio.Event | None = None
 
 
 def breaker_box(backend: StateBackend, up: Upstream, **extra: Any) -> tw.Toolbox:
@@ -36,6 +38,8 @@ def breaker_box(backend: StateBackend, up: Upstream, **extra: Any) -> tw.Toolbox
     async def upstream(q: str) -> str:
         up.hits += 1
         await asyncio.sleep(up.delay)
+        if up.gate is not None:
+            await up.gate.wait()
         if up.fail:
             raise tw.ToolFailure("remote_error", "upstream is down")
         return q
@@ -64,13 +68,32 @@ async def _open_it(box: tw.Toolbox, up: Upstream) -> None:
     assert up.hits == 4  # rejected at once, the upstream never saw it
 
 
+async def _fifty_with_the_trial_held(box: tw.Toolbox, up: Upstream) -> list[tw.ToolResult]:
+    """50 concurrent calls on a half-open breaker; the trial finishes only after the other 49
+    were answered. A breaker that admitted a second trial would leave fewer than 49 answers
+    and the gate shut: the wait times out and the test fails."""
+    up.gate = asyncio.Event()
+    results: list[tw.ToolResult] = []
+
+    async def collect() -> None:
+        async for result in box.run_iter(q(50)):
+            results.append(result)
+            if len(results) == 49:
+                assert up.gate is not None
+                up.gate.set()
+
+    await asyncio.wait_for(collect(), timeout=30)
+    up.gate = None
+    return results
+
+
 async def test_breaker_half_open_admits_exactly_one_of_50(backend: StateBackend) -> None:
     up = Upstream()
     box = breaker_box(backend, up)
     await _open_it(box, up)
     await asyncio.sleep(OPEN_FOR + 0.05)
-    up.fail, up.delay = False, TRIAL_S
-    results = await box.run(q(50))
+    up.fail = False
+    results = await _fifty_with_the_trial_held(box, up)
     assert up.hits == 5  # exactly one trial reached the tool
     kinds = sorted(r.error.kind if r.error else "ok" for r in results)
     assert kinds == ["circuit_open"] * 49 + ["ok"]
@@ -83,8 +106,7 @@ async def test_breaker_failed_trial_reopens(backend: StateBackend) -> None:
     box = breaker_box(backend, up)
     await _open_it(box, up)
     await asyncio.sleep(OPEN_FOR + 0.05)
-    up.delay = TRIAL_S
-    results = await box.run(q(50))
+    results = await _fifty_with_the_trial_held(box, up)
     assert up.hits == 5
     assert sum(1 for r in results if r.error and r.error.kind == "remote_error") == 1
     assert await box.runtime.breaker_state("upstream") == "open"

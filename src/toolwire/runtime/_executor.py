@@ -71,6 +71,11 @@ class Executor:
     Policy precedence (lowest first): ``default_policy``, the tool's own ``policy`` from code,
     then ``policies`` entries whose glob matches the tool name (less specific first).
 
+    At most ``max_concurrency`` calls run at once (1,024 by default: async calls are cheap,
+    and a lower cap turns a large fan-out into waves); up to ``max_queue`` more wait for a slot
+    (16,384 by default), and beyond that calls are refused at once as ``rate_limited`` rather
+    than piling up without bound.
+
     Example::
 
         async with Executor(backend=RedisBackend(url), policies={"weather.*": slow}) as ex:
@@ -81,8 +86,8 @@ class Executor:
         self,
         *,
         backend: StateBackend | None = None,
-        max_concurrency: int = 256,
-        max_queue: int | None = None,
+        max_concurrency: int = 1024,
+        max_queue: int | None = 16_384,
         thread_workers: int | None = None,
         process_workers: int = 2,
         policies: Mapping[str, Policy] | None = None,

@@ -91,14 +91,16 @@ class RetryBudget:
     """A token bucket: each call deposits ``ratio`` tokens, each retry spends one.
 
     Under sustained failure retries add at most ``ratio`` extra load; ``reserve`` tokens let a
-    quiet tool retry its first few failures freely.
+    quiet tool retry its first few failures freely. Savings are capped at the deposits of 1,000
+    calls: enough for a burst as wide as the runtime's default concurrency to be retried, yet a
+    long healthy period cannot bank an unbounded retry storm.
     """
 
     __slots__ = ("cap", "ratio", "tokens")
 
     def __init__(self, ratio: float, reserve: float = 10.0) -> None:
         self.ratio = ratio
-        self.cap = max(reserve, ratio * 100)
+        self.cap = max(reserve, ratio * 1000)
         self.tokens = reserve
 
     def deposit(self) -> None:
