@@ -4,6 +4,9 @@ Define a tool once, export it to every model dialect, parse calls from any model
 validate and execute them safely, and serve them over REST, gRPC and MCP.
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from toolwire._calls import (
     ArgumentsDelta,
     CallFailed,
@@ -37,7 +40,32 @@ from toolwire._tools import Tool, ToolOptions, tool
 from toolwire._validate import Coercion, Validated
 from toolwire.runtime._policy import Breaker, Cache, FallbackTool, Policy, RateLimit, Retry
 
+if TYPE_CHECKING:
+    from toolwire.runner import Route, Router, Runner, RunResult, RunState, model_tool
+    from toolwire.runtime import Executor
+
 __version__ = "0.1.0"
+
+# The loop and the executor are imported on first use so that ``import toolwire`` stays cheap
+# for code that only defines, exports or validates tools (PEP 562).
+_LAZY = {
+    "Executor": "toolwire.runtime",
+    "Route": "toolwire.runner",
+    "Router": "toolwire.runner",
+    "RunResult": "toolwire.runner",
+    "RunState": "toolwire.runner",
+    "Runner": "toolwire.runner",
+    "model_tool": "toolwire.runner",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'toolwire' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ERROR_KINDS",
@@ -54,6 +82,7 @@ __all__ = [
     "ContentDelta",
     "Context",
     "ErrorKind",
+    "Executor",
     "FallbackTool",
     "InvalidArguments",
     "MissingExtra",
@@ -62,6 +91,11 @@ __all__ = [
     "RateLimit",
     "ReasoningDelta",
     "Retry",
+    "Route",
+    "Router",
+    "RunResult",
+    "RunState",
+    "Runner",
     "StepFinished",
     "Tool",
     "ToolAnnotations",
@@ -78,5 +112,6 @@ __all__ = [
     "UnknownTool",
     "Validated",
     "__version__",
+    "model_tool",
     "tool",
 ]

@@ -3,6 +3,13 @@
 import toolwire
 
 EXPECTED = [
+    "model_tool",
+    "Runner",
+    "RunState",
+    "RunResult",
+    "Router",
+    "Route",
+    "Executor",
     "ERROR_KINDS",
     "ArgumentProblem",
     "ArgumentsDelta",
@@ -59,3 +66,16 @@ def test_every_exported_name_exists_and_is_public() -> None:
 
 def test_all_has_no_duplicates() -> None:
     assert len(toolwire.__all__) == len(set(toolwire.__all__))
+
+
+def test_lazy_names_are_not_imported_until_used() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, toolwire as tw; "
+        "assert 'toolwire.runner' not in sys.modules; "
+        "assert tw.Runner.__name__ == 'Runner'; "
+        "assert 'toolwire.runner' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
