@@ -50,3 +50,18 @@ def test_proto_is_the_seeds() -> None:
     proto = Path(weather_rest.__file__).parent / "proto" / "weather.proto"
     lines = [line.rstrip() for line in proto.read_text(encoding="utf-8").splitlines()]
     assert lines == SEED_PROTO.splitlines()
+
+
+@pytest.mark.anyio
+async def test_remote_demo_calls_both_services() -> None:
+    from toolwire.examples.remote_demo import run_remote_demo
+
+    lines: list[str] = []
+    results = await run_remote_demo(echo=lines.append)
+    for label, tool_name, arg in (("rest", "get_weather", "location"),
+                                  ("grpc", "WeatherService.GetWeather", "name")):  # fmt: skip
+        run = results[label]
+        assert run.ok
+        assert [c.name for c in run.calls] == [tool_name] * 3
+        assert all(r.ok and r.value == {"temp": 25, "humidity": 60} for r in run.results)
+        assert any(f'"{arg}":"广州"' in line for line in lines)

@@ -92,7 +92,7 @@ async def test_seed_weather_service_through_reflection() -> None:
         weather = tools[0]
         assert weather.spec.input_schema == {
             "type": "object",
-            "properties": {"name": {"type": "string"}},
+            "properties": {"name": {"type": "string", "description": "Location.name"}},
             "additionalProperties": False,
         }
         assert await _call(weather, {"name": "北京"}) == {"temp": 25, "humidity": 60}
@@ -122,14 +122,15 @@ async def test_rich_schema_from_descriptors(rich_server: tuple[str, list[Any]]) 
     assert not tools["Rich.Put"].spec.annotations.read_only
     assert not tools["Rich.Fail"].spec.annotations.idempotent
     props = echo.input_schema["properties"]
-    assert props["color"] == {"type": "string", "enum": ["COLOR_UNSPECIFIED", "RED", "GREEN"]}
-    assert props["tags"] == {"type": "array", "items": {"type": "string"}}
+    assert props["color"]["enum"] == ["COLOR_UNSPECIFIED", "RED", "GREEN"]
+    assert props["color"]["description"] == "RichRequest.color"
+    assert props["tags"]["items"] == {"type": "string"} and props["tags"]["type"] == "array"
     assert props["counts"]["additionalProperties"]["type"] == "integer"
     assert props["by_id"]["propertyNames"] == {"pattern": r"^-?\d+$"}
     assert props["inner"]["properties"]["values"]["items"]["type"] == "integer"
-    assert props["inners"]["items"]["properties"]["label"] == {"type": "string"}
+    assert props["inners"]["items"]["properties"]["label"]["type"] == "string"
     assert props["when"]["format"] == "date-time"
-    assert props["extra"] == {"type": "object"}
+    assert props["extra"]["type"] == "object"
     assert props["maybe"]["type"] == "integer"
     assert props["big"]["maximum"] == 2**63 - 1
     assert props["blob"]["contentEncoding"] == "base64"
@@ -137,7 +138,7 @@ async def test_rich_schema_from_descriptors(rich_server: tuple[str, list[Any]]) 
     assert "text, number" in echo.input_schema["description"]
     jsonschema_rs.meta.validate(echo.input_schema)
     assert echo.output_schema is not None
-    assert echo.output_schema["properties"]["summary"] == {"type": "string"}
+    assert echo.output_schema["properties"]["summary"]["type"] == "string"
 
 
 @pytest.mark.anyio

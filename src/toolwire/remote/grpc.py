@@ -137,7 +137,13 @@ class _Schemas:
                 self._pending.append(desc)
             return {"$ref": f"#/$defs/{name}"}
         inner = (*stack, desc.full_name)
-        props = {f.name: self.field(f, inner) for f in desc.fields}
+        props = {}
+        for f in desc.fields:
+            schema = self.field(f, inner)
+            if "$ref" not in schema and "description" not in schema:
+                # reflection carries no comments: "Location.name" at least says whose name
+                schema["description"] = f"{desc.name}.{f.name}"
+            props[f.name] = schema
         out: dict[str, Any] = {"type": "object", "properties": props}
         if self.closed:
             out["additionalProperties"] = False
@@ -286,6 +292,7 @@ async def discover(
     qualified: bool = True,
     timeout_s: float = 30.0,
     policy: Policy | None = None,
+    descriptions: Mapping[str, str] | None = None,
 ) -> Discovery:
     """Like :func:`load`, also returning the methods that were skipped and why."""
     import fnmatch
@@ -327,6 +334,7 @@ async def discover(
                     forward_caller_credentials,
                     timeout_s,
                     policy,
+                    (descriptions or {}).get(label),
                 )
             )
     return Discovery(tools=tools, unsupported=unsupported)
@@ -342,13 +350,15 @@ async def load(
     qualified: bool = True,
     timeout_s: float = 30.0,
     policy: Policy | None = None,
+    descriptions: Mapping[str, str] | None = None,
 ) -> list[Tool]:
     """One tool per unary method of every service the server at ``target`` reflects.
 
     ``metadata`` is sent with every call (e.g. ``{"authorization": "Bearer ..."}``);
     ``forward_caller_credentials`` sends the caller's own token instead. ``include`` holds glob
-    patterns over ``Service.Method`` / full method names. Streaming methods are skipped (see
-    :func:`discover` for the reasons).
+    patterns over ``Service.Method`` / full method names. ``descriptions`` maps
+    ``Service.Method`` to a description for the model (reflection carries no proto comments).
+    Streaming methods are skipped (see :func:`discover` for the reasons).
     """
     found = await discover(
         target,
@@ -359,6 +369,7 @@ async def load(
         qualified=qualified,
         timeout_s=timeout_s,
         policy=policy,
+        descriptions=descriptions,
     )
     return found.tools
 
@@ -372,6 +383,7 @@ def _tool(
     forward: bool,
     timeout_s: float,
     policy: Policy | None,
+    summary: str | None,
 ) -> Tool:
     request_cls = message_factory.GetMessageClass(method.input_type)
     response_cls = message_factory.GetMessageClass(method.output_type)
@@ -423,6 +435,8 @@ def _tool(
 
     description = f"gRPC method {method.full_name} ({method.input_type.name} -> "
     description += f"{method.output_type.name})."
+    if summary:
+        description = f"{summary}\n\n{description}"
     return Tool.from_schema(
         {
             "name": name,
