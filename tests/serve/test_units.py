@@ -31,7 +31,13 @@ from toolwire.serve._auth import (
     new_api_key,
 )
 from toolwire.serve._config import auth_from, limits_from
-from toolwire.serve._limits import InFlight, Limits, json_depth, parse_arguments
+from toolwire.serve._limits import (
+    InFlight,
+    Limits,
+    check_arguments,
+    json_depth,
+    parse_arguments,
+)
 from toolwire.serve._server import RefusedToStart, check_bind
 
 
@@ -160,6 +166,26 @@ def test_argument_limits() -> None:
     deep = "[" * 5000 + "]" * 5000
     with pytest.raises((ToolFailure, InvalidArguments)):
         parse_arguments("t", deep, Limits(max_argument_bytes=20000, max_depth=3))
+
+
+def test_check_arguments_passes_shallow_text_on_and_checks_the_rest() -> None:
+    limits = Limits(max_argument_bytes=100, max_depth=3)
+    # Shallow text goes on unparsed (the toolbox parses it once), bytes decoded to text.
+    assert check_arguments("t", b'{"a": [1]}', limits) == '{"a": [1]}'
+    assert check_arguments("t", "not json", limits) == "not json"
+    assert check_arguments("t", None, limits) == "{}"
+    assert check_arguments("t", {"a": 1}, limits) == b'{"a":1}'
+    with pytest.raises(InvalidArguments) as bad:
+        check_arguments("t", b'{"a": "\xff"}', limits)
+    assert "UTF-8" in str(bad.value)
+    with pytest.raises(ToolFailure) as info:
+        check_arguments("t", "x" * 101, limits)
+    assert info.value.kind == "too_large"
+    with pytest.raises(ToolFailure) as info:
+        check_arguments("t", '{"a": {"b": {"c": {"d": 1}}}}', limits)
+    assert info.value.kind == "too_large"
+    # Brackets inside strings only send text to the full check, which lets it through.
+    assert check_arguments("t", '{"a": "[[[[{{{{"}', limits) == '{"a": "[[[[{{{{"}'
 
 
 @given(

@@ -27,7 +27,7 @@ def audit_record(
     tool: str,
     result: ToolResult,
     latency_s: float,
-    arguments: Mapping[str, Any] | None = None,
+    arguments: Mapping[str, Any] | str | bytes | None = None,
     show_arguments: bool = False,
 ) -> dict[str, Any]:
     record: dict[str, Any] = {
@@ -43,8 +43,18 @@ def audit_record(
         "cached": result.cached,
     }
     if arguments is not None:
-        record["arguments"] = dict(arguments) if show_arguments else REDACTED
+        record["arguments"] = _shown(arguments) if show_arguments else REDACTED
     return record
+
+
+def _shown(arguments: Mapping[str, Any] | str | bytes) -> Any:
+    # Arguments arrive as the JSON text the caller sent; parsed only for the tools that opt in.
+    if isinstance(arguments, Mapping):
+        return dict(arguments)
+    try:
+        return _json.loads(arguments)
+    except ValueError:
+        return arguments.decode("utf-8", "replace") if isinstance(arguments, bytes) else arguments
 
 
 def audit(
@@ -54,7 +64,7 @@ def audit(
     tool: str,
     result: ToolResult,
     latency_s: float,
-    arguments: Mapping[str, Any] | None = None,
+    arguments: Mapping[str, Any] | str | bytes | None = None,
     show_arguments: bool = False,
 ) -> None:
     """Log one call on ``toolwire.audit`` at INFO (skipped cheaply when disabled)."""

@@ -19,6 +19,7 @@ from toolwire._calls import ToolResult
 from toolwire._context import Caller
 from toolwire._errors import MissingExtra, ToolError, ToolwireError
 from toolwire._status import status_of
+from toolwire.serve._auth import ANONYMOUS
 from toolwire.serve._rest import describe_tool
 from toolwire.serve._service import ToolService
 
@@ -92,12 +93,17 @@ class ToolServicer(tools_pb2_grpc.ToolServiceServicer):
         self.service = service
 
     async def _caller(self, context: grpc.aio.ServicerContext[Any, Any]) -> Caller:
-        metadata = dict(context.invocation_metadata() or ())
+        auth = self.service.auth
+        if not auth.enabled:
+            return ANONYMOUS  # no credentials to read: skip copying the metadata
+        authorization = api_key = None
+        for key, value in context.invocation_metadata() or ():
+            if key == "authorization":
+                authorization = _text(value)
+            elif key == "x-api-key":
+                api_key = _text(value)
         try:
-            return self.service.auth.authenticate(
-                authorization=_text(metadata.get("authorization")),
-                api_key=_text(metadata.get("x-api-key")),
-            )
+            return auth.authenticate(authorization=authorization, api_key=api_key)
         except ToolwireError as exc:
             await self._abort(context, exc.to_error())
             raise  # unreachable: abort raises

@@ -103,6 +103,40 @@ def parse_arguments(
     return value, raw
 
 
+def check_arguments(
+    tool: str, raw: str | bytes | Mapping[str, Any] | None, limits: Limits
+) -> str | bytes:
+    """The hot-path form of :func:`parse_arguments`: returns the JSON text to run.
+
+    Text whose bracket count cannot exceed ``max_depth`` is passed on unparsed (the toolbox
+    parses it once and reports bad JSON or a non-object as ``invalid_arguments`` itself);
+    anything else gets the full check. Brackets inside strings are counted too, so this
+    can only send more inputs to the full check, never fewer.
+    """
+    if raw is None or raw in (b"", ""):
+        return "{}"
+    if isinstance(raw, bytes):
+        if len(raw) > limits.max_argument_bytes:
+            raise too_large("arguments object", len(raw), limits.max_argument_bytes)
+        try:
+            # Decoded here, strictly, so that no undecodable byte reaches an error message.
+            raw = raw.decode()
+        except UnicodeDecodeError as exc:
+            raise InvalidArguments(
+                tool,
+                [ArgumentProblem(path="$", message=f"not valid UTF-8 at byte {exc.start}")],
+                message=f"The arguments for `{tool}` are not valid UTF-8 (byte {exc.start}). "
+                "Send a JSON object encoded as UTF-8.",
+            ) from None
+    elif isinstance(raw, str) and len(raw) * 4 > limits.max_argument_bytes:
+        size = len(raw.encode("utf-8", "surrogatepass"))
+        if size > limits.max_argument_bytes:
+            raise too_large("arguments object", size, limits.max_argument_bytes)
+    if isinstance(raw, str) and raw.count("{") + raw.count("[") <= limits.max_depth:
+        return raw
+    return parse_arguments(tool, raw, limits)[1]
+
+
 class InFlight:
     """Counts calls in progress in this process and refuses new ones past the limit."""
 

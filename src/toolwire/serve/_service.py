@@ -23,7 +23,7 @@ from toolwire._context import Caller, ProgressCallback
 from toolwire._errors import ERROR_KINDS, ToolError, ToolwireError
 from toolwire.serve._audit import audit
 from toolwire.serve._auth import Authenticator
-from toolwire.serve._limits import InFlight, Limits, parse_arguments
+from toolwire.serve._limits import InFlight, Limits, check_arguments
 from toolwire.serve._stats import CallStats
 
 ReadyCheck = Callable[[], Awaitable[None]]
@@ -70,7 +70,9 @@ class ToolService:
         self.in_flight = InFlight(self.limits)
         self.ready_checks = tuple(ready_checks)
         self.stats = stats or CallStats()
-        self._call_kwargs = _supported_kwargs(box.call)
+        supported = _supported_kwargs(box.call)
+        self._takes_progress = "progress" in supported
+        self._takes_deadline = "deadline" in supported
 
     # --- tools -------------------------------------------------------------------------
 
@@ -100,14 +102,14 @@ class ToolService:
     ) -> ToolResult:
         """Run one call end to end; never raises for a call-level problem."""
         started = time.perf_counter()
-        parsed: Mapping[str, Any] | None = None
+        text: str | bytes | None = None
         tool: Any = None
         entered = False
         try:
             tool = self.box.get(name)
             name = tool.name
             self.auth.authorize(caller, name)
-            parsed, text = parse_arguments(name, arguments, self.limits)
+            text = check_arguments(name, arguments, self.limits)
             self.in_flight.enter()
             entered = True
             result = await self._run(name, text, caller, idempotency_key, deadline, progress)
@@ -142,7 +144,7 @@ class ToolService:
             tool=name,
             result=result,
             latency_s=latency,
-            arguments=parsed,
+            arguments=text,
             show_arguments=bool(getattr(tool, "audit_arguments", False)),
         )
         return result
@@ -156,17 +158,23 @@ class ToolService:
         deadline: float | None,
         progress: ProgressCallback | None,
     ) -> ToolResult:
-        kwargs: dict[str, Any] = {"caller": caller, "idempotency_key": idempotency_key}
-        if progress is not None and "progress" in self._call_kwargs:
-            kwargs["progress"] = progress
-        if deadline is not None and "deadline" in self._call_kwargs:
-            kwargs["deadline"] = deadline
+        extra: dict[str, Any] = {}
+        if progress is not None and self._takes_progress:
+            extra["progress"] = progress
+        if deadline is not None and self._takes_deadline:
+            extra["deadline"] = deadline
             deadline = None
+        result: ToolResult
         if deadline is None:
-            result: ToolResult = await self.box.call(name, arguments, **kwargs)
+            result = await self.box.call(
+                name, arguments, caller=caller, idempotency_key=idempotency_key, **extra
+            )
             return result
+        # A toolbox without deadlines: bound the wait here instead.
         async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
-            result = await self.box.call(name, arguments, **kwargs)
+            result = await self.box.call(
+                name, arguments, caller=caller, idempotency_key=idempotency_key, **extra
+            )
         return result
 
     async def run_batch(

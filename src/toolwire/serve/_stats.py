@@ -46,19 +46,23 @@ class CallStats:
     """Keeps the last calls and per-tool counters; cheap enough for every call."""
 
     def __init__(self) -> None:
-        self.recent: deque[dict[str, Any]] = deque(maxlen=_RECENT)
+        # Recent calls are kept as tuples and turned into dicts only when the dashboard asks.
+        self.recent: deque[tuple[Any, ...]] = deque(maxlen=_RECENT)
         self.tools: dict[str, ToolFigures] = {}
         self.started = time.time()
         self.total = 0
         self._metrics = _metrics()
+        # Labelled Prometheus children, looked up once per (transport, tool, outcome).
+        self._children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 
     def record(
         self, *, transport: str, caller: Caller | None, result: ToolResult, latency_s: float
     ) -> None:
         self.total += 1
-        figures = self.tools.get(result.name)
+        name = result.name
+        figures = self.tools.get(name)
         if figures is None:
-            figures = self.tools[result.name] = ToolFigures()
+            figures = self.tools[name] = ToolFigures()
         figures.calls += 1
         figures.latencies.append(latency_s)
         outcome = "ok"
@@ -69,31 +73,54 @@ class CallStats:
             outcome = result.error.kind if result.error else "error"
             figures.errors_by_kind[outcome] = figures.errors_by_kind.get(outcome, 0) + 1
         self.recent.append(
-            {
-                "ts": time.time(),
-                "seq": self.total,
-                "transport": transport,
-                "caller": caller.id if caller else None,
-                "tool": result.name,
-                "call_id": result.call_id,
-                "outcome": outcome,
-                "latency_ms": round(latency_s * 1000, 3),
-                "cached": result.cached,
-                "attempts": result.attempts,
-            }
+            (
+                time.time(),
+                self.total,
+                transport,
+                caller.id if caller else None,
+                name,
+                result.call_id,
+                outcome,
+                latency_s,
+                result.cached,
+                result.attempts,
+            )
         )
         if self._metrics is not None:
-            calls, latency = self._metrics
-            calls.labels(transport, result.name, outcome).inc()
-            latency.labels(transport).observe(latency_s)
+            key = (transport, name, outcome)
+            children = self._children.get(key)
+            if children is None:
+                calls, latency = self._metrics
+                children = self._children[key] = (
+                    calls.labels(transport, name, outcome),
+                    latency.labels(transport),
+                )
+            children[0].inc()
+            children[1].observe(latency_s)
 
     def snapshot(self, since: int = 0) -> dict[str, Any]:
         return {
             "total": self.total,
             "uptime_s": round(time.time() - self.started, 1),
-            "recent": [r for r in self.recent if r["seq"] > since],
+            "recent": [_recent_dict(r) for r in self.recent if r[1] > since],
             "tools": {name: f.summary() for name, f in sorted(self.tools.items())},
         }
+
+
+def _recent_dict(row: tuple[Any, ...]) -> dict[str, Any]:
+    ts, seq, transport, caller, tool, call_id, outcome, latency_s, cached, attempts = row
+    return {
+        "ts": ts,
+        "seq": seq,
+        "transport": transport,
+        "caller": caller,
+        "tool": tool,
+        "call_id": call_id,
+        "outcome": outcome,
+        "latency_ms": round(latency_s * 1000, 3),
+        "cached": cached,
+        "attempts": attempts,
+    }
 
 
 _METRICS: Any = None
