@@ -320,11 +320,16 @@ async def test_postgres_tables_describe_query(pg: tuple[PostgresDatabase, Any, s
     with pytest.raises(ToolFailure) as bad:
         await db.run_query("SELECT id FROM orders WHERE id = $1", ["not a number"])
     assert bad.value.kind == "execution_error"
-    with pytest.raises(ToolFailure) as slow:
-        await db.run_query(
-            "SELECT count(*) FROM generate_series(1, 100000000) a, generate_series(1, 1000) b", []
-        )
-    assert slow.value.kind == "timeout"
+    impatient = PostgresDatabase(db.dsn, limits=Limits(timeout_s=0.3), schema=db.schema)
+    try:
+        with pytest.raises(ToolFailure) as slow:
+            await impatient.run_query(
+                "SELECT count(*) FROM generate_series(1, 100000000) a, generate_series(1, 1000) b",
+                [],
+            )
+        assert slow.value.kind == "timeout"
+    finally:
+        await impatient.aclose()
 
 
 @pytest.mark.postgres
