@@ -232,11 +232,13 @@ async def test_redirect_to_a_non_allowlisted_address_is_refused(server: str) -> 
 
 
 @pytest.mark.anyio
-async def test_dns_rebinding_is_caught_at_connect_time(server: str) -> None:
-    answers = iter([["93.184.216.34"], ["127.0.0.1"]])
+async def test_names_are_resolved_once_and_checked_at_connect_time(server: str) -> None:
+    """The addresses checked are the addresses connected to: no second lookup to rebind."""
+    lookups: list[str] = []
 
     async def rebinding(host: str, port: int) -> list[str]:
-        return next(answers)
+        lookups.append(host)
+        return ["127.0.0.1"]
 
     client = HttpClient(Guard(resolver=rebinding))
     try:
@@ -244,6 +246,7 @@ async def test_dns_rebinding_is_caught_at_connect_time(server: str) -> None:
             await client.request("GET", f"http://rebind.test:{server}/secret")
         assert info.value.kind == "forbidden"
         assert info.value.details["address"] == "127.0.0.1"
+        assert lookups == ["rebind.test"]
     finally:
         await client.aclose()
 

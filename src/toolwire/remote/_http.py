@@ -139,7 +139,9 @@ class HttpClient:
         deadline = None if timeout_s is None else asyncio.get_running_loop().time() + timeout_s
         hdrs = dict(headers or {})
         for _ in range(MAX_REDIRECTS + 1):
-            await self.guard.check_url(url)
+            # names are resolved and checked when the connector connects (_GuardedResolver);
+            # here: scheme, literal addresses in every spelling, metadata names
+            await self.guard.check_url(url, resolve=False)
             left = None if deadline is None else deadline - asyncio.get_running_loop().time()
             if left is not None and left <= 0:
                 raise ToolFailure("timeout", f"{method} {url} timed out", details={"url": url})

@@ -201,8 +201,12 @@ class Guard:
             if reason:
                 raise _forbidden(url, host, address, reason)
 
-    async def check_url(self, url: str) -> list[str]:
-        """Check one URL (scheme, host, resolved addresses); returns the addresses checked."""
+    async def check_url(self, url: str, *, resolve: bool = True) -> list[str]:
+        """Check one URL (scheme, host, resolved addresses); returns the addresses checked.
+
+        ``resolve=False`` skips the DNS lookup of host names: the HTTP client does that when
+        it connects (through :meth:`check_addresses`), so a call does not resolve twice.
+        """
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
             raise ToolFailure(
@@ -221,6 +225,8 @@ class Guard:
         if ip is not None:
             self.check_addresses(url, host, [str(ip)])
             return [str(ip)]
+        if not resolve:
+            return []
         port = parts.port or (443 if parts.scheme == "https" else 80)
         try:
             addresses = await self.resolver(host, port)
