@@ -315,6 +315,17 @@ async def test_postgres_tables_describe_query(pg: tuple[PostgresDatabase, Any, s
         [5],
     )
     assert out["columns"] == ["name", "spent"] and out["row_count"] <= 1
+    since = await db.run_query(
+        "SELECT count(*) FROM orders WHERE ordered_at >= $1 AND customer_id > $2 AND $3",
+        ["2024-06-01", "10", "true"],
+    )
+    assert since["rows"][0][0] > 0
+    with pytest.raises(ToolFailure) as arity:
+        await db.run_query("SELECT $1::int", [])
+    assert "placeholder" in arity.value.message
+    with pytest.raises(ToolFailure) as shape:
+        await db.run_query("SELECT $1::date", ["June"])
+    assert "YYYY-MM-DD" in shape.value.message
     many = await db.run_query("SELECT id FROM orders ORDER BY id", [])
     assert many["row_count"] == 300 and not many["truncated"]
     with pytest.raises(ToolFailure) as bad:
@@ -379,3 +390,18 @@ def test_connect_urls(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         connect(f"sqlite:///{tmp_path}/missing.db")
     assert isinstance(connect("postgresql://u@h/db"), PostgresDatabase)
+
+
+def test_postgres_parameter_coercion() -> None:
+    from toolwire.packs.sql._db import _coerce_one
+
+    assert _coerce_one("7", "int4") == 7 and _coerce_one(2, "float8") == 2.0
+    assert _coerce_one(1.5, "numeric") == Decimal("1.5")
+    assert _coerce_one("f", "bool") is False
+    assert _coerce_one("2024-05-01T12:00:00Z", "timestamptz").tzinfo is not None
+    assert _coerce_one("2024-05-01T12:00:00", "timestamptz").tzinfo is dt.UTC
+    assert _coerce_one("12:30", "time") == dt.time(12, 30)
+    assert str(_coerce_one(str(uuid.UUID(int=1)), "uuid")) == str(uuid.UUID(int=1))
+    assert _coerce_one({"a": 1}, "jsonb") == '{"a":1}'
+    assert _coerce_one(5, "text") == "5" and _coerce_one(None, "int4") is None
+    assert _coerce_one("x", "unknown") == "x"

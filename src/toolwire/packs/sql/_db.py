@@ -250,7 +250,8 @@ class PostgresDatabase:
                 )
                 stmt = await conn.prepare(sql)
                 columns = [a.name for a in stmt.get_attributes()]
-                cursor = await stmt.cursor(*params)
+                types = [t.name for t in stmt.get_parameters()]
+                cursor = await stmt.cursor(*_coerce(params, types))
                 rows = await cursor.fetch(max_rows + 1)
                 return columns, rows
         except asyncpg.QueryCanceledError as exc:
@@ -317,6 +318,55 @@ class PostgresDatabase:
         check_read_only(sql, "postgres")
         columns, rows = await self._run(sql, params, self.limits.max_rows)
         return _collect(columns, [tuple(r) for r in rows], self.limits)
+
+
+def _coerce_one(value: Any, pg_type: str) -> Any:
+    """A JSON value as the Python type asyncpg wants for ``pg_type`` (JSON has no dates)."""
+    if value is None:
+        return None
+    if pg_type in ("int2", "int4", "int8", "oid") and isinstance(value, str | float):
+        return int(value)
+    if pg_type in ("float4", "float8") and isinstance(value, str | int):
+        return float(value)
+    if pg_type == "numeric" and isinstance(value, str | int | float):
+        return decimal.Decimal(str(value))
+    if pg_type == "bool" and isinstance(value, str):
+        return {"true": True, "t": True, "1": True, "false": False, "f": False, "0": False}[
+            value.strip().lower()
+        ]
+    if pg_type == "date" and isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    if pg_type in ("timestamp", "timestamptz") and isinstance(value, str):
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if pg_type == "timestamptz" and moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+        return moment
+    if pg_type == "time" and isinstance(value, str):
+        return dt.time.fromisoformat(value)
+    if pg_type == "uuid" and isinstance(value, str):
+        return uuid.UUID(value)
+    if pg_type in ("json", "jsonb") and not isinstance(value, str):
+        return dumps(value)
+    if pg_type in ("text", "varchar", "bpchar", "name") and not isinstance(value, str):
+        return dumps(value) if isinstance(value, dict | list) else str(value)
+    return value
+
+
+def _coerce(params: Sequence[Any], types: Sequence[str]) -> list[Any]:
+    if len(params) != len(types):
+        raise ToolFailure(
+            "execution_error",
+            f"The query has {len(types)} placeholder(s) ($1, $2, ...) but {len(params)} "
+            "parameter(s) were given.",
+        )
+    try:
+        return [_coerce_one(v, t) for v, t in zip(params, types, strict=True)]
+    except (ValueError, KeyError, ArithmeticError) as exc:
+        raise ToolFailure(
+            "execution_error",
+            f"A parameter does not fit its column type ({exc}); pass numbers as numbers and "
+            "dates as YYYY-MM-DD.",
+        ) from exc
 
 
 Database = SQLiteDatabase | PostgresDatabase
