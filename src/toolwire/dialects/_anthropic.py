@@ -15,7 +15,14 @@ from toolwire import _json
 from toolwire._calls import CallParseError, Parsed, ToolCall, ToolResult
 from toolwire.dialects._args import finish_arguments, object_arguments
 from toolwire.dialects._followup import match_results, split_calls
-from toolwire.dialects._stream import as_dict, as_list, as_str, synthetic_id
+from toolwire.dialects._stream import (
+    as_dict,
+    as_list,
+    as_str,
+    joined,
+    response_fields,
+    synthetic_id,
+)
 
 
 def _process_message(response: Any) -> Parsed:
@@ -37,20 +44,8 @@ def _process_message(response: Any) -> Parsed:
     metadata: dict[str, Any] = {"content_blocks": blocks}
     if as_str(response.get("stop_reason")):
         metadata["finish_reason"] = response["stop_reason"]
-    for key in ("id", "model"):
-        if as_str(response.get(key)):
-            metadata[key] = response[key]
-    if isinstance(response.get("usage"), dict):
-        metadata["usage"] = response["usage"]
-    if isinstance(response.get("error"), dict):
-        metadata["error"] = response["error"]
-    return Parsed(
-        content="".join(content),
-        calls=tuple(calls),
-        errors=tuple(errors),
-        reasoning="".join(reasoning),
-        metadata=metadata,
-    )
+    metadata.update(response_fields(response))
+    return joined(content, reasoning, calls, errors, metadata)
 
 
 def _process_tool_use(

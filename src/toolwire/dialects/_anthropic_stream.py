@@ -13,9 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from toolwire import _json
-from toolwire._calls import Parsed, StreamEvent
 from toolwire.dialects._args import object_arguments
-from toolwire.dialects._stream import CallBuffer, Collector, Events, as_dict, as_int, as_str
+from toolwire.dialects._stream import Assembler, CallBuffer, Events, as_dict, as_int, as_str
 
 
 class _Block:
@@ -29,7 +28,7 @@ class _Block:
         self.call: CallBuffer | None = None
 
 
-class EventAssembler:
+class EventAssembler(Assembler):
     """Assemble a streamed Anthropic Messages response.
 
     Example::
@@ -42,46 +41,30 @@ class EventAssembler:
         parsed = asm.result()
     """
 
+    _unit = "event"
+
     def __init__(self) -> None:
-        self._c = Collector()
+        super().__init__()
         self._blocks: dict[int, _Block] = {}
         self._order: list[int] = []
         self._deferred: list[CallBuffer] = []
         self._stop_reason: str | None = None
         self._stopped = False
 
-    def feed(self, event: Any) -> list[StreamEvent]:
-        """Process one stream event; never raises."""
-        out: Events = []
-        if self._c.closed:
-            return out
-        try:
-            self._process_event(event, out)
-        except Exception as exc:  # feed() must never raise on what a server sends
-            self._c.error(f"unreadable event: {exc.__class__.__name__}", event, out)
-        return out
-
-    def close(self) -> list[StreamEvent]:
-        """End of stream: finish what can be finished, fail cut calls with their text."""
-        out: Events = []
-        if self._c.closed:
-            return out
-        self._c.closed = True
+    def _settle(self, out: Events) -> None:
         self._settle_deferred(out)
         open_calls = [b.call for b in self._blocks.values() if b.call and not b.call.done]
         if open_calls:
             self._c.metadata["truncated"] = True
             for buf in open_calls:
                 self._c.finish(buf, out, cut="the stream ended before content_block_stop")
-        return out
 
-    def result(self) -> Parsed:
-        self.close()
-        return self._c.parsed({"content_blocks": self._content_blocks()})
+    def _extra(self) -> dict[str, Any]:
+        return {"content_blocks": self._content_blocks()}
 
     # --- wire -> ours -------------------------------------------------------------------
 
-    def _process_event(self, event: Any, out: Events) -> None:
+    def _process(self, event: Any, out: Events) -> None:
         if not isinstance(event, dict):
             self._c.note_ignored()
             return

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from toolwire._calls import Parsed, StreamEvent
 from toolwire.dialects._gemini import _process_chunk
-from toolwire.dialects._stream import Collector, Events
+from toolwire.dialects._stream import Assembler, Events
 
 
-class ChunkAssembler:
+class ChunkAssembler(Assembler):
     """Assemble a streamed Gemini response (chunks as parsed from SSE ``data:`` lines).
 
     Example::
@@ -29,35 +28,23 @@ class ChunkAssembler:
     """
 
     def __init__(self) -> None:
-        self._c = Collector()
+        super().__init__()
         self._parts: list[dict[str, Any]] = []
         self._texts: list[str] = []  # pieces of the last part, when it is plain text
         self._text_thought: bool | None = None
 
-    def feed(self, chunk: Any) -> list[StreamEvent]:
-        """Process one chunk; never raises."""
-        out: Events = []
-        if self._c.closed:
-            return out
-        try:
-            for part in _process_chunk(self._c, chunk, out):
-                self._keep(part)
-        except Exception as exc:  # feed() must never raise on what a server sends
-            self._c.error(f"unreadable chunk: {exc.__class__.__name__}", chunk, out)
-        return out
+    def _process(self, chunk: Any, out: Events) -> None:
+        for part in _process_chunk(self._c, chunk, out):
+            self._keep(part)
 
-    def close(self) -> list[StreamEvent]:
-        """End of stream (calls arrive whole, so nothing is left open)."""
-        if not self._c.closed:
-            self._c.closed = True
-            self._flush_text()
-            if "finish_reason" not in self._c.metadata:
-                self._c.metadata["truncated"] = True
-        return []
+    def _settle(self, out: Events) -> None:
+        # Calls arrive whole, so nothing is left open: only the text part being merged.
+        self._flush_text()
+        if "finish_reason" not in self._c.metadata:
+            self._c.metadata["truncated"] = True
 
-    def result(self) -> Parsed:
-        self.close()
-        return self._c.parsed({"parts": self._parts})
+    def _extra(self) -> dict[str, Any]:
+        return {"parts": self._parts}
 
     def _keep(self, part: dict[str, Any]) -> None:
         plain = set(part) <= {"text", "thought"} and isinstance(part.get("text"), str)

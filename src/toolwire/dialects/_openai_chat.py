@@ -13,7 +13,7 @@ from typing import Any
 from toolwire._calls import CallParseError, Parsed, ToolCall, ToolResult
 from toolwire.dialects._args import finish_arguments, object_arguments
 from toolwire.dialects._followup import match_results
-from toolwire.dialects._stream import as_dict, as_list, as_str, synthetic_id
+from toolwire.dialects._stream import as_dict, as_list, as_str, response_fields, synthetic_id
 
 
 def _process_chat_completion(response: Any) -> Parsed:
@@ -26,13 +26,7 @@ def _process_chat_completion(response: Any) -> Parsed:
         message = as_dict(choice.get("message"))
         if choice.get("finish_reason") is not None:
             metadata["finish_reason"] = choice.get("finish_reason")
-        for key in ("id", "model"):
-            if as_str(response.get(key)):
-                metadata[key] = response[key]
-        if isinstance(response.get("usage"), dict):
-            metadata["usage"] = response["usage"]
-        if isinstance(response.get("error"), dict):
-            metadata["error"] = response["error"]
+        metadata.update(response_fields(response))
     else:
         message = response
     content = _process_content(message.get("content"))

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from toolwire._calls import Parsed, StreamEvent
 from toolwire.dialects._args import object_arguments
 from toolwire.dialects._stream import (
+    Assembler,
     CallBuffer,
-    Collector,
     Events,
     as_dict,
     as_int,
@@ -31,7 +30,7 @@ from toolwire.dialects._stream import (
 _LEGACY_SLOT = -1
 
 
-class ChunkAssembler:
+class ChunkAssembler(Assembler):
     """Assemble a streamed Chat Completions response.
 
     Feed each chunk as parsed from an SSE ``data:`` line; ``feed`` never raises and its work
@@ -48,45 +47,23 @@ class ChunkAssembler:
     """
 
     def __init__(self) -> None:
-        self._c = Collector()
+        super().__init__()
         self._slots: dict[int, CallBuffer] = {}
         self._by_id: dict[str, CallBuffer] = {}
         self._last: CallBuffer | None = None
         self._finish_reason: str | None = None
 
-    def feed(self, chunk: Any) -> list[StreamEvent]:
-        """Process one chunk; returns the events it produced."""
-        out: Events = []
-        if self._c.closed:
-            return out
-        try:
-            self._process_chunk(chunk, out)
-        except Exception as exc:  # feed() must never raise on what a server sends
-            self._c.error(f"unreadable chunk: {exc.__class__.__name__}", chunk, out)
-        return out
-
-    def close(self) -> list[StreamEvent]:
-        """End of stream: finish the calls still open (cut ones fail, keeping their text)."""
-        out: Events = []
-        if self._c.closed:
-            return out
-        self._c.closed = True
+    def _settle(self, out: Events) -> None:
         if self._finish_reason is None:
             if any(not b.done for b in self._c.buffers):
                 self._c.metadata["truncated"] = True
             self._finish_open(out, cut="the stream ended before finish_reason")
         else:
             self._finish_open(out, cut=None)
-        return out
-
-    def result(self) -> Parsed:
-        """The assembled response (closes the stream first if needed)."""
-        self.close()
-        return self._c.parsed()
 
     # --- wire -> ours -------------------------------------------------------------------
 
-    def _process_chunk(self, chunk: Any, out: Events) -> None:
+    def _process(self, chunk: Any, out: Events) -> None:
         if not isinstance(chunk, dict):
             self._c.note_ignored()
             return

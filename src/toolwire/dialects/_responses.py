@@ -13,7 +13,14 @@ from typing import Any
 from toolwire._calls import CallParseError, Parsed, ToolCall, ToolResult
 from toolwire.dialects._args import finish_arguments, object_arguments
 from toolwire.dialects._followup import match_results, split_calls
-from toolwire.dialects._stream import as_dict, as_list, as_str, synthetic_id
+from toolwire.dialects._stream import (
+    as_dict,
+    as_list,
+    as_str,
+    joined,
+    response_fields,
+    synthetic_id,
+)
 
 
 def _process_response(response: Any) -> Parsed:
@@ -46,25 +53,14 @@ def _process_response(response: Any) -> Parsed:
             else:
                 errors.append(outcome)
     metadata.update(response_metadata(response))
-    return Parsed(
-        content="".join(content),
-        calls=tuple(calls),
-        errors=tuple(errors),
-        reasoning="".join(reasoning),
-        metadata=metadata,
-    )
+    return joined(content, reasoning, calls, errors, metadata)
 
 
 def response_metadata(response: dict[str, Any]) -> dict[str, Any]:
     meta: dict[str, Any] = {}
     if as_str(response.get("status")):
         meta["finish_reason"] = response["status"]
-    for key in ("id", "model"):
-        if as_str(response.get(key)):
-            meta[key] = response[key]
-    for key in ("usage", "incomplete_details", "error"):
-        if isinstance(response.get(key), dict):
-            meta[key] = response[key]
+    meta.update(response_fields(response, ("usage", "incomplete_details", "error")))
     return meta
 
 

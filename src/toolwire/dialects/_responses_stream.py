@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from toolwire._calls import Parsed, StreamEvent
 from toolwire.dialects._args import object_arguments
 from toolwire.dialects._responses import response_metadata
 from toolwire.dialects._stream import (
+    Assembler,
     CallBuffer,
-    Collector,
     Events,
     as_dict,
     as_int,
@@ -31,7 +30,7 @@ _REASONING_EVENTS = {
 }
 
 
-class EventAssembler:
+class EventAssembler(Assembler):
     """Assemble a streamed Responses API response.
 
     Example::
@@ -44,48 +43,32 @@ class EventAssembler:
         parsed = asm.result()
     """
 
+    _unit = "event"
+
     def __init__(self) -> None:
-        self._c = Collector()
+        super().__init__()
         self._by_item: dict[str, CallBuffer] = {}
         self._by_output: dict[int, CallBuffer] = {}
         self._items: dict[int, dict[str, Any]] = {}
         self._final_output: list[dict[str, Any]] | None = None
         self._status: str | None = None
 
-    def feed(self, event: Any) -> list[StreamEvent]:
-        """Process one stream event; never raises."""
-        out: Events = []
-        if self._c.closed:
-            return out
-        try:
-            self._process_event(event, out)
-        except Exception as exc:  # feed() must never raise on what a server sends
-            self._c.error(f"unreadable event: {exc.__class__.__name__}", event, out)
-        return out
-
-    def close(self) -> list[StreamEvent]:
-        """End of stream: finish what can be finished, fail cut calls with their text."""
-        out: Events = []
-        if self._c.closed:
-            return out
-        self._c.closed = True
+    def _settle(self, out: Events) -> None:
         if any(not b.done for b in self._c.buffers):
             if self._status != "completed":
                 self._c.metadata["truncated"] = True
             cut = None if self._status == "completed" else "the stream ended before the call"
             self._c.finish_all(out, cut=cut)
-        return out
 
-    def result(self) -> Parsed:
-        self.close()
+    def _extra(self) -> dict[str, Any]:
         output = self._final_output
         if output is None:
             output = [self._items[i] for i in sorted(self._items)]
-        return self._c.parsed({"output": output})
+        return {"output": output}
 
     # --- wire -> ours -------------------------------------------------------------------
 
-    def _process_event(self, event: Any, out: Events) -> None:
+    def _process(self, event: Any, out: Events) -> None:
         if not isinstance(event, dict):
             self._c.note_ignored()
             return

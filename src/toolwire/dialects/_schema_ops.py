@@ -18,6 +18,7 @@ from typing import Any
 
 from toolwire._errors import ToolDefinitionError
 from toolwire._json import dumps
+from toolwire._validate_schema import json_type
 
 __all__ = ["gemini_any", "inline_refs", "json_path", "plain", "to_gemini", "to_openai_strict"]
 
@@ -182,20 +183,6 @@ def _types_of(schema: Mapping[str, Any]) -> list[str]:
     return []
 
 
-def _enum_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
-
-
 def _normalize(node: Mapping[str, Any], where: str, path: str) -> Schema:
     """Rewrite spellings both subsets dislike: oneOf, single allOf, const, untyped enum."""
     out = dict(node)
@@ -220,7 +207,7 @@ def _normalize(node: Mapping[str, Any], where: str, path: str) -> Schema:
         const = out.pop("const")
         out.setdefault("enum", [const])
     if "enum" in out and "type" not in out and "anyOf" not in out:
-        kinds = list(dict.fromkeys(_enum_type(v) for v in out["enum"]))
+        kinds = list(dict.fromkeys(json_type(v) for v in out["enum"]))
         out["type"] = kinds[0] if len(kinds) == 1 else kinds
     return out
 
@@ -258,7 +245,7 @@ def _split_types(node: Schema) -> Schema:
         branch: Schema = {"type": t}
         branch.update({k: v for k, v in node.items() if k in _TYPE_KEYWORDS.get(t, ())})
         if "enum" in node:
-            branch["enum"] = [v for v in node["enum"] if _enum_type(v) == t]
+            branch["enum"] = [v for v in node["enum"] if json_type(v) == t]
         branches.append(branch)
     common["anyOf"] = branches
     return common

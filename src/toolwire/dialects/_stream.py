@@ -2,7 +2,8 @@
 
 A :class:`Collector` owns the content, reasoning and call buffers of one streamed response and
 emits the events. Text is appended to lists and joined once at the end, so the work per chunk
-stays proportional to the chunk, never to what came before it.
+stays proportional to the chunk, never to what came before it. :class:`Assembler` is the
+``feed``/``close``/``result`` skeleton every dialect's assembler shares.
 """
 
 from __future__ import annotations
@@ -228,13 +229,88 @@ class Collector:
         metadata = dict(self.metadata)
         if extra:
             metadata.update(extra)
-        return Parsed(
-            content="".join(self.content),
-            calls=tuple(self.calls[i] for i in sorted(self.calls)),
-            errors=tuple(self.errors),
-            reasoning="".join(self.reasoning),
-            metadata=metadata,
-        )
+        calls = [self.calls[i] for i in sorted(self.calls)]
+        return joined(self.content, self.reasoning, calls, self.errors, metadata)
+
+
+class Assembler:
+    """The skeleton of a stream assembler: subclasses implement ``_process`` (one fed item)
+    and, when the end of the stream settles something, ``_settle`` and ``_extra``.
+
+    The guards live here once: ``feed`` never raises (an item that breaks ``_process`` becomes
+    an error entry holding it) and nothing is accepted after ``close``.
+    """
+
+    #: what a fed item is called, in the error for one that cannot be read
+    _unit = "chunk"
+
+    def __init__(self) -> None:
+        self._c = Collector()
+
+    def feed(self, item: Any) -> list[StreamEvent]:
+        """Process one chunk or event as parsed from the SSE stream; the events it produced."""
+        out: Events = []
+        if self._c.closed:
+            return out
+        try:
+            self._process(item, out)
+        except Exception as exc:  # feed() must never raise on what a server sends
+            self._c.error(f"unreadable {self._unit}: {exc.__class__.__name__}", item, out)
+        return out
+
+    def close(self) -> list[StreamEvent]:
+        """End of stream: finish what can be finished; cut calls fail, keeping their text."""
+        out: Events = []
+        if not self._c.closed:
+            self._c.closed = True
+            self._settle(out)
+        return out
+
+    def result(self) -> Parsed:
+        """The assembled response (closes the stream first if needed)."""
+        self.close()
+        return self._c.parsed(self._extra())
+
+    def _process(self, item: Any, out: Events) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _settle(self, out: Events) -> None:
+        """What the end of the stream decides (called once, after ``closed`` is set)."""
+
+    def _extra(self) -> Mapping[str, Any] | None:
+        """Metadata only known at the end (the blocks or items to echo in the follow-up)."""
+        return None
+
+
+def joined(
+    content: list[str],
+    reasoning: list[str],
+    calls: list[ToolCall],
+    errors: list[CallParseError],
+    metadata: dict[str, Any],
+) -> Parsed:
+    """A :class:`Parsed` from the pieces a response was read into."""
+    return Parsed(
+        content="".join(content),
+        calls=tuple(calls),
+        errors=tuple(errors),
+        reasoning="".join(reasoning),
+        metadata=metadata,
+    )
+
+
+def response_fields(
+    response: Mapping[str, Any], objects: tuple[str, ...] = ("usage", "error")
+) -> dict[str, Any]:
+    """The metadata a response carries: its ``id`` and ``model`` and the ``objects`` dicts."""
+    meta: dict[str, Any] = {}
+    for key in ("id", "model"):
+        if as_str(response.get(key)):
+            meta[key] = response[key]
+    for key in objects:
+        if isinstance(response.get(key), dict):
+            meta[key] = response[key]
+    return meta
 
 
 def synthetic_id(index: int) -> str:

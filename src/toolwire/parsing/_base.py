@@ -54,6 +54,7 @@ __all__ = [
     "Format",
     "Op",
     "Peek",
+    "Sections",
     "Sink",
     "Starts",
     "Until",
@@ -90,6 +91,29 @@ class Format:
     markers: ClassVar[tuple[str, ...]] = ()
 
     def run(self, eng: Engine) -> Run:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class Sections(Format):
+    """A format whose calls each follow an opening marker, with content around them.
+
+    ``run`` is the loop they all share (content, ``<think>`` as reasoning, a marker, the
+    section it opens, again); a format only says what a section holds, in ``section``.
+    """
+
+    #: the markers that open a section, when they differ from ``markers``
+    opens: ClassVar[tuple[str, ...]] = ()
+
+    def run(self, eng: Engine) -> Run:
+        opens = self.opens or self.markers
+        while True:
+            m = yield from content_until(eng, opens)
+            if m is None:
+                return
+            yield from self.section(eng, m)
+
+    def section(self, eng: Engine, marker: str) -> Run:  # pragma: no cover - abstract
+        """Read what follows ``marker`` (consumed)."""
         raise NotImplementedError
 
 

@@ -8,7 +8,7 @@ them apart (V3 always writes the type ``function`` there).
 
 from __future__ import annotations
 
-from toolwire.parsing._base import Engine, Format, Peek, Run, Starts, Until, content_until
+from toolwire.parsing._base import Engine, Peek, Run, Sections, Starts, Until
 from toolwire.parsing._jsonops import JsonArgs
 
 __all__ = ["DeepSeekV3", "calls_section"]
@@ -51,13 +51,9 @@ def calls_section(eng: Engine) -> Run:
             yield Until((CALL_END,), "drop")
 
 
-class DeepSeekV3(Format):
+class DeepSeekV3(Sections):
     name = "deepseek_v3"
     markers = (CALLS,)
 
-    def run(self, eng: Engine) -> Run:
-        while True:
-            m = yield from content_until(eng, (CALLS,))
-            if m is None:
-                return
-            yield from calls_section(eng)
+    def section(self, eng: Engine, marker: str) -> Run:
+        return calls_section(eng)

@@ -6,7 +6,7 @@ parameter at a time.
 
 from __future__ import annotations
 
-from toolwire.parsing._base import Engine, Format, Run, Until, content_until
+from toolwire.parsing._base import Engine, Run, Sections, Until
 from toolwire.parsing.qwen3_coder import close_args, emit_param
 
 __all__ = ["Glm45", "glm_block"]
@@ -19,16 +19,12 @@ VAL = "<arg_value>"
 VAL_END = "</arg_value>"
 
 
-class Glm45(Format):
+class Glm45(Sections):
     name = "glm45"
     markers = (OPEN,)
 
-    def run(self, eng: Engine) -> Run:
-        while True:
-            m = yield from content_until(eng, (OPEN,))
-            if m is None:
-                return
-            yield from glm_block(eng)
+    def section(self, eng: Engine, marker: str) -> Run:
+        return glm_block(eng)
 
 
 def glm_block(eng: Engine) -> Run:

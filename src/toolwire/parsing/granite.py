@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from toolwire.parsing._base import Engine, Format, Run, content_until
+from toolwire.parsing._base import Engine, Run, Sections
 from toolwire.parsing._jsonops import JsonCalls
 
 __all__ = ["Granite"]
@@ -11,13 +11,10 @@ TAG = "<|tool_call|>"
 ALT = "<tool_call>"  # Granite 3.0 wrote this one
 
 
-class Granite(Format):
+class Granite(Sections):
     name = "granite"
     markers = (TAG,)
+    opens = (TAG, ALT)
 
-    def run(self, eng: Engine) -> Run:
-        while True:
-            m = yield from content_until(eng, (TAG, ALT))
-            if m is None:
-                return
-            yield JsonCalls(non_call="error")
+    def section(self, eng: Engine, marker: str) -> Run:
+        yield JsonCalls(non_call="error")

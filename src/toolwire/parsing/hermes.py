@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from toolwire.parsing._base import Engine, Format, Run, Until, content_until
+from toolwire.parsing._base import Engine, Run, Sections, Until
 from toolwire.parsing._jsonops import JsonCalls
 
 __all__ = ["Hermes", "hermes_block"]
@@ -11,18 +11,14 @@ OPEN = "<tool_call>"
 CLOSE = "</tool_call>"
 
 
-class Hermes(Format):
+class Hermes(Sections):
     """Each call is a JSON object (or a list of them) between ``<tool_call>`` tags."""
 
     name = "hermes"
     markers = (OPEN,)
 
-    def run(self, eng: Engine) -> Run:
-        while True:
-            m = yield from content_until(eng, (OPEN,))
-            if m is None:
-                return
-            yield from hermes_block(eng)
+    def section(self, eng: Engine, marker: str) -> Run:
+        return hermes_block(eng)
 
 
 def hermes_block(eng: Engine) -> Run:

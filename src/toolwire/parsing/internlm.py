@@ -5,7 +5,7 @@ Other actions (``<|interpreter|>`` code) are not tool calls: they stay content.
 
 from __future__ import annotations
 
-from toolwire.parsing._base import Engine, Format, Peek, Run, Starts, Until, content_until
+from toolwire.parsing._base import Engine, Peek, Run, Sections, Starts, Until
 from toolwire.parsing._jsonops import JsonCalls
 
 __all__ = ["InternLM", "internlm_action"]
@@ -15,16 +15,12 @@ PLUGIN = "<|plugin|>"
 END = "<|action_end|>"
 
 
-class InternLM(Format):
+class InternLM(Sections):
     name = "internlm"
     markers = (START,)
 
-    def run(self, eng: Engine) -> Run:
-        while True:
-            m = yield from content_until(eng, (START,))
-            if m is None:
-                return
-            yield from internlm_action(eng)
+    def section(self, eng: Engine, marker: str) -> Run:
+        return internlm_action(eng)
 
 
 def internlm_action(eng: Engine) -> Run:

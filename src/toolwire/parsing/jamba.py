@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from toolwire.parsing._base import Engine, Format, Run, Until, content_until
+from toolwire.parsing._base import Engine, Run, Sections, Until
 from toolwire.parsing._jsonops import JsonCalls
 
 __all__ = ["Jamba", "jamba_block"]
@@ -11,16 +11,12 @@ OPEN = "<tool_calls>"
 CLOSE = "</tool_calls>"
 
 
-class Jamba(Format):
+class Jamba(Sections):
     name = "jamba"
     markers = (OPEN,)
 
-    def run(self, eng: Engine) -> Run:
-        while True:
-            m = yield from content_until(eng, (OPEN,))
-            if m is None:
-                return
-            yield from jamba_block(eng)
+    def section(self, eng: Engine, marker: str) -> Run:
+        return jamba_block(eng)
 
 
 def jamba_block(eng: Engine) -> Run:

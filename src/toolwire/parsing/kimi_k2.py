@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from toolwire.parsing._base import Engine, Format, Run, Until, content_until
+from toolwire.parsing._base import Engine, Run, Sections, Until
 from toolwire.parsing._jsonops import JsonArgs
 
 __all__ = ["KimiK2", "kimi_section", "name_from_id"]
@@ -30,16 +30,12 @@ def name_from_id(call_id: str) -> str:
     return m.group("name") if m is not None else call_id
 
 
-class KimiK2(Format):
+class KimiK2(Sections):
     name = "kimi_k2"
     markers = (SECTION, SECTION_ALT)
 
-    def run(self, eng: Engine) -> Run:
-        while True:
-            m = yield from content_until(eng, (SECTION, SECTION_ALT))
-            if m is None:
-                return
-            yield from kimi_section(eng)
+    def section(self, eng: Engine, marker: str) -> Run:
+        return kimi_section(eng)
 
 
 def kimi_section(eng: Engine) -> Run:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from toolwire.parsing._base import Engine, Format, Peek, Run, Until, content_until
+from toolwire.parsing._base import Engine, Peek, Run, Sections, Until
 from toolwire.parsing._jsonops import JsonArgs, JsonCalls
 
 __all__ = ["Mistral", "mistral_calls"]
@@ -14,16 +14,12 @@ CALL_ID = "[CALL_ID]"
 EOS = "</s>"
 
 
-class Mistral(Format):
+class Mistral(Sections):
     name = "mistral"
     markers = (TC,)
 
-    def run(self, eng: Engine) -> Run:
-        while True:
-            m = yield from content_until(eng, (TC,))
-            if m is None:
-                return
-            yield from mistral_calls(eng)
+    def section(self, eng: Engine, marker: str) -> Run:
+        return mistral_calls(eng)
 
 
 def mistral_calls(eng: Engine) -> Run:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from toolwire.parsing._base import Engine, Format, Run, content_until
+from toolwire.parsing._base import Engine, Run, Sections
 from toolwire.parsing._jsonops import JsonCalls
 
 __all__ = ["Phi4Mini"]
@@ -10,14 +10,10 @@ __all__ = ["Phi4Mini"]
 TAG = "functools["
 
 
-class Phi4Mini(Format):
+class Phi4Mini(Sections):
     name = "phi4_mini"
     markers = (TAG,)
 
-    def run(self, eng: Engine) -> Run:
-        while True:
-            m = yield from content_until(eng, (TAG,))
-            if m is None:
-                return
-            eng.unread("[")
-            yield JsonCalls(non_call="error")
+    def section(self, eng: Engine, marker: str) -> Run:
+        eng.unread("[")  # the marker's bracket opens the list
+        yield JsonCalls(non_call="error")

@@ -8,7 +8,7 @@ Arguments stream one parameter at a time.
 
 from __future__ import annotations
 
-from toolwire.parsing._base import Call, Engine, Format, Run, Until, content_until
+from toolwire.parsing._base import Call, Engine, Run, Sections, Until
 from toolwire.parsing._jsonscan import canon, encode_str
 from toolwire.parsing._values import coerce, param_schema
 
@@ -40,19 +40,13 @@ def _trim(v: str) -> str:
     return v
 
 
-class Qwen3Coder(Format):
+class Qwen3Coder(Sections):
     name = "qwen3_coder"
     markers = (OPEN + "\n" + FUNC, FUNC)
+    opens = (OPEN, FUNC)
 
-    def run(self, eng: Engine) -> Run:
-        while True:
-            m = yield from content_until(eng, (OPEN, FUNC))
-            if m is None:
-                return
-            if m == OPEN:
-                yield from qwen_block(eng)
-            else:
-                yield from qwen_function(eng)
+    def section(self, eng: Engine, marker: str) -> Run:
+        return qwen_block(eng) if marker == OPEN else qwen_function(eng)
 
 
 def qwen_block(eng: Engine) -> Run:
