@@ -10,7 +10,7 @@ import asyncio
 import os
 import sys
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import ToolAnnotations
 
 server = MCPServer("toolwire-test", log_level="WARNING")
@@ -59,6 +59,14 @@ async def slow(seconds: float) -> str:
     """Sleep, then answer."""
     await asyncio.sleep(seconds)
     return "done"
+
+
+@server.tool(annotations=ToolAnnotations(readOnlyHint=True))
+async def steps(count: int, ctx: Context) -> int:
+    """Report progress for each step."""
+    for i in range(count):
+        await ctx.report_progress(i + 1, count, f"step {i + 1}")
+    return count
 
 
 if __name__ == "__main__":

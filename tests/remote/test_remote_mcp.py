@@ -106,6 +106,14 @@ async def test_http_tools_hints_and_results(http_server: tuple[str, HandshakeCou
     with pytest.raises(ToolFailure) as slow:
         await _call(tools["slow"], {"seconds": 5}, soon)
     assert slow.value.kind == "timeout"
+    seen: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+        seen.append((done, total, message))
+
+    followed = Context(call_id="c", tool_name="steps", progress=on_progress)
+    assert await _call(tools["steps"], {"count": 3}, followed) == {"result": 3}
+    assert seen == [(1, 3, "step 1"), (2, 3, "step 2"), (3, 3, "step 3")]
     only = await remote_mcp.load(url, allow_hosts=["127.0.0.1"], include=["e*"], prefix="m_")
     assert [t.name for t in only] == ["m_echo"]
 

@@ -252,10 +252,13 @@ class _Caller:
     async def __call__(self, _tw_context: Context | None = None, **arguments: Any) -> Any:
         session = self.source.session()
         left = _tw_context.time_left() if _tw_context is not None else None
+        progress = _progress_forwarder(_tw_context)
         for attempt in (1, 2):
             client = await session.client()
             try:
-                result = await client.call_tool(self.name, arguments, read_timeout_seconds=left)
+                result = await client.call_tool(
+                    self.name, arguments, read_timeout_seconds=left, progress_callback=progress
+                )
             except Exception as exc:
                 if not _is_broken(exc):
                     raise _failure(exc, self.name) from exc
@@ -272,6 +275,17 @@ class _Caller:
                 ) from exc
             return _process_result(self.name, result)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _progress_forwarder(ctx: Context | None) -> Any:
+    """The server's progress notifications, passed on to whoever follows the call."""
+    if ctx is None or ctx.progress is None:
+        return None
+
+    async def forward(progress: float, total: float | None, message: str | None) -> None:
+        await ctx.report_progress(progress, total, message)
+
+    return forward
 
 
 def _failure(exc: BaseException, name: str) -> ToolFailure:
