@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from toolwire._errors import ToolFailure
 from toolwire.packs.sql._db import Limits, PostgresDatabase, SQLiteDatabase, _authorize, connect
 from toolwire.packs.sql._guard import check_read_only
-from toolwire.packs.sql._sample import SCHEMA, build, rows, sample_database
+from toolwire.packs.sql._sample import build, build_postgres, rows, sample_database
 
 TABLES = ("customers", "products", "orders", "order_items")
 
@@ -258,23 +258,9 @@ def test_no_random_statement_that_passes_the_guard_writes(sql: str) -> None:
 @pytest.fixture
 async def pg(postgres_dsn: str) -> AsyncIterator[tuple[PostgresDatabase, Any, str]]:
     asyncpg = pytest.importorskip("asyncpg")
-    schema = f"tw_sql_{uuid.uuid4().hex[:10]}"
+    schema = await build_postgres(postgres_dsn, f"tw_sql_{uuid.uuid4().hex[:10]}")
     admin = await asyncpg.connect(postgres_dsn)
-    await admin.execute(f"CREATE SCHEMA {schema}")
     await admin.execute(f"SET search_path = {schema}")
-    for ddl in SCHEMA:
-        await admin.execute(ddl)
-    for table, data in rows():
-        converted = [
-            tuple(
-                dt.date.fromisoformat(v) if isinstance(v, str) and v[:2] == "20" else v for v in r
-            )
-            for r in data
-        ]
-        if table in ("products", "order_items"):
-            converted = [(a, b, c, Decimal(str(d))) for a, b, c, d in data]
-        marks = ", ".join(f"${i + 1}" for i in range(len(data[0])))
-        await admin.executemany(f"INSERT INTO {table} VALUES ({marks})", converted)
     await admin.execute("CREATE SEQUENCE customers_id_seq")
     db = PostgresDatabase(postgres_dsn, limits=Limits(timeout_s=2), schema=schema)
     try:

@@ -8,13 +8,14 @@ Example::
 
 from toolwire.packs.sql._db import Limits, PostgresDatabase, SQLiteDatabase, connect
 from toolwire.packs.sql._guard import check_read_only
-from toolwire.packs.sql._sample import sample_database
+from toolwire.packs.sql._sample import build_postgres, sample_database
 from toolwire.packs.sql._tools import tools
 
 __all__ = [
     "Limits",
     "PostgresDatabase",
     "SQLiteDatabase",
+    "build_postgres",
     "check_read_only",
     "connect",
     "sample_database",

@@ -18,6 +18,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +129,40 @@ def sample_database(path: str | Path | None = None) -> Path:
     if not target.exists():
         build(target)
     return target
+
+
+async def build_postgres(dsn: str, schema: str = "shop") -> str:
+    """Create ``schema`` in a PostgreSQL database and load the same sample data into it.
+
+    Returns the schema name; pass it as ``sql.tools(dsn, schema=...)``. Needs a user that may
+    create schemas (the tools themselves only ever read).
+    """
+    import asyncpg
+
+    quoted = '"' + schema.replace('"', '""') + '"'
+    conn = await asyncpg.connect(dsn)
+    try:
+        async with conn.transaction():
+            await conn.execute(f"CREATE SCHEMA {quoted}")
+            await conn.execute(f"SET LOCAL search_path = {quoted}")
+            for ddl in SCHEMA:
+                await conn.execute(ddl)
+            for table, data in rows():
+                typed = [tuple(_pg_value(v) for v in row) for row in data]
+                marks = ", ".join(f"${i + 1}" for i in range(len(data[0])))
+                await conn.executemany(f"INSERT INTO {table} VALUES ({marks})", typed)
+    finally:
+        await conn.close()
+    return schema
+
+
+def _pg_value(value: Any) -> Any:
+    """Sample values as asyncpg wants them: ISO dates as dates, prices as decimals."""
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[:2] == "20":
+        return date.fromisoformat(value)
+    if isinstance(value, float):
+        return Decimal(str(value))
+    return value
 
 
 if __name__ == "__main__":  # pragma: no cover
