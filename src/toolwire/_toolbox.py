@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import itertools
 import os
@@ -14,8 +13,6 @@ from toolwire._calls import ToolCall, ToolResult
 from toolwire._context import Caller
 from toolwire._errors import ToolDefinitionError, UnknownTool
 from toolwire._tools import Tool, tool
-from toolwire.dialects._export import export_specs
-from toolwire.dialects._names import build_name_map
 from toolwire.runtime._resolve import check_policy
 
 if TYPE_CHECKING:
@@ -91,6 +88,9 @@ class Toolbox:
     def _alias_maps(self) -> dict[str, dict[str, str]]:
         aliases = self._aliases
         if aliases is None:
+            # Imported on first use (hashlib, regexes): most lookups hit a name directly.
+            from toolwire.dialects._names import build_name_map
+
             names = list(self._tools)
             aliases = {d: build_name_map(names, d) for d in _ALIAS_DIALECTS}
             self._aliases = aliases
@@ -110,6 +110,9 @@ class Toolbox:
         for mapping in self._alias_maps().values():
             for wire, original in mapping.items():
                 candidates.setdefault(wire, original)
+        # Imported on first use: only an unknown tool name needs suggestions.
+        import difflib
+
         close = difflib.get_close_matches(name, list(candidates), n=5, cutoff=0.6)
         lowered = {n.lower(): n for n in candidates}
         if name.lower() in lowered:
@@ -174,6 +177,9 @@ class Toolbox:
     ) -> list[dict[str, Any]] | dict[str, Any]:
         """The tools as ``dialect`` expects them (``"openai"``, ``"openai-functions"``,
         ``"openai-responses"``, ``"anthropic"``, ``"gemini"``, ``"mcp"``, ``"openapi"``)."""
+        # Imported on first use: every dialect's exporter is loaded with it.
+        from toolwire.dialects._export import export_specs
+
         return export_specs([t.spec for t in self._tools.values()], dialect, strict=strict)
 
     def validate(

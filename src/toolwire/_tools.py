@@ -13,10 +13,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Literal, TypedDict, TypeVar, Unpack, overload
-
-import jsonschema_rs
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar, Unpack, overload
 
 from toolwire._context import Context
 from toolwire._errors import ToolDefinitionError, ToolFailure
@@ -24,14 +21,13 @@ from toolwire._spec import ToolAnnotations, ToolSpec
 from toolwire._validate import MAX_ARGUMENT_BYTES, MAX_DEPTH, ArgumentValidator, ToKwargs, Validated
 from toolwire.runtime._policy import Policy
 from toolwire.schema._documents import read_document
-from toolwire.schema._from_types import (
-    FunctionShape,
-    function_shape,
-    is_context_type,
-    model_schema,
-    type_hints,
-)
+from toolwire.schema._hints import is_context_type, type_hints
 from toolwire.schema._normalize import SchemaShapeError, normalize_schema
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from toolwire.schema._from_types import FunctionShape
 
 Isolation = Literal["thread", "inline", "process"]
 ISOLATIONS: tuple[Isolation, ...] = ("thread", "inline", "process")
@@ -194,6 +190,9 @@ class Tool:
     def _get_validator(self) -> ArgumentValidator:
         validator = self._validator
         if validator is None:
+            # Imported on first use: ``import toolwire`` must not pay for jsonschema-rs.
+            import jsonschema_rs
+
             binding = self._binding
             try:
                 validator = ArgumentValidator(
@@ -260,6 +259,9 @@ class Tool:
     @classmethod
     def from_function(cls, func: Callable[..., Any], **options: Unpack[ToolOptions]) -> Tool:
         """Define a tool from a sync or async function (what ``@tool`` does)."""
+        # Imported on first use: only typed functions need pydantic (~60 ms to import).
+        from toolwire.schema._from_types import function_shape
+
         if isinstance(func, Tool):
             raise ToolDefinitionError(f"{func!r} is already a tool")
         if not callable(func):
@@ -337,6 +339,11 @@ class Tool:
 
             place_order = tw.Tool.from_model(Order, place)
         """
+        # Imported on first use: only typed tools need pydantic (~60 ms to import).
+        from pydantic import BaseModel
+
+        from toolwire.schema._from_types import function_shape, model_schema
+
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             raise ToolDefinitionError(f"from_model needs a pydantic model class, got {model!r}")
         try:
@@ -582,6 +589,9 @@ def _make_spec(
 
 
 def _meta_check(name: str, schema: Mapping[str, Any], which: str) -> None:
+    # Imported on first use: ``import toolwire`` alone must not pay for jsonschema-rs.
+    import jsonschema_rs
+
     try:
         jsonschema_rs.meta.validate(dict(schema))
     except jsonschema_rs.ValidationError as exc:

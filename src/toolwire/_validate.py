@@ -18,11 +18,9 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema_rs
 import orjson
-from pydantic import BaseModel, ValidationError
 
 from toolwire._errors import ArgumentProblem, InvalidArguments
 from toolwire._validate_schema import (
@@ -37,6 +35,9 @@ from toolwire._validate_schema import (
     repair_message,
     types_of,
 )
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 MAX_ARGUMENT_BYTES = 1 << 20
 MAX_DEPTH = 64
@@ -64,7 +65,7 @@ class Validated:
     coercions: tuple[Coercion, ...] = ()
 
 
-ToKwargs = Callable[[BaseModel, Mapping[str, Any]], dict[str, Any]]
+ToKwargs = Callable[["BaseModel", Mapping[str, Any]], dict[str, Any]]
 
 
 class _Reject(Exception):
@@ -112,6 +113,9 @@ class ArgumentValidator:
         max_bytes: int = MAX_ARGUMENT_BYTES,
         max_depth: int = MAX_DEPTH,
     ) -> None:
+        # Imported on first use: ``import toolwire`` must not pay for jsonschema-rs.
+        import jsonschema_rs
+
         self.tool_name = tool_name
         self.schema = schema
         self._root = dict(schema)
@@ -191,6 +195,9 @@ class ArgumentValidator:
                     break
             else:
                 return data, notes
+        # A model exists, so pydantic is already loaded; this import is a dict lookup.
+        from pydantic import ValidationError
+
         try:
             instance = self._model.model_validate(data)
         except ValidationError as exc:

@@ -9,8 +9,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel
-
 from toolwire._errors import ArgumentProblem
 
 _INT_RE = re.compile(r"[-+]?\d+")
@@ -192,6 +190,10 @@ def coerce(value: Any, types: set[str]) -> Any:
 
 
 def pydantic_problem(err: Any) -> ArgumentProblem:
+    # Only reached from a pydantic error, so pydantic is loaded; not imported at module level
+    # so that ``import toolwire`` does not pay for it.
+    from pydantic import BaseModel
+
     loc = [part for part in err.get("loc", ()) if isinstance(part, (str, int))]
     value = err.get("input")
     return ArgumentProblem(

@@ -19,8 +19,8 @@ from typing import Any, Union, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
 from pydantic.fields import FieldInfo
 
-from toolwire._context import Context
 from toolwire.schema._docstrings import parse_docstring
+from toolwire.schema._hints import is_context_type, type_hints
 
 # Leaves whose validated JSON value already is the right Python value: calls to functions
 # with only these parameters skip pydantic entirely (the hot path).
@@ -127,19 +127,6 @@ def model_schema(model: type[BaseModel]) -> dict[str, Any]:
     return typing.cast(dict[str, Any], schema)
 
 
-def is_context_type(tp: Any) -> bool:
-    """True for ``Context``, ``Context | None`` and ``Annotated[Context, ...]``."""
-    if tp is Context:
-        return True
-    origin = get_origin(tp)
-    if origin is typing.Annotated:
-        return is_context_type(get_args(tp)[0])
-    if origin in (Union, types.UnionType):
-        args = [a for a in get_args(tp) if a is not type(None)]
-        return len(args) == 1 and args[0] is Context
-    return False
-
-
 def _plain_types(tp: Any) -> tuple[bool, tuple[type, ...] | None]:
     """``(is_plain, exact_types)`` for an annotation."""
     if tp in _PLAIN_TYPES:
@@ -173,36 +160,6 @@ def _annotation_has_description(tp: Any) -> bool:
     if get_origin(tp) is typing.Annotated:
         return any(isinstance(meta, FieldInfo) and meta.description for meta in get_args(tp)[1:])
     return False
-
-
-def type_hints(func: Callable[..., Any]) -> dict[str, Any]:
-    """Resolved type hints (with ``Annotated`` extras) of a function, method, partial or
-    callable object; raises ``TypeError`` naming the parameter whose hint cannot be resolved."""
-    target: Any = func
-    if not (inspect.isfunction(target) or inspect.ismethod(target)):
-        inner = getattr(target, "func", None)  # functools.partial
-        target = inner if inner is not None else getattr(target, "__call__", target)  # noqa: B004
-    try:
-        return typing.get_type_hints(target, include_extras=True)
-    except Exception as exc:
-        culprit = _unresolvable_hint(target)
-        where = f"the type hint of {culprit!r}" if culprit else "the type hints"
-        raise TypeError(f"cannot resolve {where} of {func!r}: {exc}") from exc
-
-
-def _unresolvable_hint(target: Any) -> str | None:
-    try:
-        raw = inspect.get_annotations(target)
-    except Exception:
-        return None
-    namespace = getattr(target, "__globals__", {})
-    for pname, hint in raw.items():
-        if isinstance(hint, str):
-            try:
-                eval(hint, dict(namespace))  # the same evaluation typing does, one hint at a time
-            except Exception:
-                return str(pname)
-    return None
 
 
 def function_shape(
