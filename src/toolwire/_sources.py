@@ -27,6 +27,12 @@ Table form (``toolwire.toml``), the options of each loader as keys::
     type = "mcp"
     command = "python -m my_server"   # or url = "http://127.0.0.1:8000/mcp"
 
+    [[sources]]
+    grpc = "127.0.0.1:50051"           # shorthand: the kind's key holds its main value
+    [[sources]]
+    openapi = "specs/api.yaml"         # relative to the config file's folder
+    auth = { type = "bearer", token_env = "API_TOKEN" }   # secrets from the environment
+
 Example::
 
     tools = await load_sources(["openapi:http://127.0.0.1:8000/openapi.json",
@@ -50,27 +56,76 @@ _KINDS = ("openapi", "grpc", "mcp", "sql", "python", "weather")
 
 
 async def load_sources(
-    specs: Sequence[str | Mapping[str, Any]], *, allow_hosts: Sequence[str] = ()
+    specs: Sequence[str | Mapping[str, Any]],
+    *,
+    allow_hosts: Sequence[str] = (),
+    config: Any = None,
 ) -> list[Tool]:
-    """Load every source, in order; ``allow_hosts`` is added to each remote source's own."""
+    """Load every source, in order.
+
+    ``allow_hosts`` is added to each remote source's own. ``config`` (a
+    :class:`toolwire.config.Config`) resolves relative file paths against the config file's
+    folder and secrets named ``*_env`` (``auth = {type = "bearer", token_env = "API_TOKEN"}``).
+    """
     tools: list[Tool] = []
     for spec in specs:
-        tools.extend(await load_source(spec, allow_hosts=allow_hosts))
+        tools.extend(await load_source(spec, allow_hosts=allow_hosts, config=config))
     return tools
 
 
+# a table may name its kind by its main key: {openapi = "URL"}, {grpc = "host:port"}, ...
+_MAIN_KEYS = {"openapi": "spec", "grpc": "target", "mcp": "server", "sql": "url"}
+
+
 async def load_source(
-    spec: str | Mapping[str, Any], *, allow_hosts: Sequence[str] = ()
+    spec: str | Mapping[str, Any], *, allow_hosts: Sequence[str] = (), config: Any = None
 ) -> list[Tool]:
     """Load one source (text or table form, see the module docstring)."""
-    table = parse_source(spec) if isinstance(spec, str) else dict(spec)
+    table = parse_source(spec) if isinstance(spec, str) else _normalize(spec)
     kind = str(table.pop("type", "python"))
     if kind not in _KINDS:
         raise ValueError(f"unknown source type {kind!r}: use one of {', '.join(_KINDS)}")
+    if config is not None:
+        _apply_config(kind, table, config)
     if kind in ("openapi", "mcp", "weather"):
         table["allow_hosts"] = [*table.get("allow_hosts", ()), *allow_hosts]
     loader = _LOADERS[kind]
     return await loader(table)
+
+
+def _normalize(spec: Mapping[str, Any]) -> dict[str, Any]:
+    table = dict(spec)
+    if "type" in table:
+        return table
+    for kind, main in _MAIN_KEYS.items():
+        if kind in table:
+            table[main] = table.pop(kind)
+            table["type"] = kind
+            return table
+    if "module" in table and ":" in str(table["module"]) and "attr" not in table:
+        table["module"], table["attr"] = str(table["module"]).split(":", 1)
+    return {"type": "python", **table}
+
+
+def _apply_config(kind: str, table: dict[str, Any], config: Any) -> None:
+    """Relative paths from the config file's folder; ``*_env`` secrets from the environment."""
+    resolve = getattr(config, "resolve", None)
+    if resolve is not None:
+        if kind == "python" and "path" in table:
+            table["path"] = str(resolve(str(table["path"])))
+        if kind == "openapi" and isinstance(table.get("spec"), str):
+            spec = table["spec"]
+            if not spec.startswith(("http://", "https://")):
+                table["spec"] = str(resolve(spec))
+    secret = getattr(config, "secret", None)
+    auth = table.get("auth")
+    if secret is not None and isinstance(auth, Mapping):
+        auth = dict(auth)
+        for key in ("token", "value", "password"):
+            if f"{key}_env" in auth:
+                auth[key] = secret(auth, key)
+                del auth[f"{key}_env"]
+        table["auth"] = auth
 
 
 def parse_source(text: str) -> dict[str, Any]:

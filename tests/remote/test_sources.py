@@ -85,3 +85,39 @@ async def test_remote_sources_text_and_table() -> None:
     finally:
         await remote_grpc.close_channels()
         await server.stop(None)
+
+
+@pytest.mark.anyio
+async def test_config_tables_paths_and_secrets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from toolwire.config import Config
+
+    spec = {
+        "openapi": "3.1.0",
+        "servers": [{"url": "http://127.0.0.1:9/api"}],
+        "paths": {"/ping": {"get": {"operationId": "ping", "responses": {}}}},
+    }
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "api.json").write_text(json.dumps(spec))
+    (tmp_path / "mine.py").write_text(TOOLS_FILE)
+    monkeypatch.setenv("TW_TEST_TOKEN", "s3cret")
+    config = Config(path=tmp_path / "toolwire.toml")
+    tools = await load_sources(
+        [
+            {"openapi": "specs/api.json", "auth": {"type": "bearer", "token_env": "TW_TEST_TOKEN"}},
+            {"path": "mine.py"},
+            {"module": "toolwire.packs.weather:tools"},
+        ],
+        config=config,
+    )
+    assert [t.name for t in tools] == ["ping", "shout", "get_weather", "search_places"]
+    server, port = await weather_grpc.start()
+    try:
+        by_key = await load_sources([{"grpc": f"127.0.0.1:{port}"}], config=config)
+        assert [t.name for t in by_key] == ["WeatherService.GetWeather"]
+    finally:
+        await remote_grpc.close_channels()
+        await server.stop(None)
