@@ -28,3 +28,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     full = bool(config.getoption("--full", default=False))
     _rel.set_full(full or os.environ.get("TOOLWIRE_RELIABILITY_FULL", "") not in ("", "0"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # 10,000 examples take minutes per property: lift the suite-wide 120 s test timeout.
+    if not _rel.full():
+        return
+    here = str(config.rootpath / "tests" / "reliability")
+    for item in items:
+        if str(item.path).startswith(here):
+            item.add_marker(pytest.mark.timeout(3600))
