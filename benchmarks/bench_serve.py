@@ -1,8 +1,12 @@
 """``toolwire serve`` under load: REST, gRPC and MCP vs the mcp SDK's own ``MCPServer``.
 
 One server process each (ours serves all three transports; the peer serves the same
-``get_weather`` over streamable HTTP); the load generator is this process. Reports calls/s and
-p50/p99 at concurrency 1 and 32, and our server's RSS after all calls.
+``get_weather`` over streamable HTTP); the load generator is this process. Every row is run
+in several interleaved rounds (so a burst of load from elsewhere hits every row alike) and
+reported as the median round: calls/s, p50/p99 latency, and the **server's CPU time per
+call** (from ``/proc``), which is the figure that stays meaningful on a shared machine.
+Our server's RSS is read after the first round (warm) and at the end (>= 100,000 calls in
+a full run).
 
     python -m benchmarks.bench_serve [--quick] [--json]
 """
@@ -10,8 +14,10 @@ p50/p99 at concurrency 1 and 32, and our server's RSS after all calls.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -20,17 +26,30 @@ from typing import Any
 
 from benchmarks._harness import parse_args, report
 
+# The peer serves the seed's tool twice: returning a plain dict (text content only, the
+# cheapest answer for the client: the reference for every ratio) and returning a TypedDict,
+# which gives it the same output schema and structured content as ours (so the client
+# validates both alike: the like-for-like MCP comparison).
 PEER = """
 import sys
+from typing import TypedDict
 from mcp.server import MCPServer
 mcp = MCPServer("peer")
-@mcp.tool()
-def get_weather(location: str) -> dict:
+class Weather(TypedDict):
+    location: str
+    temp: int
+    humidity: int
+def get_weather(location: str):
     '''获取指定城市的天气信息'''
     return {"location": location, "temp": 25, "humidity": 60}
+get_weather.__annotations__["return"] = Weather if sys.argv[2] == "structured" else dict
+mcp.tool()(get_weather)
 mcp.run("streamable-http", host="127.0.0.1", port=int(sys.argv[1]))
 """
+PEER_TEXT = "peer MCPServer"
+PEER_STRUCTURED = "peer MCPServer, structured"
 ARGS = {"location": "北京"}
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -59,8 +78,19 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds used so far by process ``pid`` (all its threads)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def load_avg() -> float:
+    return os.getloadavg()[0]
+
+
 async def load(
-    call: Callable[[], Awaitable[Any]], total: int, concurrency: int
+    call: Callable[[], Awaitable[Any]], total: int, concurrency: int, pid: int
 ) -> dict[str, float]:
     latencies: list[float] = []
     remaining = total
@@ -75,18 +105,22 @@ async def load(
 
     for _ in range(min(50, total)):  # warm-up
         await call()
+    cpu0 = cpu_s(pid)
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
+    server_cpu = cpu_s(pid) - cpu0
     latencies.sort()
     return {
         "calls_s": len(latencies) / elapsed,
         "p50_ms": latencies[len(latencies) // 2] * 1000,
         "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
+        "server_cpu_us": server_cpu / len(latencies) * 1e6,
+        "load": load_avg(),
     }
 
 
-async def bench(total: int) -> dict[str, Any]:
+async def bench(calls: int, mcp_calls: int, rounds: int) -> dict[str, Any]:
     import aiohttp
     import grpc
     import httpx2
@@ -96,88 +130,201 @@ async def bench(total: int) -> dict[str, Any]:
     from toolwire import _json
     from toolwire.serve._gen import tools_pb2, tools_pb2_grpc
 
-    port, grpc_port, peer_port = free_port(), free_port(), free_port()
+    port, grpc_port = free_port(), free_port()
+    peer_ports = {PEER_TEXT: free_port(), PEER_STRUCTURED: free_port()}
+    serve = ["serve", "--port", str(port), "--grpc-port", str(grpc_port)]
     # Started once before measuring; blocking here costs nothing measured.
     ours = subprocess.Popen(  # noqa: ASYNC220
-        [
-            sys.executable,
-            "-c",
-            "from toolwire.cli import main; main()",
-            "serve",
-            "--port",
-            str(port),
-            "--grpc-port",
-            str(grpc_port),
-        ],
-        stderr=subprocess.DEVNULL,
+        [sys.executable, "-m", "toolwire", *serve], stderr=subprocess.DEVNULL
     )
-    peer = subprocess.Popen(  # noqa: ASYNC220
-        [sys.executable, "-c", PEER, str(peer_port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    results: dict[str, Any] = {}
+    peers = {
+        label: subprocess.Popen(  # noqa: ASYNC220
+            [sys.executable, "-c", PEER, str(p), "structured" if "structured" in label else "text"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for label, p in peer_ports.items()
+    }
+    runs: dict[str, list[dict[str, float]]] = {}
+    rss: dict[str, float] = {}
+    served = 0
+    body = _json.dumps_bytes(ARGS)
+    request = tools_pb2.CallToolRequest(name="get_weather", arguments_json=body.decode())
+    url = f"http://127.0.0.1:{port}/v1/tools/get_weather/call"
     try:
         wait_port(port, ours)
         wait_port(grpc_port, ours)
-        wait_port(peer_port, peer)
-        body = _json.dumps_bytes(ARGS)
-        connector = aiohttp.TCPConnector(limit=64)
-        async with aiohttp.ClientSession(connector=connector) as http:
-            url = f"http://127.0.0.1:{port}/v1/tools/get_weather/call"
+        for label, proc in peers.items():
+            wait_port(peer_ports[label], proc)
+        http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64))
+        shared = grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}")
+        # One channel (one HTTP/2 connection) per concurrency slot, to see whether a single
+        # connection is what limits the shared-channel row.
+        slots = [grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}") for _ in range(32)]
+        shared_stub = tools_pb2_grpc.ToolServiceStub(shared)
+        slot_stubs = [tools_pb2_grpc.ToolServiceStub(c) for c in slots]
+        turn = 0
 
-            async def rest() -> None:
-                async with http.post(
-                    url, data=body, headers={"Content-Type": "application/json"}
-                ) as r:
-                    assert r.status == 200
-                    await r.read()
+        async def rest() -> None:
+            async with http.post(url, data=body, headers={"Content-Type": "application/json"}) as r:
+                assert r.status == 200
+                await r.read()
 
-            for c in (1, 32):
-                results[f"rest c={c}"] = await load(rest, total, c)
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
-            stub = tools_pb2_grpc.ToolServiceStub(channel)
-            request = tools_pb2.CallToolRequest(name="get_weather", arguments_json=body.decode())
+        async def grpc_shared() -> None:
+            await shared_stub.CallTool(request)
 
-            async def grpc_call() -> None:
-                await stub.CallTool(request)
+        async def grpc_slots() -> None:
+            nonlocal turn
+            turn += 1
+            await slot_stubs[turn % 32].CallTool(request)
 
-            for c in (1, 32):
-                results[f"grpc c={c}"] = await load(grpc_call, total, c)
-        for label, mcp_port in (("mcp", port), ("peer mcp", peer_port)):
-            limits = httpx2.Limits(max_connections=64, max_keepalive_connections=64)
-            http_client = httpx2.AsyncClient(limits=limits, timeout=30)
-            target = f"http://127.0.0.1:{mcp_port}/mcp"
-            async with Client(streamable_http_client(target, http_client=http_client)) as client:
+        rows: list[tuple[str, Callable[[], Awaitable[Any]], int]] = [
+            ("REST c=1", rest, 1),
+            ("REST c=32", rest, 32),
+            ("gRPC c=1", grpc_shared, 1),
+            ("gRPC c=32", grpc_shared, 32),
+            ("gRPC c=32, channel per slot", grpc_slots, 32),
+        ]
+        mcp_clients: dict[str, Any] = {}
+        async with contextlib.AsyncExitStack() as stack:
+            for label, mcp_port in (("toolwire MCP", port), *peer_ports.items()):
+                limits = httpx2.Limits(max_connections=64, max_keepalive_connections=64)
+                http_client = httpx2.AsyncClient(limits=limits, timeout=30)
+                target = f"http://127.0.0.1:{mcp_port}/mcp"
+                transport = streamable_http_client(target, http_client=http_client)
+                mcp_clients[label] = await stack.enter_async_context(Client(transport))
 
-                async def mcp_call(client: Any = client) -> None:
+            def mcp_call(label: str) -> Callable[[], Awaitable[Any]]:
+                client = mcp_clients[label]
+
+                async def call() -> None:
                     result = await client.call_tool("get_weather", ARGS)
                     assert not result.is_error
 
-                for c in (1, 32):
-                    results[f"{label} c={c}"] = await load(mcp_call, max(200, total // 4), c)
-        results["rss_mb"] = rss_mb(ours.pid)
+                return call
+
+            for r in range(rounds):
+                for name, call, c in rows:
+                    runs.setdefault(name, []).append(await load(call, calls, c, ours.pid))
+                    served += calls + 50
+                    if r == 0 and name == "REST c=32":
+                        rss["warm"] = rss_mb(ours.pid)
+                        rss["warm_after_calls"] = served
+                for label in mcp_clients:
+                    pid = peers[label].pid if label in peers else ours.pid
+                    for c in (1, 32):
+                        runs.setdefault(f"{label} c={c}", []).append(
+                            await load(mcp_call(label), mcp_calls, c, pid)
+                        )
+                    if label.startswith("toolwire"):
+                        served += 2 * (mcp_calls + 50)
+            rss["end"] = rss_mb(ours.pid)
+            rss["end_after_calls"] = served
+        await http.close()
+        await shared.close()
+        for channel in slots:
+            await channel.close()
     finally:
-        for proc in (ours, peer):
+        for proc in (ours, *peers.values()):
             proc.terminate()
             proc.wait(timeout=10)
-    return results
+    medians = {
+        name: {key: statistics.median(run[key] for run in rs) for key in rs[0]}
+        for name, rs in runs.items()
+    }
+    return {"rows": medians, "runs": runs, "rss_mb": rss}
+
+
+def _results(rows: dict[str, dict[str, float]], rss: dict[str, float]) -> list[dict[str, Any]]:
+    peer = rows[f"{PEER_TEXT} c=32"]
+    alike = rows[f"{PEER_STRUCTURED} c=32"]
+    out: list[dict[str, Any]] = []
+    for name, r in rows.items():
+        if name.startswith("peer"):
+            continue
+        ratio = r["calls_s"] / peer["calls_s"]
+        target, met = None, None
+        if name.startswith(("REST c=32", "gRPC c=32")):
+            target = ">= 5x the peer's calls/s at c=32, p99 <= 20 ms"
+            met = ratio >= 5 and r["p99_ms"] <= 20
+        elif name == "toolwire MCP c=32":
+            target = ">= the peer's calls/s at c=32"
+            met = ratio >= 1
+        out.append(
+            {
+                "name": f"{name}: calls/s",
+                "unit": "calls/s",
+                "better": "higher",
+                "ours": round(r["calls_s"]),
+                "peers": {
+                    f"{PEER_TEXT} c=32 (text result)": round(peer["calls_s"]),
+                    f"{PEER_STRUCTURED} c=32 (same output schema)": round(alike["calls_s"]),
+                },
+                "ratio": round(ratio, 2),
+                "ratio_vs_structured_peer": round(r["calls_s"] / alike["calls_s"], 2),
+                "target": target,
+                "met": met,
+                "p50_ms": round(r["p50_ms"], 2),
+                "p99_ms": round(r["p99_ms"], 2),
+                "server_cpu_us": round(r["server_cpu_us"]),
+                "peer_server_cpu_us": round(peer["server_cpu_us"]),
+            }
+        )
+    out.append(
+        {
+            "name": "server RSS growth after warm-up",
+            "unit": "MB",
+            "better": "lower",
+            "ours": round(rss["end"] - rss["warm"], 1),
+            "target": "< 50 MB growth",
+            "met": rss["end"] - rss["warm"] < 50,
+            "note": f"{rss['warm']:.0f} MB after {rss['warm_after_calls']} calls, "
+            f"{rss['end']:.0f} MB after {rss['end_after_calls']}",
+        }
+    )
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
     settings = parse_args(__doc__ or "", argv)
-    total = 2000 if settings.quick else 20_000
-    results = asyncio.run(bench(total))
-    peer = results["peer mcp c=32"]["calls_s"]
-    print(f"toolwire serve vs mcp MCPServer (streamable HTTP), {total} calls per REST/gRPC row")
-    print(f"{'transport':16}{'calls/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'vs peer c=32':>14}")
-    for name, r in results.items():
-        if name == "rss_mb":
-            continue
-        ratio = r["calls_s"] / peer
-        print(f"{name:16}{r['calls_s']:10.0f}{r['p50_ms']:9.2f}{r['p99_ms']:9.2f}{ratio:13.1f}x")
-    print(f"server RSS after all calls: {results['rss_mb']:.0f} MB")
-    report(settings, {"bench": "serve", "calls": total, "results": results, "cpus": os.cpu_count()})
+    calls, mcp_calls, rounds = (2000, 300, 1) if settings.quick else (7000, 1500, 3)
+    load_before = load_avg()
+    data = asyncio.run(bench(calls, mcp_calls, rounds))
+    rows, rss = data["rows"], data["rss_mb"]
+    peer = rows[f"{PEER_TEXT} c=32"]
+    print(
+        f"toolwire serve vs mcp MCPServer (streamable HTTP): {calls} calls per REST/gRPC row, "
+        f"{mcp_calls} per MCP row, median of {rounds} round(s); "
+        f"load average {load_before:.1f} before, {load_avg():.1f} after ({os.cpu_count()} CPUs)"
+    )
+    header = f"{'transport':32}{'calls/s':>9}{'p50 ms':>8}{'p99 ms':>8}{'srv CPU us':>11}"
+    print(header + f"{'vs peer c=32':>14}")
+    for name, r in rows.items():
+        ratio = r["calls_s"] / peer["calls_s"]
+        print(
+            f"{name:32}{r['calls_s']:9.0f}{r['p50_ms']:8.2f}{r['p99_ms']:8.2f}"
+            f"{r['server_cpu_us']:11.0f}{ratio:13.1f}x"
+        )
+    print(
+        f"server RSS: {rss['warm']:.0f} MB after {rss['warm_after_calls']} calls (warm), "
+        f"{rss['end']:.0f} MB after {rss['end_after_calls']}"
+    )
+    report(
+        settings,
+        {
+            "benchmark": "bench_serve",
+            "title": "toolwire serve (REST, gRPC, MCP) vs the mcp SDK's MCPServer",
+            "quick": settings.quick,
+            "results": _results(rows, rss),
+            "extra": {
+                "rows": rows,
+                "rounds": data["runs"],
+                "rss_mb": rss,
+                "load_average_before": load_before,
+                "cpus": os.cpu_count(),
+            },
+        },
+    )
 
 
 if __name__ == "__main__":
