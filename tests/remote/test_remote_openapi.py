@@ -474,3 +474,61 @@ async def test_yaml_spec_file(api: Api, tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text("paths: [unclosed")
     with pytest.raises(ValueError):
         await openapi.load(str(tmp_path / "bad.yaml"), base_url=api.url)
+
+
+@pytest.mark.anyio
+async def test_query_styles_read_only_fields_and_deprecation(api: Api) -> None:
+    def q(name: str, schema: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        return {"name": name, "in": "query", "schema": schema, **extra}
+
+    strings = {"type": "array", "items": {"type": "string"}}
+    obj = {"type": "object", "additionalProperties": {"type": "string"}}
+    doc = {
+        "openapi": "3.1.0",
+        "paths": {
+            "/search": {
+                "get": {
+                    "operationId": "search",
+                    "deprecated": True,
+                    "parameters": [
+                        q("csv", strings, explode=False),
+                        q("pipes", strings, style="pipeDelimited"),
+                        q("filter", obj, style="deepObject", explode=True),
+                        q("flat", obj, explode=False),
+                    ],
+                    "responses": {},
+                },
+                "post": {
+                    "operationId": "addItem",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["id", "name"],
+                                    "properties": {
+                                        "id": {"type": "integer", "readOnly": True},
+                                        "name": {"type": "string"},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {},
+                },
+            }
+        },
+    }
+    tools = {
+        t.name: t
+        for t in await openapi.load(doc, base_url=f"{api.url}/api", allow_hosts=["127.0.0.1"])
+    }
+    assert tools["search"].description.startswith("(Deprecated)")
+    out = await _call(
+        tools["search"],
+        {"csv": ["a", "b"], "pipes": ["x", "y"], "filter": {"k": "v"}, "flat": {"a": "1"}},
+    )
+    assert out["query"] == [["csv", "a,b"], ["pipes", "x|y"], ["filter[k]", "v"], ["flat", "a,1"]]
+    add = tools["addItem"].spec.input_schema
+    assert set(add["properties"]) == {"name"} and add["required"] == ["name"]

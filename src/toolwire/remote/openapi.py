@@ -91,6 +91,8 @@ class _Param:
     prop: str  # property name in the tool's input schema
     name: str  # name on the wire
     location: Literal["path", "query", "header", "cookie", "body", "body_field"]
+    style: str = "form"  # query serialization (OpenAPI "style" / "explode")
+    explode: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -252,7 +254,16 @@ def _build_tool(
         properties[prop] = schema
         if param.get("required") or location == "path":
             required.append(prop)
-        params.append(_Param(prop=prop, name=wire, location=location))  # type: ignore[arg-type]
+        style = str(param.get("style", "form"))
+        params.append(
+            _Param(
+                prop=prop,
+                name=wire,
+                location=location,  # type: ignore[arg-type]
+                style=style,
+                explode=bool(param.get("explode", style == "form")),
+            )
+        )
     body_type: Literal["json", "form"] | None = None
     if "requestBody" in op:
         body, body_uri = refs.deref(op["requestBody"], item_uri)
@@ -274,11 +285,17 @@ def _build_tool(
                 and not any(k in schema for k in ("allOf", "anyOf", "oneOf"))
             )
             if flat and isinstance(fields, Mapping):
-                for field_name, field_schema in fields.items():
+                # readOnly fields (ids, timestamps the server sets) are not the caller's to send
+                writable = {
+                    k: v
+                    for k, v in fields.items()
+                    if not (isinstance(v, Mapping) and v.get("readOnly") is True)
+                }
+                for field_name, field_schema in writable.items():
                     properties[field_name] = field_schema
                     params.append(_Param(prop=field_name, name=field_name, location="body_field"))
                 if body.get("required"):
-                    required.extend(schema.get("required", []))
+                    required.extend(r for r in schema.get("required", []) if r in writable)
             else:
                 prop = "body" if "body" not in properties else "request_body"
                 properties[prop] = schema
@@ -295,6 +312,8 @@ def _build_tool(
     details = str(op.get("description") or "").strip()
     description = "\n\n".join(p for p in (summary, details) if p)[:2000]
     description = description or f"{method.upper()} {path}"
+    if op.get("deprecated") is True:
+        description = f"(Deprecated) {description}"
     idempotent = method in _IDEMPOTENT or op.get("x-idempotent") is True
     operation = _Operation(
         method=method.upper(),
@@ -340,6 +359,22 @@ def _output_schema(refs: Refs, op: Mapping[str, Any], uri: str) -> dict[str, Any
     return None
 
 
+def _query_pairs(param: _Param, value: Any) -> list[tuple[str, str]]:
+    """OpenAPI query serialization: form (exploded or not), space/pipe-delimited, deepObject."""
+    if isinstance(value, list):
+        if param.explode and param.style == "form":
+            return [(param.name, _scalar(v)) for v in value]
+        sep = {"spaceDelimited": " ", "pipeDelimited": "|"}.get(param.style, ",")
+        return [(param.name, sep.join(_scalar(v) for v in value))]
+    if isinstance(value, Mapping):
+        if param.style == "deepObject":
+            return [(f"{param.name}[{k}]", _scalar(v)) for k, v in value.items()]
+        if param.explode:
+            return [(str(k), _scalar(v)) for k, v in value.items()]
+        return [(param.name, ",".join(f"{k},{_scalar(v)}" for k, v in value.items()))]
+    return [(param.name, _scalar(value))]
+
+
 def _scalar(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -360,12 +395,7 @@ async def _call(op: _Operation, arguments: Mapping[str, Any], ctx: Context | Non
         if param.location == "path":
             path = path.replace("{" + param.name + "}", quote(_scalar(value), safe=""))
         elif param.location == "query":
-            if isinstance(value, list):
-                query.extend((param.name, _scalar(v)) for v in value)
-            elif isinstance(value, Mapping):
-                query.extend((str(k), _scalar(v)) for k, v in value.items())
-            else:
-                query.append((param.name, _scalar(value)))
+            query.extend(_query_pairs(param, value))
         elif param.location == "header":
             headers[param.name] = _scalar(value)
         elif param.location == "cookie":
