@@ -532,3 +532,28 @@ async def test_query_styles_read_only_fields_and_deprecation(api: Api) -> None:
     assert out["query"] == [["csv", "a,b"], ["pipes", "x|y"], ["filter[k]", "v"], ["flat", "a,1"]]
     add = tools["addItem"].spec.input_schema
     assert set(add["properties"]) == {"name"} and add["required"] == ["name"]
+
+
+@pytest.mark.anyio
+async def test_api_key_placement_from_security_schemes(api: Api) -> None:
+    doc = spec_document()
+    doc["components"]["securitySchemes"] = {
+        "key": {"type": "apiKey", "name": "token", "in": "query"}
+    }
+    tools = await openapi.load(
+        doc,
+        base_url=f"{api.url}/api",
+        allow_hosts=["127.0.0.1"],
+        include=["whoami"],
+        auth={"type": "api_key", "value": "k9"},
+        ref_base=f"{api.url}/openapi.json",
+    )
+    assert ["token", "k9"] in (await _call(tools[0], {}))["query"]
+    with pytest.raises(ValueError):
+        await openapi.load(
+            spec_document(),
+            base_url=api.url,
+            allow_hosts=["127.0.0.1"],
+            auth={"type": "api_key", "value": "k9"},
+            ref_base=f"{api.url}/openapi.json",
+        )

@@ -157,7 +157,6 @@ async def load(
     is the URI relative ``$ref`` documents of a dict spec are found from.
     """
     guard = Guard(allow_hosts=tuple(allow_hosts), resolver=resolver)
-    chosen_auth = auth_from_config(auth)
 
     async def fetch(uri: str) -> Any:
         response = await client_for(guard).request("GET", uri, timeout_s=timeout_s)
@@ -177,6 +176,7 @@ async def load(
         spec_uri, document = ref_base or "", spec
     if not isinstance(document, Mapping) or "paths" not in document:
         raise ValueError("not an OpenAPI document: it has no 'paths'")
+    chosen_auth = auth_from_config(_fill_api_key(auth, document))
     refs = Refs(document, base_uri=spec_uri, loader=fetch)
     await refs.prefetch()
     server = base_url or _server_url(document, spec_uri)
@@ -212,6 +212,22 @@ async def load(
             used.add(name)
             tools.append(made)
     return tools
+
+
+def _fill_api_key(
+    auth: Auth | Mapping[str, Any] | None, document: Mapping[str, Any]
+) -> Auth | Mapping[str, Any] | None:
+    """``{type = "api_key", value = ...}`` without a name: take it from the document's
+    ``securitySchemes`` (the first ``apiKey`` scheme says the name and where it goes)."""
+    if not isinstance(auth, Mapping) or "name" in auth:
+        return auth
+    if str(auth.get("type", "")).lower().replace("-", "_") not in ("api_key", "apikey"):
+        return auth
+    schemes = (document.get("components") or {}).get("securitySchemes") or {}
+    for scheme in schemes.values():
+        if isinstance(scheme, Mapping) and scheme.get("type") == "apiKey" and "name" in scheme:
+            return {**auth, "name": scheme["name"], "in": scheme.get("in", "header")}
+    raise ValueError("an api_key auth needs a 'name' (the document declares no apiKey scheme)")
 
 
 class _Unsupported(ValueError):
