@@ -225,6 +225,9 @@ class Tool:
         Raises :class:`~toolwire.InvalidArguments` listing every problem.
         """
         validator = self._validator or self._get_validator()
+        kwargs = validator.quick(arguments)
+        if kwargs is not None:
+            return kwargs
         return validator.check(arguments, strict=strict)[0]
 
     def validate_report(

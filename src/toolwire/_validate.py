@@ -87,10 +87,12 @@ class ArgumentValidator:
     """
 
     __slots__ = (
+        "_is_valid",
         "_max_bytes",
         "_max_depth",
         "_model",
         "_plain",
+        "_plain_names",
         "_quick_len",
         "_root",
         "_shallow_len",
@@ -125,6 +127,12 @@ class ArgumentValidator:
         if plain is None and model is None and known is not None:
             plain = dict.fromkeys(known)  # lets the hot path check names only
         self._plain = dict(plain) if plain is not None else None
+        self._plain_names = (
+            frozenset(self._plain)
+            if self._plain is not None and all(v is None for v in self._plain.values())
+            else None
+        )
+        self._is_valid = self._validator.is_valid
         self.known = known
         self._max_bytes = max_bytes
         self._max_depth = max_depth
@@ -139,32 +147,47 @@ class ArgumentValidator:
         self, arguments: Any, *, strict: bool = False
     ) -> tuple[dict[str, Any], list[Coercion] | None]:
         """Validate; returns ``(kwargs, coercions or None)`` or raises ``InvalidArguments``."""
-        # Hot path: short JSON text that is already right. Any doubt falls through to the full
-        # path below, which re-parses and reports; nothing here raises.
-        if type(arguments) is str and len(arguments) <= self._quick_len:
-            try:
-                data = _orjson_loads(arguments)
-            except _JSONDecodeError:
-                data = None
-            size = len(arguments)
-            if (
-                type(data) is dict
-                and (size < 19 or _LONG_DIGITS.search(arguments) is None)
-                and (size <= self._shallow_len or not self._maybe_deep(arguments))
-                and arguments.count(":") <= len(data)
-                and self._validator.is_valid(data)
-            ):
-                plain = self._plain
-                if plain is not None:
-                    for key, value in data.items():
-                        exact = plain.get(key, _MISSING)
-                        if exact is _MISSING or (exact is not None and type(value) not in exact):
-                            break
-                    else:
-                        return data, None
-                elif self._model is None and self.known is None:
-                    return data, None
+        data = self.quick(arguments)
+        if data is not None:
+            return data, None
         return self._check_fully(arguments, strict)
+
+    def quick(self, arguments: Any) -> dict[str, Any] | None:
+        """The kwargs of short JSON text that is already right, else None (then use check).
+
+        The hot path: any doubt answers None, and :meth:`check` re-parses and reports; nothing
+        here raises. Valid data needs no coercion, so strictness does not matter here.
+        """
+        if type(arguments) is not str or len(arguments) > self._quick_len:
+            return None
+        try:
+            data = _orjson_loads(arguments)
+        except _JSONDecodeError:
+            return None
+        if type(data) is not dict:
+            return None
+        size = len(arguments)
+        if (
+            (size >= 19 and _LONG_DIGITS.search(arguments) is not None)
+            or (size > self._shallow_len and self._maybe_deep(arguments))
+            or arguments.count(":") > len(data)
+            or not self._is_valid(data)
+        ):
+            return None
+        names = self._plain_names
+        if names is not None:
+            # every plain entry accepts any value: checking the names is enough
+            return data if data.keys() <= names else None
+        plain = self._plain
+        if plain is not None:
+            for key, value in data.items():
+                exact = plain.get(key, _MISSING)
+                if exact is _MISSING or (exact is not None and type(value) not in exact):
+                    return None
+            return data
+        if self._model is None and self.known is None:
+            return data
+        return None
 
     def _maybe_deep(self, text: str) -> bool:
         return text.count("{") + text.count("[") > self._max_depth

@@ -196,3 +196,29 @@ def test_function_tools_receive_python_types(arguments: dict[str, Any]) -> None:
             assert type(out[key]) is kind, (key, out[key])
     if "b" in out:
         assert math.isfinite(out["b"])
+
+
+@SETTINGS
+@given(top_schemas, json_values, st.booleans())
+def test_the_quick_path_agrees_with_the_full_path(
+    schema: dict[str, Any], value: Any, with_handler: bool
+) -> None:
+    # A handler taking named parameters makes the validator drop (and report) unknown keys,
+    # which the quick path must then leave to the full path.
+    def handler(a: Any = None, b: Any = None) -> None:
+        return None
+
+    tool = tw.Tool.from_schema(
+        {"name": "t", "parameters": schema}, handler if with_handler else None
+    )
+    validator = tool._get_validator()
+    for text in (json.dumps(value, ensure_ascii=False), json.dumps({"a": value})):
+        quick = validator.quick(text)
+        if quick is None:
+            continue
+        try:
+            full, notes = validator._check_fully(text, False)
+        except tw.InvalidArguments as exc:
+            raise AssertionError(f"quick path accepted what the full path rejects: {exc}") from exc
+        assert quick == full
+        assert not notes
