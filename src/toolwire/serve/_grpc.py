@@ -205,14 +205,14 @@ async def start_grpc(
     options: Sequence[tuple[str, Any]] = (),
 ) -> tuple[grpc.aio.Server, int]:
     """Start the gRPC server (ToolService, health, reflection); returns it and the bound port."""
-    max_message = service.limits.max_body_bytes
-    server = grpc.aio.server(
-        options=[
-            ("grpc.max_receive_message_length", max_message),
-            ("grpc.so_reuseport", 0),
-            *options,
-        ]
-    )
+    # A dict, so that the caller's options replace these defaults (gRPC keeps the first of
+    # two equal keys, which silently ignored --workers' so_reuseport).
+    settings: dict[str, Any] = {
+        "grpc.max_receive_message_length": service.limits.max_body_bytes,
+        "grpc.so_reuseport": 0,
+    }
+    settings.update(options)
+    server = grpc.aio.server(options=list(settings.items()))
     tools_pb2_grpc.add_ToolServiceServicer_to_server(ToolServicer(service), server)  # type: ignore[no-untyped-call]
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)

@@ -94,15 +94,19 @@ async def serve_async(
         if options.grpc_port is not None:
             from toolwire.serve._grpc import start_grpc
 
-            grpc_server, grpc_port = await start_grpc(
-                service,
-                host=options.host,
-                port=options.grpc_port,
-                options=[("grpc.so_reuseport", 1 if options.reuse_port else 0)],
-            )
+            try:
+                grpc_server, grpc_port = await start_grpc(
+                    service,
+                    host=options.host,
+                    port=options.grpc_port,
+                    options=[("grpc.so_reuseport", 1 if options.reuse_port else 0)],
+                )
+            except RuntimeError:  # grpcio's "Failed to bind to address"
+                grpc_port = 0
             if grpc_port == 0:
                 raise RefusedToStart(
-                    f"cannot listen for gRPC on {options.host}:{options.grpc_port}"
+                    f"cannot listen for gRPC on {options.host}:{options.grpc_port} (in use? "
+                    "--grpc-port -1 turns gRPC off)"
                 )
         app = create_app(
             service,
@@ -177,7 +181,7 @@ def run(service_factory: Callable[[], Any], options: ServeOptions) -> None:
 def run_workers(argv: Sequence[str], workers: int) -> int:
     """Start ``workers`` copies of this command (each with ``--workers 1 --reuse-port``) and
     wait; SIGINT/SIGTERM are forwarded. Returns the first non-zero exit status."""
-    args = [sys.executable, "-c", "from toolwire.cli import main; main()", *argv]
+    args = [sys.executable, "-m", "toolwire", *argv]
     args += ["--workers", "1", "--reuse-port"]
     procs = [subprocess.Popen(args) for _ in range(workers)]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -100,6 +101,7 @@ class CallStats:
 
     def snapshot(self, since: int = 0) -> dict[str, Any]:
         return {
+            "pid": os.getpid(),  # figures are per process: tells --workers processes apart
             "total": self.total,
             "uptime_s": round(time.time() - self.started, 1),
             "recent": [_recent_dict(r) for r in self.recent if r[1] > since],
