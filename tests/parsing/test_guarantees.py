@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -11,7 +12,9 @@ from _render import RENDER
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from toolwire._calls import ArgumentsDelta
 from toolwire.parsing import FORMATS, StreamParser, parse
+from toolwire.parsing._events import arguments_delta
 from toolwire.parsing._jsonscan import JsonScanner
 
 NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True)
@@ -188,3 +191,14 @@ def test_repair_of_truncated_and_fenced_json() -> None:
     res = parse('<tool_call>```json\n{"name": "f", "arguments": {"a": 1}}\n```</tool_call>')
     assert [(c.name, c.arguments, c.repaired) for c in res.calls] == [("f", '{"a":1}', True)]
     assert not res.errors
+
+
+def test_arguments_delta_shortcut_builds_the_same_event() -> None:
+    # The per-delta constructor writes the slots directly; it must stay the dataclass itself.
+    fast = arguments_delta(3, "x")
+    plain = ArgumentsDelta(index=3, text="x")
+    assert type(fast) is ArgumentsDelta
+    assert fast == plain and hash(fast) == hash(plain) and repr(fast) == repr(plain)
+    assert dataclasses.astuple(fast) == ("arguments_delta", 3, "x")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.text = "y"  # type: ignore[misc]

@@ -21,9 +21,7 @@ from toolwire.dialects._stream import (
     Assembler,
     CallBuffer,
     Events,
-    as_dict,
     as_int,
-    as_list,
     as_str,
 )
 
@@ -63,43 +61,50 @@ class ChunkAssembler(Assembler):
 
     # --- wire -> ours -------------------------------------------------------------------
 
+    # This is the per-chunk path of every streamed token, so it reads fields with plain
+    # dict lookups and type checks inline rather than through the as_* helpers.
+
     def _process(self, chunk: Any, out: Events) -> None:
         if not isinstance(chunk, dict):
             self._c.note_ignored()
             return
         meta = self._c.metadata
         for key in ("id", "model"):
-            value = as_str(chunk.get(key))
-            if value and key not in meta:
-                meta[key] = value
-        if isinstance(chunk.get("usage"), dict):
-            meta["usage"] = chunk["usage"]
-        if isinstance(chunk.get("error"), dict):
-            meta["error"] = chunk["error"]
-        for choice in as_list(chunk.get("choices")):
-            choice = as_dict(choice)
-            index = as_int(choice.get("index"))
-            if index not in (None, 0):
+            if key not in meta:
+                value = chunk.get(key)
+                if isinstance(value, str) and value:
+                    meta[key] = value
+        usage = chunk.get("usage")
+        if isinstance(usage, dict):
+            meta["usage"] = usage
+        error = chunk.get("error")
+        if isinstance(error, dict):
+            meta["error"] = error
+        choices = chunk.get("choices")
+        if not isinstance(choices, list):
+            return
+        for choice in choices:
+            if not isinstance(choice, dict):
+                continue
+            index = choice.get("index")
+            if index and isinstance(index, int) and not isinstance(index, bool):
                 # One conversation turn per assembler: with n > 1 only the first choice counts.
                 meta["ignored_choices"] = meta.get("ignored_choices", 0) + 1
                 continue
-            self._process_delta(as_dict(choice.get("delta")), out)
+            delta = choice.get("delta")
+            if isinstance(delta, dict) and delta:
+                self._process_delta(delta, out)
             reason = choice.get("finish_reason")
             if isinstance(reason, str) and reason:
                 self._finish(reason, out)
 
     def _process_delta(self, delta: dict[str, Any], out: Events) -> None:
-        c = self._c
-        c.add_reasoning(delta.get("reasoning_content"), out)
-        c.add_reasoning(delta.get("reasoning"), out)
-        c.add_content(delta.get("content"), out)
-        refusal = delta.get("refusal")
-        if isinstance(refusal, str) and refusal:
-            c.metadata["refusal"] = True
-            c.add_content(refusal, out)
-        for item in as_list(delta.get("tool_calls")):
-            if isinstance(item, dict):
-                self._process_tool_call(item, out)
+        items = delta.get("tool_calls")
+        if items is not None and len(delta) == 1:  # the usual streamed delta: nothing else
+            self._process_tool_calls(items, out)
+            return
+        self._process_text(delta, out)
+        self._process_tool_calls(items, out)
         legacy = delta.get("function_call")
         if isinstance(legacy, dict):
             buf = self._slots.get(_LEGACY_SLOT)
@@ -107,10 +112,46 @@ class ChunkAssembler(Assembler):
                 buf = self._slots[_LEGACY_SLOT] = self._c.new_call()
             self._update(buf, None, legacy, out)
 
+    def _process_text(self, delta: dict[str, Any], out: Events) -> None:
+        c = self._c
+        text = delta.get("reasoning_content")
+        if text:
+            c.add_reasoning(text, out)
+        text = delta.get("reasoning")
+        if text:
+            c.add_reasoning(text, out)
+        text = delta.get("content")
+        if text:
+            c.add_content(text, out)
+        refusal = delta.get("refusal")
+        if isinstance(refusal, str) and refusal:
+            c.metadata["refusal"] = True
+            c.add_content(refusal, out)
+
+    def _process_tool_calls(self, items: Any, out: Events) -> None:
+        if isinstance(items, list):
+            for item in items:
+                if isinstance(item, dict):
+                    self._process_tool_call(item, out)
+
     def _process_tool_call(self, item: dict[str, Any], out: Events) -> None:
-        function = as_dict(item.get("function"))
-        buf = self._route(as_int(item.get("index")), as_str(item.get("id")), function)
-        self._update(buf, as_str(item.get("id")), function, out)
+        function = item.get("function")
+        if not isinstance(function, dict):
+            function = {}
+        id = as_str(item.get("id"))
+        index = as_int(item.get("index"))
+        if id is None and not function.get("name"):
+            # The common delta: more arguments for the call in this slot. Same outcome as
+            # _route + _update (no identity to record), without their lookups.
+            buf = self._last if index is None else self._slots.get(index)
+            if buf is not None and not buf.done:
+                arguments = function.get("arguments")
+                if arguments is not None and not isinstance(arguments, str):
+                    arguments = object_arguments(arguments)
+                self._c.add_arguments(buf, arguments, out)
+                return
+        buf = self._route(index, id, function)
+        self._update(buf, id, function, out)
 
     def _route(self, index: int | None, id: str | None, function: dict[str, Any]) -> CallBuffer:
         name = as_str(function.get("name"))

@@ -25,6 +25,7 @@ from toolwire._calls import (
     ToolCall,
 )
 from toolwire.dialects._args import Finished, finish_arguments
+from toolwire.parsing._events import arguments_delta
 
 Events = list[StreamEvent]
 
@@ -162,7 +163,7 @@ class Collector:
             return
         buf.parts.append(text)
         if buf.started:
-            out.append(ArgumentsDelta(index=buf.index, text=text))
+            out.append(arguments_delta(buf.index, text))
 
     def finish(self, buf: CallBuffer, out: Events, *, cut: str | None = None) -> None:
         """Finish a call; ``cut`` names why its text may be incomplete (then no repair)."""

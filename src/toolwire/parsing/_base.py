@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 from toolwire._calls import (
-    ArgumentsDelta,
     CallFailed,
     CallFinished,
     CallParseError,
@@ -46,6 +45,7 @@ from toolwire._calls import (
     StreamEvent,
     ToolCall,
 )
+from toolwire.parsing._events import arguments_delta
 
 __all__ = [
     "NEED",
@@ -159,7 +159,11 @@ class Engine:
         if self.eof:
             return []
         if delta:
-            self.buf = self.buf[self.pos :] + delta if self.pos else self.buf + delta
+            pos = self.pos
+            if pos == len(self.buf):  # the usual case: the last delta was consumed whole
+                self.buf = delta
+            else:
+                self.buf = self.buf[pos:] + delta if pos else self.buf + delta
             self.pos = 0
             self._pump()
         return self._take()
@@ -236,7 +240,7 @@ class Engine:
     def args(self, call: Call, text: str) -> None:
         if text:
             call.parts.append(text)
-            self.events.append(ArgumentsDelta(index=call.index, text=text))
+            self.events.append(arguments_delta(call.index, text))
 
     def finish_call(self, call: Call, *, repaired: bool = False) -> None:
         if not call.parts:

@@ -282,6 +282,17 @@ class JsonScanner:
 
     def feed(self, s: str, i: int = 0) -> int:
         steps = 0
+        if self.st == _STR and self._quote == '"' and not self._hi and self._keybuf is None:
+            # Most deltas of a long argument continue a plain string: this is the loop's first
+            # turn, taken without its setup, and often the whole delta.
+            m = _DQ_RUN.match(s, i)
+            if m is not None:
+                self.sink.append(m.group())
+                i = m.end()
+                if i == len(s):
+                    self.steps += 1
+                    return i
+                steps = 1
         try:
             n = len(s)
             sink = self.sink
