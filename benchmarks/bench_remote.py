@@ -9,8 +9,10 @@ Three services run in their own processes on 127.0.0.1: the seed's FastAPI weath
   ``Toolbox.call`` (validation, runtime, result) - what REST/gRPC/MCP serving and the runner use;
 - MCP only: the mcp SDK opening a session per call (what session-per-call proxies do).
 
-Latency: median µs per call at concurrency 1 (wall time, and the client process's CPU time,
-which is steadier on a shared machine). Throughput: calls/s with 32 concurrent callers.
+Cases of one service are measured in one event loop, interleaved round by round (medians
+over rounds), so that load changes on a shared machine hit them alike. Latency: µs per call at
+concurrency 1 (wall time, and the client process's CPU time, which is steadier on a shared
+machine). Throughput: calls/s with 32 concurrent callers.
 Targets: toolwire ≤ 1.3x direct latency and ≥ 0.8x direct throughput.
 
     python -m benchmarks.bench_remote [--quick] [--json]
@@ -102,17 +104,28 @@ async def _throughput(call: Call, n: int, repeats: int, concurrency: int = 32) -
     return runs
 
 
-async def _measure(
-    make: Callable[[], Awaitable[tuple[Call, Callable[[], Awaitable[None]]]]],
-    n: int,
+async def _compare(
+    makers: list[Callable[[], Awaitable[tuple[Call, Callable[[], Awaitable[None]]]]]],
+    counts: list[int],
     repeats: int,
-) -> tuple[list[float], list[float], list[float]]:
-    call, close = await make()
+) -> list[tuple[list[float], list[float], list[float]]]:
+    """Measure every case in one loop, interleaved round by round, so that load changes on
+    a shared machine hit every case alike (medians over rounds)."""
+    opened = [await make() for make in makers]
+    out: list[tuple[list[float], list[float], list[float]]] = [([], [], []) for _ in makers]
     try:
-        wall, cpu = await _latency(call, n, repeats)
-        return wall, cpu, await _throughput(call, n * 2, repeats)
+        for _ in range(repeats):
+            for i, ((call, _close), count) in enumerate(zip(opened, counts, strict=True)):
+                wall, cpu = await _latency(call, count, 1)
+                out[i][0].extend(wall)
+                out[i][1].extend(cpu)
+        for _ in range(repeats):
+            for i, ((call, _close), count) in enumerate(zip(opened, counts, strict=True)):
+                out[i][2].extend(await _throughput(call, count * 2, 1))
     finally:
-        await close()
+        for _call, close in opened:
+            await close()
+    return out
 
 
 async def _rest_direct(port: int) -> tuple[Call, Callable[[], Awaitable[None]]]:
@@ -214,7 +227,7 @@ def main(argv: list[str] | None = None) -> None:
         _serve_mcp(int(sys.argv[2]))
         return
     settings = parse_args(__doc__.splitlines()[0] if __doc__ else "", argv)
-    n, repeats = (200, 3) if settings.quick else (1000, 5)
+    n, repeats = (200, 3) if settings.quick else (300, 15)
     ports = {name: _free_port() for name in ("rest", "grpc", "mcp")}
     env_python = [
         ["-m", "toolwire.examples.weather_rest", "--port", str(ports["rest"])],
@@ -222,7 +235,7 @@ def main(argv: list[str] | None = None) -> None:
         ["-m", "benchmarks.bench_remote", "--serve-mcp", str(ports["mcp"])],
     ]
     procs = [_start(args, port) for args, port in zip(env_python, ports.values(), strict=True)]
-    results: dict[str, Any] = {}
+    results: list[dict[str, Any]] = []
     try:
         groups = [
             ("REST (OpenAPI)", ports["rest"], [("direct: aiohttp POST", _rest_direct, False),
@@ -239,15 +252,10 @@ def main(argv: list[str] | None = None) -> None:
             cpu_rows: list[Row] = []
             thr_rows: list[Row] = []
             figures: dict[str, Any] = {}
-            for label, make, ours in cases:
-                count = n if "per call" not in label else max(20, n // 20)
-
-                async def run(
-                    make: Any = make, port: int = port, count: int = count
-                ) -> tuple[list[float], list[float], list[float]]:
-                    return await _measure(lambda: make(port), count, repeats)
-
-                lat, cpu, thr = asyncio.run(run())
+            counts = [n if "per call" not in label else max(20, n // 20) for label, _, _ in cases]
+            makers = [lambda make=make, port=port: make(port) for _, make, _ in cases]
+            measured = asyncio.run(_compare(makers, counts, repeats))
+            for (label, _, ours), (lat, cpu, thr) in zip(cases, measured, strict=True):
                 lat_rows.append(row(label, lat, ours=ours))
                 cpu_rows.append(row(label, cpu, ours=ours))
                 thr_rows.append(row(label, thr, ours=ours))
@@ -268,12 +276,42 @@ def main(argv: list[str] | None = None) -> None:
                 f"toolwire vs direct: latency {ratio_lat:.2f}x (target <= 1.3x), "
                 f"client CPU {ratio_cpu:.2f}x, throughput {ratio_thr:.2f}x (target >= 0.8x)"
             )
-            results[title] = {
-                **figures,
-                "latency_ratio": ratio_lat,
-                "client_cpu_ratio": ratio_cpu,
-                "throughput_ratio": ratio_thr,
-            }
+            peers = {label: figures[label] for label, _, is_ours in cases if not is_ours}
+            ours_label = cases[1][0]
+            results.extend(
+                [
+                    {
+                        "name": f"{title}: latency at concurrency 1",
+                        "unit": "µs",
+                        "better": "lower",
+                        "ours": mine["latency_us"],
+                        "peers": {k: v["latency_us"] for k, v in peers.items()},
+                        "ratio": ratio_lat,
+                        "target": "<= 1.3x direct",
+                        "met": ratio_lat <= 1.3,
+                        "note": ours_label,
+                    },
+                    {
+                        "name": f"{title}: client CPU per call",
+                        "unit": "µs",
+                        "better": "lower",
+                        "ours": mine["client_cpu_us"],
+                        "peers": {k: v["client_cpu_us"] for k, v in peers.items()},
+                        "ratio": ratio_cpu,
+                        "met": None,
+                    },
+                    {
+                        "name": f"{title}: throughput at concurrency 32",
+                        "unit": "calls/s",
+                        "better": "higher",
+                        "ours": mine["throughput_per_s"],
+                        "peers": {k: v["throughput_per_s"] for k, v in peers.items()},
+                        "ratio": ratio_thr,
+                        "target": ">= 0.8x direct",
+                        "met": ratio_thr >= 0.8,
+                    },
+                ]
+            )
     finally:
         for proc in procs:
             proc.terminate()
@@ -282,7 +320,16 @@ def main(argv: list[str] | None = None) -> None:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
-    report(settings, {"bench": "bench_remote", "cpu_count": os.cpu_count(), **results})
+    report(
+        settings,
+        {
+            "benchmark": "bench_remote",
+            "title": "Imported remote tools vs the same services called directly",
+            "quick": settings.quick,
+            "results": results,
+            "extra": {"cpu_count": os.cpu_count()},
+        },
+    )
 
 
 if __name__ == "__main__":

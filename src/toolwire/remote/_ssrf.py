@@ -10,6 +10,7 @@ re-resolves between check and connect (DNS rebinding) gains nothing.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
 from collections.abc import Awaitable, Callable, Iterable
@@ -159,6 +160,10 @@ class Guard:
     _networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(
         init=False, repr=False, default=()
     )
+    _hash: int = field(init=False, repr=False, compare=False, default=0)
+
+    def __hash__(self) -> int:  # guards key connection pools and caches: hash once
+        return self._hash
 
     def __post_init__(self) -> None:
         names: set[str] = set()
@@ -179,6 +184,7 @@ class Guard:
         object.__setattr__(self, "_names", frozenset(names))
         object.__setattr__(self, "_suffixes", tuple(suffixes))
         object.__setattr__(self, "_networks", tuple(networks))
+        object.__setattr__(self, "_hash", hash((self.allow_hosts, self.resolver)))
 
     def allows_host(self, host: str) -> bool:
         """True when ``host`` (a name or an address) is allowlisted."""
@@ -217,14 +223,13 @@ class Guard:
         host = (parts.hostname or "").rstrip(".").lower()
         if not host:
             raise ToolFailure("forbidden", f"Refused to call {url}: the URL has no host.")
-        if self.allows_host(host):
+        verdict, detail = _host_verdict(self, host)
+        if verdict == "allow":
             return []
-        if host in METADATA_NAMES:
-            raise _forbidden(url, host, host, "a cloud metadata service name")
-        ip = parse_ip(host)
-        if ip is not None:
-            self.check_addresses(url, host, [str(ip)])
-            return [str(ip)]
+        if verdict == "forbid":
+            raise _forbidden(url, host, *detail)
+        if verdict == "address":
+            return [detail[0]]
         if not resolve:
             return []
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -238,6 +243,26 @@ class Guard:
             ) from exc
         self.check_addresses(url, host, addresses)
         return addresses
+
+
+@functools.lru_cache(maxsize=4096)
+def _host_verdict(guard: Guard, host: str) -> tuple[str, tuple[str, ...]]:
+    """What the guard says about a host before any DNS lookup (cached: it never changes).
+
+    ``("allow", ())``, ``("address", (ip,))`` for a public literal address,
+    ``("forbid", (address, reason))`` or ``("name", ())`` when only DNS can tell.
+    """
+    if guard.allows_host(host):
+        return "allow", ()
+    if host in METADATA_NAMES:
+        return "forbid", (host, "a cloud metadata service name")
+    ip = parse_ip(host)
+    if ip is None:
+        return "name", ()
+    reason = None if guard.allows_address(ip) else forbidden_reason(ip)
+    if reason:
+        return "forbid", (str(ip), reason)
+    return "address", (str(ip),)
 
 
 def _split_host(entry: str) -> str:
