@@ -106,11 +106,15 @@ breaker = {{ window = 4, min_calls = 2, failure_rate = 0.5, open_for = 600.0 }}
         ]
         assert kinds[:2] == ["remote_error", "remote_error"]
         assert kinds[-6:] == ["circuit_open"] * 6, kinds
+        snapshots = await _per_process(base)
         rejected = {
             pid: _outcomes(snap, "fail")[1].get("circuit_open", 0)
-            for pid, snap in (await _per_process(base)).items()
+            for pid, snap in snapshots.items()
         }
         assert len(rejected) == 2 and all(n > 0 for n in rejected.values()), rejected
+        # The dashboard reads breaker states from the shared backend: open in both.
+        assert [snap["breakers"].get("fail") for snap in snapshots.values()] == ["open", "open"]
+        assert all("whoami" not in snap["breakers"] for snap in snapshots.values())
     finally:
         stop(proc)
     assert proc.returncode in (0, -15), proc.stderr.read().decode() if proc.stderr else ""

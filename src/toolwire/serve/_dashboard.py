@@ -7,7 +7,6 @@ from __future__ import annotations
 import html
 from importlib import resources
 from string import Template
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -66,7 +65,7 @@ def dashboard_routes(
             return error_response(exc.to_error())
         since = request.query_params.get("since", "0")
         snapshot = service.stats.snapshot(int(since) if since.isdigit() else 0)
-        snapshot["breakers"] = _breakers(service)
+        snapshot["breakers"] = await _breakers(service)
         return json_response(snapshot)
 
     return [
@@ -79,13 +78,16 @@ def dashboard_routes(
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _breakers(service: ToolService) -> dict[str, Any]:
-    """Breaker states by tool, when the runtime can tell (``breaker_states()``)."""
-    runtime = getattr(service.box, "runtime", None)
-    states = getattr(runtime, "breaker_states", None)
-    if not callable(states):
-        return {}
-    try:
-        return dict(states())
-    except Exception:  # the dashboard must render even if the state backend is down
-        return {}
+async def _breakers(service: ToolService) -> dict[str, str]:
+    """Breaker state by tool name, for tools whose policy has a breaker (read from the
+    runtime's state backend, so with Redis it is the state every process sees)."""
+    runtime = service.box.runtime
+    out: dict[str, str] = {}
+    for tool in service.tools():
+        try:
+            breaker = runtime.policy_for(tool).breaker
+            if breaker is not None:
+                out[tool.name] = str(await runtime.breaker_state(breaker.key or tool.name))
+        except Exception:  # the dashboard must render even if the state backend is down
+            out[tool.name] = "unknown"
+    return out
