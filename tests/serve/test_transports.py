@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import sys
@@ -19,6 +20,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from serve_helpers import ADMIN_KEY, HERE, KEY, SECRET, Server, token
 
+from toolwire._toolbox import Toolbox
 from toolwire.serve.grpc_client import GrpcToolClient
 
 pytestmark = pytest.mark.anyio
@@ -319,3 +321,19 @@ async def test_mcp_over_stdio() -> None:
     assert mcp_outcome(ok) == (True, {"location": "上海", "temp": 25, "humidity": 60})
     assert mcp_outcome(bad) == (False, "invalid_arguments")
     assert mcp_outcome(missing) == (False, "unknown_tool")
+
+
+async def test_mcp_progress_reaches_the_client(server: Server) -> None:
+    if "progress" not in inspect.signature(Toolbox.call).parameters:
+        pytest.skip("Toolbox.call takes no progress callback yet: progress is not forwarded")
+    seen: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+        seen.append((done, total, message))
+
+    async with mcp_client(server, {"X-API-Key": KEY}) as client:
+        result = await client.call_tool(
+            "get_weather", {"location": "广州"}, progress_callback=on_progress
+        )
+    assert mcp_outcome(result)[0] is True
+    assert seen == [(1, 1, "weather for 广州")]
