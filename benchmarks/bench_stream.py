@@ -13,6 +13,9 @@ text, plus a list of records) is streamed in 4-character deltas:
   with partial-json-parser or jiter. That is quadratic; at the larger sizes it is measured on
   evenly spaced sampled prefixes and scaled to the number of deltas (the note says so).
 
+Times are CPU seconds of this process (best of N), so other jobs on a shared machine do not
+inflate one row more than another.
+
     python -m benchmarks.bench_stream [--quick] [--json]
 """
 
@@ -60,12 +63,16 @@ def pieces(text: str) -> list[str]:
 
 
 def timed(fn: Callable[[], Any], repeats: int) -> float:
-    """Best (minimum) seconds of ``repeats`` runs: the machine is shared, noise only adds."""
+    """Best (minimum) CPU seconds of ``repeats`` runs.
+
+    CPU time of this process, not wall time: on a shared machine a run that is descheduled
+    half-way would otherwise count the other jobs' time, and the ratios here compare work.
+    """
     runs = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = time.process_time()
         fn()
-        runs.append(time.perf_counter() - start)
+        runs.append(time.process_time() - start)
     return min(runs)
 
 
@@ -152,11 +159,11 @@ def prefix_reparse(
         step = len(ends) / samples
         picked = [ends[int(i * step)] for i in range(samples)]
         note = f"{samples} sampled prefixes, scaled to {len(ends)} deltas"
-    start = time.perf_counter()
+    start = time.process_time()
     for end in picked:
         with contextlib.suppress(Exception):  # a prefix the peer rejects still cost its time
             parse_prefix(text[:end])
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     return elapsed * len(ends) / len(picked), note
 
 
