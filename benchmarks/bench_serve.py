@@ -48,6 +48,27 @@ mcp.run("streamable-http", host="127.0.0.1", port=int(sys.argv[1]))
 """
 PEER_TEXT = "peer MCPServer"
 PEER_STRUCTURED = "peer MCPServer, structured"
+# The gRPC floor: a bare grpcio aio servicer (same proto, uvloop like ours) answering a
+# constant response, with no auth, limits, runtime or bookkeeping at all.
+FLOOR = """
+import sys, uvloop, grpc
+from toolwire.serve._gen import tools_pb2, tools_pb2_grpc
+REPLY = tools_pb2.CallToolResponse(
+    call_id="call_0", name="get_weather", ok=True, attempts=1,
+    value_json='{"location":"北京","temp":25,"humidity":60}',
+)
+class Floor(tools_pb2_grpc.ToolServiceServicer):
+    async def CallTool(self, request, context):
+        return REPLY
+async def main():
+    server = grpc.aio.server()
+    tools_pb2_grpc.add_ToolServiceServicer_to_server(Floor(), server)
+    server.add_insecure_port(f"127.0.0.1:{sys.argv[1]}")
+    await server.start()
+    await server.wait_for_termination()
+uvloop.run(main())
+"""
+FLOOR_ROW = "gRPC floor c=32 (bare grpcio aio)"
 ARGS = {"location": "北京"}
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -134,6 +155,10 @@ async def bench(calls: int, mcp_calls: int, rounds: int) -> dict[str, Any]:
     peer_ports = {PEER_TEXT: free_port(), PEER_STRUCTURED: free_port()}
     serve = ["serve", "--port", str(port), "--grpc-port", str(grpc_port)]
     # Started once before measuring; blocking here costs nothing measured.
+    floor_port = free_port()
+    floor = subprocess.Popen(  # noqa: ASYNC220
+        [sys.executable, "-c", FLOOR, str(floor_port)], stderr=subprocess.DEVNULL
+    )
     ours = subprocess.Popen(  # noqa: ASYNC220
         [sys.executable, "-m", "toolwire", *serve], stderr=subprocess.DEVNULL
     )
@@ -154,6 +179,7 @@ async def bench(calls: int, mcp_calls: int, rounds: int) -> dict[str, Any]:
     try:
         wait_port(port, ours)
         wait_port(grpc_port, ours)
+        wait_port(floor_port, floor)
         for label, proc in peers.items():
             wait_port(peer_ports[label], proc)
         http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64))
@@ -163,6 +189,8 @@ async def bench(calls: int, mcp_calls: int, rounds: int) -> dict[str, Any]:
         slots = [grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}") for _ in range(32)]
         shared_stub = tools_pb2_grpc.ToolServiceStub(shared)
         slot_stubs = [tools_pb2_grpc.ToolServiceStub(c) for c in slots]
+        floor_channel = grpc.aio.insecure_channel(f"127.0.0.1:{floor_port}")
+        floor_stub = tools_pb2_grpc.ToolServiceStub(floor_channel)
         turn = 0
 
         async def rest() -> None:
@@ -172,6 +200,9 @@ async def bench(calls: int, mcp_calls: int, rounds: int) -> dict[str, Any]:
 
         async def grpc_shared() -> None:
             await shared_stub.CallTool(request)
+
+        async def grpc_floor() -> None:
+            await floor_stub.CallTool(request)
 
         async def grpc_slots() -> None:
             nonlocal turn
@@ -184,6 +215,7 @@ async def bench(calls: int, mcp_calls: int, rounds: int) -> dict[str, Any]:
             ("gRPC c=1", grpc_shared, 1),
             ("gRPC c=32", grpc_shared, 32),
             ("gRPC c=32, channel per slot", grpc_slots, 32),
+            (FLOOR_ROW, grpc_floor, 32),
         ]
         mcp_clients: dict[str, Any] = {}
         async with contextlib.AsyncExitStack() as stack:
@@ -205,8 +237,9 @@ async def bench(calls: int, mcp_calls: int, rounds: int) -> dict[str, Any]:
 
             for r in range(rounds):
                 for name, call, c in rows:
-                    runs.setdefault(name, []).append(await load(call, calls, c, ours.pid))
-                    served += calls + 50
+                    pid = floor.pid if name == FLOOR_ROW else ours.pid
+                    runs.setdefault(name, []).append(await load(call, calls, c, pid))
+                    served += calls + 50 if pid == ours.pid else 0
                     if r == 0 and name == "REST c=32":
                         rss["warm"] = rss_mb(ours.pid)
                         rss["warm_after_calls"] = served
@@ -222,10 +255,11 @@ async def bench(calls: int, mcp_calls: int, rounds: int) -> dict[str, Any]:
             rss["end_after_calls"] = served
         await http.close()
         await shared.close()
+        await floor_channel.close()
         for channel in slots:
             await channel.close()
     finally:
-        for proc in (ours, *peers.values()):
+        for proc in (ours, floor, *peers.values()):
             proc.terminate()
             proc.wait(timeout=10)
     medians = {
@@ -239,8 +273,9 @@ def _results(rows: dict[str, dict[str, float]], rss: dict[str, float]) -> list[d
     peer = rows[f"{PEER_TEXT} c=32"]
     alike = rows[f"{PEER_STRUCTURED} c=32"]
     out: list[dict[str, Any]] = []
+    floor = rows[FLOOR_ROW]
     for name, r in rows.items():
-        if name.startswith("peer"):
+        if name.startswith("peer") or name == FLOOR_ROW:
             continue
         ratio = r["calls_s"] / peer["calls_s"]
         target, met = None, None
@@ -270,6 +305,9 @@ def _results(rows: dict[str, dict[str, float]], rss: dict[str, float]) -> list[d
                 "peer_server_cpu_us": round(peer["server_cpu_us"]),
             }
         )
+        if name.startswith("gRPC c=32"):
+            out[-1]["floor"] = round(floor["calls_s"])
+            out[-1]["floor_server_cpu_us"] = round(floor["server_cpu_us"])
     out.append(
         {
             "name": "server RSS growth after warm-up",
