@@ -69,6 +69,63 @@ class ToolResult:
         return out
 
 
+# The runtime builds one ToolResult per call (and Toolbox.call one ToolCall): a frozen
+# dataclass's __init__ sets each field through object.__setattr__ (~1.1 us for ToolResult),
+# while the slot descriptors' own setters take ~0.4 us. Same fields, same object; a test
+# keeps these in step with the dataclasses.
+_new = object.__new__
+_set_call_id, _set_id_name, _set_arguments, _set_repaired, _set_unknown = (
+    ToolCall.__dict__[f].__set__ for f in ("id", "name", "arguments", "repaired", "unknown_tool")
+)
+(
+    _set_result_id,
+    _set_name,
+    _set_ok,
+    _set_value,
+    _set_error,
+    _set_attempts,
+    _set_cached,
+    _set_elapsed,
+) = (
+    ToolResult.__dict__[f].__set__
+    for f in ("call_id", "name", "ok", "value", "error", "attempts", "cached", "elapsed_s")
+)
+
+
+def new_call(id: str, name: str, arguments: str) -> ToolCall:
+    """``ToolCall(id=id, name=name, arguments=arguments)``, faster (the executor's hot path)."""
+    call = _new(ToolCall)
+    _set_call_id(call, id)
+    _set_id_name(call, name)
+    _set_arguments(call, arguments)
+    _set_repaired(call, False)
+    _set_unknown(call, False)
+    return call
+
+
+def new_result(
+    call_id: str,
+    name: str,
+    ok: bool,
+    value: Any,
+    error: ToolError | None,
+    attempts: int,
+    cached: bool,
+    elapsed_s: float,
+) -> ToolResult:
+    """``ToolResult(...)`` with every field given, faster (the executor's hot path)."""
+    result = _new(ToolResult)
+    _set_result_id(result, call_id)
+    _set_name(result, name)
+    _set_ok(result, ok)
+    _set_value(result, value)
+    _set_error(result, error)
+    _set_attempts(result, attempts)
+    _set_cached(result, cached)
+    _set_elapsed(result, elapsed_s)
+    return result
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallParseError:
     """A call the model tried to make but that could not be parsed, kept with its raw text."""

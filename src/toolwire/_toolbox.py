@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from toolwire import _json
-from toolwire._calls import ToolCall, ToolResult
+from toolwire._calls import ToolCall, ToolResult, new_call
 from toolwire._context import Caller
 from toolwire._errors import ToolDefinitionError, UnknownTool
 from toolwire._tools import Tool, tool
@@ -215,9 +215,7 @@ class Toolbox:
         deadline: float | None = None,
     ) -> ToolResult:
         """Validate and execute one call; always returns a :class:`~toolwire.ToolResult`."""
-        call = ToolCall(
-            id=call_id or new_call_id(), name=name, arguments=_arguments_text(arguments)
-        )
+        call = new_call(call_id or new_call_id(), name, _arguments_text(arguments))
         result: ToolResult = await self.runtime.call(
             self, call, caller=caller, idempotency_key=idempotency_key, deadline=deadline
         )

@@ -15,7 +15,7 @@ import functools
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import CoroutineType
 from typing import Any, Protocol
@@ -258,14 +258,37 @@ class Executor:
     # -- the chain --------------------------------------------------------------------------
     async def _safe(self, c: CallState) -> ToolResult:
         try:
-            return await self._prepare(c)
+            early = self._prepare(c)
+            if early is not None:
+                return early
+            # Straight to the first layer the policy needs: each skipped layer is a coroutine
+            # less per call.
+            if c.policy.cache is not None:
+                return await self._cached(c)
+            return await self._after_cache(c)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a bug or a broken backend must still yield a result
             log.exception("toolwire: internal error while executing %s", c.call.name)
             return c.fail("execution_error", f"internal error: {type(exc).__name__}: {exc}")
 
-    async def _prepare(self, c: CallState) -> ToolResult:
+    def _after_cache(self, c: CallState) -> Coroutine[Any, Any, ToolResult]:
+        """The first layer after the cache that this call needs."""
+        if c.idem_key is not None:
+            return self._deduped(c)
+        return self._after_idem(c)
+
+    def _after_idem(self, c: CallState) -> Coroutine[Any, Any, ToolResult]:
+        """The first layer after idempotency that this call needs (``_guarded`` otherwise)."""
+        policy = c.policy
+        if policy.rate_limit is not None:
+            return self._guarded(c)
+        if policy.breaker is not None:
+            return self._breaker(c, policy.breaker)
+        return self._limited(c)
+
+    def _prepare(self, c: CallState) -> ToolResult | None:
+        """Find the tool, resolve its policy, validate: a result when the call ends here."""
         try:
             c.tool = c.box.get(c.call.name)
         except UnknownTool as exc:
@@ -285,11 +308,7 @@ class Executor:
             c.deadline = end if c.deadline is None else min(c.deadline, end)
         if c.deadline is not None and time.monotonic() >= c.deadline:
             return c.fail("timeout", "the deadline passed before the call could start")
-        if c.policy.cache is not None:
-            return await self._cached(c)
-        if c.idem_key is not None:
-            return await self._deduped(c)
-        return await self._guarded(c)
+        return None
 
     async def _join(self, flight_key: str, c: CallState) -> ToolResult | None:
         """Wait for the same call already in flight here; None if it was abandoned."""
@@ -308,12 +327,10 @@ class Executor:
     async def _single_flight(
         self, flight_key: str, c: CallState, body: Callable[[], Any]
     ) -> ToolResult:
-        while True:
+        while flight_key in self._flights:  # (a miss pays no coroutine for the join)
             joined = await self._join(flight_key, c)
             if joined is not None:
                 return joined
-            if flight_key not in self._flights:
-                break
         fut: asyncio.Future[ToolResult] = asyncio.get_running_loop().create_future()
         self._flights[flight_key] = fut
         try:
@@ -337,20 +354,14 @@ class Executor:
             return await self._deduped(c)
         if not self.backend.shared:
             # in memory the lookup never suspends, so "miss, then register the flight" is atomic
-            hit = await self._cache_lookup(c, key)
-            if hit is not None:
-                return hit
+            try:
+                data = await self.backend.cache_get(key)
+            except BackendUnavailable:
+                data = None  # a cache outage is a miss, whatever fail_open says
+            if data is not None:
+                c.cached = True
+                return c.result(value=_json.loads(data))
         return await self._single_flight("c:" + key, c, lambda: self._fill(c, key))
-
-    async def _cache_lookup(self, c: CallState, key: str) -> ToolResult | None:
-        try:
-            data = await self.backend.cache_get(key)
-        except BackendUnavailable:
-            return None  # a cache outage is a miss, whatever fail_open says
-        if data is None:
-            return None
-        c.cached = True
-        return c.result(value=_json.loads(data))
 
     async def _fill(self, c: CallState, key: str) -> ToolResult:
         """Run the call once for every waiter here and, on a shared store, elsewhere too."""
@@ -371,7 +382,7 @@ class Executor:
                     break
                 await asyncio.sleep(_POLL)  # another process is computing it
         try:
-            result = await self._deduped(c) if c.idem_key is not None else await self._guarded(c)
+            result = await self._after_cache(c)
         except BaseException:
             if locked:
                 await self._release("c:" + key)
@@ -402,7 +413,7 @@ class Executor:
     # idempotency -------------------------------------------------------------------------
     async def _deduped(self, c: CallState) -> ToolResult:
         if c.idem_key is None:
-            return await self._guarded(c)
+            return await self._after_idem(c)
         caller_id = c.caller.id if c.caller is not None else ""
         key = f"{c.tool.name}:{caller_id}:{c.idem_key}"
         return await self._single_flight("i:" + key, c, lambda: self._once(c, key))
@@ -413,7 +424,7 @@ class Executor:
                 rec = await self.backend.idem_begin(key, self._owner, lease(c))
             except BackendUnavailable:
                 if c.policy.fail_open:
-                    return await self._guarded(c)
+                    return await self._after_idem(c)
                 return c.fail(
                     "execution_error",
                     "the idempotency store is unavailable, so the call was not run; retry later",
@@ -429,7 +440,7 @@ class Executor:
                 return c.fail("timeout", "a duplicate call with this idempotency key is running")
             await asyncio.sleep(_POLL)
         try:
-            result = await self._guarded(c)
+            result = await self._after_idem(c)
         except BaseException:
             with contextlib.suppress(BackendUnavailable):
                 await self.backend.idem_abandon(key, self._owner)
@@ -474,8 +485,11 @@ class Executor:
     async def _breaker(self, c: CallState, br: Breaker) -> ToolResult:
         st = c.state
         assert st is not None and st.breaker_cfg is not None
+        backend = self.backend
         try:
-            adm = await self.backend.breaker_acquire(st.breaker_key, st.breaker_cfg)
+            adm = backend.breaker_acquire_nowait(st.breaker_key, st.breaker_cfg)
+            if adm is None:
+                adm = await backend.breaker_acquire(st.breaker_key, st.breaker_cfg)
         except BackendUnavailable:
             if c.policy.fail_open:
                 return await self._limited(c)
@@ -483,7 +497,7 @@ class Executor:
         c.breaker_state = adm.state
         if not adm.allowed:
             return await self._rejected(c, br, adm.retry_after)
-        admitted = time.monotonic()
+        admitted = time.monotonic() if br.slow_call_s is not None else 0.0
         result: ToolResult | None = None
         try:
             result = await self._limited(c)
@@ -491,9 +505,13 @@ class Executor:
             outcome = breaker_outcome(c, br, result)
             slow = br.slow_call_s is not None and time.monotonic() - admitted >= br.slow_call_s
             try:
-                tr = await self.backend.breaker_record(
+                tr = backend.breaker_record_nowait(
                     st.breaker_key, st.breaker_cfg, adm.generation, outcome, slow
                 )
+                if tr is None:
+                    tr = await backend.breaker_record(
+                        st.breaker_key, st.breaker_cfg, adm.generation, outcome, slow
+                    )
             except BackendUnavailable:
                 pass
             else:
@@ -529,10 +547,20 @@ class Executor:
         )
 
     # concurrency -------------------------------------------------------------------------
-    async def _limited(self, c: CallState) -> ToolResult:
+    def _limited(self, c: CallState) -> Coroutine[Any, Any, ToolResult]:
         st = c.state
         assert st is not None
         local = st.limiter
+        # Uncontended (the common case): take both slots here and go straight to the retry
+        # loop, which gives them back; one coroutine less per call.
+        if local is None or local.try_acquire():
+            if self._global.try_acquire():
+                return self._retrying(c, local)
+            if local is not None:
+                local.release()  # no waiters (try_acquire said so): just frees the slot
+        return self._limited_wait(c, local)
+
+    async def _limited_wait(self, c: CallState, local: Limiter | None) -> ToolResult:
         try:
             if local is not None and not local.try_acquire():
                 await local.acquire(c.deadline)
@@ -545,52 +573,57 @@ class Executor:
                     raise
         except ToolFailure as exc:
             return c.result(error=exc.to_error())
+        return await self._retrying(c, local)
+
+    # retry -------------------------------------------------------------------------------
+    async def _retrying(self, c: CallState, local: Limiter | None) -> ToolResult:
+        """The retry loop, holding the global slot and ``local``'s (given back at the end)."""
         try:
-            return await self._retrying(c)
+            retry = c.policy.retry
+            st = c.state
+            assert st is not None
+            if st.budget is not None:
+                st.budget.deposit()
+            while True:
+                c.attempts += 1
+                try:
+                    value, rest = self._start(c)
+                    if rest is not None:
+                        value = await rest
+                except asyncio.CancelledError as exc:
+                    if cancelling():
+                        raise
+                    error = ToolError(kind="cancelled", message="the call was cancelled")
+                    c.exc = exc
+                except ToolwireError as exc:
+                    error = exc.to_error()
+                    c.exc = exc
+                except Exception as exc:
+                    error = ToolError(
+                        kind="execution_error",
+                        message=f"{type(exc).__name__}: {exc}",
+                        details={"type": type(exc).__name__},
+                    )
+                    c.exc = exc
+                else:
+                    return c.result(value=value)
+                if retry is None or not self._may_retry(c, retry, error):
+                    return c.result(error=error)
+                delay = backoff_delay(
+                    c.attempts, retry.backoff, retry.max_backoff, error.retry_after
+                )
+                now = time.monotonic()
+                if c.deadline is not None and now + delay >= c.deadline:
+                    return c.result(error=error)
+                if retry.max_elapsed is not None and now + delay - c.started > retry.max_elapsed:
+                    return c.result(error=error)
+                if st.budget is not None and not st.budget.withdraw():
+                    return c.result(error=error)
+                await asyncio.sleep(delay)
         finally:
             self._global.release()
             if local is not None:
                 local.release()
-
-    # retry -------------------------------------------------------------------------------
-    async def _retrying(self, c: CallState) -> ToolResult:
-        retry = c.policy.retry
-        st = c.state
-        assert st is not None
-        if st.budget is not None:
-            st.budget.deposit()
-        while True:
-            c.attempts += 1
-            try:
-                value = await self._attempt(c)
-            except asyncio.CancelledError as exc:
-                if cancelling():
-                    raise
-                error = ToolError(kind="cancelled", message="the call was cancelled")
-                c.exc = exc
-            except ToolwireError as exc:
-                error = exc.to_error()
-                c.exc = exc
-            except Exception as exc:
-                error = ToolError(
-                    kind="execution_error",
-                    message=f"{type(exc).__name__}: {exc}",
-                    details={"type": type(exc).__name__},
-                )
-                c.exc = exc
-            else:
-                return c.result(value=value)
-            if retry is None or not self._may_retry(c, retry, error):
-                return c.result(error=error)
-            delay = backoff_delay(c.attempts, retry.backoff, retry.max_backoff, error.retry_after)
-            now = time.monotonic()
-            if c.deadline is not None and now + delay >= c.deadline:
-                return c.result(error=error)
-            if retry.max_elapsed is not None and now + delay - c.started > retry.max_elapsed:
-                return c.result(error=error)
-            if st.budget is not None and not st.budget.withdraw():
-                return c.result(error=error)
-            await asyncio.sleep(delay)
 
     def _may_retry(self, c: CallState, retry: Retry, error: ToolError) -> bool:
         if c.attempts >= retry.attempts or error.kind in _NEVER_RETRY:
@@ -611,7 +644,9 @@ class Executor:
         return False
 
     # one attempt -------------------------------------------------------------------------
-    async def _attempt(self, c: CallState) -> Any:
+    def _start(self, c: CallState) -> tuple[Any, Awaitable[Any] | None]:
+        """Begin one attempt: ``(value, None)`` when it finished at once (no coroutine, no
+        timer), else ``(None, awaitable for the rest)`` under the attempt's timeout."""
         tool = c.tool
         handler = tool.require_handler()
         now = time.monotonic()
@@ -635,32 +670,42 @@ class Executor:
         isolation = tool.isolation
         if isolation == "process":
             limit = None if until is None else max(0.0, until - now)
-            try:
-                return await self.process_pool.run(
-                    handler, c.kwargs, ctx, tool.context_params, limit
-                )
-            except TimeoutError:
-                raise AttemptTimeout(
-                    "timeout",
-                    f"`{tool.name}` did not finish within {limit:.3g} s and was stopped",
-                ) from None
-        loop = asyncio.get_running_loop()
+            return None, self._in_process(tool, handler, c.kwargs, ctx, limit)
         if tool.is_async:
             aw: Any = handler(**kwargs)
             if type(aw) is CoroutineType:
                 value, rest = first_step(aw)
                 if rest is None:
-                    return value  # finished without suspending: no timer needed
+                    return value, None  # finished without suspending: no timer needed
                 aw = rest
         elif isolation == "inline":
-            return handler(**kwargs)
+            return handler(**kwargs), None
         else:
             if self._threads is None:
                 self._threads = ThreadPoolExecutor(self._thread_workers, "toolwire")
             run = contextvars.copy_context().run
-            aw = loop.run_in_executor(self._threads, functools.partial(run, handler, **kwargs))
+            aw = asyncio.get_running_loop().run_in_executor(
+                self._threads, functools.partial(run, handler, **kwargs)
+            )
         if until is None:
-            return await aw
+            return None, aw
+        return None, self._timed(aw, tool, ctx, now, until)
+
+    async def _in_process(
+        self, tool: Any, handler: Any, kwargs: Any, ctx: Context | None, limit: float | None
+    ) -> Any:
+        try:
+            return await self.process_pool.run(handler, kwargs, ctx, tool.context_params, limit)
+        except TimeoutError:
+            raise AttemptTimeout(
+                "timeout",
+                f"`{tool.name}` did not finish within {limit:.3g} s and was stopped",
+            ) from None
+
+    async def _timed(
+        self, aw: Awaitable[Any], tool: Any, ctx: Context | None, now: float, until: float
+    ) -> Any:
+        loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout_at(loop.time() + (until - now)) as cm:
                 return await aw

@@ -104,7 +104,8 @@ class RetryBudget:
         self.tokens = reserve
 
     def deposit(self) -> None:
-        self.tokens = min(self.cap, self.tokens + self.ratio)
+        tokens = self.tokens + self.ratio  # once per call: no min() call
+        self.tokens = tokens if tokens < self.cap else self.cap
 
     def withdraw(self) -> bool:
         if self.tokens >= 1.0:

@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from toolwire import _json
-from toolwire._calls import ToolCall, ToolResult
+from toolwire._calls import ToolCall, ToolResult, new_result
 from toolwire._context import Caller
 from toolwire._errors import ToolError, ToolFailure
 from toolwire.runtime._limits import Limiter, RetryBudget
@@ -49,6 +49,12 @@ class ToolState:
         )
 
 
+# Policies are immutable: one empty policy serves every call until its tool's is resolved
+# (building a frozen dataclass per call cost ~1 us).
+_NO_POLICY = Policy()
+_monotonic = time.monotonic
+
+
 class CallState:
     """Fresh per call: what the layers learn while the call goes through the chain."""
 
@@ -87,18 +93,19 @@ class CallState:
         self.kwargs: dict[str, Any] = {}
         self.tool: Any = None
         self.state: ToolState | None = None
-        self.policy: Policy = Policy()
+        self.policy: Policy = _NO_POLICY
 
     def result(self, value: Any = None, error: ToolError | None = None) -> ToolResult:
-        return ToolResult(
-            call_id=self.call.id,
-            name=self.call.name,
-            ok=error is None,
-            value=value,
-            error=error,
-            attempts=self.attempts,
-            cached=self.cached,
-            elapsed_s=time.monotonic() - self.started,
+        call = self.call
+        return new_result(
+            call.id,
+            call.name,
+            error is None,
+            value,
+            error,
+            self.attempts,
+            self.cached,
+            _monotonic() - self.started,
         )
 
     def fail(self, kind: Any, message: str, **extra: Any) -> ToolResult:

@@ -91,6 +91,19 @@ class StateBackend(ABC):
     ) -> Transition:
         """Record an admitted call's outcome (``ignore`` gives a trial permit back)."""
 
+    # Optional synchronous twins for stores that answer without I/O (memory): the executor
+    # tries them first and awaits the async method only when they return None. A subclass
+    # that changes breaker_acquire/breaker_record must change (or disable) these too.
+    def breaker_acquire_nowait(self, key: str, config: BreakerConfig) -> Admission | None:
+        """``breaker_acquire`` answered at once, or None: await ``breaker_acquire``."""
+        return None
+
+    def breaker_record_nowait(
+        self, key: str, config: BreakerConfig, generation: int, outcome: Outcome, slow: bool
+    ) -> Transition | None:
+        """``breaker_record`` done at once, or None: await ``breaker_record``."""
+        return None
+
     @abstractmethod
     async def breaker_state(self, key: str) -> BreakerState:
         """The current state (``open`` is reported even when its duration has passed)."""

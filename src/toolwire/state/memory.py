@@ -51,15 +51,25 @@ class MemoryBackend(StateBackend):
             core = self._breakers[key] = BreakerCore(config)
         return core
 
-    async def breaker_acquire(self, key: str, config: BreakerConfig) -> Admission:
+    def breaker_acquire_nowait(self, key: str, config: BreakerConfig) -> Admission:
         with self._lock:
-            return self._breaker(key, config).acquire(self._clock())
+            core = self._breakers.get(key) or self._breaker(key, config)
+            return core.acquire(self._clock())
+
+    def breaker_record_nowait(
+        self, key: str, config: BreakerConfig, generation: int, outcome: Outcome, slow: bool
+    ) -> Transition:
+        with self._lock:
+            core = self._breakers.get(key) or self._breaker(key, config)
+            return core.record(self._clock(), generation, outcome, slow)
+
+    async def breaker_acquire(self, key: str, config: BreakerConfig) -> Admission:
+        return self.breaker_acquire_nowait(key, config)
 
     async def breaker_record(
         self, key: str, config: BreakerConfig, generation: int, outcome: Outcome, slow: bool
     ) -> Transition:
-        with self._lock:
-            return self._breaker(key, config).record(self._clock(), generation, outcome, slow)
+        return self.breaker_record_nowait(key, config, generation, outcome, slow)
 
     async def breaker_state(self, key: str) -> BreakerState:
         with self._lock:

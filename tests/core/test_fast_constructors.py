@@ -1,0 +1,53 @@
+"""The executor's fast constructors build exactly what the dataclasses' __init__ builds."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from toolwire._calls import ToolCall, ToolResult, new_call, new_result
+from toolwire._errors import ToolError
+
+
+def test_new_result_equals_the_dataclass() -> None:
+    err = ToolError(kind="timeout", message="slow")
+    for ok, value, error in ((True, {"城市": "北京"}, None), (False, None, err)):
+        fast = new_result("c1", "get_weather", ok, value, error, 2, True, 0.25)
+        slow = ToolResult(
+            call_id="c1",
+            name="get_weather",
+            ok=ok,
+            value=value,
+            error=error,
+            attempts=2,
+            cached=True,
+            elapsed_s=0.25,
+        )
+        assert type(fast) is ToolResult
+        assert fast == slow and repr(fast) == repr(slow) and hash(fast.call_id) == hash("c1")
+        assert dataclasses.asdict(fast) == dataclasses.asdict(slow)
+
+
+def test_new_call_equals_the_dataclass() -> None:
+    fast = new_call("c1", "get_weather", '{"location": "北京"}')
+    assert fast == ToolCall(id="c1", name="get_weather", arguments='{"location": "北京"}')
+    assert fast.repaired is False and fast.unknown_tool is False
+
+
+def test_the_fast_constructors_cover_every_field() -> None:
+    # A new field on either dataclass must be added to its fast constructor too.
+    assert [f.name for f in dataclasses.fields(ToolResult)] == [
+        "call_id", "name", "ok", "value", "error", "attempts", "cached", "elapsed_s",
+    ]  # fmt: skip
+    assert [f.name for f in dataclasses.fields(ToolCall)] == [
+        "id", "name", "arguments", "repaired", "unknown_tool",
+    ]  # fmt: skip
+
+
+def test_fast_results_stay_frozen() -> None:
+    fast = new_result("c1", "t", True, 1, None, 1, False, 0.0)
+    try:
+        fast.ok = False  # type: ignore[misc]
+    except dataclasses.FrozenInstanceError:
+        pass
+    else:
+        raise AssertionError("a fast-built ToolResult must stay frozen")
