@@ -673,6 +673,8 @@ class Executor:
             return None, self._in_process(tool, handler, c.kwargs, ctx, limit)
         if tool.is_async:
             aw: Any = handler(**kwargs)
+            if until is None:
+                return None, aw  # no timer to save: awaited natively, no stepping wrapper
             if type(aw) is CoroutineType:
                 value, rest = first_step(aw)
                 if rest is None:
