@@ -25,9 +25,15 @@ class StreamParser:
     >>> events += sp.feed('ments": {"a": 1}}</tool_call>') + sp.close()
     >>> sp.result().calls[0].arguments
     '{"a":1}'
+
+    ``reasoning_open=True`` is for chat templates that put ``<think>`` in the prompt: the output
+    starts inside the reasoning, which runs to the first ``</think>`` (all of the output, if
+    none comes).
     """
 
-    def __init__(self, format: str = "hermes", tools: Any = None) -> None:
+    def __init__(
+        self, format: str = "hermes", tools: Any = None, *, reasoning_open: bool = False
+    ) -> None:
         try:
             cls = REGISTRY[format]
         except KeyError:
@@ -35,7 +41,7 @@ class StreamParser:
                 f"unknown format {format!r}; known: {', '.join(sorted(REGISTRY))}"
             ) from None
         self.format = format
-        self._eng = Engine(cls(), tool_schemas(tools))
+        self._eng = Engine(cls(), tool_schemas(tools), reasoning_open=reasoning_open)
 
     def feed(self, delta: str) -> list[StreamEvent]:
         """Consume ``delta``; the events it completes. Never raises on any text."""
@@ -50,14 +56,18 @@ class StreamParser:
         return self._eng.result()
 
 
-def parse(text: str, format: str = "hermes", tools: Any = None) -> Parsed:
+def parse(
+    text: str, format: str = "hermes", tools: Any = None, *, reasoning_open: bool = False
+) -> Parsed:
     """Parse a complete model output; the same result as streaming it in any pieces.
 
     >>> p = parse('<tool_call>{"name": "get_weather", "arguments": {"city": "Paris"}}</tool_call>')
     >>> p.calls[0].name, p.calls[0].arguments
     ('get_weather', '{"city":"Paris"}')
+    >>> parse("plan it</think>Done.", reasoning_open=True).reasoning
+    'plan it'
     """
-    sp = StreamParser(format, tools)
+    sp = StreamParser(format, tools, reasoning_open=reasoning_open)
     sp.feed(text)
     sp.close()
     return sp.result()

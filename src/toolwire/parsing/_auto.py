@@ -2,7 +2,8 @@
 
 Detection happens per call, at the marker, so the decision depends only on the text (never on
 where deltas were cut). Where formats share a marker, what follows decides: after
-``<tool_call>`` a ``{`` or ``[`` is Hermes, ``<function=`` is Qwen3-Coder, a name is GLM-4.5;
+``<tool_call>`` a ``{`` or ``[`` is Hermes, ``<function=`` is Qwen3-Coder, a name followed by
+``<arg_key>`` (or, with no arguments, a name in ``tools``) is GLM-4.5, anything else an error;
 after ``<｜tool▁sep｜>`` the word ``function`` is DeepSeek V3, anything else V3.1. At the very
 start of the output a ``{`` is a Llama 3 JSON call, ``[{`` a JSON list of calls (xLAM) and
 ``[name(`` a pythonic list. Harmony takes over the rest of the stream once its tokens appear.
@@ -100,7 +101,7 @@ def _tool_call(eng: Engine) -> Run:
         yield from qwen_block(eng)
     else:
         eng.unread(peek.ws)
-        yield from glm_block(eng)
+        yield from glm_block(eng, guessed=True)
 
 
 def _dispatch(eng: Engine, m: str) -> Run:

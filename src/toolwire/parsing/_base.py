@@ -134,7 +134,9 @@ class Call:
 class Engine:
     """Drives a format's grammar over streamed text and collects the events and result."""
 
-    def __init__(self, fmt: Format, schemas: Mapping[str, Any] | None) -> None:
+    def __init__(
+        self, fmt: Format, schemas: Mapping[str, Any] | None, *, reasoning_open: bool = False
+    ) -> None:
         self.fmt = fmt
         self.schemas = schemas
         self.buf = ""
@@ -146,12 +148,18 @@ class Engine:
         self._calls: list[ToolCall] = []
         self._errors: list[CallParseError] = []
         self._next_index = 0
-        self._gen: Run | None = fmt.run(self)
+        self._gen: Run | None = self._open_reasoning(fmt) if reasoning_open else fmt.run(self)
         self._op: Op | None = None
         try:
             self._op = next(self._gen)
         except StopIteration:
             self._gen = None
+
+    def _open_reasoning(self, fmt: Format) -> Run:
+        # The prompt already opened <think> (templates that force reasoning): everything up
+        # to </think> is reasoning, then the format reads the rest as usual.
+        yield Until((THINK_CLOSE,), "reasoning")
+        yield from fmt.run(self)
 
     # -- driving ----------------------------------------------------------------------------
 

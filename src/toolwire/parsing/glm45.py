@@ -6,6 +6,8 @@ parameter at a time.
 
 from __future__ import annotations
 
+import re
+
 from toolwire.parsing._base import Engine, Run, Sections, Until
 from toolwire.parsing.qwen3_coder import close_args, emit_param
 
@@ -18,6 +20,15 @@ KEY_END = "</arg_key>"
 VAL = "<arg_value>"
 VAL_END = "</arg_value>"
 
+_NAME = re.compile(r"[A-Za-z_][\w.\-]*")
+
+
+def _looks_like_call(eng: Engine, name: str, *, has_args: bool) -> bool:
+    if _NAME.fullmatch(name) is None:
+        return False
+    # A bare word without arguments is a GLM call only if the tools say such a tool exists.
+    return has_args or (eng.schemas is not None and name in eng.schemas)
+
 
 class Glm45(Sections):
     name = "glm45"
@@ -27,16 +38,26 @@ class Glm45(Sections):
         return glm_block(eng)
 
 
-def glm_block(eng: Engine) -> Run:
-    """After ``<tool_call>``: the name, the key/value pairs, ``</tool_call>``."""
+def glm_block(eng: Engine, *, guessed: bool = False) -> Run:
+    """After ``<tool_call>``: the name, the key/value pairs, ``</tool_call>``.
+
+    ``guessed``: the format was only inferred (``auto``), so the body must look like a GLM call
+    — a function-like name, with ``<arg_key>`` pairs or known to ``tools`` — before it is one;
+    otherwise (``<tool_call>garbage</tool_call>``) it is an error, never a call named garbage.
+    """
     head = Until((KEY, CLOSE, OPEN), "collect", consume=False)
     m = yield head
     name = head.text.strip()
+    problem = None
     if not name:
+        problem = "a <tool_call> without a function name"
+    elif guessed and not _looks_like_call(eng, name, has_args=m == KEY):
+        problem = "a <tool_call> holding neither JSON nor a recognisable call"
+    if problem is not None:
         rest = Until((CLOSE, OPEN), "collect")
         if (yield rest) == OPEN:
             eng.unread(OPEN)
-        eng.fail_call(None, "a <tool_call> without a function name", head.text + rest.text)
+        eng.fail_call(None, problem, head.text + rest.text)
         return
     call = eng.start_call(name)
     while True:

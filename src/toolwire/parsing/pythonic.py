@@ -28,6 +28,7 @@ _IDENT = re.compile(r"[A-Za-z0-9_.\-]+")
 _STR_RUN = {"'": re.compile(r"[^'\\]+"), '"': re.compile(r'[^"\\]+')}
 _PLAIN_RUN = re.compile(r"[^\"'()\[\]{},]+")
 _MAX_LITERAL = 100_000
+_KEYWORDS = frozenset({"True", "False", "None", "true", "false", "null"})
 
 # states
 _OPEN, _NAME, _PAREN, _ARG, _EQ, _VALUE, _AFTER, _DONE, _FAILED = range(9)
@@ -215,6 +216,8 @@ class PyCalls(Op):
                 return NEED
             if self.st == _AFTER:  # a list cut before its "]": the calls are whole
                 return self.started
+            if self._finish_cut(eng):
+                return self.started
             return self._fail(eng)
         self.raw.append(buf[eng.pos : i])
         eng.pos = i
@@ -231,11 +234,30 @@ class PyCalls(Op):
         eng.args(self.call, prefix + encode_str(self.key) + ":" + canon(value))
         return True
 
-    def _call_done(self, eng: Engine) -> None:
+    def _call_done(self, eng: Engine, *, repaired: bool = False) -> None:
         if self.call is not None:
             eng.args(self.call, "}" if self.call.parts else "{}")
-            eng.finish_call(self.call)
+            eng.finish_call(self.call, repaired=repaired)
             self.call = None
+
+    def _finish_cut(self, eng: Engine) -> bool:
+        """The output ended inside a call: finish it (``repaired``) if no argument was cut.
+
+        After ``(`` or ``,`` every argument read is whole; a last value counts as whole only when
+        its end shows it (a closing quote or bracket, a keyword) — ``b=12`` may have been
+        ``b=123``, so it fails like any cut call.
+        """
+        if self.call is None:
+            return False
+        if self.st == _VALUE:
+            raw = "".join(self.tok).strip()
+            whole = raw[-1:] in ("'", '"', ")", "]", "}") or raw in _KEYWORDS
+            if self.quote or self.depth != 0 or not whole or not self._arg_done(eng):
+                return False
+        elif self.st != _ARG:
+            return False
+        self._call_done(eng, repaired=True)
+        return True
 
 
 class Pythonic(Format):
