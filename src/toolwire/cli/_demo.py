@@ -232,12 +232,34 @@ async def _run_demo(console: Console, model: Model | None) -> int:
     help="How to talk to --model.",
 )
 @click.option("--config", "config_path", default=None, help="Path to toolwire.toml.")
-def demo(model_spec: str | None, api: str, config_path: str | None) -> None:
+@click.option(
+    "--remote",
+    is_flag=True,
+    help="Then the seed's architecture end to end: start its FastAPI weather service and its "
+    "gRPC WeatherService on 127.0.0.1, import them (OpenAPI, gRPC reflection), let the model "
+    'call both. Needs the serve and grpc extras: pip install "toolwire[serve,grpc]".',
+)
+def demo(model_spec: str | None, api: str, config_path: str | None, remote: bool) -> None:
     """Run the seed's weather scenario end to end (offline by default)."""
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 110)
     model = resolve_model(model_spec, api=api, config_path=config_path)  # type: ignore[arg-type]
     code = asyncio.run(run_demo(console, model))
+    if code == 0 and remote:
+        code = asyncio.run(_run_remote(console, model))
     sys.exit(code)
+
+
+async def _run_remote(console: Console, model: Model | None) -> int:
+    console.rule("[bold]6. the seed's services as remote tools: REST (OpenAPI) and gRPC")
+    try:
+        # Imported on demand: it needs FastAPI, uvicorn and grpcio, which the base install lacks.
+        from toolwire.examples.remote_demo import run_remote_demo
+    except ImportError as exc:
+        console.print(f"[bold red]--remote needs extras[/]: {exc}")
+        console.print('install them with: pip install "toolwire[serve,grpc]"')
+        return 1
+    runs = await run_remote_demo(model, echo=console.print)
+    return 0 if all(run.ok for run in runs.values()) else 1
 
 
 __all__: Sequence[str] = ["demo", "resolve_model", "seed_toolbox", "simulated_weather"]
