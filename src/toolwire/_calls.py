@@ -14,9 +14,21 @@ from toolwire._errors import ToolError
 class ToolCall:
     """One call a model asked for.
 
-    ``arguments`` is the JSON text exactly as the model produced it (or as repaired, then
-    ``repaired`` is True); :meth:`parsed_arguments` parses it on demand. ``unknown_tool`` is set
-    by parsers given a tool list when the name is not in it: the call is flagged, never dropped.
+    ``arguments`` is valid JSON text; :meth:`parsed_arguments` parses it on demand. What the
+    text is depends on where the call came from:
+
+    - native dialects (``toolwire.dialects``): an arguments *string* from the server (OpenAI
+      Chat Completions, Responses) is kept exactly as sent, whitespace included; an empty or
+      blank one gets ``{}`` appended. Arguments sent as an *object* (Anthropic ``input``,
+      Gemini ``args``) are serialised as compact JSON, key order kept.
+    - open-model text formats (``toolwire.parsing``): compact canonical JSON, built while the
+      text streams — the model's JSON without insignificant whitespace or comments, strings
+      re-encoded (escapes decoded, then only ``"``, ``\\`` and control characters escaped),
+      numbers and key order as written; values of text-valued formats encoded the same way.
+
+    Malformed arguments that were repaired (``repaired`` is True) are the compact JSON of the
+    repaired value. ``unknown_tool`` is set by parsers given a tool list when the name is not in
+    it: the call is flagged, never dropped.
     """
 
     id: str
