@@ -173,8 +173,8 @@ async def fan_bare() -> None:
     await asyncio.gather(*(nap(i) for i in range(FAN)))
 
 
-def fan_ours(max_concurrency: int) -> Callable[[], Awaitable[None]]:
-    ex = Executor(max_concurrency=max_concurrency)
+def fan_ours(max_concurrency: int | None) -> Callable[[], Awaitable[None]]:
+    ex = Executor() if max_concurrency is None else Executor(max_concurrency=max_concurrency)
     box = Toolbox([tool(nap)], runtime=ex)
     batch = [ToolCall(id=f"c{i}", name="nap", arguments=f'{{"i": {i}}}') for i in range(FAN)]
 
@@ -292,8 +292,8 @@ def main(argv: list[str] | None = None) -> None:
     fan: dict[str, Any] = {}
     candidates: dict[str, Callable[[], Callable[[], Awaitable[None]]]] = {
         "bare asyncio.gather": lambda: fan_bare,
-        "toolwire box.run (max_concurrency=1024)": lambda: fan_ours(1024),
-        "toolwire box.run (default cap 256)": lambda: fan_ours(256),
+        "toolwire box.run (default Executor)": lambda: fan_ours(None),
+        "toolwire box.run (max_concurrency=256)": lambda: fan_ours(256),
         "openai-agents on_invoke_tool + gather": fan_openai_agents,
         "pydantic-ai ToolManager.handle_call + gather": fan_pydantic_ai,
     }
