@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from toolwire._calls import Parsed
 from toolwire.parsing import FORMATS, StreamParser, parse
+from toolwire.parsing._jsonscan import JsonScanner
 
 
 def _calls(result: Parsed) -> list[tuple[str, Any, bool]]:
@@ -161,3 +162,21 @@ def test_auto_bare_glm_word_is_a_call_only_for_a_known_tool() -> None:
     text = "<tool_call>nope<arg_key>a</arg_key><arg_value>1</arg_value></tool_call>"
     flagged = run_all_ways("auto", text, {"f": {"type": "object"}})
     assert [(c.name, c.unknown_tool) for c in flagged.calls] == [("nope", True)]
+
+
+# -- the scanner: a comment alone is no value ------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["/*", "//", "/* note */", "// note\n"])
+def test_scanner_comment_alone_is_not_a_whole_value(text: str) -> None:
+    sc = JsonScanner([])
+    sc.feed(text)
+    assert not sc.started and not sc.finish() and sc.sink == []
+    result = run_all_ways("hermes", f"<tool_call>{text}</tool_call>")
+    assert result.calls == () and len(result.errors) == 1
+
+
+def test_scanner_comment_then_value_is_repaired() -> None:
+    sc = JsonScanner([])
+    sc.feed('/* c */ {"a": 1')
+    assert sc.started and sc.finish() and "".join(sc.sink) == '{"a":1}' and sc.repaired

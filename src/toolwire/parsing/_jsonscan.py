@@ -175,7 +175,10 @@ class JsonScanner:
 
     @property
     def started(self) -> bool:
-        return bool(self.stack) or self.st not in (_VALUE, _DONE, _FAILED)
+        st = self.st
+        if _SLASH <= st <= _BLOCK_STAR:
+            st = self._resume  # a comment before the first value has not started one
+        return bool(self.stack) or st not in (_VALUE, _DONE, _FAILED)
 
     # -- helpers ----------------------------------------------------------------------------
 
