@@ -11,7 +11,16 @@ start of the output a ``{`` is a Llama 3 JSON call, ``[{`` a JSON list of calls 
 
 from __future__ import annotations
 
-from toolwire.parsing._base import Engine, Format, Peek, Run, Starts, Until, content_until
+from toolwire.parsing._base import (
+    Engine,
+    Format,
+    Peek,
+    Run,
+    Starts,
+    Until,
+    content_until,
+    first_char,
+)
 from toolwire.parsing._jsonops import JsonCalls
 from toolwire.parsing.deepseek_v3 import CALLS as DS_CALLS
 from toolwire.parsing.deepseek_v3 import calls_section
@@ -60,9 +69,7 @@ class Auto(Format):
     name = "auto"
 
     def run(self, eng: Engine) -> Run:
-        peek = Peek()
-        ch = yield peek
-        eng.content(peek.ws)
+        ch = yield from first_char(eng)
         if ch == "{":
             yield from calls_joined(eng)
         elif ch == "[":

@@ -59,6 +59,7 @@ __all__ = [
     "Starts",
     "Until",
     "content_until",
+    "first_char",
 ]
 
 
@@ -395,6 +396,17 @@ class Starts(Op):
         if not self.literal.startswith(rest) or eng.eof:
             return False
         return NEED
+
+
+def first_char(eng: Engine) -> Generator[Op, Any, str]:
+    """Leading whitespace as content; returns the next character ("" at the end of input).
+
+    For formats whose calls may start the output bare (a JSON object, a list) at this point.
+    """
+    peek = Peek()
+    ch = yield peek
+    eng.content(peek.ws)
+    return ch  # type: ignore[no-any-return]
 
 
 THINK_OPEN = "<think>"

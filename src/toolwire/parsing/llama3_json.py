@@ -6,7 +6,7 @@ counts only at the very start of the output; a JSON value that holds no call sta
 
 from __future__ import annotations
 
-from toolwire.parsing._base import Engine, Format, Peek, Run, Starts, content_until
+from toolwire.parsing._base import Engine, Format, Peek, Run, Starts, content_until, first_char
 from toolwire.parsing._jsonops import JsonCalls
 
 __all__ = ["Llama3Json"]
@@ -32,9 +32,7 @@ class Llama3Json(Format):
     markers = (TAG,)
 
     def run(self, eng: Engine) -> Run:
-        peek = Peek()
-        ch = yield peek
-        eng.content(peek.ws)
+        ch = yield from first_char(eng)
         if ch == "{":
             yield from calls_joined(eng)
         while True:

@@ -15,7 +15,17 @@ import json
 import re
 from typing import Any
 
-from toolwire.parsing._base import NEED, Call, Engine, Format, Op, Peek, Run, Until, content_until
+from toolwire.parsing._base import (
+    NEED,
+    Call,
+    Engine,
+    Format,
+    Op,
+    Run,
+    Until,
+    content_until,
+    first_char,
+)
 from toolwire.parsing._jsonscan import canon, encode_str
 from toolwire.parsing._repair import scan_whole
 
@@ -265,9 +275,7 @@ class Pythonic(Format):
     markers = (START,)
 
     def run(self, eng: Engine) -> Run:
-        peek = Peek()
-        ch = yield peek
-        eng.content(peek.ws)
+        ch = yield from first_char(eng)
         if ch == "[":
             yield PyCalls()
         while True:

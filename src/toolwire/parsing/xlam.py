@@ -11,9 +11,9 @@ from toolwire.parsing._base import (
     THINK_OPEN,
     Engine,
     Format,
-    Peek,
     Run,
     Until,
+    first_char,
 )
 from toolwire.parsing._jsonops import JsonCalls
 
@@ -34,9 +34,7 @@ class Xlam(Format):
         at_start = True
         while True:
             if at_start:
-                peek = Peek()
-                ch = yield peek
-                eng.content(peek.ws)
+                ch = yield from first_char(eng)
                 if ch in ("[", "{"):
                     yield JsonCalls(non_call="content")
             m = yield Until((THINK_OPEN, THINK_CLOSE, FENCE, TC, TAG), "content")
