@@ -13,7 +13,7 @@ from typing import Any
 
 from toolwire import _json
 from toolwire._calls import CallParseError, Parsed, ToolCall, ToolResult
-from toolwire.dialects._args import finish_arguments, object_arguments
+from toolwire.dialects._args import complete_call, object_arguments
 from toolwire.dialects._followup import match_results, split_calls
 from toolwire.dialects._stream import (
     as_dict,
@@ -21,7 +21,6 @@ from toolwire.dialects._stream import (
     as_str,
     joined,
     response_fields,
-    synthetic_id,
 )
 
 
@@ -56,18 +55,11 @@ def _process_tool_use(
     if name is None:
         errors.append(CallParseError(message="a tool_use block without a name", raw=raw))
         return
-    outcome = finish_arguments(raw, name=name, index=index)
+    outcome = complete_call(id=as_str(block.get("id")), name=name, raw=raw, index=index)
     if isinstance(outcome, CallParseError):
         errors.append(outcome)
-        return
-    calls.append(
-        ToolCall(
-            id=as_str(block.get("id")) or synthetic_id(index),
-            name=name,
-            arguments=outcome.arguments,
-            repaired=outcome.repaired,
-        )
-    )
+    else:
+        calls.append(outcome)
 
 
 # --- follow-up messages (ours -> wire) --------------------------------------------------

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from toolwire import _json
-from toolwire._calls import CallParseError
+from toolwire._calls import CallParseError, ToolCall
 from toolwire.parsing._repair import RepairFailed, repair
 
 MAX_REPAIR_CHARS = 256 * 1024
@@ -69,6 +69,29 @@ def finish_arguments(
             index=index,
         )
     return Finished(arguments=_json.dumps(repaired), repaired=True)
+
+
+def complete_call(
+    *, id: str | None, name: str, raw: str, index: int, allow_repair: bool = True
+) -> ToolCall | CallParseError:
+    """A call that arrived whole (a complete response, not a stream): the call, or the error."""
+    outcome = finish_arguments(raw, name=name, index=index, allow_repair=allow_repair)
+    if isinstance(outcome, CallParseError):
+        return outcome
+    return ToolCall(
+        id=id or synthetic_id(index),
+        name=name,
+        arguments=outcome.arguments,
+        repaired=outcome.repaired,
+    )
+
+
+def synthetic_id(index: int) -> str:
+    """The id given to a call whose server sent none (stable, so results can refer to it)."""
+    return f"{SYNTHETIC_ID_PREFIX}{index}"
+
+
+SYNTHETIC_ID_PREFIX = "toolwire_call_"
 
 
 def _loads_object(text: str) -> dict[str, Any] | None:

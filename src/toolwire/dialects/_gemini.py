@@ -15,10 +15,9 @@ from typing import Any
 
 from toolwire import _json
 from toolwire._calls import Parsed, ToolCall, ToolResult
-from toolwire.dialects._args import object_arguments
+from toolwire.dialects._args import SYNTHETIC_ID_PREFIX, object_arguments
 from toolwire.dialects._followup import match_results, split_calls
 from toolwire.dialects._stream import (
-    SYNTHETIC_ID_PREFIX,
     Collector,
     Events,
     as_dict,

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from toolwire._calls import CallParseError, Parsed, ToolCall, ToolResult
-from toolwire.dialects._args import finish_arguments, object_arguments
+from toolwire.dialects._args import complete_call, object_arguments
 from toolwire.dialects._followup import match_results
-from toolwire.dialects._stream import as_dict, as_list, as_str, response_fields, synthetic_id
+from toolwire.dialects._stream import as_dict, as_list, as_str, response_fields
 
 
 def _process_chat_completion(response: Any) -> Parsed:
@@ -98,18 +98,11 @@ def _process_call(
             )
         )
         return
-    outcome = finish_arguments(text, name=name, index=index)
+    outcome = complete_call(id=id, name=name, raw=text, index=index)
     if isinstance(outcome, CallParseError):
         errors.append(outcome)
-        return
-    calls.append(
-        ToolCall(
-            id=id or synthetic_id(index),
-            name=name,
-            arguments=outcome.arguments,
-            repaired=outcome.repaired,
-        )
-    )
+    else:
+        calls.append(outcome)
 
 
 def _raw_text(raw: Any) -> str:

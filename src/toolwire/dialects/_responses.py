@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from toolwire._calls import CallParseError, Parsed, ToolCall, ToolResult
-from toolwire.dialects._args import finish_arguments, object_arguments
+from toolwire.dialects._args import complete_call, object_arguments
 from toolwire.dialects._followup import match_results, split_calls
 from toolwire.dialects._stream import (
     as_dict,
@@ -19,7 +19,6 @@ from toolwire.dialects._stream import (
     as_str,
     joined,
     response_fields,
-    synthetic_id,
 )
 
 
@@ -81,15 +80,8 @@ def _process_function_call(
     raw = arguments if isinstance(arguments, str) else object_arguments(arguments)
     if name is None:
         return CallParseError(message="a function_call item without a name", raw=raw, index=index)
-    outcome = finish_arguments(raw, name=name, index=index, allow_repair=not cut)
-    if isinstance(outcome, CallParseError):
-        return outcome
-    return ToolCall(
-        id=as_str(item.get("call_id")) or as_str(item.get("id")) or synthetic_id(index),
-        name=name,
-        arguments=outcome.arguments,
-        repaired=outcome.repaired,
-    )
+    call_id = as_str(item.get("call_id")) or as_str(item.get("id"))
+    return complete_call(id=call_id, name=name, raw=raw, index=index, allow_repair=not cut)
 
 
 # --- follow-up items (ours -> wire) -----------------------------------------------------

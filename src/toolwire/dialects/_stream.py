@@ -24,7 +24,7 @@ from toolwire._calls import (
     StreamEvent,
     ToolCall,
 )
-from toolwire.dialects._args import Finished, finish_arguments
+from toolwire.dialects._args import Finished, finish_arguments, synthetic_id
 from toolwire.parsing._events import arguments_delta
 
 Events = list[StreamEvent]
@@ -312,14 +312,6 @@ def response_fields(
         if isinstance(response.get(key), dict):
             meta[key] = response[key]
     return meta
-
-
-def synthetic_id(index: int) -> str:
-    """The id given to a call whose server sent none (stable, so results can refer to it)."""
-    return f"{SYNTHETIC_ID_PREFIX}{index}"
-
-
-SYNTHETIC_ID_PREFIX = "toolwire_call_"
 
 
 def as_dict(value: Any) -> dict[str, Any]:
