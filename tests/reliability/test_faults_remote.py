@@ -50,6 +50,7 @@ BREAKER = tw.Policy(
     timeout=3.0,
     breaker=tw.Breaker(window=10, min_calls=MIN_CALLS, failure_rate=0.5, open_for=OPEN_FOR),
 )
+CONCURRENCY = 50  # calls in flight at once (the timeouts are per attempt: 0.4 s)
 Args = Callable[[str, str], dict[str, Any]]
 
 
@@ -130,7 +131,13 @@ async def _calls(
     box: tw.Toolbox, op: tuple[str, Args], keys: list[str], mode: str
 ) -> list[tw.ToolResult]:
     name, args = op
-    return list(await asyncio.gather(*(box.call(name, args(k, mode)) for k in keys)))
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(key: str) -> tw.ToolResult:
+        async with gate:
+            return await box.call(name, args(key, mode))
+
+    return list(await asyncio.gather(*(one(k) for k in keys)))
 
 
 def _kinds(results: list[tw.ToolResult]) -> Counter[str]:
