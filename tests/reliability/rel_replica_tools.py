@@ -1,4 +1,4 @@
-"""Tools served by both replicas in the multi-replica suite (``toolwire serve --tools``).
+"""Tools served by the multi-replica and gRPC load suites (``toolwire serve --tools``).
 
 ``compute`` and ``record`` append a line to ``$REL_LOG`` on every execution: both server
 processes write the same file, so it counts executions across the replicas.
@@ -63,3 +63,15 @@ async def record(note: str) -> str:
     _log(f"record {note}")
     await asyncio.sleep(0.3)
     return note
+
+
+@tool(read_only=True)
+async def echo(i: int, delay: float = 0.0) -> dict[str, int]:
+    """Answer with the number asked, after a short wait (so calls overlap).
+
+    Args:
+        i: the number
+        delay: seconds to wait first
+    """
+    await asyncio.sleep(delay)
+    return {"i": i, "square": i * i}
