@@ -15,11 +15,24 @@ import json
 import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["Row", "Settings", "measure", "parse_args", "print_table", "report"]
+__all__ = [
+    "Row",
+    "Settings",
+    "curve",
+    "divide",
+    "measure",
+    "parse_args",
+    "payload",
+    "peer_values",
+    "print_table",
+    "report",
+    "result",
+    "row",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,6 +131,109 @@ def print_table(title: str, rows: list[Row], *, unit: str = "µs/call") -> None:
             continue
         ratio = f"{r.median_us / base:8.1f}x" if base else ""
         print(f"{r.name:{width}}{r.median_us:12.2f}  {ratio:>9}  {r.note}")
+
+
+# ----------------------------------------------------------------------------- the JSON schema
+# benchmarks/README.md describes the object every benchmark prints last; these build its parts
+# so that every benchmark spells the fields the same way.
+
+
+def divide(a: float | None, b: float | None) -> float | None:
+    """``a / b``, or None when either is missing or ``b`` is zero (a peer that did not run)."""
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def result(
+    name: str,
+    *,
+    ours: float | None,
+    unit: str,
+    better: str = "lower",
+    floor: float | None = None,
+    ratio: float | None = None,
+    peers: dict[str, float | None] | None = None,
+    peer_notes: dict[str, str] | None = None,
+    target: str | None = None,
+    met: bool | None = None,
+    note: str = "",
+) -> dict[str, Any]:
+    """One ``results`` row. ``met`` is None when this run does not judge a target."""
+    out: dict[str, Any] = {
+        "name": name,
+        "unit": unit,
+        "better": better,
+        "ours": ours,
+        "floor": floor,
+        "ratio": ratio,
+        "peers": peers or {},
+        "target": target,
+        "met": met,
+    }
+    notes = {k: v for k, v in (peer_notes or {}).items() if v}
+    if notes:
+        out["peer_notes"] = notes
+    if note:
+        out["note"] = note
+    return out
+
+
+def peer_values(
+    rows: list[Row], *, scale: float = 1.0
+) -> tuple[dict[str, float | None], dict[str, str]]:
+    """Peers' medians (times ``scale``, e.g. 1e-3 for µs -> ms) and the notes of skipped ones."""
+    values: dict[str, float | None] = {}
+    notes: dict[str, str] = {}
+    for r in rows:
+        values[r.name] = None if r.median_us is None else r.median_us * scale
+        if r.note:
+            notes[r.name] = r.note
+    return values, notes
+
+
+def curve(
+    *,
+    title: str,
+    x: Sequence[float],
+    x_label: str,
+    y_label: str,
+    series: dict[str, list[float | None]],
+    log_x: bool = False,
+    log_y: bool = False,
+) -> dict[str, Any]:
+    """One scaling curve: ``series`` maps a label to one y per x (None for a missing point)."""
+    return {
+        "title": title,
+        "x": list(x),
+        "x_label": x_label,
+        "y_label": y_label,
+        "series": series,
+        "log_x": log_x,
+        "log_y": log_y,
+    }
+
+
+def payload(
+    benchmark: str,
+    *,
+    title: str,
+    settings: Settings,
+    results: list[dict[str, Any]],
+    curves: dict[str, dict[str, Any]] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The whole object a benchmark prints last under ``--json``."""
+    out: dict[str, Any] = {
+        "benchmark": benchmark,
+        "title": title,
+        "quick": settings.quick,
+        "results": results,
+        "curves": curves or {},
+    }
+    if extra:
+        out["extra"] = extra
+    return out
 
 
 def report(settings: Settings, payload: dict[str, Any]) -> None:
