@@ -243,14 +243,18 @@ async def bench(calls: int, mcp_calls: int, rounds: int) -> dict[str, Any]:
                     if r == 0 and name == "REST c=32":
                         rss["warm"] = rss_mb(ours.pid)
                         rss["warm_after_calls"] = served
-                for label in mcp_clients:
-                    pid = peers[label].pid if label in peers else ours.pid
-                    for c in (1, 32):
+                # The three MCP servers take turns at each concurrency, starting with a
+                # different one each round, so that no server always runs first.
+                labels = list(mcp_clients)
+                labels = labels[r % len(labels) :] + labels[: r % len(labels)]
+                for c in (1, 32):
+                    for label in labels:
+                        pid = peers[label].pid if label in peers else ours.pid
                         runs.setdefault(f"{label} c={c}", []).append(
                             await load(mcp_call(label), mcp_calls, c, pid)
                         )
-                    if label.startswith("toolwire"):
-                        served += 2 * (mcp_calls + 50)
+                        if label not in peers:
+                            served += mcp_calls + 50
             rss["end"] = rss_mb(ours.pid)
             rss["end_after_calls"] = served
         await http.close()
