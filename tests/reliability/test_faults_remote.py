@@ -188,8 +188,13 @@ async def test_faults_behind_remote_source(kind: str, tmp_path: Path) -> None:
             kinds = _kinds(results)
             report[f"flaky {op_name}"] = dict(kinds)
             assert set(kinds) <= {"ok"} | src.flaky_kinds, kinds
-            assert kinds["ok"] and kinds["ok"] < n  # the faults happened and calls got through
+            assert kinds["ok"]  # calls got through
             runs = up.runs()
+            # the faults happened: POSTs failed (never retried), GETs were retried
+            if op_name == "charge":
+                assert kinds["ok"] < n
+            else:
+                assert any(runs[f"lookup {k}"] > 1 for k in keys)
             for key, r in zip(keys, results, strict=True):
                 assert not r.ok or _value_ok(kind, key, r.value), r
                 executed = runs[f"{op_name} {key}"]
