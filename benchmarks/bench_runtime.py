@@ -42,6 +42,15 @@ FULL_CACHE = Policy(
     concurrency=10_000,
     cache=Cache(ttl=60, max_entries=1000),
 )
+RATE_BREAKER = Policy(rate_limit=RateLimit(rate=1e9), breaker=Breaker())
+EVERYTHING = Policy(
+    timeout=5.0,
+    retry=Retry(retry_on=(ConnectionError,), attempts=3),
+    breaker=Breaker(),
+    concurrency=10_000,
+    cache=Cache(ttl=60, max_entries=1000),
+    rate_limit=RateLimit(rate=1e9),
+)
 
 
 async def lookup(city: str, n: int = 0) -> dict[str, Any]:
@@ -117,7 +126,10 @@ async def redis_costs(url: str, n: int) -> dict[str, dict[str, float]]:
         "cache hit": (Policy(cache=Cache()), False, None),
         "cache miss": (Policy(cache=Cache()), True, None),
         "idempotency key (new)": (Policy(), True, "new"),
+        "rate limit + breaker": (RATE_BREAKER, True, None),
         "full stack + cache miss": (FULL_CACHE, True, None),
+        "full stack + cache hit": (FULL_CACHE, False, None),
+        "everything, cache miss + idem key": (EVERYTHING, True, "new"),
     }
     out: dict[str, dict[str, float]] = {}
     for label, (policy, unique, idem) in configs.items():

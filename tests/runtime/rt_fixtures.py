@@ -21,12 +21,22 @@ def redis_prefix_fixture() -> str:
     return f"twtest:{uuid.uuid4().hex[:12]}:"
 
 
-@pytest.fixture(name="backend", params=["memory", "redis"])
+class ComposedMemory(MemoryBackend):
+    """Memory state driven like a shared store: the executor goes through ``admit`` and
+    ``settle``, whose default implementations compose the per-policy methods."""
+
+    shared = True
+
+
+@pytest.fixture(name="backend", params=["memory", "composed", "redis"])
 async def backend_fixture(
     request: pytest.FixtureRequest, redis_prefix: str
 ) -> AsyncIterator[StateBackend]:
     if request.param == "memory":
         yield MemoryBackend()
+        return
+    if request.param == "composed":
+        yield ComposedMemory()
         return
     url = request.getfixturevalue("redis_url")
     from toolwire.state.redis import RedisBackend

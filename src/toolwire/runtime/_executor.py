@@ -49,6 +49,7 @@ from toolwire.runtime._percall import (
 from toolwire.runtime._policy import Breaker, FallbackTool, Policy, Retry
 from toolwire.runtime._process import ProcessPool
 from toolwire.runtime._resolve import check_policy, effective_policy
+from toolwire.runtime._shared import run_shared, uses_shared_state
 from toolwire.state import BackendUnavailable, BreakerState, MemoryBackend
 from toolwire.state._base import StateBackend
 
@@ -263,6 +264,8 @@ class Executor:
                 return early
             # Straight to the first layer the policy needs: each skipped layer is a coroutine
             # less per call.
+            if self.backend.shared and uses_shared_state(c):
+                return await run_shared(self, c)  # one store step before the call, one after
             if c.policy.cache is not None:
                 return await self._cached(c)
             return await self._after_cache(c)
@@ -388,7 +391,7 @@ class Executor:
                 await self._release("c:" + key)
             raise
         data = None
-        if result.ok:
+        if result.ok and c.invoked:  # only what the handler produced (not a fallback)
             try:
                 data = _json.dumps_bytes(result.value)
             except (TypeError, ValueError):
@@ -446,7 +449,10 @@ class Executor:
                 await self.backend.idem_abandon(key, self._owner)
             raise
         with contextlib.suppress(BackendUnavailable):
-            await self.backend.idem_finish(key, self._owner, encode(result), self._idem_ttl)
+            if c.invoked:
+                await self.backend.idem_finish(key, self._owner, encode(result), self._idem_ttl)
+            else:  # refused before the handler (rate limit, breaker): the key may run later
+                await self.backend.idem_abandon(key, self._owner)
         return result
 
     # rate limit + breaker ----------------------------------------------------------------
@@ -471,16 +477,21 @@ class Executor:
                     )
             else:
                 if not decision.allowed:
-                    return c.fail(
-                        "rate_limited",
-                        f"`{c.tool.name}` is over its rate limit of {rl.rate:g} per {rl.per:g} s",
-                        retry_after=decision.retry_after,
-                    )
+                    return self._rate_refused(c, decision.retry_after)
                 if decision.wait > 0:
                     await asyncio.sleep(decision.wait)
         if policy.breaker is None:
             return await self._limited(c)
         return await self._breaker(c, policy.breaker)
+
+    def _rate_refused(self, c: CallState, retry_after: float | None) -> ToolResult:
+        rl = c.policy.rate_limit
+        assert rl is not None
+        return c.fail(
+            "rate_limited",
+            f"`{c.tool.name}` is over its rate limit of {rl.rate:g} per {rl.per:g} s",
+            retry_after=retry_after,
+        )
 
     async def _breaker(self, c: CallState, br: Breaker) -> ToolResult:
         st = c.state

@@ -9,9 +9,13 @@ from toolwire.state._base import (
     BackendUnavailable,
     BreakerConfig,
     BreakerState,
+    CallPlan,
+    Clearance,
     IdemRecord,
     RateDecision,
+    Settlement,
     StateBackend,
+    Stop,
     Transition,
 )
 from toolwire.state.memory import MemoryBackend
@@ -22,9 +26,13 @@ __all__ = [
     "BackendUnavailable",
     "BreakerConfig",
     "BreakerState",
+    "CallPlan",
+    "Clearance",
     "IdemRecord",
     "MemoryBackend",
     "RateDecision",
+    "Settlement",
     "StateBackend",
+    "Stop",
     "Transition",
 ]

@@ -11,6 +11,7 @@ the executor then fails open or closed per policy.
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Literal, get_args
@@ -19,6 +20,10 @@ BreakerState = Literal["closed", "open", "half_open", "forced_open", "disabled"]
 BREAKER_STATES: tuple[BreakerState, ...] = get_args(BreakerState)
 Outcome = Literal["success", "failure", "ignore"]
 IdemStatus = Literal["new", "pending", "done"]
+# Why ``admit`` stopped before clearing every policy (see ``Clearance``).
+Stop = Literal[
+    "cache_hit", "cache_busy", "idem_done", "idem_pending", "rate_limited", "circuit_open"
+]
 
 
 class BackendUnavailable(Exception):
@@ -69,6 +74,70 @@ class RateDecision:
 class IdemRecord:
     status: IdemStatus
     data: bytes | None = None  # the stored result when ``done``
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallPlan:
+    """The shared-state policies one call goes through, in chain order (None: not used).
+
+    ``owner`` and ``lease`` name and bound the claims the call takes (the cache fill lock,
+    the pending idempotency record) so a crashed owner's claims expire.
+    """
+
+    owner: str
+    lease: float
+    cache_key: str | None = None
+    cache_ttl: float = 60.0
+    cache_max_entries: int = 10_000
+    idem_key: str | None = None
+    idem_ttl: float = 24 * 3600.0
+    rate_key: str | None = None
+    rate: float = 1.0
+    per: float = 1.0
+    max_wait: float = 0.0
+    breaker_key: str | None = None
+    breaker: BreakerConfig | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Clearance:
+    """What ``admit`` decided, policy by policy in chain order.
+
+    ``stop`` is None when the call may run: then ``cache_locked``/``idem_claimed`` say which
+    claims it holds (give them back through ``settle``), ``wait`` is a reserved rate-limit
+    delay to sleep first and ``breaker`` the admission. A positive ``wait`` stops the
+    decisions before the breaker (``breaker`` is None): the call asks the breaker after the
+    wait, so no trial permit is held while sleeping. Otherwise ``stop`` names the first
+    decision that ended the call (or, for ``cache_busy``/``idem_pending``, made it wait for
+    another owner); every claim taken before it was given back in the same step, and a cache
+    hit or an idempotent duplicate consumed no rate-limit slot and no breaker trial.
+    """
+
+    stop: Stop | None = None
+    data: bytes | None = None  # the cached value or the stored idempotent result
+    cache_locked: bool = False
+    idem_claimed: bool = False
+    wait: float = 0.0
+    retry_after: float | None = None  # with ``rate_limited``
+    breaker: Admission | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settlement:
+    """What ``settle`` writes after the call: every part is optional.
+
+    ``cache_value`` is stored (and our fill lock released, if held); ``idem_data`` records the
+    result (None gives an ``idem_claimed`` claim back); ``breaker_generation`` not None
+    records ``outcome`` on the breaker.
+    """
+
+    cache_locked: bool = False
+    cache_value: bytes | None = None
+    idem_claimed: bool = False
+    idem_data: bytes | None = None
+    breaker_generation: int | None = None
+    outcome: Outcome = "ignore"
+    slow: bool = False
 
 
 class StateBackend(ABC):
@@ -167,6 +236,104 @@ class StateBackend(ABC):
     @abstractmethod
     async def idem_abandon(self, key: str, owner: str) -> None:
         """Drop our claim without a result (the call was cancelled), so it may run again."""
+
+    # -- one call's decisions and writes, together ------------------------------------------
+    # A shared store answers these in one round trip each (Redis: one script). The defaults
+    # compose the per-policy methods above, so any backend implementing those works.
+    async def admit(self, plan: CallPlan) -> Clearance:
+        """Decide every policy of ``plan`` in chain order, stopping at the first that ends it.
+
+        Example::
+
+            clr = await backend.admit(CallPlan(owner="me", lease=30.0, rate_key="t", rate=5))
+        """
+        locked = claimed = False
+        if plan.cache_key is not None:
+            data, locked = await self.cache_get_or_lock(plan.cache_key, plan.owner, plan.lease)
+            if data is not None:
+                return Clearance(stop="cache_hit", data=data)
+            if not locked:
+                return Clearance(stop="cache_busy")
+        try:
+            if plan.idem_key is not None:
+                rec = await self.idem_begin(plan.idem_key, plan.owner, plan.lease)
+                if rec.status != "new":
+                    await self._undo(plan, locked, False)
+                    stop: Stop = "idem_done" if rec.status == "done" else "idem_pending"
+                    return Clearance(stop=stop, data=rec.data)
+                claimed = True
+            wait = 0.0
+            if plan.rate_key is not None:
+                dec = await self.rate_acquire(plan.rate_key, plan.rate, plan.per, plan.max_wait)
+                if not dec.allowed:
+                    await self._undo(plan, locked, claimed)
+                    return Clearance(stop="rate_limited", retry_after=dec.retry_after)
+                wait = dec.wait
+            adm = None
+            if plan.breaker_key is not None and wait <= 0:
+                assert plan.breaker is not None
+                adm = await self.breaker_acquire(plan.breaker_key, plan.breaker)
+                if not adm.allowed:
+                    await self._undo(plan, locked, claimed)
+                    return Clearance(stop="circuit_open", breaker=adm)
+        except BaseException:
+            await self._undo(plan, locked, claimed)
+            raise
+        return Clearance(cache_locked=locked, idem_claimed=claimed, wait=wait, breaker=adm)
+
+    async def _undo(self, plan: CallPlan, locked: bool, claimed: bool) -> None:
+        # on an outage the claims expire with their lease
+        with contextlib.suppress(BackendUnavailable):
+            await self.settle(plan, Settlement(cache_locked=locked, idem_claimed=claimed))
+
+    async def settle(self, plan: CallPlan, outcome: Settlement) -> Transition | None:
+        """Write the call's outcome: breaker record, cache store/unlock, idempotency record.
+
+        Returns the breaker's transition when one was recorded. Every part is attempted even
+        when one fails; the first ``BackendUnavailable`` is raised afterwards.
+        """
+        failed: BackendUnavailable | None = None
+        transition = None
+        if outcome.breaker_generation is not None and plan.breaker_key is not None:
+            assert plan.breaker is not None
+            try:
+                transition = await self.breaker_record(
+                    plan.breaker_key,
+                    plan.breaker,
+                    outcome.breaker_generation,
+                    outcome.outcome,
+                    outcome.slow,
+                )
+            except BackendUnavailable as exc:
+                failed = exc
+        if outcome.idem_claimed and plan.idem_key is not None:
+            try:
+                if outcome.idem_data is not None:
+                    await self.idem_finish(
+                        plan.idem_key, plan.owner, outcome.idem_data, plan.idem_ttl
+                    )
+                else:
+                    await self.idem_abandon(plan.idem_key, plan.owner)
+            except BackendUnavailable as exc:
+                failed = failed or exc
+        key = plan.cache_key
+        if key is not None and (outcome.cache_locked or outcome.cache_value is not None):
+            try:
+                if outcome.cache_value is not None and outcome.cache_locked:
+                    await self.cache_set_unlock(
+                        key, outcome.cache_value, plan.cache_ttl, plan.cache_max_entries, plan.owner
+                    )
+                elif outcome.cache_value is not None:
+                    await self.cache_set(
+                        key, outcome.cache_value, plan.cache_ttl, plan.cache_max_entries
+                    )
+                else:
+                    await self.lock_release("c:" + key, plan.owner)
+            except BackendUnavailable as exc:
+                failed = failed or exc
+        if failed is not None:
+            raise failed
+        return transition
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -18,196 +18,29 @@ from toolwire.state._base import (
     BackendUnavailable,
     BreakerConfig,
     BreakerState,
+    CallPlan,
+    Clearance,
     IdemRecord,
     Outcome,
     RateDecision,
+    Settlement,
     StateBackend,
     Transition,
 )
+from toolwire.state._redis_lua import (
+    ACQUIRE,
+    ADMIT,
+    FORCE,
+    GET_OR_LOCK,
+    IDEM_BEGIN,
+    RATE,
+    RECORD,
+    RELEASE,
+    SET_UNLOCK,
+    SETTLE,
+)
 
 log = logging.getLogger("toolwire.state")
-
-_NOW = "local _t = redis.call('TIME') local now = tonumber(_t[1]) + tonumber(_t[2]) / 1000000\n"
-
-# KEYS: breaker hash. ARGV: open_for, half_open_calls.
-# Returns {allowed, state, generation, retry_after or -1}. Mirrors BreakerCore.acquire.
-_ACQUIRE = (
-    _NOW
-    + """
-local h = KEYS[1]
-local open_for = tonumber(ARGV[1])
-local n_trials = tonumber(ARGV[2])
-local st = redis.call('HGET', h, 'st') or 'closed'
-local gen = tonumber(redis.call('HGET', h, 'gen') or '0')
-if st == 'closed' or st == 'disabled' then return {1, st, gen, '-1'} end
-if st == 'forced_open' then return {0, st, gen, '-1'} end
-local function to_half_open()
-  gen = gen + 1
-  st = 'half_open'
-  redis.call('HSET', h, 'st', st, 'gen', gen, 'hp', n_trials, 'hd', 0, 'hf', 0, 'hs', 0,
-             'hsi', tostring(now))
-end
-if st == 'open' then
-  local left = tonumber(redis.call('HGET', h, 'oa')) + open_for - now
-  if left > 0 then return {0, st, gen, tostring(left)} end
-  to_half_open()
-end
-local permits = tonumber(redis.call('HGET', h, 'hp') or '0')
-if permits <= 0 and now - tonumber(redis.call('HGET', h, 'hsi') or '0') >= open_for then
-  to_half_open()
-  permits = n_trials
-end
-if permits > 0 then
-  redis.call('HSET', h, 'hp', permits - 1)
-  return {1, st, gen, '-1'}
-end
-return {0, st, gen, tostring(math.min(1.0, open_for))}
-"""
-)
-
-# KEYS: breaker hash, window key. ARGV: generation, outcome (success|failure|ignore), slow,
-# window, window_type, min_calls, failure_rate, slow_call_rate, half_open_calls.
-# Returns {old, new}. Mirrors BreakerCore.record.
-_RECORD = (
-    _NOW
-    + """
-local h, wk = KEYS[1], KEYS[2]
-local gen = tonumber(ARGV[1])
-local outcome = ARGV[2]
-local slow = tonumber(ARGV[3])
-local window = tonumber(ARGV[4])
-local wtype = ARGV[5]
-local min_calls = tonumber(ARGV[6])
-local frate = tonumber(ARGV[7])
-local srate = tonumber(ARGV[8])
-local n_trials = tonumber(ARGV[9])
-local st = redis.call('HGET', h, 'st') or 'closed'
-local cur = tonumber(redis.call('HGET', h, 'gen') or '0')
-if gen ~= cur or (st ~= 'closed' and st ~= 'half_open') then return {st, st} end
-local failed = 0
-if outcome == 'failure' then failed = 1 end
-local function tripped(n, f, s)
-  return n > 0 and (f / n >= frate or s / n >= srate)
-end
-local new_st = st
-local function to(new)
-  new_st = new
-  redis.call('HSET', h, 'st', new, 'gen', cur + 1)
-  if new == 'open' then redis.call('HSET', h, 'oa', tostring(now)) end
-  if new == 'closed' then
-    redis.call('DEL', wk)
-    redis.call('HSET', h, 'wn', 0, 'wf', 0, 'ws', 0)
-  end
-end
-if st == 'half_open' then
-  if outcome == 'ignore' then
-    redis.call('HINCRBY', h, 'hp', 1)
-    return {st, st}
-  end
-  local d = redis.call('HINCRBY', h, 'hd', 1)
-  local f = redis.call('HINCRBY', h, 'hf', failed)
-  local s = redis.call('HINCRBY', h, 'hs', slow)
-  if d >= n_trials then
-    if tripped(d, f, s) then to('open') else to('closed') end
-    return {st, new_st}
-  end
-  return {st, st}
-end
-if outcome == 'ignore' then return {st, st} end
-local n, f, s
-if wtype == 'count' then
-  redis.call('RPUSH', wk, failed * 2 + slow)
-  n = redis.call('HINCRBY', h, 'wn', 1)
-  f = redis.call('HINCRBY', h, 'wf', failed)
-  s = redis.call('HINCRBY', h, 'ws', slow)
-  if redis.call('LLEN', wk) > window then
-    local code = tonumber(redis.call('LPOP', wk))
-    local of = math.floor(code / 2)
-    local os = code % 2
-    n = redis.call('HINCRBY', h, 'wn', -1)
-    f = redis.call('HINCRBY', h, 'wf', 0 - of)
-    s = redis.call('HINCRBY', h, 'ws', 0 - os)
-  end
-  if n < math.min(min_calls, window) then return {st, st} end
-else
-  local sec = math.floor(now)
-  redis.call('HINCRBY', wk, sec .. ':n', 1)
-  redis.call('HINCRBY', wk, sec .. ':f', failed)
-  redis.call('HINCRBY', wk, sec .. ':s', slow)
-  n, f, s = 0, 0, 0
-  local all = redis.call('HGETALL', wk)
-  for i = 1, #all, 2 do
-    local field = all[i]
-    local at = tonumber(string.sub(field, 1, -3))
-    if at <= sec - window then
-      redis.call('HDEL', wk, field)
-    else
-      local kind = string.sub(field, -1)
-      local v = tonumber(all[i + 1])
-      if kind == 'n' then n = n + v elseif kind == 'f' then f = f + v else s = s + v end
-    end
-  end
-  redis.call('PEXPIRE', wk, math.floor((window + 1) * 1000))
-  if n < min_calls then return {st, st} end
-end
-if tripped(n, f, s) then to('open') end
-return {st, new_st}
-"""
-)
-
-_FORCE = """
-local h, wk = KEYS[1], KEYS[2]
-local gen = tonumber(redis.call('HGET', h, 'gen') or '0') + 1
-redis.call('DEL', wk)
-redis.call('HSET', h, 'st', ARGV[1], 'gen', gen, 'wn', 0, 'wf', 0, 'ws', 0, 'oa', '0')
-return gen
-"""
-
-# KEYS: tat key. ARGV: interval, limit, max_wait. Returns {allowed, wait}. GCRA.
-_RATE = (
-    _NOW
-    + """
-local interval, limit, max_wait = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now then tat = now end
-local new_tat = tat + interval
-local wait = new_tat - limit - now
-if wait > max_wait then return {0, tostring(wait)} end
-redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil((new_tat - now) * 1000) + 1)
-if wait < 0 then wait = 0 end
-return {1, tostring(wait)}
-"""
-)
-
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-
-# KEYS: cache key, lock key. ARGV: owner, lock ttl ms. Returns {1, value} or {0, locked}.
-_GET_OR_LOCK = """
-local v = redis.call('GET', KEYS[1])
-if v then return {1, v} end
-if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {0, 1} end
-return {0, 0}
-"""
-
-# KEYS: cache key, lock key. ARGV: value, ttl ms, owner.
-_SET_UNLOCK = """
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
-return 1
-"""
-
-_IDEM_BEGIN = """
-local v = redis.call('GET', KEYS[1])
-if not v then
-  redis.call('SET', KEYS[1], 'p:' .. ARGV[1], 'PX', ARGV[2])
-  return {'new'}
-end
-if string.sub(v, 1, 2) == 'p:' then return {'pending'} end
-return {'done', string.sub(v, 3)}
-"""
 
 
 class RedisBackend(StateBackend):
@@ -265,14 +98,16 @@ class RedisBackend(StateBackend):
         self._errors: tuple[type[BaseException], ...] = (RedisError,)
         self._down_since: float | None = None
         self._next_try = 0.0
-        self._acquire = client.register_script(_ACQUIRE)
-        self._record = client.register_script(_RECORD)
-        self._force = client.register_script(_FORCE)
-        self._rate = client.register_script(_RATE)
-        self._release = client.register_script(_RELEASE)
-        self._idem = client.register_script(_IDEM_BEGIN)
-        self._get_or_lock = client.register_script(_GET_OR_LOCK)
-        self._set_unlock = client.register_script(_SET_UNLOCK)
+        self._acquire = client.register_script(ACQUIRE)
+        self._record = client.register_script(RECORD)
+        self._force = client.register_script(FORCE)
+        self._rate = client.register_script(RATE)
+        self._release = client.register_script(RELEASE)
+        self._idem = client.register_script(IDEM_BEGIN)
+        self._get_or_lock = client.register_script(GET_OR_LOCK)
+        self._set_unlock = client.register_script(SET_UNLOCK)
+        self._admit = client.register_script(ADMIT)
+        self._settle = client.register_script(SETTLE)
 
     # -- outage handling ----------------------------------------------------------------
     @property
@@ -439,6 +274,118 @@ class RedisBackend(StateBackend):
 
     async def idem_abandon(self, key: str, owner: str) -> None:
         await self._script(self._release, [self._k("id", key)], ["p:" + owner])
+
+    # -- one call's decisions and writes: one script each ---------------------------------
+    async def admit(self, plan: CallPlan) -> Clearance:
+        unused = self.prefix + "-"  # never touched: the script skips policies not in ``use``
+        use = ""
+        interval = limit = 0.0
+        if plan.cache_key is not None:
+            use += "c"
+        if plan.idem_key is not None:
+            use += "i"
+        if plan.rate_key is not None:
+            use += "r"
+            interval = plan.per / plan.rate
+            limit = max(plan.per, interval)
+        cfg = plan.breaker
+        if plan.breaker_key is not None and cfg is not None:
+            use += "b"
+        out = await self._script(
+            self._admit,
+            [
+                self._k("c", plan.cache_key) if plan.cache_key is not None else unused,
+                self._k("lk", "c:" + plan.cache_key) if plan.cache_key is not None else unused,
+                self._k("id", plan.idem_key) if plan.idem_key is not None else unused,
+                self._k("rl", plan.rate_key) if plan.rate_key is not None else unused,
+                self._k("br", plan.breaker_key) if plan.breaker_key is not None else unused,
+            ],
+            [
+                plan.owner,
+                max(1, int(plan.lease * 1000)),
+                use,
+                repr(interval),
+                repr(limit),
+                repr(plan.max_wait),
+                repr(cfg.open_for) if cfg is not None else "0",
+                cfg.half_open_calls if cfg is not None else 1,
+            ],
+        )
+        stop = _text(out[0])
+        if stop in ("cache_hit", "idem_done"):
+            return Clearance(stop=stop, data=bytes(out[1]))  # type: ignore[arg-type]
+        if stop in ("cache_busy", "idem_pending"):
+            return Clearance(stop=stop)  # type: ignore[arg-type]
+        if stop == "rate_limited":
+            return Clearance(stop="rate_limited", retry_after=float(out[4]))
+        adm = None
+        if len(out) > 5:
+            retry_after = float(out[8])
+            adm = Admission(
+                allowed=bool(out[5]),
+                state=_text(out[6]),  # type: ignore[arg-type]
+                generation=int(out[7]),
+                retry_after=None if retry_after < 0 else retry_after,
+            )
+        if stop == "circuit_open":
+            return Clearance(stop="circuit_open", breaker=adm)
+        return Clearance(
+            cache_locked=bool(out[2]), idem_claimed=bool(out[3]), wait=float(out[4]), breaker=adm
+        )
+
+    async def settle(self, plan: CallPlan, outcome: Settlement) -> Transition | None:
+        unused = self.prefix + "-"
+        cmode = imode = ""
+        ckey = plan.cache_key
+        if ckey is not None:
+            if outcome.cache_value is not None:
+                cmode += "s"
+            if outcome.cache_locked:
+                cmode += "u"
+        if outcome.idem_claimed and plan.idem_key is not None:
+            imode = "f" if outcome.idem_data is not None else "a"
+        cfg = plan.breaker
+        bkey = plan.breaker_key
+        record = outcome.breaker_generation is not None and bkey is not None and cfg is not None
+        if not (cmode or imode or record):
+            return None
+        args: list[Any] = [
+            plan.owner,
+            cmode,
+            outcome.cache_value or b"",
+            max(1, int(plan.cache_ttl * 1000)),
+            imode,
+            outcome.idem_data or b"",
+            max(1, int(plan.idem_ttl * 1000)),
+            "1" if record else "",
+        ]
+        if record:
+            assert cfg is not None
+            args += [
+                outcome.breaker_generation,
+                outcome.outcome,
+                int(outcome.slow),
+                cfg.window,
+                cfg.window_type,
+                cfg.min_calls,
+                repr(cfg.failure_rate),
+                repr(cfg.slow_call_rate),
+                cfg.half_open_calls,
+            ]
+        out = await self._script(
+            self._settle,
+            [
+                self._k("c", ckey) if ckey is not None else unused,
+                self._k("lk", "c:" + ckey) if ckey is not None else unused,
+                self._k("id", plan.idem_key) if plan.idem_key is not None else unused,
+                self._k("br", bkey) if bkey is not None else unused,
+                self._k("brw", bkey) if bkey is not None else unused,
+            ],
+            args,
+        )
+        if not record or not out:
+            return None
+        return Transition(old=_text(out[0]), new=_text(out[1]))  # type: ignore[arg-type]
 
     async def aclose(self) -> None:
         await self.client.aclose()

@@ -1,0 +1,268 @@
+"""The Lua scripts of the Redis backend: every read-then-write is one of them (atomic).
+
+Each policy is a Lua function, so the single-policy scripts and the combined ``admit`` /
+``settle`` scripts run the very same code. Time comes from the server's ``TIME``.
+"""
+
+from __future__ import annotations
+
+NOW = "local _t = redis.call('TIME') local now = tonumber(_t[1]) + tonumber(_t[2]) / 1000000\n"
+
+# Returns {allowed, state, generation, retry_after or -1}. Mirrors BreakerCore.acquire.
+ACQUIRE_FN = """
+local function breaker_acquire(h, open_for, n_trials)
+local st = redis.call('HGET', h, 'st') or 'closed'
+local gen = tonumber(redis.call('HGET', h, 'gen') or '0')
+if st == 'closed' or st == 'disabled' then return {1, st, gen, '-1'} end
+if st == 'forced_open' then return {0, st, gen, '-1'} end
+local function to_half_open()
+  gen = gen + 1
+  st = 'half_open'
+  redis.call('HSET', h, 'st', st, 'gen', gen, 'hp', n_trials, 'hd', 0, 'hf', 0, 'hs', 0,
+             'hsi', tostring(now))
+end
+if st == 'open' then
+  local left = tonumber(redis.call('HGET', h, 'oa')) + open_for - now
+  if left > 0 then return {0, st, gen, tostring(left)} end
+  to_half_open()
+end
+local permits = tonumber(redis.call('HGET', h, 'hp') or '0')
+if permits <= 0 and now - tonumber(redis.call('HGET', h, 'hsi') or '0') >= open_for then
+  to_half_open()
+  permits = n_trials
+end
+if permits > 0 then
+  redis.call('HSET', h, 'hp', permits - 1)
+  return {1, st, gen, '-1'}
+end
+return {0, st, gen, tostring(math.min(1.0, open_for))}
+end
+"""
+ACQUIRE = NOW + ACQUIRE_FN + "return breaker_acquire(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))"
+
+# h, wk: breaker hash, window key. A: generation, outcome (success|failure|ignore), slow,
+# window, window_type, min_calls, failure_rate, slow_call_rate, half_open_calls (strings).
+# Returns {old, new}. Mirrors BreakerCore.record.
+RECORD_FN = """
+local function breaker_record(h, wk, A)
+local gen = tonumber(A[1])
+local outcome = A[2]
+local slow = tonumber(A[3])
+local window = tonumber(A[4])
+local wtype = A[5]
+local min_calls = tonumber(A[6])
+local frate = tonumber(A[7])
+local srate = tonumber(A[8])
+local n_trials = tonumber(A[9])
+local st = redis.call('HGET', h, 'st') or 'closed'
+local cur = tonumber(redis.call('HGET', h, 'gen') or '0')
+if gen ~= cur or (st ~= 'closed' and st ~= 'half_open') then return {st, st} end
+local failed = 0
+if outcome == 'failure' then failed = 1 end
+local function tripped(n, f, s)
+  return n > 0 and (f / n >= frate or s / n >= srate)
+end
+local new_st = st
+local function to(new)
+  new_st = new
+  redis.call('HSET', h, 'st', new, 'gen', cur + 1)
+  if new == 'open' then redis.call('HSET', h, 'oa', tostring(now)) end
+  if new == 'closed' then
+    redis.call('DEL', wk)
+    redis.call('HSET', h, 'wn', 0, 'wf', 0, 'ws', 0)
+  end
+end
+if st == 'half_open' then
+  if outcome == 'ignore' then
+    redis.call('HINCRBY', h, 'hp', 1)
+    return {st, st}
+  end
+  local d = redis.call('HINCRBY', h, 'hd', 1)
+  local f = redis.call('HINCRBY', h, 'hf', failed)
+  local s = redis.call('HINCRBY', h, 'hs', slow)
+  if d >= n_trials then
+    if tripped(d, f, s) then to('open') else to('closed') end
+    return {st, new_st}
+  end
+  return {st, st}
+end
+if outcome == 'ignore' then return {st, st} end
+local n, f, s
+if wtype == 'count' then
+  redis.call('RPUSH', wk, failed * 2 + slow)
+  n = redis.call('HINCRBY', h, 'wn', 1)
+  f = redis.call('HINCRBY', h, 'wf', failed)
+  s = redis.call('HINCRBY', h, 'ws', slow)
+  if redis.call('LLEN', wk) > window then
+    local code = tonumber(redis.call('LPOP', wk))
+    local of = math.floor(code / 2)
+    local os = code % 2
+    n = redis.call('HINCRBY', h, 'wn', -1)
+    f = redis.call('HINCRBY', h, 'wf', 0 - of)
+    s = redis.call('HINCRBY', h, 'ws', 0 - os)
+  end
+  if n < math.min(min_calls, window) then return {st, st} end
+else
+  local sec = math.floor(now)
+  redis.call('HINCRBY', wk, sec .. ':n', 1)
+  redis.call('HINCRBY', wk, sec .. ':f', failed)
+  redis.call('HINCRBY', wk, sec .. ':s', slow)
+  n, f, s = 0, 0, 0
+  local all = redis.call('HGETALL', wk)
+  for i = 1, #all, 2 do
+    local field = all[i]
+    local at = tonumber(string.sub(field, 1, -3))
+    if at <= sec - window then
+      redis.call('HDEL', wk, field)
+    else
+      local kind = string.sub(field, -1)
+      local v = tonumber(all[i + 1])
+      if kind == 'n' then n = n + v elseif kind == 'f' then f = f + v else s = s + v end
+    end
+  end
+  redis.call('PEXPIRE', wk, math.floor((window + 1) * 1000))
+  if n < min_calls then return {st, st} end
+end
+if tripped(n, f, s) then to('open') end
+return {st, new_st}
+end
+"""
+RECORD = NOW + RECORD_FN + "return breaker_record(KEYS[1], KEYS[2], ARGV)"
+
+FORCE = """
+local h, wk = KEYS[1], KEYS[2]
+local gen = tonumber(redis.call('HGET', h, 'gen') or '0') + 1
+redis.call('DEL', wk)
+redis.call('HSET', h, 'st', ARGV[1], 'gen', gen, 'wn', 0, 'wf', 0, 'ws', 0, 'oa', '0')
+return gen
+"""
+
+# k: tat key. Returns {allowed, wait}. GCRA.
+RATE_FN = """
+local function rate_take(k, interval, limit, max_wait)
+local tat = tonumber(redis.call('GET', k) or '0')
+if tat < now then tat = now end
+local new_tat = tat + interval
+local wait = new_tat - limit - now
+if wait > max_wait then return {0, tostring(wait)} end
+redis.call('SET', k, tostring(new_tat), 'PX', math.ceil((new_tat - now) * 1000) + 1)
+if wait < 0 then wait = 0 end
+return {1, tostring(wait)}
+end
+"""
+RATE = (
+    NOW
+    + RATE_FN
+    + "return rate_take(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))"
+)
+
+RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+# KEYS: cache key, lock key. ARGV: owner, lock ttl ms. Returns {1, value} or {0, locked}.
+GET_OR_LOCK = """
+local v = redis.call('GET', KEYS[1])
+if v then return {1, v} end
+if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {0, 1} end
+return {0, 0}
+"""
+
+# KEYS: cache key, lock key. ARGV: value, ttl ms, owner.
+SET_UNLOCK = """
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
+return 1
+"""
+
+IDEM_BEGIN = """
+local v = redis.call('GET', KEYS[1])
+if not v then
+  redis.call('SET', KEYS[1], 'p:' .. ARGV[1], 'PX', ARGV[2])
+  return {'new'}
+end
+if string.sub(v, 1, 2) == 'p:' then return {'pending'} end
+return {'done', string.sub(v, 3)}
+"""
+
+# The before-call decisions of one call in one step, in chain order (CallPlan / Clearance).
+# KEYS: cache, cache lock, idempotency, rate, breaker hash. ARGV: owner, lease ms, the
+# policies used ('c', 'i', 'r', 'b' letters), interval, limit, max_wait, open_for,
+# half_open_calls. Returns {stop, data, locked, claimed, wait, allowed, state, gen, retry};
+# a stop gives back the claims this step took before it.
+ADMIT = (
+    NOW
+    + RATE_FN
+    + ACQUIRE_FN
+    + """
+local owner, lease, use = ARGV[1], ARGV[2], ARGV[3]
+local locked, claimed = 0, 0
+local function undo()
+  if locked == 1 and redis.call('GET', KEYS[2]) == owner then redis.call('DEL', KEYS[2]) end
+  if claimed == 1 and redis.call('GET', KEYS[3]) == 'p:' .. owner then
+    redis.call('DEL', KEYS[3])
+  end
+end
+if string.find(use, 'c', 1, true) then
+  local v = redis.call('GET', KEYS[1])
+  if v then return {'cache_hit', v} end
+  if not redis.call('SET', KEYS[2], owner, 'NX', 'PX', lease) then return {'cache_busy'} end
+  locked = 1
+end
+if string.find(use, 'i', 1, true) then
+  local v = redis.call('GET', KEYS[3])
+  if v then
+    undo()
+    if string.sub(v, 1, 2) == 'p:' then return {'idem_pending'} end
+    return {'idem_done', string.sub(v, 3)}
+  end
+  redis.call('SET', KEYS[3], 'p:' .. owner, 'PX', lease)
+  claimed = 1
+end
+local wait = '0'
+if string.find(use, 'r', 1, true) then
+  local r = rate_take(KEYS[4], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]))
+  if r[1] == 0 then
+    undo()
+    return {'rate_limited', '', 0, 0, r[2]}
+  end
+  wait = r[2]
+  if tonumber(wait) > 0 then return {'', '', locked, claimed, wait} end
+end
+if string.find(use, 'b', 1, true) then
+  local a = breaker_acquire(KEYS[5], tonumber(ARGV[7]), tonumber(ARGV[8]))
+  if a[1] == 0 then
+    undo()
+    return {'circuit_open', '', 0, 0, '0', a[1], a[2], a[3], a[4]}
+  end
+  return {'', '', locked, claimed, wait, a[1], a[2], a[3], a[4]}
+end
+return {'', '', locked, claimed, wait}
+"""
+)
+
+# The after-call writes of one call in one step (Settlement).
+# KEYS: cache, cache lock, idempotency, breaker hash, breaker window. ARGV: owner, cache mode
+# ('s' store, 'u' unlock), value, cache ttl ms, idempotency mode ('f' finish, 'a' abandon),
+# data, idempotency ttl ms, '1' to record on the breaker, then breaker_record's 9 arguments.
+# Returns the breaker's {old, new} (empty when not recorded).
+SETTLE = (
+    NOW
+    + RECORD_FN
+    + """
+local owner, cmode, imode = ARGV[1], ARGV[2], ARGV[5]
+local out = {}
+if ARGV[8] == '1' then out = breaker_record(KEYS[4], KEYS[5], {unpack(ARGV, 9, 17)}) end
+if imode == 'f' then
+  redis.call('SET', KEYS[3], 'd:' .. ARGV[6], 'PX', ARGV[7])
+elseif imode == 'a' and redis.call('GET', KEYS[3]) == 'p:' .. owner then
+  redis.call('DEL', KEYS[3])
+end
+if string.find(cmode, 's', 1, true) then redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4]) end
+if string.find(cmode, 'u', 1, true) and redis.call('GET', KEYS[2]) == owner then
+  redis.call('DEL', KEYS[2])
+end
+return out
+"""
+)
