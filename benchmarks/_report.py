@@ -328,6 +328,11 @@ def bench_block(run: dict[str, Any], img_dir: Path, page: Path) -> str:
             lines += [f"Targets met: **{sum(bool(m) for m in met)} of {len(met)}**.", ""]
         lines.append(render_results(results))
         rest = {k: v for k, v in data.items() if k not in _META_KEYS}
+        extra = rest.pop("extra", None)
+        if isinstance(extra, dict):  # the schema's "extra": its figures, one level up
+            rest = {**extra, **rest}
+        elif extra is not None:
+            rest["extra"] = extra
         if rest:
             lines += ["Other figures:", "", render_generic(rest)]
     else:

@@ -30,9 +30,13 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from benchmarks._harness import Row, parse_args, print_table, report, row
+from benchmarks._harness import Row, parse_args, payload, print_table, report, result, row
 
 Call = Callable[[], Awaitable[Any]]
+
+# Targets of issue 7 (toolwire / direct).
+TARGET_LATENCY = 1.3
+TARGET_THROUGHPUT = 0.8
 
 
 def _free_port() -> int:
@@ -222,6 +226,55 @@ async def _mcp_tool(port: int) -> tuple[Call, Callable[[], Awaitable[None]]]:
     return call, remote_mcp.close_sessions
 
 
+def _results(
+    title: str, cases: list[tuple[str, bool]], figures: dict[str, dict[str, float]]
+) -> list[dict[str, Any]]:
+    """The schema's rows for one service: the direct client is the floor every ratio speaks
+    of; the other non-toolwire cases are peers (for MCP, the mcp SDK client itself too)."""
+    (direct_label, _), (ours_label, _) = cases[:2]
+    direct, mine = figures[direct_label], figures[ours_label]
+    peers = {label: figures[label] for label, ours in cases[2:] if not ours}
+    if title.startswith("MCP"):
+        peers = {direct_label: direct, **peers}
+
+    def one(name: str, key: str, unit: str, better: str, **judged: Any) -> dict[str, Any]:
+        ratio = mine[key] / direct[key]
+        limit = judged.pop("limit", None)
+        met = None if limit is None else (ratio <= limit if better == "lower" else ratio >= limit)
+        return result(
+            f"{title}: {name}",
+            ours=mine[key],
+            unit=unit,
+            better=better,
+            floor=direct[key],
+            ratio=ratio,
+            peers={k: v[key] for k, v in peers.items()},
+            met=met,
+            note=f"{ours_label}; floor: {direct_label}",
+            **judged,
+        )
+
+    return [
+        one(
+            "latency at concurrency 1",
+            "latency_us",
+            "µs",
+            "lower",
+            limit=TARGET_LATENCY,
+            target=f"<= {TARGET_LATENCY:g}x direct",
+        ),
+        one("client CPU per call at concurrency 1", "client_cpu_us", "µs", "lower"),
+        one(
+            "throughput at concurrency 32",
+            "throughput_per_s",
+            "calls/s",
+            "higher",
+            limit=TARGET_THROUGHPUT,
+            target=f">= {TARGET_THROUGHPUT:g}x direct",
+        ),
+    ]
+
+
 def main(argv: list[str] | None = None) -> None:
     if argv is None and len(sys.argv) > 2 and sys.argv[1] == "--serve-mcp":
         _serve_mcp(int(sys.argv[2]))
@@ -276,42 +329,7 @@ def main(argv: list[str] | None = None) -> None:
                 f"toolwire vs direct: latency {ratio_lat:.2f}x (target <= 1.3x), "
                 f"client CPU {ratio_cpu:.2f}x, throughput {ratio_thr:.2f}x (target >= 0.8x)"
             )
-            peers = {label: figures[label] for label, _, is_ours in cases if not is_ours}
-            ours_label = cases[1][0]
-            results.extend(
-                [
-                    {
-                        "name": f"{title}: latency at concurrency 1",
-                        "unit": "µs",
-                        "better": "lower",
-                        "ours": mine["latency_us"],
-                        "peers": {k: v["latency_us"] for k, v in peers.items()},
-                        "ratio": ratio_lat,
-                        "target": "<= 1.3x direct",
-                        "met": ratio_lat <= 1.3,
-                        "note": ours_label,
-                    },
-                    {
-                        "name": f"{title}: client CPU per call",
-                        "unit": "µs",
-                        "better": "lower",
-                        "ours": mine["client_cpu_us"],
-                        "peers": {k: v["client_cpu_us"] for k, v in peers.items()},
-                        "ratio": ratio_cpu,
-                        "met": None,
-                    },
-                    {
-                        "name": f"{title}: throughput at concurrency 32",
-                        "unit": "calls/s",
-                        "better": "higher",
-                        "ours": mine["throughput_per_s"],
-                        "peers": {k: v["throughput_per_s"] for k, v in peers.items()},
-                        "ratio": ratio_thr,
-                        "target": ">= 0.8x direct",
-                        "met": ratio_thr >= 0.8,
-                    },
-                ]
-            )
+            results.extend(_results(title, [(label, ours) for label, _, ours in cases], figures))
     finally:
         for proc in procs:
             proc.terminate()
@@ -322,13 +340,13 @@ def main(argv: list[str] | None = None) -> None:
                 proc.kill()
     report(
         settings,
-        {
-            "benchmark": "bench_remote",
-            "title": "Imported remote tools vs the same services called directly",
-            "quick": settings.quick,
-            "results": results,
-            "extra": {"cpu_count": os.cpu_count()},
-        },
+        payload(
+            "bench_remote",
+            title="Imported remote tools vs the same services called directly",
+            settings=settings,
+            results=results,
+            extra={"cpu_count": os.cpu_count(), "rounds": repeats, "calls per round": n},
+        ),
     )
 
 
