@@ -39,6 +39,7 @@ from toolwire.serve._limits import (
     parse_arguments,
 )
 from toolwire.serve._server import RefusedToStart, check_bind
+from toolwire.serve._stats import CallStats
 
 
 def test_every_kind_has_one_status() -> None:
@@ -341,3 +342,20 @@ def test_cli_refuses_public_bind_without_auth(tmp_path: Path) -> None:
     )
     assert done.returncode != 0
     assert b"refusing to serve on '0.0.0.0' without authentication" in done.stderr
+
+
+def test_serve_metrics_are_counted_in_dicts_and_exposed_at_scrape_time() -> None:
+    prometheus_client = pytest.importorskip("prometheus_client")
+    stats = CallStats()
+    result = ToolResult(call_id="c", name="metrics_probe", ok=True, value=1, attempts=1)
+    for latency in (0.0004, 0.003, 0.003, 7.0):
+        stats.record(transport="probe", caller=None, result=result, latency_s=latency)
+    lines = prometheus_client.generate_latest().decode().splitlines()
+    assert (
+        'toolwire_serve_calls_total{outcome="ok",tool="metrics_probe",transport="probe"} 4.0'
+        in lines
+    )
+    assert 'toolwire_serve_call_seconds_bucket{le="0.0005",transport="probe"} 1.0' in lines
+    assert 'toolwire_serve_call_seconds_bucket{le="0.005",transport="probe"} 3.0' in lines
+    assert 'toolwire_serve_call_seconds_bucket{le="+Inf",transport="probe"} 4.0' in lines
+    assert 'toolwire_serve_call_seconds_count{transport="probe"} 4.0' in lines
