@@ -201,8 +201,19 @@ def curve(
     series: dict[str, list[float | None]],
     log_x: bool = False,
     log_y: bool = False,
+    reference: Sequence[str] = (),
+    target: tuple[float, str] | None = None,
 ) -> dict[str, Any]:
-    """One scaling curve: ``series`` maps a label to one y per x (None for a missing point)."""
+    """One scaling curve: ``series`` maps a label to one y per x (None for a missing point).
+
+    ``reference`` names the series that are a floor (drawn black and dotted); ``target`` is
+    a ``(y, label)`` drawn as a horizontal line.
+    """
+    extra: dict[str, Any] = {}
+    if reference:
+        extra["reference"] = list(reference)
+    if target is not None:
+        extra["target"] = {"y": target[0], "label": target[1]}
     return {
         "title": title,
         "x": list(x),
@@ -211,6 +222,7 @@ def curve(
         "series": series,
         "log_x": log_x,
         "log_y": log_y,
+        **extra,
     }
 
 

@@ -79,6 +79,21 @@ def advantage(ours: Any, other: Any, better: str) -> float | None:
     return b / a if better == "lower" else a / b
 
 
+def with_unit(value: Any, unit: str) -> str:
+    if value is None or not unit:
+        return fmt(value)
+    return f"{fmt(value)}{'' if unit == 'x' else ' '}{unit}"
+
+
+def _ahead(adv: float | None) -> str:
+    """``, toolwire 4.3x ahead`` (or ``1.25x behind``), whichever way is better."""
+    if adv is None:
+        return ""
+    if adv >= 1:
+        return f", toolwire {fmt(adv)}x ahead"
+    return f", toolwire {fmt(1 / adv)}x behind"
+
+
 def _met(value: Any) -> str:
     if value is True:
         return "met"
@@ -113,8 +128,7 @@ def render_results(results: list[dict[str, Any]]) -> str:
             if value is None:
                 cells.append(f"{name}: not measured{note}")
             else:
-                ahead = f", toolwire {adv:.1f}x" if adv is not None else ""
-                cells.append(f"{name}: {fmt(value)}{ahead}{note}")
+                cells.append(f"{name}: {with_unit(value, unit)}{_ahead(adv)}{note}")
         floor = r.get("floor")
         ratio = r.get("ratio")
         if ratio is None and floor is not None:
@@ -123,8 +137,8 @@ def render_results(results: list[dict[str, Any]]) -> str:
         rows.append(
             [
                 fmt(r.get("name")) + (f" <br>_{fmt(r['note'])}_" if r.get("note") else ""),
-                fmt(r.get("ours")) + (f" {unit}" if unit else ""),
-                fmt(floor),
+                with_unit(r.get("ours"), unit),
+                with_unit(floor, unit),
                 f"{ratio:.2f}x" if _num(ratio) is not None else "—",
                 "<br>".join(cells) or "—",
                 fmt(r.get("target")),
@@ -252,34 +266,85 @@ def curves_of(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
+# One colour per series label for the whole run, so a series looks the same in every chart.
+_COLOURS: dict[str, str] = {}
+_PALETTE = [f"C{i}" for i in range(10)]
+
+
+def _colour(label: str) -> str:
+    if label not in _COLOURS:
+        _COLOURS[label] = _PALETTE[len(_COLOURS) % len(_PALETTE)]
+    return _COLOURS[label]
+
+
+def _tick(value: float, _pos: Any = None) -> str:
+    return fmt(int(value)) if float(value).is_integer() else fmt(float(value))
+
+
 def draw_chart(curve: dict[str, Any], path: Path) -> str | None:
-    """Write a PNG for one curve; returns why not when it can't."""
+    """Write a PNG for one curve; returns why not when it can't.
+
+    toolwire's series are solid with circles, peers dashed with squares, ``reference``
+    series (a floor such as a bare ``asyncio.gather``) black and dotted; an optional
+    ``target`` (``{"y": 1.15, "label": "target"}``) is a red horizontal line. The x ticks
+    are the measured x values; the legend sits outside the plot so it hides no line.
+    """
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullLocator
     except ImportError:
         return "matplotlib is not installed (pip install matplotlib)"
-    fig, ax = plt.subplots(figsize=(6.4, 3.8), dpi=100)
+    fig, ax = plt.subplots(figsize=(9.6, 4.2), dpi=100)
     try:
         xs = curve["x"]
+        reference = set(curve.get("reference") or [])
+        ys_all: list[float] = []
         for label, ys in curve["series"].items():
             if not isinstance(ys, list):
                 continue
-            pts = [(x, y) for x, y in zip(xs, ys, strict=False) if _num(y) is not None]
-            if pts:
-                style = "-o" if "toolwire" in label.lower() else "--s"
-                ax.plot([p[0] for p in pts], [p[1] for p in pts], style, label=label)
+            pts = [(x, float(y)) for x, y in zip(xs, ys, strict=False) if _num(y) is not None]
+            if not pts:
+                continue
+            ys_all += [p[1] for p in pts]
+            if label in reference:
+                style: dict[str, Any] = {"color": "black", "linestyle": ":", "marker": "x"}
+            elif "toolwire" in label.lower():
+                style = {"color": _colour(label), "linestyle": "-", "marker": "o"}
+            else:
+                style = {"color": _colour(label), "linestyle": "--", "marker": "s"}
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], label=label, **style)
+        target = curve.get("target")
+        if isinstance(target, dict) and _num(target.get("y")) is not None:
+            ax.axhline(
+                float(target["y"]),
+                color="red",
+                linewidth=1,
+                linestyle="-.",
+                label=str(target.get("label", "target")),
+            )
         if curve.get("log_x"):
             ax.set_xscale("log")
+        nums = [float(x) for x in xs if _num(x) is not None]
+        if nums:  # the measured sizes as ticks, in plain numbers (8, 16, 32, 64 KB)
+            ax.xaxis.set_major_locator(FixedLocator(nums))
+            ax.xaxis.set_major_formatter(FuncFormatter(_tick))
+            ax.xaxis.set_minor_locator(NullLocator())
         if curve.get("log_y"):
             ax.set_yscale("log")
+            positive = [y for y in ys_all if y > 0]
+            decades = math.log10(max(positive) / min(positive)) if positive else 0.0
+            subs = (1.0, 2.0, 5.0) if decades <= 2.5 else (1.0,)
+            ax.yaxis.set_major_locator(LogLocator(base=10, subs=subs))
+            ax.yaxis.set_major_formatter(FuncFormatter(_tick))
+            ax.yaxis.set_minor_locator(NullLocator())
         ax.set_xlabel(str(curve.get("x_label", "")))
         ax.set_ylabel(str(curve.get("y_label", "")))
         ax.set_title(str(curve.get("title", "")), fontsize=10)
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
         fig.tight_layout()
         path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path)
@@ -293,10 +358,12 @@ def render_curve_table(curve: dict[str, Any]) -> str:
     series = {k: v for k, v in curve["series"].items() if isinstance(v, list)}
     header = [str(curve.get("x_label", "x")), *series]
     rows = [
-        [fmt(x)] + [fmt(v[i] if i < len(v) else None) for v in series.values()]
+        [_tick(x) if _num(x) is not None else fmt(x)]
+        + [fmt(v[i] if i < len(v) else None) for v in series.values()]
         for i, x in enumerate(xs)
     ]
-    return table(header, rows)
+    unit = f" ({curve['y_label']})" if curve.get("y_label") else ""
+    return f"Values{unit}:\n\n" + table(header, rows, ["---:"] * len(header))
 
 
 # ----------------------------------------------------------------------------- blocks

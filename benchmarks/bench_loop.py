@@ -458,7 +458,7 @@ def schema(settings: Settings, measured: dict[str, Any]) -> dict[str, Any]:
             ours=ours_run.median_us,
             unit="µs",
             peers=peers,
-            peer_notes=notes,
+            peer_notes={k: v for k, v in notes.items() if peers.get(k) is None},
             note=f"of which box.run (validation + runtime): {box_run.median_us:.1f} µs",
         ),
         result(
@@ -492,6 +492,7 @@ def schema(settings: Settings, measured: dict[str, Any]) -> dict[str, Any]:
             series=ratios,
             log_x=True,
             log_y=top > 4,
+            target=(TARGET_FAN_OUT, f"target at {FAN_OUT:,}: <= {TARGET_FAN_OUT:g}x"),
         ),
         "fan_out_ms": curve(
             title=f"N calls of a {SLOW_S * 1000:.0f} ms async tool in one turn: wall time",
@@ -501,6 +502,7 @@ def schema(settings: Settings, measured: dict[str, Any]) -> dict[str, Any]:
             series={k: v for k, v in fan.items() if any(x is not None for x in v)},
             log_x=True,
             log_y=top > 4,
+            reference=["bare asyncio.gather"],
         ),
     }
     return payload(

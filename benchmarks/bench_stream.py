@@ -361,6 +361,7 @@ def schema(settings: Settings, by_size: dict[str, dict[str, dict[str, Any]]]) ->
         series={k: v for k, v in lines.items() if any(y is not None for y in v)},
         log_x=True,
         log_y=True,
+        reference=["toolwire one-shot parse (final text)"],
     )
     snapshots = {
         f"{kb}KB": {
