@@ -455,7 +455,7 @@ def merge(existing: str | None, machine: str, blocks: dict[str, str]) -> str:
         before, after = text[:cut], text[cut:]
         if before and not before.endswith("\n\n"):
             before = before.rstrip("\n") + "\n\n"
-        after = "\n" + after if after else after
+        after = "\n\n" + after if after else after  # a blank line before the next heading
     old.pop(_MACHINE, None)
     merged = {**old, **blocks}
     body = [BEGIN, "", machine]
