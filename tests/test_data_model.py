@@ -29,6 +29,15 @@ def test_dumps_canonical_sorts_keys_and_handles_extra_types() -> None:
     )
 
 
+def test_dumps_survives_lone_surrogates_from_undecodable_bytes() -> None:
+    echoed = b"\xff\xfe{".decode("utf-8", "surrogateescape")
+    text = _json.dumps({"got": echoed, "城市": "北京", "lone": "\ud800"})
+    assert _json.loads(text) == {"got": "\\xff\\xfe{", "城市": "北京", "lone": "\\ud800"}
+    error = tw.ToolError(kind="invalid_arguments", message=echoed)
+    result = tw.ToolResult(call_id="1", name="f", ok=False, error=error)
+    assert _json.loads(result.as_text())["error"]["message"] == "\\xff\\xfe{"
+
+
 def test_dumps_rejects_unserializable() -> None:
     with pytest.raises(TypeError, match="object"):
         _json.dumps(object())

@@ -29,11 +29,21 @@ def _default(obj: Any) -> Any:
 
 
 def dumps_bytes(obj: Any, *, canonical: bool = False) -> bytes:
-    """Serialize to UTF-8 JSON bytes; ints beyond 64 bits fall back to the stdlib, exactly."""
+    """Serialize to UTF-8 JSON bytes.
+
+    Two cases orjson refuses are handled so that nothing a model or a client sent can make an
+    answer unserializable: ints beyond 64 bits go through the stdlib (kept exact), and strings
+    holding lone surrogates (undecodable request bytes echoed in an error, say) are written
+    with those characters shown as ``\\xff``-style text, which every JSON parser accepts.
+    """
+    options = _CANONICAL_OPTS if canonical else _OPTS
     try:
-        return orjson.dumps(obj, default=_default, option=_CANONICAL_OPTS if canonical else _OPTS)
+        return orjson.dumps(obj, default=_default, option=options)
     except TypeError as exc:
-        if "Integer exceeds 64-bit range" not in str(exc) and "64-bit" not in str(exc):
+        message = str(exc)
+        if "surrogates" in message:
+            return dumps_bytes(_without_surrogates(obj), canonical=canonical)
+        if "64-bit" not in message:
             raise
         return json.dumps(
             obj,
@@ -42,6 +52,25 @@ def dumps_bytes(obj: Any, *, canonical: bool = False) -> bytes:
             sort_keys=canonical,
             separators=(",", ":"),
         ).encode()
+
+
+def _visible(text: str) -> str:
+    try:  # bytes smuggled in by a "surrogateescape" decode: show them as the bytes they were
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a genuine lone surrogate
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _without_surrogates(obj: Any) -> Any:
+    if isinstance(obj, str):
+        return _visible(obj)
+    if isinstance(obj, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return [_without_surrogates(v) for v in obj]
+    if hasattr(obj, "to_dict") or dataclasses.is_dataclass(obj) or hasattr(obj, "model_dump"):
+        return _without_surrogates(_default(obj))
+    return obj
 
 
 def dumps(obj: Any, *, canonical: bool = False) -> str:
