@@ -116,6 +116,12 @@ def start_redis() -> tuple[subprocess.Popen[bytes], int] | None:
     return None
 
 
+async def _server_cpu(client: Any) -> float:
+    """CPU seconds the (private) redis-server has used, user + system."""
+    info = await client.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
 async def redis_costs(url: str, n: int) -> dict[str, dict[str, float]]:
     """µs per call and Redis round trips per call (each one command or one Lua script)."""
     from toolwire.state.redis import RedisBackend
@@ -160,11 +166,21 @@ async def redis_costs(url: str, n: int) -> dict[str, dict[str, float]]:
         for _ in range(50):
             await one()
         trips[0] = 0
+        server_cpu = await _server_cpu(backend.client)
+        cpu = time.process_time()
         start = time.perf_counter()
         for _ in range(n):
             await one()
         elapsed = time.perf_counter() - start
-        out[label] = {"us_per_call": elapsed / n * 1e6, "round_trips_per_call": trips[0] / n}
+        cpu = time.process_time() - cpu
+        server_cpu = await _server_cpu(backend.client) - server_cpu
+        out[label] = {
+            "us_per_call": elapsed / n * 1e6,
+            "round_trips_per_call": trips[0] / n,
+            # CPU time is immune to the other jobs on the machine; wall time is not
+            "client_cpu_us_per_call": cpu / n * 1e6,
+            "server_cpu_us_per_call": server_cpu / n * 1e6,
+        }
         await backend.client.flushall()
         await backend.aclose()
     return out
@@ -294,9 +310,15 @@ def main(argv: list[str] | None = None) -> None:
                 proc.terminate()
                 proc.wait(10)
             print("\nRedis backend (private redis-server, loopback)")
-            print(f"{'policy':28}{'µs/call':>10}{'round trips/call':>18}")
+            print(
+                f"{'policy':36}{'µs/call':>9}{'trips/call':>12}{'client CPU µs':>15}"
+                f"{'server CPU µs':>15}"
+            )
             for label, c in costs.items():
-                print(f"{label:28}{c['us_per_call']:10.1f}{c['round_trips_per_call']:18.2f}")
+                print(
+                    f"{label:36}{c['us_per_call']:9.1f}{c['round_trips_per_call']:12.2f}"
+                    f"{c['client_cpu_us_per_call']:15.1f}{c['server_cpu_us_per_call']:15.1f}"
+                )
             payload["redis"] = costs
 
     # 3. fan-out --------------------------------------------------------------------------

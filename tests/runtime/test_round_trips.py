@@ -118,7 +118,9 @@ def _box(backend: StateBackend, policy: tw.Policy) -> tuple[tw.Toolbox, list[str
     @tw.tool(read_only=True, policy=policy)
     async def lookup(city: str) -> str:
         seen.append(city)
-        if city == "bad":
+        if city == "slow bad":
+            await asyncio.sleep(0.1)
+        if city.endswith("bad"):
             raise tw.ToolFailure("remote_error", "upstream is down")
         return city.upper()
 
@@ -199,3 +201,20 @@ async def test_breaker_rejection_gives_back_cache_lock_and_claim(backend: StateB
     await box.runtime.force_breaker("lookup", None)
     assert _kind(await box.call("lookup", {"city": "b"}, idempotency_key="k2")) == "ok"
     assert seen == ["b"]
+
+
+async def test_breaker_is_asked_after_a_rate_limit_wait(backend: StateBackend) -> None:
+    # the second call waits 1.5 s for its slot; the first call (admitted while the breaker
+    # was closed) fails meanwhile and opens it, so the second is refused after its wait:
+    # a breaker asked before the wait would have let it through to the tool
+    policy = tw.Policy(
+        rate_limit=tw.RateLimit(rate=1, per=1.5, max_wait=5.0),
+        breaker=tw.Breaker(window=1, min_calls=1, open_for=30.0),
+    )
+    box, seen = _box(backend, policy)
+    results = await asyncio.gather(
+        box.call("lookup", {"city": "slow bad"}), box.call("lookup", {"city": "slow bad"})
+    )
+    # (either call may win the first slot on a shared store)
+    assert sorted(_kind(r) for r in results) == ["circuit_open", "remote_error"]
+    assert seen == ["slow bad"]

@@ -291,6 +291,9 @@ class RedisBackend(StateBackend):
         cfg = plan.breaker
         if plan.breaker_key is not None and cfg is not None:
             use += "b"
+        if len(use) <= 1:
+            # one policy: its own smaller script is the same single round trip
+            return await super().admit(plan)
         out = await self._script(
             self._admit,
             [
@@ -347,8 +350,9 @@ class RedisBackend(StateBackend):
         cfg = plan.breaker
         bkey = plan.breaker_key
         record = outcome.breaker_generation is not None and bkey is not None and cfg is not None
-        if not (cmode or imode or record):
-            return None
+        if bool(cmode) + bool(imode) + record <= 1:
+            # one write (or none): its own smaller script is the same single round trip
+            return await super().settle(plan, outcome)
         args: list[Any] = [
             plan.owner,
             cmode,
