@@ -50,6 +50,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from toolwire._toolbox import Toolbox
 from toolwire._tools import Tool, tool
 
 _KINDS = ("openapi", "grpc", "mcp", "sql", "python", "weather")
@@ -198,30 +199,57 @@ async def _weather(table: dict[str, Any]) -> list[Tool]:
 
 
 async def _python(table: dict[str, Any]) -> list[Tool]:
+    where = str(table.get("path") or table.get("module"))
     if "path" in table:
         module = _import_file(Path(table["path"]))
     else:
-        module = importlib.import_module(str(table["module"]))
+        try:
+            module = importlib.import_module(str(table["module"]))
+        except ImportError as exc:
+            raise ValueError(f"cannot import {where}: {exc}") from None
     attr = table.get("attr")
     if not attr:
-        found = [v for v in vars(module).values() if isinstance(v, Tool)]
+        # a module's own tools (and toolboxes) at its top level; its other values are not
+        # looked into, so importing helpers never turns them into tools
+        found = [
+            t
+            for v in vars(module).values()
+            if isinstance(v, (Tool, Toolbox))
+            for t in ([v] if isinstance(v, Tool) else v)
+        ]
         if not found:
-            raise ValueError(f"{module.__name__} defines no tools at its top level")
-        return found
+            raise ValueError(f"{where} defines no tools at its top level")
+        return _unique(found)
     value: Any = module
     for part in str(attr).split("."):
-        value = getattr(value, part)
-    return await _as_tools(value, f"{module.__name__}:{attr}")
+        try:
+            value = getattr(value, part)
+        except AttributeError:
+            raise ValueError(f"{where} has no {str(attr)!r}") from None
+    return _unique(await _as_tools(value, f"{where}:{attr}"))
+
+
+def _unique(tools: list[Tool]) -> list[Tool]:
+    """The same tool object reached twice (a tool and a toolbox holding it) counts once."""
+    return list({id(t): t for t in tools}.values())
 
 
 def _import_file(path: Path) -> Any:
+    if not path.is_file():
+        raise ValueError(f"no such file: {path}")
     name = f"_toolwire_source_{abs(hash(os.path.abspath(path)))}"
+    if name in sys.modules:
+        return sys.modules[name]
     loaded = importlib.util.spec_from_file_location(name, path)
     if loaded is None or loaded.loader is None:
         raise ValueError(f"cannot import {path}")
     module = importlib.util.module_from_spec(loaded)
     sys.modules[name] = module
-    loaded.loader.exec_module(module)
+    try:
+        loaded.loader.exec_module(module)
+    except Exception as exc:
+        del sys.modules[name]
+        raise ValueError(f"{path} failed to import: {exc!r}") from exc
     return module
 
 
@@ -243,7 +271,9 @@ async def _as_tools(value: Any, where: str) -> list[Tool]:
         if inspect.isawaitable(made):
             made = await made
         return await _as_tools(made, where)
-    raise ValueError(f"{where} is not a tool, a list of tools or a function")
+    raise ValueError(
+        f"{where} is a {type(value).__name__}, not a Tool, a list of tools or a function"
+    )
 
 
 def _quote(part: str) -> str:

@@ -1,57 +1,25 @@
 """``toolwire tools list|export``: show tools, or print them in a model dialect as JSON.
 
-Without ``--tools`` the seed's ``get_weather`` schema is used. A source is ``module:attr``,
-``path.py:attr`` or ``path.py`` (then every Tool and Toolbox at module level); the attribute
-may be a Toolbox, a Tool, or a list of them.
+Without ``--tools`` the seed's ``get_weather`` schema is used. Sources are those of
+``toolwire serve --tools`` (see :mod:`toolwire._sources`): ``module:attr``, ``path.py:attr``,
+``path.py`` (every Tool and Toolbox at module level), ``openapi:``, ``grpc:``, ``mcp:``...
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
+import asyncio
 import json
-import sys
 from collections.abc import Iterable
-from pathlib import Path
-from typing import Any
 
 import click
 
 from toolwire._errors import ToolwireError
 from toolwire._json import dumps
+from toolwire._sources import load_sources
 from toolwire._toolbox import Toolbox
 from toolwire._tools import Tool
 from toolwire.dialects._export import EXPORT_DIALECTS
 from toolwire.examples.seed import SEED_GET_WEATHER_SCHEMA
-
-
-def _load_module(spec: str) -> Any:
-    if spec.endswith(".py") or "/" in spec:
-        path = Path(spec).resolve()
-        if not path.is_file():
-            raise click.BadParameter(f"no such file: {spec}", param_hint="--tools")
-        name = f"_toolwire_tools_{abs(hash(str(path)))}"
-        module_spec = importlib.util.spec_from_file_location(name, path)
-        if module_spec is None or module_spec.loader is None:
-            raise click.BadParameter(f"cannot import {spec}", param_hint="--tools")
-        module = importlib.util.module_from_spec(module_spec)
-        sys.modules[name] = module
-        module_spec.loader.exec_module(module)
-        return module
-    return importlib.import_module(spec)
-
-
-def _collect(value: Any, source: str) -> list[Tool]:
-    if isinstance(value, Tool):
-        return [value]
-    if isinstance(value, Toolbox):
-        return list(value)
-    if isinstance(value, (list, tuple)):
-        return [t for item in value for t in _collect(item, source)]
-    raise click.BadParameter(
-        f"{source} is a {type(value).__name__}, not a Tool, Toolbox or list of them",
-        param_hint="--tools",
-    )
 
 
 def load_tools(sources: Iterable[str]) -> Toolbox:
@@ -59,26 +27,11 @@ def load_tools(sources: Iterable[str]) -> Toolbox:
     sources = list(sources)
     if not sources:
         return Toolbox([Tool.from_schema(SEED_GET_WEATHER_SCHEMA)])
-    box = Toolbox()
-    for source in sources:
-        module_part, _, attr = source.rpartition(":") if ":" in source else (source, "", "")
-        try:
-            module = _load_module(module_part)
-        except ImportError as exc:
-            raise click.BadParameter(
-                f"cannot import {module_part}: {exc}", param_hint="--tools"
-            ) from exc
-        if attr:
-            if not hasattr(module, attr):
-                raise click.BadParameter(f"{module_part} has no {attr!r}", param_hint="--tools")
-            found = _collect(getattr(module, attr), source)
-        else:
-            values = [v for v in vars(module).values() if isinstance(v, (Tool, Toolbox))]
-            found = [t for v in values for t in _collect(v, source)]
-        for item in found:
-            if item.name not in box:
-                box.add(item)
-    return box
+    try:
+        found = asyncio.run(load_sources(sources))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--tools") from None
+    return Toolbox(found)
 
 
 _TOOLS_OPTION = click.option(
@@ -86,7 +39,8 @@ _TOOLS_OPTION = click.option(
     "sources",
     multiple=True,
     metavar="SOURCE",
-    help="module:attr, path.py:attr or path.py (repeatable). Default: the seed's get_weather.",
+    help="module:attr, path.py[:attr], openapi:URL, grpc:HOST:PORT, mcp:URL, sql:URL, weather "
+    "(repeatable). Default: the seed's get_weather.",
 )
 
 
