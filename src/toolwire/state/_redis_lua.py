@@ -187,42 +187,52 @@ return {'done', string.sub(v, 3)}
 """
 
 # The before-call decisions of one call in one step, in chain order (CallPlan / Clearance).
-# KEYS: cache, cache lock, idempotency, rate, breaker hash. ARGV: owner, lease ms, the
-# policies used ('c', 'i', 'r', 'b' letters), interval, limit, max_wait, open_for,
-# half_open_calls. Returns {stop, data, locked, claimed, wait, allowed, state, gen, retry};
-# a stop gives back the claims this step took before it.
+# Only the policies in use send their keys and arguments, in this order: cache (KEYS cache,
+# lock), idempotency (KEYS record), rate (KEYS tat; ARGV interval, limit, max_wait), breaker
+# (KEYS hash; ARGV open_for, half_open_calls). ARGV starts with owner, lease ms and the
+# policies used ('c', 'i', 'r', 'b' letters). Returns {stop, data, locked, claimed, wait,
+# allowed, state, gen, retry}; a stop gives back the claims this step took before it.
 ADMIT = (
     NOW
     + RATE_FN
     + ACQUIRE_FN
     + """
 local owner, lease, use = ARGV[1], ARGV[2], ARGV[3]
+local ki, ai = 0, 3
+local function key() ki = ki + 1 return KEYS[ki] end
+local function arg() ai = ai + 1 return tonumber(ARGV[ai]) end
+local lk, ik
 local locked, claimed = 0, 0
 local function undo()
-  if locked == 1 and redis.call('GET', KEYS[2]) == owner then redis.call('DEL', KEYS[2]) end
-  if claimed == 1 and redis.call('GET', KEYS[3]) == 'p:' .. owner then
-    redis.call('DEL', KEYS[3])
-  end
+  if locked == 1 and redis.call('GET', lk) == owner then redis.call('DEL', lk) end
+  if claimed == 1 and redis.call('GET', ik) == 'p:' .. owner then redis.call('DEL', ik) end
 end
 if string.find(use, 'c', 1, true) then
-  local v = redis.call('GET', KEYS[1])
+  local ck = key()
+  lk = key()
+  local v = redis.call('GET', ck)
   if v then return {'cache_hit', v} end
-  if not redis.call('SET', KEYS[2], owner, 'NX', 'PX', lease) then return {'cache_busy'} end
+  if not redis.call('SET', lk, owner, 'NX', 'PX', lease) then return {'cache_busy'} end
   locked = 1
 end
 if string.find(use, 'i', 1, true) then
-  local v = redis.call('GET', KEYS[3])
+  ik = key()
+  local v = redis.call('GET', ik)
   if v then
     undo()
     if string.sub(v, 1, 2) == 'p:' then return {'idem_pending'} end
     return {'idem_done', string.sub(v, 3)}
   end
-  redis.call('SET', KEYS[3], 'p:' .. owner, 'PX', lease)
+  redis.call('SET', ik, 'p:' .. owner, 'PX', lease)
   claimed = 1
 end
 local wait = '0'
 if string.find(use, 'r', 1, true) then
-  local r = rate_take(KEYS[4], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]))
+  local rk = key()
+  -- (Lua leaves the order of evaluating call arguments open: one per statement)
+  local interval = arg()
+  local limit = arg()
+  local r = rate_take(rk, interval, limit, arg())
   if r[1] == 0 then
     undo()
     return {'rate_limited', '', 0, 0, r[2]}
@@ -231,7 +241,9 @@ if string.find(use, 'r', 1, true) then
   if tonumber(wait) > 0 then return {'', '', locked, claimed, wait} end
 end
 if string.find(use, 'b', 1, true) then
-  local a = breaker_acquire(KEYS[5], tonumber(ARGV[7]), tonumber(ARGV[8]))
+  local bk = key()
+  local open_for = arg()
+  local a = breaker_acquire(bk, open_for, arg())
   if a[1] == 0 then
     undo()
     return {'circuit_open', '', 0, 0, '0', a[1], a[2], a[3], a[4]}
@@ -242,27 +254,45 @@ return {'', '', locked, claimed, wait}
 """
 )
 
-# The after-call writes of one call in one step (Settlement).
-# KEYS: cache, cache lock, idempotency, breaker hash, breaker window. ARGV: owner, cache mode
-# ('s' store, 'u' unlock), value, cache ttl ms, idempotency mode ('f' finish, 'a' abandon),
-# data, idempotency ttl ms, '1' to record on the breaker, then breaker_record's 9 arguments.
+# The after-call writes of one call in one step (Settlement). ARGV starts with owner, cache
+# mode ('s' store, 'u' unlock), idempotency mode ('f' finish, 'a' abandon) and '1' to record
+# on the breaker; then only what is used, in this order: cache (KEYS cache, lock; ARGV value,
+# ttl ms when storing), idempotency (KEYS record; ARGV data, ttl ms when finishing), breaker
+# (KEYS hash, window; ARGV breaker_record's 9 arguments).
 # Returns the breaker's {old, new} (empty when not recorded).
 SETTLE = (
     NOW
     + RECORD_FN
     + """
-local owner, cmode, imode = ARGV[1], ARGV[2], ARGV[5]
-local out = {}
-if ARGV[8] == '1' then out = breaker_record(KEYS[4], KEYS[5], {unpack(ARGV, 9, 17)}) end
-if imode == 'f' then
-  redis.call('SET', KEYS[3], 'd:' .. ARGV[6], 'PX', ARGV[7])
-elseif imode == 'a' and redis.call('GET', KEYS[3]) == 'p:' .. owner then
-  redis.call('DEL', KEYS[3])
+local owner, cmode, imode, rec = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local ki, ai = 0, 4
+local function key() ki = ki + 1 return KEYS[ki] end
+local function arg() ai = ai + 1 return ARGV[ai] end
+if cmode ~= '' then
+  local ck = key()
+  local lk = key()
+  if string.find(cmode, 's', 1, true) then
+    local value = arg()
+    redis.call('SET', ck, value, 'PX', arg())
+  end
+  if string.find(cmode, 'u', 1, true) and redis.call('GET', lk) == owner then
+    redis.call('DEL', lk)
+  end
 end
-if string.find(cmode, 's', 1, true) then redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4]) end
-if string.find(cmode, 'u', 1, true) and redis.call('GET', KEYS[2]) == owner then
-  redis.call('DEL', KEYS[2])
+if imode ~= '' then
+  local ik = key()
+  if imode == 'f' then
+    local data = arg()
+    redis.call('SET', ik, 'd:' .. data, 'PX', arg())
+  elseif redis.call('GET', ik) == 'p:' .. owner then
+    redis.call('DEL', ik)
+  end
 end
-return out
+if rec == '1' then
+  local h = key()
+  local wk = key()
+  return breaker_record(h, wk, {unpack(ARGV, ai + 1, ai + 9)})
+end
+return {}
 """
 )

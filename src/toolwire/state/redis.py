@@ -277,43 +277,30 @@ class RedisBackend(StateBackend):
 
     # -- one call's decisions and writes: one script each ---------------------------------
     async def admit(self, plan: CallPlan) -> Clearance:
-        unused = self.prefix + "-"  # never touched: the script skips policies not in ``use``
         use = ""
-        interval = limit = 0.0
+        keys: list[str] = []
+        args: list[Any] = [plan.owner, max(1, int(plan.lease * 1000)), ""]
         if plan.cache_key is not None:
             use += "c"
+            keys += [self._k("c", plan.cache_key), self._k("lk", "c:" + plan.cache_key)]
         if plan.idem_key is not None:
             use += "i"
+            keys.append(self._k("id", plan.idem_key))
         if plan.rate_key is not None:
             use += "r"
             interval = plan.per / plan.rate
-            limit = max(plan.per, interval)
+            keys.append(self._k("rl", plan.rate_key))
+            args += [repr(interval), repr(max(plan.per, interval)), repr(plan.max_wait)]
         cfg = plan.breaker
         if plan.breaker_key is not None and cfg is not None:
             use += "b"
+            keys.append(self._k("br", plan.breaker_key))
+            args += [repr(cfg.open_for), cfg.half_open_calls]
         if len(use) <= 1:
             # one policy: its own smaller script is the same single round trip
             return await super().admit(plan)
-        out = await self._script(
-            self._admit,
-            [
-                self._k("c", plan.cache_key) if plan.cache_key is not None else unused,
-                self._k("lk", "c:" + plan.cache_key) if plan.cache_key is not None else unused,
-                self._k("id", plan.idem_key) if plan.idem_key is not None else unused,
-                self._k("rl", plan.rate_key) if plan.rate_key is not None else unused,
-                self._k("br", plan.breaker_key) if plan.breaker_key is not None else unused,
-            ],
-            [
-                plan.owner,
-                max(1, int(plan.lease * 1000)),
-                use,
-                repr(interval),
-                repr(limit),
-                repr(plan.max_wait),
-                repr(cfg.open_for) if cfg is not None else "0",
-                cfg.half_open_calls if cfg is not None else 1,
-            ],
-        )
+        args[2] = use
+        out = await self._script(self._admit, keys, args)
         stop = _text(out[0])
         if stop in ("cache_hit", "idem_done"):
             return Clearance(stop=stop, data=bytes(out[1]))  # type: ignore[arg-type]
@@ -337,7 +324,6 @@ class RedisBackend(StateBackend):
         )
 
     async def settle(self, plan: CallPlan, outcome: Settlement) -> Transition | None:
-        unused = self.prefix + "-"
         cmode = imode = ""
         ckey = plan.cache_key
         if ckey is not None:
@@ -353,18 +339,21 @@ class RedisBackend(StateBackend):
         if bool(cmode) + bool(imode) + record <= 1:
             # one write (or none): its own smaller script is the same single round trip
             return await super().settle(plan, outcome)
-        args: list[Any] = [
-            plan.owner,
-            cmode,
-            outcome.cache_value or b"",
-            max(1, int(plan.cache_ttl * 1000)),
-            imode,
-            outcome.idem_data or b"",
-            max(1, int(plan.idem_ttl * 1000)),
-            "1" if record else "",
-        ]
+        keys: list[str] = []
+        args: list[Any] = [plan.owner, cmode, imode, "1" if record else ""]
+        if cmode:
+            assert ckey is not None
+            keys += [self._k("c", ckey), self._k("lk", "c:" + ckey)]
+            if outcome.cache_value is not None:
+                args += [outcome.cache_value, max(1, int(plan.cache_ttl * 1000))]
+        if imode:
+            assert plan.idem_key is not None
+            keys.append(self._k("id", plan.idem_key))
+            if outcome.idem_data is not None:
+                args += [outcome.idem_data, max(1, int(plan.idem_ttl * 1000))]
         if record:
-            assert cfg is not None
+            assert cfg is not None and bkey is not None
+            keys += [self._k("br", bkey), self._k("brw", bkey)]
             args += [
                 outcome.breaker_generation,
                 outcome.outcome,
@@ -376,17 +365,7 @@ class RedisBackend(StateBackend):
                 repr(cfg.slow_call_rate),
                 cfg.half_open_calls,
             ]
-        out = await self._script(
-            self._settle,
-            [
-                self._k("c", ckey) if ckey is not None else unused,
-                self._k("lk", "c:" + ckey) if ckey is not None else unused,
-                self._k("id", plan.idem_key) if plan.idem_key is not None else unused,
-                self._k("br", bkey) if bkey is not None else unused,
-                self._k("brw", bkey) if bkey is not None else unused,
-            ],
-            args,
-        )
+        out = await self._script(self._settle, keys, args)
         if not record or not out:
             return None
         return Transition(old=_text(out[0]), new=_text(out[1]))  # type: ignore[arg-type]
