@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from toolwire import _json
 from toolwire._calls import ToolCall, ToolResult, new_call
-from toolwire._context import Caller
+from toolwire._context import Caller, ProgressCallback
 from toolwire._errors import ToolDefinitionError, UnknownTool
 from toolwire._tools import Tool, tool
 from toolwire.runtime._resolve import check_policy
@@ -213,11 +213,20 @@ class Toolbox:
         idempotency_key: str | None = None,
         call_id: str | None = None,
         deadline: float | None = None,
+        progress: ProgressCallback | None = None,
     ) -> ToolResult:
-        """Validate and execute one call; always returns a :class:`~toolwire.ToolResult`."""
+        """Validate and execute one call; always returns a :class:`~toolwire.ToolResult`.
+
+        ``progress`` receives what the tool reports through ``ctx.report_progress``.
+        """
         call = new_call(call_id or new_call_id(), name, _arguments_text(arguments))
         result: ToolResult = await self.runtime.call(
-            self, call, caller=caller, idempotency_key=idempotency_key, deadline=deadline
+            self,
+            call,
+            caller=caller,
+            idempotency_key=idempotency_key,
+            deadline=deadline,
+            progress=progress,
         )
         return result
 

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from toolwire import _json
 from toolwire._calls import ToolCall, ToolResult
-from toolwire._context import Caller, Context
+from toolwire._context import Caller, Context, ProgressCallback
 from toolwire._errors import (
     InvalidArguments,
     ToolDefinitionError,
@@ -185,11 +185,18 @@ class Executor:
         caller: Caller | None = None,
         idempotency_key: str | None = None,
         deadline: float | None = None,
+        progress: ProgressCallback | None = None,
     ) -> ToolResult:
-        """Execute one call; failures come back as a result with an error kind."""
+        """Execute one call; failures come back as a result with an error kind.
+
+        ``progress`` receives the tool's ``ctx.report_progress(...)`` reports (a transport
+        forwards them, e.g. as MCP progress notifications). Tools isolated in a worker
+        process cannot report progress: the callback stays in this process.
+        """
         c = CallState(box, call, caller, time.monotonic())
         c.idem_key = idempotency_key
         c.deadline = deadline
+        c.progress = progress
         if tracing_active():
             with tool_span(call.name, call.id) as span:
                 result = await self._safe(c)
@@ -675,6 +682,7 @@ class Executor:
                 deadline=until,
                 attempt=c.attempts,
                 idempotency_key=c.idem_key,
+                progress=c.progress,
             )
             kwargs = tool.bind(kwargs, ctx)
         c.invoked = True

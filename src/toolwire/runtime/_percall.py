@@ -9,7 +9,7 @@ from typing import Any
 
 from toolwire import _json
 from toolwire._calls import ToolCall, ToolResult, new_result
-from toolwire._context import Caller
+from toolwire._context import Caller, ProgressCallback
 from toolwire._errors import ToolError, ToolFailure
 from toolwire.runtime._limits import Limiter, RetryBudget
 from toolwire.runtime._policy import Breaker, Policy
@@ -73,6 +73,7 @@ class CallState:
         "invoked",
         "kwargs",
         "policy",
+        "progress",
         "started",
         "state",
         "tool",
@@ -94,6 +95,7 @@ class CallState:
         self.tool: Any = None
         self.state: ToolState | None = None
         self.policy: Policy = _NO_POLICY
+        self.progress: ProgressCallback | None = None
 
     def result(self, value: Any = None, error: ToolError | None = None) -> ToolResult:
         call = self.call
