@@ -11,7 +11,6 @@ come back as a failed :class:`~toolwire.ToolResult` with an error kind.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -70,9 +69,6 @@ class ToolService:
         self.in_flight = InFlight(self.limits)
         self.ready_checks = tuple(ready_checks)
         self.stats = stats or CallStats()
-        supported = _supported_kwargs(box.call)
-        self._takes_progress = "progress" in supported
-        self._takes_deadline = "deadline" in supported
 
     # --- tools -------------------------------------------------------------------------
 
@@ -158,23 +154,14 @@ class ToolService:
         deadline: float | None,
         progress: ProgressCallback | None,
     ) -> ToolResult:
-        extra: dict[str, Any] = {}
-        if progress is not None and self._takes_progress:
-            extra["progress"] = progress
-        if deadline is not None and self._takes_deadline:
-            extra["deadline"] = deadline
-            deadline = None
-        result: ToolResult
-        if deadline is None:
-            result = await self.box.call(
-                name, arguments, caller=caller, idempotency_key=idempotency_key, **extra
-            )
-            return result
-        # A toolbox without deadlines: bound the wait here instead.
-        async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
-            result = await self.box.call(
-                name, arguments, caller=caller, idempotency_key=idempotency_key, **extra
-            )
+        result: ToolResult = await self.box.call(
+            name,
+            arguments,
+            caller=caller,
+            idempotency_key=idempotency_key,
+            deadline=deadline,
+            progress=progress,
+        )
         return result
 
     async def run_batch(
@@ -212,11 +199,3 @@ class ToolService:
             except Exception as exc:
                 out[label] = f"{type(exc).__name__}: {exc}"
         return out
-
-
-def _supported_kwargs(fn: Callable[..., Any]) -> frozenset[str]:
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return frozenset()
-    return frozenset(params)
