@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import time
@@ -35,22 +36,24 @@ from toolwire.remote._http import close_clients
 
 pytestmark = pytest.mark.anyio
 
-RETRY = tw.Policy(
-    timeout=0.4,
-    retry=tw.Retry(
-        attempts=3,
-        backoff=0.01,
-        max_backoff=0.05,
-        retry_on=("remote_error", "timeout", "execution_error"),
-    ),
+RETRY_ON = tw.Retry(
+    attempts=3,
+    backoff=0.01,
+    max_backoff=0.05,
+    retry_on=("remote_error", "timeout", "execution_error"),
 )
+# flaky phase: a roomy per-attempt timeout, so only the injected faults fail calls (lower it,
+# with the concurrency below raised, to see overload turn into timeouts: RELIABILITY.md)
+RETRY = tw.Policy(timeout=float(os.environ.get("REL_REMOTE_FLAKY_TIMEOUT", "5.0")), retry=RETRY_ON)
+TIGHT = tw.Policy(timeout=0.4, retry=RETRY_ON)  # slow (2 s) and hanging upstreams
 MIN_CALLS = 5
 OPEN_FOR = 1.0
 BREAKER = tw.Policy(
     timeout=3.0,
     breaker=tw.Breaker(window=10, min_calls=MIN_CALLS, failure_rate=0.5, open_for=OPEN_FOR),
 )
-CONCURRENCY = 50  # calls in flight at once (the timeouts are per attempt: 0.4 s)
+# calls in flight at once in the flaky phase
+CONCURRENCY = int(os.environ.get("REL_REMOTE_CONCURRENCY", "10"))
 Args = Callable[[str, str], dict[str, Any]]
 
 
@@ -202,16 +205,18 @@ async def test_faults_behind_remote_source(kind: str, tmp_path: Path) -> None:
                     assert executed == 1, f"non-idempotent {key} ran {executed} times"
                     assert r.attempts <= 1
                 else:
-                    assert 1 <= executed <= 3 and executed == r.attempts, (key, executed, r)
+                    # an attempt may time out before it reaches the upstream
+                    assert 1 <= executed <= r.attempts <= 3, (key, executed, r)
 
         # slow (2 s, beyond the 0.4 s timeout) and hanging upstreams: timeouts, POST once
+        tight = await _load(up, TIGHT)
         slow_keys = [f"s{i}" for i in range(4)]
         for _op_name, op in ops:
-            results = await _calls(box, op, slow_keys, "slow")
+            results = await _calls(tight, op, slow_keys, "slow")
             assert _kinds(results) == {"timeout": 4}, results
         hang_keys = [f"h{i}" for i in range(4)]
         if kind == "http":  # a server that accepts the connection and never answers
-            hung = await _load(up, RETRY, base_url=f"http://127.0.0.1:{hang_port}")
+            hung = await _load(up, TIGHT, base_url=f"http://127.0.0.1:{hang_port}")
             hung_ops = [("charge", src.charge), ("lookup", src.lookup)]
             for _op_name, op in hung_ops:
                 assert op is not None
@@ -219,7 +224,7 @@ async def test_faults_behind_remote_source(kind: str, tmp_path: Path) -> None:
                 assert _kinds(results) == {"timeout": 4}, results
         else:  # the server takes the call and never answers it
             for _op_name, op in ops:
-                results = await _calls(box, op, hang_keys, "hang")
+                results = await _calls(tight, op, hang_keys, "hang")
                 assert _kinds(results) == {"timeout": 4}, results
         runs = up.runs()
         for key in slow_keys + (hang_keys if kind != "http" else []):
