@@ -280,8 +280,10 @@ class Runner:
                 )
                 return
 
-            held = [c for c in calls if self._needs_approval(c)]
-            runnable = [c for c in calls if c not in held]
+            # One look at the toolbox per step instead of a lookup per call: a turn of 1,000
+            # calls to tools that never need approval skips the per-call check entirely.
+            held = [c for c in calls if self._needs_approval(c)] if self._approvals() else []
+            runnable = [c for c in calls if c not in held] if held else calls
             started = time.perf_counter()
             results = await self._execute(runnable)
             tools_s = time.perf_counter() - started
@@ -384,6 +386,10 @@ class Runner:
         for call in calls:
             results.extend(await self.box.run([call], caller=self.caller))
         return results
+
+    def _approvals(self) -> bool:
+        """Whether any tool in the toolbox needs a person's approval (checked per step)."""
+        return any(getattr(t, "requires_approval", False) for t in self.box)
 
     def _needs_approval(self, call: ToolCall) -> bool:
         try:
