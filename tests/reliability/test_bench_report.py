@@ -66,14 +66,15 @@ def test_hand_written_text_survives_and_blocks_are_replaced(tmp_path: Path) -> N
     assert first.startswith("# Benchmarks\n\nIntro written by hand.\n")
     assert HAND.split("## bench_validate")[1] in first  # the owner's section, byte for byte
     assert first.index(END) < first.index("## bench_validate")
-    assert "p: 8.00, toolwire 4.0x" in first and "q: not measured (not installed)" in first
+    assert "p: 8.00 µs, toolwire 4.00x ahead" in first
+    assert "q: not measured (not installed)" in first
     assert "| <= 3 µs | met |" in first
 
     # only bench_b runs again, and fails: its block says so; bench_a's figures stay
     again = {"bench_b": bench_block(_run("bench_b", None, "exited with status 1"), tmp_path, page)}
     second = merge(first, "MACHINE-2\n", again)
     assert "MACHINE-1" not in second and "MACHINE-2" in second
-    assert "p: 8.00, toolwire 4.0x" in second
+    assert "p: 8.00 µs, toolwire 4.00x ahead" in second
     assert "did not run to the end: exited with status 1" in second
     assert HAND.split("## bench_validate")[1] in second
     assert second.count("<!-- generated:begin") == 1 and second.count(END) == 1
