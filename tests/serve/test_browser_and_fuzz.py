@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -79,7 +80,9 @@ def test_dashboard_calls_a_tool_and_lists_it(open_server: str, output_dir: Path)
 
 
 def test_schemathesis_finds_no_server_errors(open_server: str, output_dir: Path) -> None:
-    st = shutil.which("st") or shutil.which("schemathesis")
+    # next to this interpreter first: the venv's CLI even when the venv is not activated
+    here = Path(sys.executable).parent / "st"
+    st = str(here) if here.exists() else shutil.which("st") or shutil.which("schemathesis")
     need(st is not None, "schemathesis CLI is not installed")
     assert st is not None
     done = subprocess.run(
