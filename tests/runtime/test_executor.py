@@ -450,3 +450,48 @@ async def test_cache_on_a_tool_with_side_effects_fails_its_calls_clearly() -> No
     res = await box.call("mail.send")
     assert res.error is not None
     assert "neither read_only nor idempotent" in res.error.message
+
+
+def test_local_cache_keys_keep_short_arguments_and_scope_callers_unambiguously() -> None:
+    from toolwire.runtime._percall import cache_key
+
+    short = {"b": 1, "a": "x"}
+    assert cache_key("t", short, None, False, local=True) == 't:{"a":"x","b":1}'
+    assert cache_key("t", {"a": "x", "b": 1}, None, False, local=True) == cache_key(
+        "t", short, None, False, local=True
+    )
+    long = {"q": "y" * 300}
+    hashed = cache_key("t", long, None, False, local=True)
+    assert hashed == cache_key("t", long, None, False)  # long texts are hashed
+    assert len(hashed) == len("t:") + 32
+    # a caller id shaped like the rest of another key does not reach that key
+    keys = {
+        cache_key("t", short, "alice", True, local=True),
+        cache_key("t", short, "", True, local=True),
+        cache_key("t", short, None, False, local=True),
+        cache_key("t", {"a": "x"}, 'x","b":1}', True, local=True),
+        cache_key("t", long, "alice", True, local=True),
+        cache_key("t", long, None, False, local=True),
+    }
+    assert len(keys) == 6
+
+
+async def test_memory_cache_hits_and_invalidates_long_arguments_too() -> None:
+    runs = 0
+
+    @tw.tool(read_only=True, policy=tw.Policy(cache=tw.Cache(per_caller=True)))
+    async def echo(text: str, n: int = 0) -> str:
+        nonlocal runs
+        runs += 1
+        return text
+
+    box = tw.Toolbox([echo], runtime=Executor())
+    alice = tw.Caller(id="alice")
+    for args in ({"text": "short", "n": 1}, {"text": "z" * 400, "n": 1}):
+        assert not (await box.call("echo", args, caller=alice)).cached
+        swapped = f'{{"n": 1, "text": "{args["text"]}"}}'
+        assert (await box.call("echo", swapped, caller=alice)).cached
+        assert not (await box.call("echo", args, caller=tw.Caller(id="bob"))).cached
+        assert await box.runtime.invalidate(box.get("echo"), args, caller=alice) == 1
+        assert not (await box.call("echo", args, caller=alice)).cached
+    assert runs == 6

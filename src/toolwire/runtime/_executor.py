@@ -162,7 +162,8 @@ class Executor:
             kwargs = tool.validate(arguments)
         caller_id = caller.id if isinstance(caller, Caller) else caller
         per_caller = caller_id is not None
-        return await self.backend.cache_delete(cache_key(name, kwargs, caller_id, per_caller))
+        key = cache_key(name, kwargs, caller_id, per_caller, local=not self.backend.shared)
+        return await self.backend.cache_delete(key)
 
     def policy_for(self, tool: Any) -> Policy:
         """The effective policy of ``tool`` under this executor (see the class docstring)."""
@@ -359,7 +360,9 @@ class Executor:
         assert cache is not None
         caller_id = c.caller.id if c.caller is not None else None
         try:
-            key = cache_key(c.tool.name, c.kwargs, caller_id, cache.per_caller)
+            key = cache_key(
+                c.tool.name, c.kwargs, caller_id, cache.per_caller, local=not self.backend.shared
+            )
         except (TypeError, ValueError):  # arguments without a JSON form: no caching
             return await self._deduped(c)
         if not self.backend.shared:
