@@ -495,3 +495,59 @@ async def test_memory_cache_hits_and_invalidates_long_arguments_too() -> None:
         assert await box.runtime.invalidate(box.get("echo"), args, caller=alice) == 1
         assert not (await box.call("echo", args, caller=alice)).cached
     assert runs == 6
+
+
+async def test_memory_cache_miss_joiners_survive_a_cancelled_owner() -> None:
+    runs = 0
+    started = asyncio.Event()
+
+    @tw.tool(read_only=True, policy=tw.Policy(cache=tw.Cache()))
+    async def slow(q: str) -> str:
+        nonlocal runs
+        runs += 1
+        started.set()
+        await asyncio.sleep(0.05)
+        return q.upper()
+
+    box = tw.Toolbox([slow], runtime=Executor())
+    owner = asyncio.ensure_future(box.call("slow", {"q": "a"}))
+    await started.wait()
+    joiners = [asyncio.ensure_future(box.call("slow", {"q": "a"})) for _ in range(5)]
+    await asyncio.sleep(0)
+    owner.cancel()
+    results = await asyncio.gather(*joiners)
+    assert owner.cancelled()
+    assert [r.value for r in results] == ["A"] * 5
+    assert runs == 2  # the cancelled owner's run, then one run for all five joiners
+    assert sum(not r.cached for r in results) == 1
+    assert (await box.call("slow", {"q": "a"})).cached
+
+
+async def test_memory_cache_subclass_overriding_the_async_methods_is_still_used() -> None:
+    from toolwire.state import BackendUnavailable, MemoryBackend
+
+    class Down(MemoryBackend):
+        gets = sets = 0
+
+        async def cache_get(self, key: str) -> bytes | None:
+            self.gets += 1
+            raise BackendUnavailable("down")
+
+        async def cache_set(self, key: str, value: bytes, ttl: float, max_entries: int) -> None:
+            self.sets += 1
+            raise BackendUnavailable("down")
+
+    runs = 0
+
+    @tw.tool(read_only=True, policy=tw.Policy(cache=tw.Cache()))
+    async def ping(q: str) -> str:
+        nonlocal runs
+        runs += 1
+        return q
+
+    backend = Down()
+    assert not backend.cache_nowait and MemoryBackend().cache_nowait
+    box = tw.Toolbox([ping], runtime=Executor(backend=backend))
+    results = [await box.call("ping", {"q": "x"}) for _ in range(3)]
+    assert [(r.value, r.cached) for r in results] == [("x", False)] * 3
+    assert (runs, backend.gets, backend.sets) == (3, 3, 3)

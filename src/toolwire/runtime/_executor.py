@@ -49,7 +49,7 @@ from toolwire.runtime._percall import (
 from toolwire.runtime._policy import Breaker, FallbackTool, Policy, Retry
 from toolwire.runtime._process import ProcessPool
 from toolwire.runtime._resolve import check_policy, effective_policy
-from toolwire.runtime._shared import run_shared, uses_shared_state
+from toolwire.runtime._shared import _cache_bytes, run_shared, uses_shared_state
 from toolwire.state import BackendUnavailable, BreakerState, MemoryBackend
 from toolwire.state._base import StateBackend
 
@@ -365,16 +365,48 @@ class Executor:
             )
         except (TypeError, ValueError):  # arguments without a JSON form: no caching
             return await self._deduped(c)
-        if not self.backend.shared:
-            # in memory the lookup never suspends, so "miss, then register the flight" is atomic
-            try:
-                data = await self.backend.cache_get(key)
-            except BackendUnavailable:
-                data = None  # a cache outage is a miss, whatever fail_open says
-            if data is not None:
-                c.cached = True
-                return c.result(value=_json.loads(data))
-        return await self._single_flight("c:" + key, c, lambda: self._fill(c, key))
+        backend = self.backend
+        if backend.shared:
+            return await self._single_flight("c:" + key, c, lambda: self._fill(c, key))
+        # In process memory the lookup never suspends, so "miss, then register the flight" is
+        # atomic. The common miss (nobody in flight) runs the single flight inline: one
+        # coroutine for the cache layer instead of three.
+        try:
+            if backend.cache_nowait:
+                data = backend.cache_get_nowait(key)
+            else:
+                data = await backend.cache_get(key)
+        except BackendUnavailable:
+            data = None  # a cache outage is a miss, whatever fail_open says
+        if data is not None:
+            c.cached = True
+            return c.result(value=_json.loads(data))
+        flight_key = "c:" + key
+        flights = self._flights
+        if flight_key in flights:
+            return await self._single_flight(flight_key, c, lambda: self._fill(c, key))
+        fut: asyncio.Future[ToolResult] = asyncio.get_running_loop().create_future()
+        flights[flight_key] = fut
+        try:
+            result = await self._after_cache(c)
+            # stored before the flight ends, so a later identical call finds it
+            if result.ok and c.invoked:  # only what the handler produced (not a fallback)
+                data = _cache_bytes(result)
+                if data is not None:
+                    try:
+                        if backend.cache_nowait:
+                            backend.cache_set_nowait(key, data, cache.ttl, cache.max_entries)
+                        else:
+                            await backend.cache_set(key, data, cache.ttl, cache.max_entries)
+                    except BackendUnavailable:
+                        pass
+        except BaseException:
+            fut.cancel()
+            raise
+        finally:
+            del flights[flight_key]
+        fut.set_result(result)
+        return result
 
     async def _fill(self, c: CallState, key: str) -> ToolResult:
         """Run the call once for every waiter here and, on a shared store, elsewhere too."""
@@ -402,10 +434,7 @@ class Executor:
             raise
         data = None
         if result.ok and c.invoked:  # only what the handler produced (not a fallback)
-            try:
-                data = _json.dumps_bytes(result.value)
-            except (TypeError, ValueError):
-                data = None  # no JSON form: returned, not cached
+            data = _cache_bytes(result)
         try:
             if data is not None and locked:
                 await self.backend.cache_set_unlock(

@@ -199,6 +199,19 @@ class StateBackend(ABC):
     async def cache_delete(self, key: str) -> int:
         """Delete one key, or every key starting with it when it ends with ``*``."""
 
+    # Synchronous twins for stores that answer without I/O (memory): the executor uses them
+    # instead of the async methods when ``cache_nowait`` is True (a store sets it only while
+    # they do exactly what ``cache_get``/``cache_set`` do).
+    cache_nowait: bool = False
+
+    def cache_get_nowait(self, key: str) -> bytes | None:
+        """``cache_get`` answered at once (only called when ``cache_nowait`` is True)."""
+        raise NotImplementedError
+
+    def cache_set_nowait(self, key: str, value: bytes, ttl: float, max_entries: int) -> None:
+        """``cache_set`` done at once (only called when ``cache_nowait`` is True)."""
+        raise NotImplementedError
+
     async def cache_get_or_lock(
         self, key: str, owner: str, ttl: float
     ) -> tuple[bytes | None, bool]:

@@ -43,6 +43,11 @@ class MemoryBackend(StateBackend):
         self._cache: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._locks: dict[str, tuple[str, float]] = {}
         self._idem: dict[str, tuple[str, bytes | None, float]] = {}
+        # a subclass that changes the async cache methods (a test double, say) keeps them used
+        cls = type(self)
+        self.cache_nowait = (
+            cls.cache_get is MemoryBackend.cache_get and cls.cache_set is MemoryBackend.cache_set
+        )
 
     # -- breaker ------------------------------------------------------------------------
     def _breaker(self, key: str, config: BreakerConfig) -> BreakerCore:
@@ -101,7 +106,7 @@ class MemoryBackend(StateBackend):
             return RateDecision(allowed=False, retry_after=wait)
 
     # -- cache: TTL + LRU ---------------------------------------------------------------
-    async def cache_get(self, key: str) -> bytes | None:
+    def cache_get_nowait(self, key: str) -> bytes | None:
         with self._lock:
             entry = self._cache.get(key)
             if entry is None:
@@ -112,12 +117,19 @@ class MemoryBackend(StateBackend):
             self._cache.move_to_end(key)
             return entry[1]
 
-    async def cache_set(self, key: str, value: bytes, ttl: float, max_entries: int) -> None:
+    def cache_set_nowait(self, key: str, value: bytes, ttl: float, max_entries: int) -> None:
         with self._lock:
-            self._cache[key] = (self._clock() + ttl, value)
-            self._cache.move_to_end(key)
-            while len(self._cache) > max_entries:
-                self._cache.popitem(last=False)
+            cache = self._cache
+            cache[key] = (self._clock() + ttl, value)
+            cache.move_to_end(key)
+            while len(cache) > max_entries:
+                cache.popitem(last=False)
+
+    async def cache_get(self, key: str) -> bytes | None:
+        return self.cache_get_nowait(key)
+
+    async def cache_set(self, key: str, value: bytes, ttl: float, max_entries: int) -> None:
+        self.cache_set_nowait(key, value, ttl, max_entries)
 
     async def cache_delete(self, key: str) -> int:
         with self._lock:
