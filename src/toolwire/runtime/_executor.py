@@ -105,7 +105,8 @@ class Executor:
         self._policies = dict(policies or {})
         self._default_policy = default_policy
         self._states: dict[str, ToolState] = {}
-        self._flights: dict[str, asyncio.Future[ToolResult]] = {}
+        # calls in flight by key; the future is made when a second call comes to wait
+        self._flights: dict[str, asyncio.Future[ToolResult] | None] = {}
         self._observers = Observers()
         if on_record is not None:
             self._observers.subscribe(on_record)
@@ -274,9 +275,24 @@ class Executor:
             # less per call.
             if self.backend.shared and uses_shared_state(c):
                 return await run_shared(self, c)  # one store step before the call, one after
-            if c.policy.cache is not None:
+            if c.policy.cache is None:
+                return await self._after_cache(c)
+            # in-process cache (a shared store went above): the lookup and the store are
+            # synchronous steps around the rest of the chain, with no coroutine of their own
+            begun = self._cache_begin(c) if self.backend.cache_nowait else None
+            if begun is None:
                 return await self._cached(c)
-            return await self._after_cache(c)
+            if not isinstance(begun, str):
+                return begun  # a hit
+            try:
+                result = await self._after_cache(c)
+            except BaseException:
+                fut = self._flights.pop("c:" + begun)
+                if fut is not None:
+                    fut.cancel()
+                raise
+            self._cache_end(c, begun, result)
+            return result
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a bug or a broken backend must still yield a result
@@ -323,9 +339,12 @@ class Executor:
 
     async def _join(self, flight_key: str, c: CallState) -> ToolResult | None:
         """Wait for the same call already in flight here; None if it was abandoned."""
-        flight = self._flights.get(flight_key)
-        if flight is None:
+        flights = self._flights
+        if flight_key not in flights:
             return None
+        flight = flights[flight_key]
+        if flight is None:  # the first to wait for this flight
+            flight = flights[flight_key] = asyncio.get_running_loop().create_future()
         try:
             shared = await asyncio.shield(flight)
         except asyncio.CancelledError:
@@ -342,16 +361,17 @@ class Executor:
             joined = await self._join(flight_key, c)
             if joined is not None:
                 return joined
-        fut: asyncio.Future[ToolResult] = asyncio.get_running_loop().create_future()
-        self._flights[flight_key] = fut
+        self._flights[flight_key] = None
         try:
             result: ToolResult = await body()
         except BaseException:
-            fut.cancel()
+            fut = self._flights.pop(flight_key)
+            if fut is not None:
+                fut.cancel()
             raise
-        finally:
-            del self._flights[flight_key]
-        fut.set_result(result)
+        fut = self._flights.pop(flight_key)
+        if fut is not None:
+            fut.set_result(result)
         return result
 
     # cache ------------------------------------------------------------------------------
@@ -365,48 +385,60 @@ class Executor:
             )
         except (TypeError, ValueError):  # arguments without a JSON form: no caching
             return await self._deduped(c)
-        backend = self.backend
-        if backend.shared:
-            return await self._single_flight("c:" + key, c, lambda: self._fill(c, key))
-        # In process memory the lookup never suspends, so "miss, then register the flight" is
-        # atomic. The common miss (nobody in flight) runs the single flight inline: one
-        # coroutine for the cache layer instead of three.
+        if not self.backend.shared:
+            # in memory the lookup never suspends, so "miss, then register the flight" is atomic
+            try:
+                data = await self.backend.cache_get(key)
+            except BackendUnavailable:
+                data = None  # a cache outage is a miss, whatever fail_open says
+            if data is not None:
+                c.cached = True
+                return c.result(value=_json.loads(data))
+        return await self._single_flight("c:" + key, c, lambda: self._fill(c, key))
+
+    def _cache_begin(self, c: CallState) -> ToolResult | str | None:
+        """The in-process (``cache_nowait``) lookup: a hit, or the key of the cache flight
+        this call now owns, or None to take the general path (``_cached``): the same call is
+        in flight here already, or the arguments have no JSON form."""
+        cache = c.policy.cache
+        assert cache is not None
+        caller_id = c.caller.id if c.caller is not None else None
         try:
-            if backend.cache_nowait:
-                data = backend.cache_get_nowait(key)
-            else:
-                data = await backend.cache_get(key)
+            key = cache_key(c.tool.name, c.kwargs, caller_id, cache.per_caller, local=True)
+        except (TypeError, ValueError):
+            return None
+        try:
+            data = self.backend.cache_get_nowait(key)
         except BackendUnavailable:
             data = None  # a cache outage is a miss, whatever fail_open says
         if data is not None:
             c.cached = True
             return c.result(value=_json.loads(data))
         flight_key = "c:" + key
-        flights = self._flights
-        if flight_key in flights:
-            return await self._single_flight(flight_key, c, lambda: self._fill(c, key))
-        fut: asyncio.Future[ToolResult] = asyncio.get_running_loop().create_future()
-        flights[flight_key] = fut
-        try:
-            result = await self._after_cache(c)
-            # stored before the flight ends, so a later identical call finds it
-            if result.ok and c.invoked:  # only what the handler produced (not a fallback)
-                data = _cache_bytes(result)
-                if data is not None:
-                    try:
-                        if backend.cache_nowait:
-                            backend.cache_set_nowait(key, data, cache.ttl, cache.max_entries)
-                        else:
-                            await backend.cache_set(key, data, cache.ttl, cache.max_entries)
-                    except BackendUnavailable:
-                        pass
-        except BaseException:
-            fut.cancel()
-            raise
-        finally:
-            del flights[flight_key]
-        fut.set_result(result)
-        return result
+        if flight_key in self._flights:
+            return None
+        self._flights[flight_key] = None
+        return key
+
+    def _cache_end(self, c: CallState, key: str, result: ToolResult) -> None:
+        """Store the result of the flight ``_cache_begin`` opened, then close the flight."""
+        cache = c.policy.cache
+        assert cache is not None
+        if result.ok and c.invoked:  # only what the handler produced (not a fallback)
+            data = _cache_bytes(result)
+            if data is not None:
+                try:
+                    self.backend.cache_set_nowait(key, data, cache.ttl, cache.max_entries)
+                except BaseException as exc:
+                    fut = self._flights.pop("c:" + key)
+                    if fut is not None:
+                        fut.cancel()  # its waiters run the call themselves
+                    if not isinstance(exc, BackendUnavailable):
+                        raise
+                    return
+        fut = self._flights.pop("c:" + key)
+        if fut is not None:
+            fut.set_result(result)
 
     async def _fill(self, c: CallState, key: str) -> ToolResult:
         """Run the call once for every waiter here and, on a shared store, elsewhere too."""
