@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from _fake_openai import FakeOpenAI, Reply, chunk, completion, tool_call
 
-from toolwire._calls import ToolCall
+from toolwire._calls import CallParseError, Parsed, ToolCall
 from toolwire._toolbox import Toolbox
 from toolwire._tools import Tool
 from toolwire.models import ModelError, Offline, OpenAICompatible, Scripted
@@ -400,6 +400,38 @@ async def test_text_mode_run_over_the_wire() -> None:
     follow = server.requests[1]["messages"]
     assert follow[-2] == {"role": "assistant", "content": raw}
     assert follow[-1]["role"] == "user" and "<tool_response>" in follow[-1]["content"]
+
+
+async def test_unparseable_call_in_a_paused_step_is_reported_after_resume() -> None:
+    deleted: list[str] = []
+
+    def delete_file(path: str) -> str:
+        deleted.append(path)
+        return f"deleted {path}"
+
+    danger = Tool.from_schema(
+        {"name": "delete_file", "parameters": {"type": "object", "properties": {"path": {}}}},
+        handler=delete_file,
+        requires_approval=True,
+    )
+    broken = CallParseError(message="unterminated JSON", raw='{"name": "delete_file", "ar')
+    step = Parsed(
+        calls=(ToolCall(id="d1", name="delete_file", arguments='{"path": "/a"}'),),
+        errors=(broken,),
+    )
+    model = Scripted([step, "done"])
+    runner = Runner(model=model, tools=[danger])
+    paused = await runner.run("clean up")
+    assert paused.stop_reason == "approval_required"
+    saved = json.dumps(json.loads(paused.state.to_json()))  # through plain JSON
+    assert RunState.from_json(saved).quarantined == (broken,)
+    result = await runner.resume(RunState.from_json(saved), approve=["d1"])
+    assert result.ok
+    assert deleted == ["/a"]
+    sent = model.requests[1].messages
+    notes = [m for m in sent if m["role"] == "user" and broken.raw in str(m["content"])]
+    assert len(notes) == 1  # the model learns the broken call did not run, exactly once
+    assert result.state is None or result.state.quarantined == ()
 
 
 async def test_approval_event_in_stream() -> None:

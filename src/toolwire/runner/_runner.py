@@ -304,7 +304,8 @@ class Runner:
             run.record(step)
             if held:
                 run.step_calls, run.done, run.pending = calls, results, held
-                run.repairs_used += len(parsed.errors)
+                # counted against the repair budget when written, after the decision
+                run.quarantined = list(parsed.errors)
                 yield ApprovalRequired(calls=tuple(held))
                 yield StepFinished(
                     step=step_no, finish_reason="approval_required", usage=turn.usage
@@ -351,8 +352,10 @@ class Runner:
             yield ApprovalRequired(calls=tuple(undecided))
             yield RunFinished(result=run.result("approval_required", self.model, resumable=True))
             return
-        self._write_results(run, run.step_calls, in_order(run.step_calls, run.done), ())
-        run.step_calls, run.done = [], []
+        self._write_results(
+            run, run.step_calls, in_order(run.step_calls, run.done), run.quarantined
+        )
+        run.step_calls, run.done, run.quarantined = [], [], []
         if run.repairs_used > self.repair_budget:
             yield RunFinished(result=run.result("repair_budget_exhausted", self.model))
 
@@ -421,7 +424,7 @@ class _Run:
         "done",
         "messages",
         "pending",
-        "quarantine_notes",
+        "quarantined",
         "repairs_used",
         "step_calls",
         "steps",
@@ -437,6 +440,7 @@ class _Run:
         self.step_calls: list[ToolCall] = list(state.step_calls)
         self.done: list[ToolResult] = list(state.done)
         self.pending: list[ToolCall] = list(state.pending)
+        self.quarantined: list[CallParseError] = list(state.quarantined)
         self.steps: list[Step] = []
 
     def record(self, step: Step) -> None:
@@ -461,6 +465,7 @@ class _Run:
                 step_calls=tuple(self.step_calls),
                 done=tuple(self.done),
                 pending=tuple(self.pending),
+                quarantined=tuple(self.quarantined),
             )
         if error is None and reason in ("max_steps", "repair_budget_exhausted"):
             error = ToolError(kind="execution_error", message=_STOP_MESSAGES[reason])

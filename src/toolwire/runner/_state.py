@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from toolwire import _json
-from toolwire._calls import ToolCall, ToolResult
+from toolwire._calls import CallParseError, ToolCall, ToolResult
 from toolwire._errors import ERROR_KINDS, ErrorKind, ToolError
 from toolwire.models._base import Message
 from toolwire.runner._events import call_to_dict
@@ -41,6 +41,9 @@ class RunState:
     step_calls: tuple[ToolCall, ...] = ()  # every call of the paused step, in order
     done: tuple[ToolResult, ...] = ()  # results of that step already in
     pending: tuple[ToolCall, ...] = ()  # calls waiting for approval
+    # calls of the paused step that could not be parsed: the model is told about them (and
+    # that they did not run) when the step's results are written, after the decision
+    quarantined: tuple[CallParseError, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -52,6 +55,10 @@ class RunState:
             "step_calls": [call_to_dict(c) for c in self.step_calls],
             "done": [r.to_dict() for r in self.done],
             "pending": [call_to_dict(c) for c in self.pending],
+            "quarantined": [
+                {"message": q.message, "raw": q.raw, "name": q.name, "index": q.index}
+                for q in self.quarantined
+            ],
         }
 
     def to_json(self) -> str:
@@ -69,6 +76,7 @@ class RunState:
             step_calls=tuple(_call(c) for c in data.get("step_calls") or ()),
             done=tuple(_result(r) for r in data.get("done") or ()),
             pending=tuple(_call(c) for c in data.get("pending") or ()),
+            quarantined=tuple(_quarantined(q) for q in data.get("quarantined") or ()),
         )
 
     @classmethod
@@ -85,6 +93,16 @@ def coerce_state(state: RunState | Mapping[str, Any] | str | bytes) -> RunState:
     if isinstance(state, (str, bytes)):
         return RunState.from_json(state)
     return RunState.from_dict(state)
+
+
+def _quarantined(data: Mapping[str, Any]) -> CallParseError:
+    name, index = data.get("name"), data.get("index")
+    return CallParseError(
+        message=str(data.get("message", "")),
+        raw=str(data.get("raw", "")),
+        name=None if name is None else str(name),
+        index=None if index is None else int(index),
+    )
 
 
 def _call(data: Mapping[str, Any]) -> ToolCall:
