@@ -284,14 +284,26 @@ class Executor:
                 return await self._cached(c)
             if not isinstance(begun, str):
                 return begun  # a hit
+            flight_key = "c:" + begun
             try:
                 result = await self._after_cache(c)
+                if result.ok and c.invoked:  # only what the handler produced (not a fallback)
+                    data = _cache_bytes(result)
+                    if data is not None:
+                        cache = c.policy.cache
+                        # stored before the flight ends, so later identical calls hit
+                        try:  # noqa: SIM105 - contextlib.suppress costs ~0.3 us a call
+                            self.backend.cache_set_nowait(begun, data, cache.ttl, cache.max_entries)
+                        except BackendUnavailable:
+                            pass
             except BaseException:
-                fut = self._flights.pop("c:" + begun)
+                fut = self._flights.pop(flight_key)
                 if fut is not None:
-                    fut.cancel()
+                    fut.cancel()  # its waiters run the call themselves
                 raise
-            self._cache_end(c, begun, result)
+            fut = self._flights.pop(flight_key)
+            if fut is not None:
+                fut.set_result(result)
             return result
         except asyncio.CancelledError:
             raise
@@ -401,10 +413,11 @@ class Executor:
         this call now owns, or None to take the general path (``_cached``): the same call is
         in flight here already, or the arguments have no JSON form."""
         cache = c.policy.cache
-        assert cache is not None
+        st = c.state
+        assert cache is not None and st is not None
         caller_id = c.caller.id if c.caller is not None else None
         try:
-            key = cache_key(c.tool.name, c.kwargs, caller_id, cache.per_caller, local=True)
+            key = cache_key(st.name, c.kwargs, caller_id, cache.per_caller, local=True)
         except (TypeError, ValueError):
             return None
         try:
@@ -419,26 +432,6 @@ class Executor:
             return None
         self._flights[flight_key] = None
         return key
-
-    def _cache_end(self, c: CallState, key: str, result: ToolResult) -> None:
-        """Store the result of the flight ``_cache_begin`` opened, then close the flight."""
-        cache = c.policy.cache
-        assert cache is not None
-        if result.ok and c.invoked:  # only what the handler produced (not a fallback)
-            data = _cache_bytes(result)
-            if data is not None:
-                try:
-                    self.backend.cache_set_nowait(key, data, cache.ttl, cache.max_entries)
-                except BaseException as exc:
-                    fut = self._flights.pop("c:" + key)
-                    if fut is not None:
-                        fut.cancel()  # its waiters run the call themselves
-                    if not isinstance(exc, BackendUnavailable):
-                        raise
-                    return
-        fut = self._flights.pop("c:" + key)
-        if fut is not None:
-            fut.set_result(result)
 
     async def _fill(self, c: CallState, key: str) -> ToolResult:
         """Run the call once for every waiter here and, on a shared store, elsewhere too."""

@@ -19,10 +19,20 @@ from toolwire.state import BreakerConfig, BreakerState
 class ToolState:
     """Per tool and executor: the resolved policy and the process-local limits."""
 
-    __slots__ = ("breaker_cfg", "breaker_key", "budget", "limiter", "policy", "safe", "tool")
+    __slots__ = (
+        "breaker_cfg",
+        "breaker_key",
+        "budget",
+        "limiter",
+        "name",
+        "policy",
+        "safe",
+        "tool",
+    )
 
     def __init__(self, tool: Any, policy: Policy) -> None:
         self.tool = tool
+        self.name: str = tool.name  # a property on Tool: read once here, not per call
         self.policy = policy
         self.safe: bool = tool.spec.annotations.safe_to_repeat
         cap = policy.concurrency
