@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from toolwire._errors import ToolFailure
 from toolwire.remote._http import HttpClient
-from toolwire.remote._ssrf import Guard, forbidden_reason, parse_ip
+from toolwire.remote._ssrf import Guard, _host_verdict, client_host, forbidden_reason, parse_ip
 
 FORBIDDEN_TARGETS = [
     "http://127.0.0.1/",
@@ -286,3 +286,180 @@ async def test_credentials_do_not_follow_a_redirect_to_another_host(server: str)
         assert other.json() == {"authorization": None}
     finally:
         await client.aclose()
+
+
+# --- Unicode / IDNA spellings: the guard judges the host the client dials ---------------------
+
+# Dots and digits that IDNA (UTS 46) maps to ASCII; yarl, and so aiohttp, applies that mapping.
+_DOTS = ("\u3002", "\uff0e", "\uff61")
+_DIGITS = {
+    **{str(d): chr(0xFF10 + d) for d in range(10)},  # fullwidth
+}
+_CIRCLED = {str(d): chr(0x2460 + d - 1) for d in range(1, 10)}  # ① .. ⑨
+# Latin-1 superscripts survive an HTTP header (aiohttp decodes headers as Latin-1), so a
+# hostile server can put them in a redirect's Location.
+_SUPERSCRIPT = {"1": "\u00b9", "2": "\u00b2", "3": "\u00b3"}
+
+
+def _unicode_spellings(dotted: str) -> list[str]:
+    """Spellings of ``dotted`` (an address in any numeric form) that the client maps back."""
+    full = "".join(_DIGITS.get(ch, ch) for ch in dotted)
+    circled = "".join(_CIRCLED.get(ch, ch) for ch in dotted)
+    return [
+        *(dotted.replace(".", dot) for dot in _DOTS),
+        full,
+        full.replace(".", "\u3002"),
+        circled,
+        _superscript(dotted),
+    ]
+
+
+def _superscript(dotted: str) -> str:
+    return "".join(_SUPERSCRIPT.get(ch, ch) for ch in dotted)
+
+
+UNICODE_TARGETS = [
+    "127\u30020\u30020\u30021",
+    "\u2460\u2461\u2466.0.0.1",
+    "\uff11\uff12\uff17.\uff10.\uff10.\uff11",
+    "127\uff0e0\uff0e0\uff0e1",
+    "127\uff610\uff610\uff611",
+    "\u2460\u2461\u2466.\u2460",  # 127.1
+    "0x7f\u30021",  # 0x7f.1
+    "2130706433\u3002",
+    "\uff12\uff11\uff13\uff10\uff17\uff10\uff16\uff14\uff13\uff13",  # 2130706433
+    "169\u3002254\u3002169\u3002254",
+    "\u2469.\u2460.\u2461.\u2462",  # ⑩.①.②.③ -> 10.1.2.3
+    "\u00b9\u00b27.0.0.1",  # ¹²7.0.0.1
+]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("host", UNICODE_TARGETS)
+async def test_unicode_spellings_of_inner_addresses_are_refused(host: str) -> None:
+    with pytest.raises(ToolFailure) as info:
+        await Guard(resolver=_no_dns).check_url(f"http://{host}:8080/x")
+    assert info.value.kind == "forbidden"
+
+
+@given(
+    st.sampled_from(
+        ["127.0.0.1", "10.0.0.1", "169.254.169.254", "192.168.1.1", "127.1", "0.0.0.0"]
+    ),
+    st.data(),
+)
+def test_any_lookalike_dot_or_digit_spelling_is_refused(dotted: str, data: st.DataObject) -> None:
+    """Mixing look-alike dots and digits character by character never gets past the guard."""
+    chars = []
+    for ch in dotted:
+        options = [ch]
+        if ch == ".":
+            options += list(_DOTS)
+        elif ch.isdigit():
+            options.append(_DIGITS[ch])
+            if ch in _CIRCLED:
+                options.append(_CIRCLED[ch])
+            if ch in _SUPERSCRIPT:
+                options.append(_SUPERSCRIPT[ch])
+        chars.append(data.draw(st.sampled_from(options)))
+    host = "".join(chars)
+    _, dialled, _ = client_host(f"http://{host}/")
+    verdict, _ = _host_verdict(Guard(), dialled)
+    assert verdict == "forbid", (host, dialled)
+
+
+@pytest.fixture
+async def hits() -> AsyncIterator[tuple[int, list[str]]]:
+    """A server that must never be reached: it records every request it gets."""
+    seen: list[str] = []
+
+    async def anything(request: web.Request) -> web.Response:
+        seen.append(request.path_qs)
+        return web.Response(text="INTERNAL SECRET")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", anything)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield port, seen
+    await runner.cleanup()
+
+
+@pytest.mark.anyio
+async def test_unicode_spellings_never_reach_a_local_server(
+    hits: tuple[int, list[str]],
+) -> None:
+    port, seen = hits
+    client = HttpClient(Guard())
+    try:
+        for dotted in ("127.0.0.1", "127.1", "2130706433", "0x7f.0.0.1"):
+            for host in _unicode_spellings(dotted):
+                with pytest.raises(ToolFailure) as info:
+                    await client.request("GET", f"http://{host}:{port}/secret")
+                assert info.value.kind == "forbidden", host
+    finally:
+        await client.aclose()
+    assert seen == []
+
+
+@pytest.mark.anyio
+async def test_unicode_spellings_on_a_redirect_hop_never_reach_a_local_server(
+    hits: tuple[int, list[str]],
+) -> None:
+    port, seen = hits
+    targets = [
+        f"http://{_superscript(dotted)}:{port}/secret"
+        for dotted in ("127.0.0.1", "127.1", "2130706433", "0x7f.0.0.1", "0177.0.0.01")
+    ]
+
+    async def bounce(request: web.Request) -> web.Response:
+        # sent as raw Latin-1 bytes, as a hostile server would; the client reads them back
+        return web.Response(status=302, headers={"Location": targets[int(request.query["i"])]})
+
+    app = web.Application()
+    app.router.add_get("/bounce", bounce)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    bounce_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    # the first hop is allowlisted by name; the redirect target is not
+    client = HttpClient(Guard(allow_hosts=(f"localhost:{bounce_port}",)))
+    try:
+        for i in range(len(targets)):
+            with pytest.raises(ToolFailure) as info:
+                await client.request("GET", f"http://localhost:{bounce_port}/bounce?i={i}")
+            assert info.value.kind == "forbidden", targets[i]
+    finally:
+        await client.aclose()
+        await runner.cleanup()
+    assert seen == []
+
+
+@pytest.mark.anyio
+async def test_connector_refuses_literal_addresses_even_when_the_url_check_is_skipped(
+    hits: tuple[int, list[str]],
+) -> None:
+    """The backstop: the connector checks every address it dials, literal ones included."""
+    port, seen = hits
+    client = HttpClient(Guard())
+    try:
+        for url in (f"http://127.0.0.1:{port}/", f"http://127\u30020\u30020\u30021:{port}/"):
+            with pytest.raises(ToolFailure) as info:
+                await client._send("GET", url, None, {}, None, 5.0)
+            assert info.value.kind == "forbidden"
+    finally:
+        await client.aclose()
+    assert seen == []
+    allowed = HttpClient(Guard(allow_hosts=("127.0.0.1",)))
+    try:
+        ok = await allowed._send(
+            "GET", f"http://127\uff0e0\uff0e0\uff0e1:{port}/ok", None, {}, None, 5.0
+        )
+        assert ok.status == 200
+    finally:
+        await allowed.aclose()
+    assert seen == ["/ok"]

@@ -12,19 +12,20 @@ import asyncio
 import socket
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from toolwire._errors import MissingExtra, ToolFailure
 from toolwire._json import loads
-from toolwire.remote._ssrf import Guard
+from toolwire.remote._ssrf import Guard, client_host
 
 try:
     import aiohttp
     from aiohttp.abc import AbstractResolver, ResolveResult
+    from aiohttp.tracing import Trace
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingExtra("aiohttp", "http") from exc
 
@@ -36,8 +37,7 @@ _PORTABLE_HEADERS = frozenset({"accept", "content-type", "user-agent", "accept-l
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    return parts.scheme, (parts.hostname or "").lower(), parts.port
+    return client_host(url)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,14 +99,49 @@ class _GuardedResolver(AbstractResolver):
         return None
 
 
+class _GuardedConnector(aiohttp.TCPConnector):
+    """The backstop: every address the connector is about to dial is checked, literal ones too.
+
+    aiohttp never asks the resolver about a literal address, so without this a host that
+    only *becomes* ``127.0.0.1`` inside the client (IDNA mapping, a spelling the URL check
+    missed) would be dialled unchecked. After connecting, the peer address is checked again.
+    """
+
+    def __init__(self, guard: Guard, **kwargs: Any) -> None:
+        super().__init__(resolver=_GuardedResolver(guard), **kwargs)
+        self._guard = guard
+
+    async def _resolve_host(
+        self, host: str, port: int, traces: Sequence[Trace] | None = None
+    ) -> list[ResolveResult]:
+        hosts = await super()._resolve_host(host, port, traces=traces)
+        self._guard.check_addresses(f"//{host}:{port}", host, [h["host"] for h in hosts])
+        return hosts
+
+    async def _wrap_create_connection(
+        self, *args: Any, **kwargs: Any
+    ) -> tuple[asyncio.Transport, aiohttp.client_proto.ResponseHandler]:
+        transport, proto = await super()._wrap_create_connection(*args, **kwargs)
+        peer = transport.get_extra_info("peername")
+        req = kwargs.get("req")
+        host = (req.url.raw_host if req is not None else None) or ""
+        if isinstance(peer, tuple) and peer:
+            try:
+                self._guard.check_addresses(f"//{host}", host, [str(peer[0])])
+            except ToolFailure:
+                transport.close()
+                raise
+        return transport, proto
+
+
 class HttpClient:
     """A pooled client bound to one :class:`Guard`; use :func:`client_for` to share it."""
 
     def __init__(self, guard: Guard, *, limit: int = 256) -> None:
         self.guard = guard
-        connector = aiohttp.TCPConnector(
+        connector = _GuardedConnector(
+            guard,
             limit=limit,
-            resolver=_GuardedResolver(guard),
             use_dns_cache=False,
             family=socket.AF_UNSPEC,
         )

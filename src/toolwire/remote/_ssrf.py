@@ -213,14 +213,13 @@ class Guard:
         ``resolve=False`` skips the DNS lookup of host names: the HTTP client does that when
         it connects (through :meth:`check_addresses`), so a call does not resolve twice.
         """
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https"):
+        scheme, host, port = client_host(url)
+        if scheme not in ("http", "https"):
             raise ToolFailure(
                 "forbidden",
                 f"Refused to call {url}: only http and https URLs are allowed.",
-                details={"url": url, "scheme": parts.scheme},
+                details={"url": url, "scheme": scheme},
             )
-        host = (parts.hostname or "").rstrip(".").lower()
         if not host:
             raise ToolFailure("forbidden", f"Refused to call {url}: the URL has no host.")
         verdict, detail = _host_verdict(self, host)
@@ -232,7 +231,7 @@ class Guard:
             return [detail[0]]
         if not resolve:
             return []
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        port = port or (443 if scheme == "https" else 80)
         try:
             addresses = await self.resolver(host, port)
         except OSError as exc:
@@ -243,6 +242,42 @@ class Guard:
             ) from exc
         self.check_addresses(url, host, addresses)
         return addresses
+
+
+def client_host(url: str) -> tuple[str, str, int | None]:
+    """``(scheme, host, port)`` of ``url`` with the host exactly as the HTTP client dials it.
+
+    The client (yarl) applies IDNA/UTS 46 mapping to the host, which turns look-alike dots
+    (``\u3002``, ``\uff0e``, ``\uff61``) and digits (fullwidth, circled) into ASCII:
+    ``127\u30020\u30020\u30021`` is dialled as ``127.0.0.1``. The guard must judge that
+    ASCII form, never the text as written. Invalid hosts are refused.
+    """
+    try:
+        from yarl import URL
+    except ImportError:  # pragma: no cover - yarl comes with the http extra
+        parts = urlsplit(url)
+        raw = parts.hostname or ""
+        try:
+            host = raw.encode("idna").decode("ascii") if not raw.isascii() else raw
+            port = parts.port
+        except (UnicodeError, ValueError) as exc:
+            raise _invalid(url, exc) from exc
+        return parts.scheme.lower(), host.rstrip(".").lower(), port
+    try:
+        parsed = URL(url)
+        host = parsed.raw_host or ""
+        port = parsed.explicit_port
+    except (UnicodeError, ValueError, TypeError) as exc:
+        raise _invalid(url, exc) from exc
+    return parsed.scheme.lower(), host.rstrip(".").lower(), port
+
+
+def _invalid(url: str, exc: Exception) -> ToolFailure:
+    return ToolFailure(
+        "forbidden",
+        f"Refused to call {url}: the URL is not valid ({exc}).",
+        details={"url": url, "reason": str(exc)},
+    )
 
 
 @functools.lru_cache(maxsize=4096)
