@@ -262,15 +262,19 @@ async def test_rest_routes(server: Server) -> None:
         too_many = {"calls": [{"name": "get_weather", "arguments": {"location": "x"}}] * 6}
         async with s.post("/v1/calls", json=too_many, headers=auth) as r:
             assert r.status == 413
-        async with s.post("/v1/calls", data=b"{not json", headers=auth) as r:
+        raw = {**auth, "Content-Type": "application/json"}
+        async with s.post("/v1/calls", data=b"{not json", headers=raw) as r:
             assert r.status == 400
-        async with s.post("/v1/tools/get_weather/call", data=b"x" * 70000, headers=auth) as r:
+        async with s.post("/v1/tools/get_weather/call", data=b"x" * 70000, headers=raw) as r:
             assert r.status == 413
             assert (await r.json())["error"]["kind"] == "too_large"
-        async with s.post("/v1/tools/get_weather/call", data=b"[1, 2]", headers=auth) as r:
+        async with s.post("/v1/tools/get_weather/call", data=b"[1, 2]", headers=raw) as r:
             assert r.status == 400
-        async with s.post("/v1/tools/get_weather/call", data=b"{broken", headers=auth) as r:
+        async with s.post("/v1/tools/get_weather/call", data=b"{broken", headers=raw) as r:
             assert r.status == 400
+        async with s.post("/v1/tools/get_weather/call", data=b"{}", headers=auth) as r:
+            assert r.status == 415  # aiohttp declares bytes as application/octet-stream
+            assert (await r.json())["error"]["kind"] == "invalid_arguments"
         async with s.post("/v1/tools/fail/call", json={"kind": "rate_limited"}, headers=auth) as r:
             assert r.status == 429 and r.headers["Retry-After"] == "1"
         async with s.post("/v1/tools/fail/call", json={"kind": "circuit_open"}, headers=auth) as r:

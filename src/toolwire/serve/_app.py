@@ -9,6 +9,7 @@ from typing import Any
 from toolwire._errors import MissingExtra
 from toolwire.serve._dashboard import dashboard_routes
 from toolwire.serve._openapi import build_openapi
+from toolwire.serve._origin import LocalOnly, LocalOnlyMiddleware
 from toolwire.serve._rest import json_response, rest_routes
 from toolwire.serve._service import ToolService
 
@@ -39,11 +40,14 @@ def create_app(
     version: str = "0.1.0",
     mcp: bool = True,
     loopback: bool = True,
+    port: int | None = None,
     grpc_port: int | None = None,
     mcp_stateless: bool = False,
     mcp_json_response: bool = False,
 ) -> FastAPI:
     """Build the app for ``service``. With ``mcp``, its lifespan runs the MCP session manager.
+    With ``loopback`` (the server listens on a loopback address, on ``port`` when known),
+    requests whose ``Host`` or ``Origin`` is not loopback are refused (see ``_origin``).
 
     Example::
 
@@ -51,13 +55,14 @@ def create_app(
         uvicorn.run(app, host="127.0.0.1", port=8000)
     """
     manager: Any = None
+    local_only = LocalOnly(port=port) if loopback else None
     routes: list[Route] = [*rest_routes(service)]
     if mcp:
         from toolwire.serve._mcp import build_mcp_server, mcp_asgi, session_manager
 
         manager = session_manager(
             build_mcp_server(service, version=version),
-            loopback=loopback,
+            local_only=local_only,
             stateless=mcp_stateless,
             json_response=mcp_json_response,
         )
@@ -97,5 +102,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.router.routes.extend(routes)
+    if local_only is not None:
+        app.add_middleware(LocalOnlyMiddleware, rule=local_only)
     app.state.service = service
     return app

@@ -18,6 +18,7 @@ from toolwire._calls import ToolResult
 from toolwire._context import Caller
 from toolwire._errors import MissingExtra, ToolwireError
 from toolwire.observe._tracing import tracing_active
+from toolwire.serve._origin import LocalOnly
 from toolwire.serve._service import ToolService, failed
 
 try:
@@ -163,16 +164,21 @@ def _only_when_tracing(middleware: Any) -> Any:
 
 
 def session_manager(
-    server: Server[Any], *, loopback: bool, stateless: bool = False, json_response: bool = False
+    server: Server[Any],
+    *,
+    local_only: LocalOnly | None,
+    stateless: bool = False,
+    json_response: bool = False,
 ) -> StreamableHTTPSessionManager:
-    """The streamable-HTTP session manager; run it (``async with m.run()``) in the app lifespan."""
+    """The streamable-HTTP session manager; run it (``async with m.run()``) in the app lifespan.
+    ``local_only`` (a loopback server): the SDK's own DNS-rebinding guard applies the same
+    ``Host``/``Origin`` rule as the REST routes."""
     security = None
-    if loopback:
-        # Guard a loopback server against DNS rebinding from a browser page.
+    if local_only is not None:
         security = TransportSecuritySettings(
             enable_dns_rebinding_protection=True,
-            allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*"],
-            allowed_origins=["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
+            allowed_hosts=local_only.allowed_hosts,
+            allowed_origins=local_only.allowed_origins,
         )
     return StreamableHTTPSessionManager(
         app=server,

@@ -67,11 +67,14 @@ def _error_responses(statuses: Iterable[int], schema: str = "ErrorBody") -> dict
 
 
 def _describe(status: int) -> str:
+    if status == 415:
+        return "the body is not declared application/json"
     kinds = [k for k, s in STATUS.items() if s.http == status]
     return ", ".join(kinds) if kinds else "error"
 
 
-_CALL_ERRORS = {s.http for s in STATUS.values()}
+# 415: a POST body not declared application/json (see _rest.require_json).
+_CALL_ERRORS = {s.http for s in STATUS.values()} | {415}
 _AUTH = (401,)
 _IDEMPOTENCY = {
     "name": "Idempotency-Key",
@@ -107,7 +110,12 @@ def build_openapi(
             "description": "the tool's result",
             "content": _json_content(_ref("ToolResult")),
         }
-        op["responses"] = {"200": ok, **_error_responses(_CALL_ERRORS, "ToolErrorResult")}
+        op["responses"] = {
+            "200": ok,
+            **_error_responses(_CALL_ERRORS, "ToolErrorResult"),
+            # refused before a call exists: the bare error body
+            **_error_responses((*_AUTH, 415)),
+        }
         op["parameters"] = [_IDEMPOTENCY]
     doc["paths"].update(_fixed_paths())
     components.setdefault("securitySchemes", {}).update(
@@ -226,7 +234,7 @@ def _fixed_paths() -> dict[str, Any]:
                             }
                         ),
                     },
-                    **_error_responses((400, 413, 429, *_AUTH)),
+                    **_error_responses((400, 413, 415, 429, *_AUTH)),
                 },
             }
         },

@@ -53,6 +53,21 @@ def authenticate(service: ToolService, request: Request) -> Caller:
     )
 
 
+def require_json(request: Request) -> Response | None:
+    """A 415 answer unless the body is declared JSON. Browsers send ``text/plain`` and form
+    bodies cross-site without a CORS preflight; a JSON content type needs one, which this
+    server never grants, so a web page cannot make the user's browser call a tool."""
+    declared = request.headers.get("content-type", "")
+    if declared.partition(";")[0].strip().lower() == JSON:
+        return None
+    error = ToolError(
+        kind="invalid_arguments",
+        message=f"Send the body as JSON with 'Content-Type: {JSON}' (got {declared!r}).",
+        details={"content_type": declared, "expected": JSON},
+    )
+    return json_response({"error": error.to_dict()}, 415)
+
+
 async def read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -69,6 +84,8 @@ def rest_routes(service: ToolService) -> list[Route]:
     limits = service.limits
 
     async def call_tool(request: Request) -> Response:
+        if (refused := require_json(request)) is not None:
+            return refused
         try:
             caller = authenticate(service, request)
             body = await read_body(request, limits.max_body_bytes)
@@ -84,6 +101,8 @@ def rest_routes(service: ToolService) -> list[Route]:
         return result_response(result)
 
     async def call_batch(request: Request) -> Response:
+        if (refused := require_json(request)) is not None:
+            return refused
         try:
             caller = authenticate(service, request)
             body = await read_body(request, limits.max_body_bytes)

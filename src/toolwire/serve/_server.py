@@ -108,11 +108,13 @@ async def serve_async(
                     f"cannot listen for gRPC on {options.host}:{options.grpc_port} (in use? "
                     "--grpc-port -1 turns gRPC off)"
                 )
+        port = sock.getsockname()[1]
         app = create_app(
             service,
             title=options.title,
             mcp=options.mcp,
             loopback=is_loopback(options.host),
+            port=port,
             grpc_port=grpc_port,
             mcp_stateless=options.mcp_stateless,
             mcp_json_response=options.mcp_json_response,
@@ -126,7 +128,6 @@ async def serve_async(
             timeout_graceful_shutdown=5,
         )
         server = uvicorn.Server(config)
-        port = sock.getsockname()[1]
         serving = asyncio.create_task(server.serve(sockets=[sock]))
         # uvicorn exposes a flag, not an event, for "listening".
         while not server.started and not serving.done():  # noqa: ASYNC110
