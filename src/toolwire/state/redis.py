@@ -7,6 +7,7 @@ when the backend is created, never at module import of the core.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Sequence
@@ -50,6 +51,15 @@ class RedisBackend(StateBackend):
     (without a network attempt for ``retry_interval`` seconds); one warning is logged per
     outage and one info line when it is back.
 
+    Built from a URL, the client uses a blocking pool of ``max_connections`` connections
+    (default 50, per backend and event loop): under a burst larger than the pool, operations
+    wait up to ``pool_timeout`` seconds for a free connection. A full pool is load, not an
+    outage: it never turns the shared policies off for ``retry_interval``. Only an operation
+    that waited the whole ``pool_timeout`` raises :class:`BackendUnavailable` (its policy then
+    fails open or closed for that one call). A ``client`` you pass keeps its own pool; if that
+    pool raises ``MaxConnectionsError`` when full (redis-py's default), the operation is
+    retried until ``pool_timeout`` as well.
+
     Example::
 
         backend = RedisBackend("redis://127.0.0.1:6379/0", prefix="myapp:")
@@ -67,29 +77,40 @@ class RedisBackend(StateBackend):
         connect_timeout: float = 0.5,
         timeout: float = 2.0,
         retry_interval: float = 0.5,
+        max_connections: int = 50,
+        pool_timeout: float = 5.0,
     ) -> None:
+        if max_connections < 1:
+            raise ValueError(f"max_connections must be at least 1, got {max_connections}")
         try:
             import redis.asyncio as aioredis
             from redis.asyncio.retry import Retry
             from redis.backoff import NoBackoff
             from redis.exceptions import ConnectionError as RedisConnectionError
-            from redis.exceptions import RedisError
+            from redis.exceptions import MaxConnectionsError, RedisError
             from redis.exceptions import TimeoutError as RedisTimeoutError
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise MissingExtra("redis", "redis") from exc
         if client is None:
             if url is None:
                 raise ValueError("RedisBackend needs a url or a client")
-            # no hidden retries: an outage must surface at once so policies can fail open/closed
-            client = aioredis.Redis.from_url(
+            # no hidden retries: an outage must surface at once so policies can fail open/closed;
+            # a blocking pool makes a burst wait for a connection instead of failing
+            pool = aioredis.BlockingConnectionPool.from_url(
                 url,
+                max_connections=max_connections,
+                timeout=pool_timeout,
                 socket_connect_timeout=connect_timeout,
                 socket_timeout=timeout,
                 retry=Retry(NoBackoff(), 0),
             )
+            client = aioredis.Redis.from_pool(pool)
         self.client = client
         self.prefix = prefix
         self._retry_interval = retry_interval
+        self._pool_timeout = pool_timeout
+        self._pool_full: type[BaseException] = MaxConnectionsError
+        self._pool_full_logged = False
         self._outage: tuple[type[BaseException], ...] = (
             RedisConnectionError,
             RedisTimeoutError,
@@ -117,15 +138,31 @@ class RedisBackend(StateBackend):
     async def _call(self, func: Any, *args: Any, **kwargs: Any) -> Any:
         if self._down_since is not None and time.monotonic() < self._next_try:
             raise BackendUnavailable("Redis is unreachable")
-        try:
-            out = await func(*args, **kwargs)
-        except self._outage as exc:
-            self._mark_down(exc)
-            raise BackendUnavailable(f"Redis is unreachable: {exc}") from exc
-        except self._errors as exc:
-            # reachable but refusing (misconfiguration, OOM, a script error): not an outage
-            log.error("Redis state backend error: %s: %s", type(exc).__name__, exc)
-            raise BackendUnavailable(f"Redis answered with an error: {exc}") from exc
+        give_up: float | None = None
+        pause = 0.001
+        while True:
+            try:
+                out = await func(*args, **kwargs)
+                break
+            except self._pool_full as exc:
+                # a non-blocking pool is full: nothing was sent, so waiting and trying again
+                # is safe; bounded like the blocking pool's wait
+                now = time.monotonic()
+                if give_up is None:
+                    give_up = now + self._pool_timeout
+                if now >= give_up:
+                    raise self._pool_exhausted(exc) from exc
+                await asyncio.sleep(min(pause, give_up - now))
+                pause = min(pause * 2, 0.05)
+            except self._outage as exc:
+                if _pool_wait_timed_out(exc):
+                    raise self._pool_exhausted(exc) from exc
+                self._mark_down(exc)
+                raise BackendUnavailable(f"Redis is unreachable: {exc}") from exc
+            except self._errors as exc:
+                # reachable but refusing (misconfiguration, OOM, a script error): not an outage
+                log.error("Redis state backend error: %s: %s", type(exc).__name__, exc)
+                raise BackendUnavailable(f"Redis answered with an error: {exc}") from exc
         if self._down_since is not None:
             log.info(
                 "Redis state backend is reachable again after %.1f s; shared policies resumed",
@@ -133,6 +170,17 @@ class RedisBackend(StateBackend):
             )
             self._down_since = None
         return out
+
+    def _pool_exhausted(self, exc: BaseException) -> BackendUnavailable:
+        # load, not an outage: only this operation gives up; the next one tries again at once
+        message = (
+            f"Redis connection pool stayed full for {self._pool_timeout:g} s "
+            f"({type(exc).__name__}: {exc}); raise max_connections or pool_timeout"
+        )
+        if not self._pool_full_logged:
+            self._pool_full_logged = True
+            log.warning("Redis state backend: %s", message)
+        return BackendUnavailable(message)
 
     def _mark_down(self, exc: BaseException) -> None:
         now = time.monotonic()
@@ -372,6 +420,15 @@ class RedisBackend(StateBackend):
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+def _pool_wait_timed_out(exc: BaseException) -> bool:
+    """True for a blocking pool's "no connection available" (a ConnectionError raised from the
+    wait's TimeoutError); connection failures raise TimeoutError or a ConnectionError of their
+    own, never chained to a TimeoutError."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    return type(exc) is RedisConnectionError and isinstance(exc.__cause__, TimeoutError)
 
 
 def _text(value: Any) -> str:
