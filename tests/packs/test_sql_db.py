@@ -391,3 +391,107 @@ def test_postgres_parameter_coercion() -> None:
     assert _coerce_one({"a": 1}, "jsonb") == '{"a":1}'
     assert _coerce_one(5, "text") == "5" and _coerce_one(None, "int4") is None
     assert _coerce_one("x", "unknown") == "x"
+
+
+# Functions that run SQL given as text (or dump whole relations): the outer parse cannot see
+# the inner statement, so they are refused by name, in every spelling.
+SQL_TEXT_ATTACKS = [
+    "SELECT count(*) FROM ts_stat('SELECT to_tsvector(pg_sleep(1.5)::text)')",
+    "SELECT * FROM pg_catalog.ts_stat('SELECT to_tsvector(pg_sleep(1.5)::text)')",
+    "SELECT * FROM \"ts_stat\"('SELECT to_tsvector(pg_sleep(1.5)::text)')",
+    "SELECT * FROM PG_CATALOG.TS_STAT($$SELECT to_tsvector(pg_sleep(1.5)::text)$$)",
+    "SELECT * FROM ROWS FROM (ts_stat('SELECT to_tsvector(pg_sleep(1.5)::text)'))",
+    "SELECT ts_rewrite('a'::tsquery, 'SELECT ''a''::tsquery, ''b''::tsquery FROM "
+    "(SELECT set_config(''statement_timeout'',''0'',false)) s')",
+    "SELECT pg_catalog.ts_rewrite('a'::tsquery, 'SELECT ''a''::tsquery, ''b''::tsquery')",
+    "SELECT query_to_xml('SELECT pg_sleep(1.5)', true, true, '')",
+    "SELECT pg_catalog.query_to_xmlschema('SELECT 1', true, true, '')",
+    "SELECT query_to_xml_and_xmlschema('SELECT 1', true, true, '')",
+    "SELECT cursor_to_xml('c', 1, true, true, '')",
+    "SELECT cursor_to_xmlschema('c', true, true, '')",
+    "SELECT table_to_xml('customers', true, true, '')",
+    "SELECT schema_to_xml(current_schema(), true, true, '')",
+    "SELECT database_to_xml(true, true, '')",
+    "SELECT current_setting('data_directory')",
+    "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid()",
+    "SELECT pg_catalog.pg_terminate_backend(0)",
+    'SELECT "pg_terminate_backend"(0)',
+    "SELECT * FROM ts_stat($$SELECT to_tsvector(string_agg(pg_cancel_backend(pid)::text,' ')) "
+    "FROM pg_stat_activity WHERE pid<>pg_backend_pid() AND usename=current_user$$)",
+    "SELECT loread(0, 1)",
+    "SELECT some_user_function(1)",
+    "SELECT public.upper('x')",
+    "SELECT * FROM public.generate_series(1, 3)",
+]
+
+COMMON_FUNCTIONS = [
+    "SELECT count(*), sum(id), avg(id), min(id), max(id), stddev(id) FROM customers",
+    "SELECT coalesce(NULL, 1), nullif(1, 1), greatest(1, 2), least(1, 2), abs(-1), round(1.26, 1)",
+    "SELECT upper('a'), lower('B'), length('abc'), substring('abc' from 2),"
+    " split_part('a,b', ',', 2), concat('a', 'b'), replace('ab', 'a', 'c'),"
+    " btrim(' a '), initcap('ab'), left('abc', 1)",
+    "SELECT date_trunc('day', now()), extract(year from now()), to_char(now(), 'YYYY'),"
+    " age(now(), now()), make_date(2024, 1, 2), date_part('month', now())",
+    "SELECT jsonb_build_object('a', 1), json_agg(id), to_jsonb(1), jsonb_typeof('1'::jsonb)"
+    " FROM customers",
+    "SELECT id, row_number() OVER (ORDER BY id), rank() OVER (ORDER BY id),"
+    " lag(id) OVER (ORDER BY id) FROM customers LIMIT 3",
+    "SELECT string_agg(name, ',' ORDER BY name), array_agg(id) FROM customers",
+    "SELECT to_tsvector('a b') @@ plainto_tsquery('a'), pg_typeof(1),"
+    " CAST('1' AS int), '2'::numeric",
+    "SELECT * FROM generate_series(1, 3) AS g(n)",
+    "SELECT pg_catalog.upper('x')",
+]
+
+
+@pytest.mark.parametrize("sql", SQL_TEXT_ATTACKS)
+def test_functions_that_run_sql_text_are_refused_by_the_guard(sql: str) -> None:
+    with pytest.raises(ToolFailure) as info:
+        check_read_only(sql, "postgres")
+    assert info.value.kind == "forbidden"
+
+
+@pytest.mark.parametrize("sql", COMMON_FUNCTIONS)
+def test_common_functions_pass_the_guard(sql: str) -> None:
+    assert check_read_only(sql, "postgres") == sql
+
+
+_DENIED_SQL_TEXT = ("ts_stat", "ts_rewrite", "query_to_xml", "table_to_xml", "pg_sleep")
+
+
+@given(
+    st.sampled_from(_DENIED_SQL_TEXT),
+    st.sampled_from(["", "pg_catalog.", "PG_CATALOG.", '"pg_catalog".', "public.", "x."]),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from(
+        ["SELECT {f}('q')", "SELECT * FROM {f}('q')", "SELECT 1 WHERE {f}('q') IS NULL"]
+    ),
+)
+def test_denied_functions_are_refused_in_any_spelling(
+    name: str, schema: str, quoted: bool, upper: bool, shape: str
+) -> None:
+    # a quoted name keeps its case in PostgreSQL, so only unquoted names are upper-cased
+    fn = f'"{name}"' if quoted else (name.upper() if upper else name)
+    sql = shape.format(f=schema + fn)
+    with pytest.raises(ToolFailure) as info:
+        check_read_only(sql, "postgres")
+    assert info.value.kind == "forbidden"
+
+
+@pytest.mark.postgres
+@pytest.mark.anyio
+async def test_postgres_sql_text_functions_are_refused(
+    pg: tuple[PostgresDatabase, Any, str],
+) -> None:
+    """Refused by the guard (kind ``forbidden``), never executed: no data change, no sleep."""
+    db, admin, _ = pg
+    before = await _pg_checksum(admin)
+    for sql in SQL_TEXT_ATTACKS:
+        with pytest.raises(ToolFailure) as info:
+            await db.run_query(sql, [])
+        assert info.value.kind == "forbidden", sql
+        assert await _pg_checksum(admin) == before, sql
+    for sql in COMMON_FUNCTIONS:
+        result = await db.run_query(sql, [])
+        assert result["rows"], sql
