@@ -150,3 +150,33 @@ def test_live_server_refuses_rebound_host_with_its_real_port(server: Server) -> 
             assert client.get("/healthz", headers={"host": host}).status_code == 421
         origin = {"origin": "http://evil.example"}
         assert client.post("/mcp", json={}, headers=origin).status_code == 403
+
+
+def test_openapi_and_metrics_need_auth_when_auth_is_on() -> None:
+    from toolwire.serve._auth import ApiKey, AuthConfig, Authenticator, hash_api_key
+
+    @tw.tool
+    def secret_tool(x: int) -> int:
+        """Private."""
+        return x
+
+    key = "k" * 40
+    auth = Authenticator(AuthConfig(api_keys=(ApiKey(id="a", hash=hash_api_key(key)),)))
+    app = create_app(ToolService(tw.Toolbox([secret_tool]), auth=auth), mcp=False, port=PORT)
+    with TestClient(app, base_url=LOCAL) as client:
+        for path in ("/openapi.json", "/metrics", "/v1/tools"):
+            answer = client.get(path)
+            assert answer.status_code == 401, path
+            assert answer.json()["error"]["kind"] == "unauthorized"
+            assert "secret_tool" not in answer.text
+            assert client.get(path, headers={"x-api-key": "wrong" * 8}).status_code == 401
+            assert client.get(path, headers={"x-api-key": key}).status_code == 200, path
+        assert "secret_tool" in client.get("/openapi.json", headers={"x-api-key": key}).text
+        for path in ("/healthz", "/readyz"):
+            assert client.get(path).status_code == 200
+
+
+def test_openapi_and_metrics_stay_public_without_auth() -> None:
+    with _app([]) as client:
+        assert "delete_all" in client.get("/openapi.json").text
+        assert client.get("/metrics").status_code == 200

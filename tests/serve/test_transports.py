@@ -280,12 +280,16 @@ async def test_rest_routes(server: Server) -> None:
         async with s.post("/v1/tools/fail/call", json={"kind": "circuit_open"}, headers=auth) as r:
             assert r.status == 503 and "Retry-After" in r.headers
         async with s.get("/metrics") as r:
+            assert r.status == 401  # auth is on: tool names stay private
+        async with s.get("/metrics", headers=auth) as r:
             text = await r.text()
             assert (
                 'toolwire_serve_calls_total{outcome="ok",tool="get_weather",transport="rest"}'
                 in text
             )
         async with s.get("/openapi.json") as r:
+            assert r.status == 401  # auth is on: tool names stay private
+        async with s.get("/openapi.json", headers=auth) as r:
             doc = await r.json()
         assert "/v1/tools/get_weather/call" in doc["paths"]
         assert "/v1/calls" in doc["paths"]

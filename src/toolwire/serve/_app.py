@@ -6,11 +6,11 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from toolwire._errors import MissingExtra
+from toolwire._errors import MissingExtra, ToolwireError
 from toolwire.serve._dashboard import dashboard_routes
 from toolwire.serve._openapi import build_openapi
 from toolwire.serve._origin import LocalOnly, LocalOnlyMiddleware
-from toolwire.serve._rest import json_response, rest_routes
+from toolwire.serve._rest import authenticate, error_response, json_response, rest_routes
 from toolwire.serve._service import ToolService
 
 try:
@@ -72,6 +72,11 @@ def create_app(
     cached: dict[str, Any] = {}
 
     async def openapi(request: Request) -> Response:
+        # Tool names and schemas are as private as /v1/tools when auth is on.
+        try:
+            authenticate(service, request)
+        except ToolwireError as exc:
+            return error_response(exc.to_error())
         if "doc" not in cached:
             try:
                 exported = service.export("openapi")

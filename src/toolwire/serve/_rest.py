@@ -147,6 +147,11 @@ def rest_routes(service: ToolService) -> list[Route]:
         )
 
     async def metrics(request: Request) -> Response:
+        # Series are labelled by tool name: behind auth when auth is on.
+        try:
+            authenticate(service, request)
+        except ToolwireError as exc:
+            return error_response(exc.to_error())
         from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
