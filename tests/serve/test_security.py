@@ -180,3 +180,82 @@ def test_openapi_and_metrics_stay_public_without_auth() -> None:
     with _app([]) as client:
         assert "delete_all" in client.get("/openapi.json").text
         assert client.get("/metrics").status_code == 200
+
+
+def _jwk(public: object, kid: str) -> dict[str, object]:
+    import json
+
+    from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+
+    algo = RSAAlgorithm if kid.startswith("r") else ECAlgorithm
+    jwk: dict[str, object] = json.loads(algo.to_jwk(public))  # type: ignore[arg-type]
+    jwk["kid"] = kid
+    return jwk
+
+
+@pytest.mark.parametrize(
+    ("secret", "algorithms"),
+    [
+        (None, ("RS256", "HS256")),
+        (None, ("none",)),
+        ("s" * 40, ("HS256", "RS256")),
+        ("s" * 40, ("ES256",)),
+        (None, ("rs256",)),
+    ],
+)
+def test_jwt_algorithms_must_fit_the_key(secret: str | None, algorithms: tuple[str, ...]) -> None:
+    from toolwire.serve._auth import JwtSettings
+
+    jwks = None if secret else {"keys": []}
+    with pytest.raises(ValueError, match=r"need (jwks|secret)"):
+        JwtSettings(secret=secret, jwks=jwks, algorithms=algorithms)
+    assert JwtSettings(jwks={"keys": []}, algorithms=("RS256", "ES256", "PS256")).algorithms
+    assert JwtSettings(secret="s" * 40, algorithms=("HS256", "HS512")).algorithms
+
+
+def test_jwt_config_with_mismatched_algorithms_is_a_config_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from toolwire.config import ConfigError, parse_config
+    from toolwire.serve._config import auth_from
+
+    monkeypatch.setenv("TW_SEC_TEST", "s" * 40)
+    table = {"auth": {"jwt": {"secret_env": "TW_SEC_TEST", "algorithms": ["HS256", "RS256"]}}}
+    with pytest.raises(ConfigError, match="need jwks"):
+        auth_from(parse_config(table))
+
+
+def test_a_token_the_key_cannot_check_is_401_not_500() -> None:
+    import time
+
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    from toolwire.serve._auth import AuthConfig, Authenticator, JwtSettings
+
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    jwks = {"keys": [_jwk(rsa_key.public_key(), "r1"), _jwk(ec_key.public_key(), "e1")]}
+    auth = Authenticator(AuthConfig(jwt=JwtSettings(jwks=jwks, algorithms=("RS256", "ES256"))))
+    claims = {"sub": "u", "exp": int(time.time()) + 60}
+    good = jwt.encode(claims, ec_key, algorithm="ES256", headers={"kid": "e1"})
+    # Signed ES256 but naming the RSA key: PyJWT raises TypeError, not a PyJWTError.
+    crossed = jwt.encode(claims, ec_key, algorithm="ES256", headers={"kid": "r1"})
+
+    @tw.tool
+    def whoami(ctx: tw.Context) -> str:
+        """Who called."""
+        return ctx.caller.id if ctx.caller else ""
+
+    app = create_app(ToolService(tw.Toolbox([whoami]), auth=auth), mcp=False, port=PORT)
+    with TestClient(app, base_url=LOCAL) as client:
+        ok = client.post(
+            "/v1/tools/whoami/call", json={}, headers={"authorization": f"Bearer {good}"}
+        )
+        assert ok.status_code == 200 and ok.json()["value"] == "u"
+        bad = client.post(
+            "/v1/tools/whoami/call", json={}, headers={"authorization": f"Bearer {crossed}"}
+        )
+    assert bad.status_code == 401, bad.text
+    error = bad.json()["error"]
+    assert error["kind"] == "unauthorized" and error["details"]["reason"] == "invalid"

@@ -64,6 +64,16 @@ class ApiKey:
             )
 
 
+SECRET_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
+KEY_ALGORITHMS = frozenset(
+    {
+        *(f"{family}{bits}" for family in ("RS", "PS", "ES") for bits in (256, 384, 512)),
+        "ES256K",
+        "EdDSA",
+    }
+)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class JwtSettings:
     """How bearer tokens are verified. Give ``secret`` (HS256) or ``jwks`` (RS256/ES256)."""
@@ -80,6 +90,17 @@ class JwtSettings:
     def __post_init__(self) -> None:
         if (self.secret is None) == (self.jwks is None):
             raise ValueError("JWT settings need exactly one of secret (HS256) or jwks (RS256)")
+        # A token names its own algorithm; one the key cannot serve must never be allowed
+        # (an HS256 token "verified" with an RSA public key is the classic forgery).
+        secret = self.secret is not None
+        wanted = SECRET_ALGORITHMS if secret else KEY_ALGORITHMS
+        wrong = [a for a in self.algorithms if a not in wanted]
+        if wrong:
+            raise ValueError(
+                f"algorithms {wrong} do not go with {'secret' if secret else 'jwks'}: "
+                "HS256/HS384/HS512 need secret; RS*, PS*, ES* and EdDSA need jwks "
+                "('none' is never accepted)"
+            )
 
     @property
     def allowed_algorithms(self) -> list[str]:
@@ -189,6 +210,14 @@ class Authenticator:
         except jwt.PyJWTError as exc:
             raise _fail(
                 "unauthorized", f"The token is not valid: {exc}", reason="invalid"
+            ) from None
+        except Exception as exc:
+            # PyJWT raises plain TypeError/ValueError for some malformed or mismatched tokens
+            # (an ES256 header naming an RSA key): still a bad token, never a server error.
+            raise _fail(
+                "unauthorized",
+                f"The token is not valid ({type(exc).__name__}).",
+                reason="invalid",
             ) from None
         subject = claims.get(settings.subject_claim)
         if not isinstance(subject, str) or not subject:
