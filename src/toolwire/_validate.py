@@ -271,10 +271,11 @@ class ArgumentValidator:
         # Each key in the text is followed by a colon, so when there are no more colons than
         # parsed keys no key can have been dropped as a duplicate: the exact (slow) check runs
         # only when the cheap count cannot rule duplicates out.
-        if colons > len(data) and colons > _count_keys(data):
-            _check_duplicates(arguments)
+        # depth first: the duplicate check re-reads the text with the recursive stdlib parser
         if brackets > self._max_depth:
             self._check_depth(data)
+        if colons > len(data) and colons > _count_keys(data):
+            _check_duplicates(arguments)
         return data, notes
 
     def _loads(self, text: str | bytes) -> Any:
@@ -286,7 +287,9 @@ class ArgumentValidator:
         if type(data) is not str and (
             _LONG_DIGITS_B.search(text) if isinstance(text, bytes) else _LONG_DIGITS.search(text)
         ):
-            data = json.loads(text, parse_constant=reject_constant)
+            # the stdlib parser recurses: bound the depth on orjson's result before it runs
+            self._check_depth(data)
+            data = _stdlib_loads(text)
         return data
 
     def _unwrap(self, data: Any, strict: bool) -> tuple[dict[str, Any], list[Coercion] | None]:
@@ -330,15 +333,15 @@ class ArgumentValidator:
             too_large=True,
         )
 
-    def _check_depth(self, data: Any) -> None:
-        stack: list[tuple[Any, int]] = [(data, 1)]
+    def _check_depth(self, data: Any, start: int = 1, path: str = "$") -> None:
+        stack: list[tuple[Any, int]] = [(data, start)]
         while stack:
             node, depth = stack.pop()
             if depth > self._max_depth:
                 raise _Reject(
                     [
                         ArgumentProblem(
-                            path="$",
+                            path=path,
                             message=f"the arguments nest deeper than {self._max_depth} levels",
                             expected=f"at most {self._max_depth} levels of nesting",
                         )
@@ -406,6 +409,12 @@ class ArgumentValidator:
         coerced = coerce(value, types)
         if coerced is NOTHING:
             return None
+        if isinstance(coerced, (dict, list)):
+            # JSON text inside a string becomes nested data: the depth limit applies to it too
+            try:
+                self._check_depth(coerced, len(path) + 1, json_path(path))
+            except _Reject as reject:
+                raise self._invalid(reject.problems) from None
         parent[path[-1]] = coerced
         return Coercion(
             path=json_path(path),
@@ -522,6 +531,27 @@ def _json_problem(text: str | bytes, exc: orjson.JSONDecodeError) -> ArgumentPro
     )
 
 
+def _stdlib_loads(text: str | bytes, **options: Any) -> Any:
+    """The stdlib parser for what orjson cannot do (exact big integers, duplicate keys); callers
+    bound the nesting first, and anything it still refuses is a structured problem."""
+    try:
+        return json.loads(text, parse_constant=reject_constant, **options)
+    except RecursionError:
+        raise _Reject(
+            [ArgumentProblem(path="$", message="the arguments nest too deeply to read")]
+        ) from None
+    except ValueError as exc:
+        raise _Reject(
+            [
+                ArgumentProblem(
+                    path="$",
+                    message=f"the arguments are not valid JSON: {exc}",
+                    expected="a JSON object",
+                )
+            ]
+        ) from None
+
+
 def _count_keys(node: Any) -> int:
     count = 0
     stack = [node]
@@ -546,7 +576,7 @@ def _check_duplicates(text: str | bytes) -> None:
             seen[key] = value
         return seen
 
-    json.loads(text, object_pairs_hook=hook, parse_constant=reject_constant)
+    _stdlib_loads(text, object_pairs_hook=hook)
     if duplicates:
         raise _Reject(
             [

@@ -178,7 +178,8 @@ def coerce(value: Any, types: set[str]) -> Any:
         if ("object" in types or "array" in types) and text[:1] in ("{", "["):
             try:
                 inner = json.loads(text, parse_constant=reject_constant)
-            except ValueError:
+            except (ValueError, RecursionError):
+                # not JSON, or nested past the parser's stack: not a usable value
                 return NOTHING
             if (isinstance(inner, dict) and "object" in types) or (
                 isinstance(inner, list) and "array" in types
