@@ -10,8 +10,7 @@ from typing import Any
 import click
 
 from toolwire import _json
-from toolwire._toolbox import Toolbox
-from toolwire.cli._chat import load_toolbox
+from toolwire.cli._chat import close_connections, load_toolbox
 
 
 def parse_pairs(pairs: Sequence[str]) -> dict[str, Any]:
@@ -28,9 +27,17 @@ def parse_pairs(pairs: Sequence[str]) -> dict[str, Any]:
     return out
 
 
-async def _call(box: Toolbox, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    result = await box.call(name, _json.dumps(arguments))
-    return result.to_dict()
+async def _call(
+    name: str, arguments: dict[str, Any], sources: Sequence[str], config_path: str | None
+) -> dict[str, Any]:
+    # Load, call and close in one event loop: clients opened while loading remote tools
+    # belong to the loop that opened them.
+    try:
+        box = (await load_toolbox(sources, config_path))[0]
+        result = await box.call(name, _json.dumps(arguments))
+        return result.to_dict()
+    finally:
+        await close_connections()
 
 
 @click.command()
@@ -62,7 +69,6 @@ def call(
             raise click.BadParameter("must be a JSON object", param_hint="--json")
     else:
         arguments = parse_pairs(args)
-    box, _notes = asyncio.run(load_toolbox(sources, config_path))
-    out = asyncio.run(_call(box, name, arguments))
+    out = asyncio.run(_call(name, arguments, sources, config_path))
     click.echo(_json.dumps(out))
     sys.exit(0 if out["ok"] else 1)

@@ -43,11 +43,40 @@ async def load_toolbox(
     return Toolbox(tools), [f"tools: {', '.join(t.name for t in tools)}"]
 
 
-async def _run_closing(runner: Runner, prompt: str, model: Model | None) -> RunResult:
+async def close_connections() -> None:
+    """Close what remote tools opened on this event loop (HTTP clients, MCP sessions, gRPC
+    channels); call it in the same loop, before it ends, or aiohttp warns about unclosed
+    sessions and MCP subprocesses linger. A source whose extra is not installed opened none."""
+    closers = (
+        ("toolwire.remote._http", "close_clients"),
+        ("toolwire.remote.mcp", "close_sessions"),
+        ("toolwire.remote.grpc", "close_channels"),
+    )
+    import importlib
+
+    for module_name, name in closers:
+        if module_name not in sys.modules:  # never imported: nothing was opened
+            continue
+        try:
+            await getattr(importlib.import_module(module_name), name)()
+        except Exception as exc:  # one failing close must not leak the others
+            click.echo(f"[toolwire] closing {module_name}: {exc}", err=True)
+
+
+async def _run_closing(
+    prompt: str,
+    model: Model | None,
+    sources: Sequence[str],
+    config_path: str | None,
+    max_steps: int,
+) -> RunResult:
     try:
+        box, _ = await load_toolbox(sources, config_path)
+        runner = Runner(model=model or Offline(), tools=box, max_steps=max_steps)
         return await runner.run(prompt)
     finally:
         await close_model(model)
+        await close_connections()
 
 
 def _print_run(result: RunResult) -> None:
@@ -87,6 +116,7 @@ async def _chat_closing(
         return await _chat(prompt, model, sources, config_path, max_steps)
     finally:
         await close_model(model)
+        await close_connections()
 
 
 async def _chat(
@@ -157,9 +187,7 @@ def chat(
 
     model = resolve_model(model_spec, api=api, config_path=config_path)  # type: ignore[arg-type]
     if as_json and prompt is not None:
-        box, _ = asyncio.run(load_toolbox(sources, config_path))
-        runner = Runner(model=model or Offline(), tools=box, max_steps=max_steps)
-        result = asyncio.run(_run_closing(runner, prompt, model))
+        result = asyncio.run(_run_closing(prompt, model, sources, config_path, max_steps))
         click.echo(_json.dumps(result.to_dict()))
         sys.exit(0 if result.ok else 1)
     sys.exit(asyncio.run(_chat_closing(prompt, model, sources, config_path, max_steps)))

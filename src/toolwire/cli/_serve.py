@@ -15,6 +15,7 @@ import click
 
 from toolwire._context import Context
 from toolwire._tools import Tool
+from toolwire.cli._chat import close_connections
 from toolwire.examples.seed import SEED_GET_WEATHER_SCHEMA
 
 
@@ -128,7 +129,7 @@ def serve(
         return await _service(config, tool_specs, auth, limits)
 
     try:
-        run(build, options)
+        run(build, options, cleanup=close_connections)
     except RefusedToStart as exc:
         raise click.ClickException(str(exc)) from None
     except ConfigError as exc:
@@ -166,5 +167,8 @@ async def _service(config: Any, tool_specs: tuple[str, ...], auth: Any, limits: 
 async def _stdio(config: Any, tool_specs: tuple[str, ...], auth: Any, limits: Any) -> None:
     from toolwire.serve._mcp import run_stdio
 
-    service = await _service(config, tool_specs, auth, limits)
-    await run_stdio(service)
+    try:
+        service = await _service(config, tool_specs, auth, limits)
+        await run_stdio(service)
+    finally:
+        await close_connections()

@@ -10,7 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -158,10 +158,23 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
-def run(service_factory: Callable[[], Any], options: ServeOptions) -> None:
-    """Build the service (in the serving loop) and serve until interrupted."""
+def run(
+    service_factory: Callable[[], Any],
+    options: ServeOptions,
+    *,
+    cleanup: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """Build the service (in the serving loop) and serve until interrupted; ``cleanup`` runs
+    in that loop at the end, however serving ended (it closes what remote tools opened)."""
 
     async def main() -> None:
+        try:
+            await _main()
+        finally:
+            if cleanup is not None:
+                await cleanup()
+
+    async def _main() -> None:
         service = await service_factory()
 
         def ready(port: int, grpc_port: int | None) -> None:
