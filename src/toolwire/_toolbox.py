@@ -70,6 +70,9 @@ class Toolbox:
         if item.name in self._tools:
             raise ToolDefinitionError(f"duplicate tool name {item.name!r} in this toolbox")
         check_policy(item)
+        # Compiled when defined through the constructors; a Tool built directly is checked here,
+        # where calls become possible (an uncompilable schema raises ToolDefinitionError).
+        item._get_validator()
         self._tools[item.name] = item
         self._aliases = None
         return item

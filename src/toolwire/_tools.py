@@ -295,7 +295,9 @@ class Tool:
         chat; ``strict`` inside is kept), the flat OpenAI Responses form, Anthropic
         ``input_schema`` and MCP ``inputSchema`` (with ``annotations`` and ``outputSchema``).
         Foreign type names are normalized to JSON Schema 2020-12. Without a handler the tool
-        can be exported and validated, but not run.
+        can be exported and validated, but not run. A schema that cannot be compiled (say a
+        ``pattern`` that is not a valid regex) raises :class:`~toolwire.ToolDefinitionError`
+        here, naming the problem.
 
         Example::
 
@@ -407,7 +409,7 @@ class Tool:
         context_params: tuple[str, ...],
         options: ToolOptions,
     ) -> Tool:
-        return cls(
+        made = cls(
             spec,
             handler,
             policy=options.get("policy"),
@@ -420,6 +422,10 @@ class Tool:
             _binding=binding,
             _context_params=context_params,
         )
+        # A schema jsonschema-rs cannot compile (a bad regex, a malformed keyword) would fail
+        # every call; refuse it here, naming the problem. The validator is kept for later use.
+        made._get_validator()
+        return made
 
 
 @overload
