@@ -144,6 +144,19 @@ class BreakerCore:
         self.f = sum(b[1] for b in self._buckets.values())
         self.s = sum(b[2] for b in self._buckets.values())
 
+    def reconfigure(self, config: BreakerConfig) -> None:
+        """Apply new settings, keeping the state and the calls recorded so far."""
+        old = self.config
+        self.config = config
+        if config.window_type != old.window_type:
+            self._reset_window()  # counts of one kind of window mean nothing in the other
+            return
+        while len(self._codes) > config.window:
+            old_f, old_s = self._codes.popleft()
+            self.n -= 1
+            self.f -= old_f
+            self.s -= old_s
+
     def force(self, state: BreakerState | None, now: float) -> None:
         self._to(state or "closed", now)
 

@@ -12,6 +12,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
+from toolwire._errors import ToolFailure
 from toolwire.state._base import (
     Admission,
     BreakerConfig,
@@ -28,6 +29,9 @@ from toolwire.state._breaker import BreakerCore
 class MemoryBackend(StateBackend):
     """State kept in this process. ``clock`` is injectable for tests (``time.monotonic``).
 
+    At most ``max_idempotency_records`` idempotency records are kept (finished ones are
+    dropped oldest first beyond that; new keys are refused while all are in flight).
+
     Example::
 
         executor = Executor(backend=MemoryBackend())
@@ -35,14 +39,24 @@ class MemoryBackend(StateBackend):
 
     shared = False
 
-    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_idempotency_records: int = 100_000,
+    ) -> None:
+        if max_idempotency_records < 1:
+            raise ValueError("max_idempotency_records must be >= 1")
         self._clock = clock
         self._lock = threading.Lock()
         self._breakers: dict[str, BreakerCore] = {}
         self._tat: dict[str, float] = {}
         self._cache: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._locks: dict[str, tuple[str, float]] = {}
-        self._idem: dict[str, tuple[str, bytes | None, float]] = {}
+        # key -> (owner, expiry) and key -> (result, expiry); see ``idem_begin``
+        self._idem_pending: OrderedDict[str, tuple[bytes, float]] = OrderedDict()
+        self._idem_done: OrderedDict[str, tuple[bytes, float]] = OrderedDict()
+        self.max_idempotency_records = max_idempotency_records
         # a subclass that changes the async cache methods (a test double, say) keeps them used
         cls = type(self)
         self.cache_nowait = (
@@ -51,9 +65,14 @@ class MemoryBackend(StateBackend):
 
     # -- breaker ------------------------------------------------------------------------
     def _breaker(self, key: str, config: BreakerConfig) -> BreakerCore:
+        """The breaker of ``key`` under this call's settings (as Redis, which gets them with
+        every call): a breaker forced before its first call, or shared by tools, must not
+        keep settings it was created with."""
         core = self._breakers.get(key)
         if core is None:
             core = self._breakers[key] = BreakerCore(config)
+        elif core.config != config:
+            core.reconfigure(config)
         return core
 
     # The per-call operations below take the lock with acquire/release: on CPython 3.11
@@ -62,7 +81,9 @@ class MemoryBackend(StateBackend):
         lock = self._lock
         lock.acquire()
         try:
-            core = self._breakers.get(key) or self._breaker(key, config)
+            core = self._breakers.get(key)
+            if core is None or core.config is not config:
+                core = self._breaker(key, config)
             return core.acquire(self._clock())
         finally:
             lock.release()
@@ -73,7 +94,9 @@ class MemoryBackend(StateBackend):
         lock = self._lock
         lock.acquire()
         try:
-            core = self._breakers.get(key) or self._breaker(key, config)
+            core = self._breakers.get(key)
+            if core is None or core.config is not config:
+                core = self._breaker(key, config)
             return core.record(self._clock(), generation, outcome, slow)
         finally:
             lock.release()
@@ -93,7 +116,13 @@ class MemoryBackend(StateBackend):
 
     async def breaker_force(self, key: str, state: BreakerState | None) -> None:
         with self._lock:
-            self._breaker(key, BreakerConfig()).force(state, self._clock())
+            core = self._breakers.get(key)
+            if core is None:
+                if state in (None, "closed"):
+                    return  # nothing to reset; the first call creates it with its settings
+                # settings are placeholders until the first call brings the tool's own
+                core = self._breakers[key] = BreakerCore(BreakerConfig())
+            core.force(state, self._clock())
 
     # -- rate limit: GCRA, burst of ``rate`` --------------------------------------------
     async def rate_acquire(
@@ -179,25 +208,67 @@ class MemoryBackend(StateBackend):
                 del self._locks[key]
 
     # -- idempotency --------------------------------------------------------------------
+    # Pending claims and finished records live in two insertion-ordered maps. Finished
+    # records all get the executor's one TTL, so the oldest is first and expired ones are
+    # popped from the front (amortised O(1) per call); claims come and go with their calls.
+    # Keys come from clients, so the total is capped: the oldest finished records go first,
+    # and when every slot is an in-flight claim a new key is refused.
+    def _idem_prune(self, now: float) -> None:
+        for records in (self._idem_done, self._idem_pending):
+            while records:
+                first = next(iter(records.values()))
+                if first[1] > now:
+                    break
+                records.popitem(last=False)
+
+    def _idem_get(self, key: str, now: float) -> tuple[str, tuple[bytes, float] | None]:
+        for status, records in (("pending", self._idem_pending), ("done", self._idem_done)):
+            entry = records.get(key)
+            if entry is not None:
+                if entry[1] > now:
+                    return status, entry
+                del records[key]
+        return "", None
+
     async def idem_begin(self, key: str, owner: str, ttl: float) -> IdemRecord:
         with self._lock:
             now = self._clock()
-            entry = self._idem.get(key)
-            if entry is not None and entry[2] > now:
-                if entry[0] == "pending":
+            self._idem_prune(now)
+            status, entry = self._idem_get(key, now)
+            if entry is not None:
+                if status == "pending":
                     return IdemRecord(status="pending")
-                return IdemRecord(status="done", data=entry[1])
-            if len(self._idem) > 4096:
-                self._idem = {k: v for k, v in self._idem.items() if v[2] > now}
-            self._idem[key] = ("pending", owner.encode(), now + ttl)
+                return IdemRecord(status="done", data=entry[0])
+            done = self._idem_done
+            while done and len(done) + len(self._idem_pending) >= self.max_idempotency_records:
+                done.popitem(last=False)
+            if len(self._idem_pending) >= self.max_idempotency_records:
+                raise ToolFailure(
+                    "rate_limited",
+                    f"too many idempotent calls in flight ({len(self._idem_pending)}); "
+                    "retry when some have finished",
+                    retry_after=1.0,
+                )
+            self._idem_pending[key] = (owner.encode(), now + ttl)
             return IdemRecord(status="new")
 
     async def idem_finish(self, key: str, owner: str, data: bytes, ttl: float) -> None:
         with self._lock:
-            self._idem[key] = ("done", data, self._clock() + ttl)
+            now = self._clock()
+            status, entry = self._idem_get(key, now)
+            # only the claim's owner records the result (or anyone once the claim lapsed
+            # unclaimed): another owner's claim or a finished record is never overwritten
+            if entry is not None and (status == "done" or entry[0] != owner.encode()):
+                return
+            self._idem_pending.pop(key, None)
+            done = self._idem_done
+            done.pop(key, None)
+            done[key] = (data, now + ttl)
+            while len(done) + len(self._idem_pending) > self.max_idempotency_records:
+                done.popitem(last=False)
 
     async def idem_abandon(self, key: str, owner: str) -> None:
         with self._lock:
-            entry = self._idem.get(key)
-            if entry is not None and entry[0] == "pending" and entry[1] == owner.encode():
-                del self._idem[key]
+            entry = self._idem_pending.get(key)
+            if entry is not None and entry[0] == owner.encode():
+                del self._idem_pending[key]
