@@ -13,7 +13,7 @@ from rt_fixtures import _drop_prefix, backend_fixture, redis_prefix_fixture  # n
 
 import toolwire as tw
 from toolwire.runtime import Executor
-from toolwire.runtime._percall import cache_key
+from toolwire.runtime._percall import cache_key, idem_key
 from toolwire.state import StateBackend
 
 pytestmark = pytest.mark.anyio
@@ -101,6 +101,12 @@ async def test_round_trips_per_policy_combination(counted: Counted, case: str) -
     counted.trips[0] = 0
     runs_before = runs
     res = await box.call("lookup", {"city": city}, idempotency_key=key)
+    assert counted.trips[0] == expected
+    if any(k == key and c != city for c, k in before):
+        # a duplicate key with other arguments is refused, from the stored record
+        assert res.error is not None and res.error.kind == "invalid_arguments", res
+        assert runs == runs_before
+        return
     assert res.ok, res
     # a duplicate key answers with the first call's result
     first = {k: c for c, k in before if k is not None}.get(key or "", city)
@@ -161,9 +167,11 @@ async def test_cache_hits_and_duplicates_take_no_half_open_trial(backend: StateB
     assert _kind(await box.call("lookup", {"city": "bad"})) == "remote_error"
     assert _kind(await box.call("lookup", {"city": "b"})) == "circuit_open"
     await asyncio.sleep(OPEN_FOR + 0.05)
-    for _ in range(3):  # half-open now: answered from the cache / the idempotency record
+    for _ in range(3):  # half-open now: answered from the cache...
         assert _kind(await box.call("lookup", {"city": "a"})) == "ok"
-        assert _kind(await box.call("lookup", {"city": "zz"}, idempotency_key="k")) == "ok"
+    await box.runtime.invalidate("lookup")
+    for _ in range(3):  # ...and, with the cache emptied, from the idempotency record
+        assert _kind(await box.call("lookup", {"city": "a"}, idempotency_key="k")) == "ok"
     # the single trial is still there for a call that reaches the tool, and closes it
     assert _kind(await box.call("lookup", {"city": "b"})) == "ok"
     assert await box.runtime.breaker_state("lookup") == "closed"
@@ -176,9 +184,9 @@ async def _claims_are_free(backend: StateBackend, city: str, idem: str) -> None:
     assert await backend.lock_acquire(lock, "someone else", 5.0)
     await backend.lock_release(lock, "someone else")
     # ...and its idempotency key has neither a claim nor a stored refusal
-    rec = await backend.idem_begin(f"lookup::{idem}", "someone else", 5.0)
+    rec = await backend.idem_begin(idem_key("lookup", None, idem), "someone else", 5.0)
     assert rec.status == "new"
-    await backend.idem_abandon(f"lookup::{idem}", "someone else")
+    await backend.idem_abandon(idem_key("lookup", None, idem), "someone else")
 
 
 async def test_rate_limit_refusal_gives_back_cache_lock_and_claim(backend: StateBackend) -> None:

@@ -39,17 +39,19 @@ from toolwire.runtime._percall import (
     AttemptTimeout,
     CallState,
     ToolState,
+    arguments_tag,
     breaker_outcome,
     cache_key,
     cancelling,
-    decode,
-    encode,
+    decode_idem,
+    encode_idem,
+    idem_key,
     lease,
 )
 from toolwire.runtime._policy import Breaker, FallbackTool, Policy, Retry
 from toolwire.runtime._process import ProcessPool
 from toolwire.runtime._resolve import check_policy, effective_policy
-from toolwire.runtime._shared import _cache_bytes, run_shared, uses_shared_state
+from toolwire.runtime._shared import _POLL, _cache_bytes, run_shared, uses_shared_state
 from toolwire.state import BackendUnavailable, BreakerState, MemoryBackend
 from toolwire.state._base import StateBackend
 
@@ -59,7 +61,6 @@ _NEVER_RETRY = frozenset(
     {"invalid_arguments", "too_large", "cancelled", "circuit_open", "unknown_tool", "forbidden",
      "unauthorized", "approval_required"}
 )  # fmt: skip
-_POLL = 0.02  # seconds between looks at another process's in-flight call
 
 
 class ToolLookup(Protocol):
@@ -158,11 +159,18 @@ class Executor:
         if arguments is None:
             return await self.backend.cache_delete(f"{name}:*")
         if isinstance(tool, str):
-            kwargs = _json.loads(arguments) if isinstance(arguments, str) else dict(arguments)
-        else:
-            kwargs = tool.validate(arguments)
+            st = self._states.get(name)
+            tool = st.tool if st is not None else None
         caller_id = caller.id if isinstance(caller, Caller) else caller
-        per_caller = caller_id is not None
+        if tool is None:
+            # a tool this executor has not run: no policy to read, the caller decides
+            kwargs = _json.loads(arguments) if isinstance(arguments, str) else dict(arguments)
+            per_caller = caller_id is not None
+        else:
+            # the key the executor stored: validated arguments, the tool's own per_caller
+            kwargs = tool.validate(arguments)
+            cache = self.policy_for(tool).cache
+            per_caller = cache is not None and cache.per_caller
         key = cache_key(name, kwargs, caller_id, per_caller, local=not self.backend.shared)
         return await self.backend.cache_delete(key)
 
@@ -481,26 +489,29 @@ class Executor:
     async def _deduped(self, c: CallState) -> ToolResult:
         if c.idem_key is None:
             return await self._after_idem(c)
-        caller_id = c.caller.id if c.caller is not None else ""
-        key = f"{c.tool.name}:{caller_id}:{c.idem_key}"
-        return await self._single_flight("i:" + key, c, lambda: self._once(c, key))
+        key = idem_key(c.tool.name, c.caller.id if c.caller is not None else None, c.idem_key)
+        # a duplicate with other arguments does not join this flight: it waits for the
+        # record and is refused (decode_idem)
+        flight = f"i:{key}:{arguments_tag(c.kwargs).decode()}"
+        return await self._single_flight(flight, c, lambda: self._once(c, key))
 
     async def _once(self, c: CallState, key: str) -> ToolResult:
         while True:
             try:
                 rec = await self.backend.idem_begin(key, self._owner, lease(c))
             except BackendUnavailable:
-                if c.policy.fail_open:
+                if c.policy.fail_open is not False:
                     return await self._after_idem(c)
                 return c.fail(
                     "execution_error",
                     "the idempotency store is unavailable, so the call was not run; retry later",
                     retry_after=1.0,
                 )
+            except ToolFailure as exc:  # the store refused a new key (full of claims)
+                return c.result(error=exc.to_error())
             if rec.status == "done":
-                c.cached = c.deduplicated = True
                 assert rec.data is not None
-                return decode(c, rec.data)
+                return decode_idem(c, rec.data)
             if rec.status == "new":
                 break
             if c.deadline is not None and time.monotonic() >= c.deadline:
@@ -514,7 +525,9 @@ class Executor:
             raise
         with contextlib.suppress(BackendUnavailable):
             if c.invoked:
-                await self.backend.idem_finish(key, self._owner, encode(result), self._idem_ttl)
+                await self.backend.idem_finish(
+                    key, self._owner, encode_idem(c, result), self._idem_ttl
+                )
             else:  # refused before the handler (rate limit, breaker): the key may run later
                 await self.backend.idem_abandon(key, self._owner)
         return result
@@ -533,7 +546,7 @@ class Executor:
             try:
                 decision = await self.backend.rate_acquire(key, rl.rate, rl.per, max_wait)
             except BackendUnavailable:
-                if not policy.fail_open:
+                if policy.fail_open is False:
                     return c.fail(
                         "rate_limited",
                         "the rate limiter is unavailable; retry later",
@@ -566,7 +579,7 @@ class Executor:
             if adm is None:
                 adm = await backend.breaker_acquire(st.breaker_key, st.breaker_cfg)
         except BackendUnavailable:
-            if c.policy.fail_open:
+            if c.policy.fail_open is not False:
                 return await self._limited(c)
             return c.fail("circuit_open", "the breaker state is unavailable", retry_after=1.0)
         c.breaker_state = adm.state

@@ -176,6 +176,47 @@ def _digest(text: bytes) -> str:
     return hashlib.blake2b(text, digest_size=16).hexdigest()
 
 
+def idem_key(tool: str, caller_id: str | None, key: str) -> str:
+    """The store key of an idempotency key: one per (tool, caller, key), unambiguously.
+
+    The parts are hashed as a JSON list, so no choice of caller id and key (both may contain
+    any character) can name another caller's record.
+    """
+    text = _json.dumps_bytes([tool, caller_id or "", key])
+    return f"{tool}:{_digest(text)}"
+
+
+def arguments_tag(kwargs: Any) -> bytes:
+    """A digest of a call's validated arguments, stored with its idempotency record."""
+    try:
+        text = _json.dumps_bytes(kwargs, canonical=True)
+    except (TypeError, ValueError):
+        text = repr(sorted(kwargs.items(), key=lambda kv: kv[0])).encode()
+    return _digest(text).encode()
+
+
+# A stored idempotency record: b"a:" + the arguments' tag + b":" + the encoded result.
+_TAGGED = b"a:"
+
+
+def encode_idem(c: CallState, result: ToolResult) -> bytes:
+    return _TAGGED + arguments_tag(c.kwargs) + b":" + encode(result)
+
+
+def decode_idem(c: CallState, data: bytes) -> ToolResult:
+    """The stored result, or ``invalid_arguments`` when the key was used with other ones."""
+    if data.startswith(_TAGGED):
+        tag, _, data = data[len(_TAGGED) :].partition(b":")
+        if tag != arguments_tag(c.kwargs):
+            return c.fail(
+                "invalid_arguments",
+                f"idempotency key {c.idem_key!r} was already used for a call of "
+                f"`{c.tool.name}` with different arguments; use a new key for a new call",
+            )
+    c.cached = c.deduplicated = True
+    return decode(c, data)
+
+
 def breaker_outcome(c: CallState, br: Breaker, result: ToolResult | None) -> Any:
     if result is None or not c.invoked:
         return "ignore"  # cancelled, or refused before reaching the tool

@@ -102,7 +102,9 @@ class Policy:
     rate_limit: RateLimit | None = None
     concurrency: int | None = None  # max in-flight calls of this tool (per process)
     max_queue: int | None = None  # callers allowed to wait for a concurrency slot
-    fail_open: bool = True  # when the shared state backend is unreachable
+    # when the shared state backend is unreachable: run anyway (True) or refuse (False);
+    # None inherits from the layer below and means True when no layer sets it
+    fail_open: bool | None = None
     tags: frozenset[str] = field(default_factory=frozenset)
 
     def merged(self, other: Policy | None) -> Policy:
@@ -120,6 +122,7 @@ class Policy:
                 "rate_limit",
                 "concurrency",
                 "max_queue",
+                "fail_open",
             )
         }
-        return Policy(**values, fail_open=other.fail_open, tags=self.tags | other.tags)
+        return Policy(**values, tags=self.tags | other.tags)

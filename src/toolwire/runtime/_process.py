@@ -103,12 +103,13 @@ class _Worker:
                 loop.remove_reader(fd)
         return self.conn.recv()
 
-    def kill(self) -> None:
+    async def kill(self) -> None:
         try:
             self.proc.kill()
-            self.proc.join(1.0)
         finally:
             self.conn.close()
+        # reaping takes a moment after SIGKILL: waited for in a thread, not on the loop
+        await asyncio.to_thread(self.proc.join, 1.0)
 
 
 class ProcessPool:
@@ -135,9 +136,9 @@ class ProcessPool:
         self._all.add(worker)
         return worker
 
-    def _discard(self, worker: _Worker) -> None:
+    async def _discard(self, worker: _Worker) -> None:
         self._all.discard(worker)
-        worker.kill()
+        await worker.kill()
 
     async def run(
         self,
@@ -170,12 +171,22 @@ class ProcessPool:
                     # start-up (interpreter + imports) does not count against the call's timeout
                     await worker.receive(None)
                     worker.ready = True
+                # pickled here, so that unpicklable arguments (nothing written: the worker
+                # is fine) are told apart from a failed write (the worker is not)
+                from multiprocessing.reduction import ForkingPickler
+
                 try:
-                    worker.conn.send((module, qualname, kwargs, ctx_params, ctx_values))
-                except Exception as exc:  # unpicklable arguments
+                    data = ForkingPickler.dumps((module, qualname, kwargs, ctx_params, ctx_values))
+                except Exception as exc:
                     healthy = True
                     raise ToolFailure(
                         "execution_error", f"arguments could not be sent to the worker: {exc}"
+                    ) from exc
+                try:
+                    worker.conn.send_bytes(data)
+                except OSError as exc:
+                    raise ToolFailure(
+                        "execution_error", "the worker process running the tool died"
                     ) from exc
                 timeout_at = None if timeout is None else time.monotonic() + timeout
                 try:
@@ -192,9 +203,9 @@ class ProcessPool:
                     self._idle.append(worker)
                 else:
                     # timed out, cancelled or dead: kill it and start a replacement now
-                    self._discard(worker)
                     self.replaced += 1
                     self._idle.append(self._spawn())
+                    await self._discard(worker)
         if status == "ok":
             return payload
         kind, message, details, retry_after = payload
@@ -208,5 +219,5 @@ class ProcessPool:
         for worker in list(self._all):
             while worker.proc.is_alive() and time.monotonic() < deadline:  # noqa: ASYNC110
                 await asyncio.sleep(0.01)
-            self._discard(worker)
+            await self._discard(worker)
         self._idle.clear()

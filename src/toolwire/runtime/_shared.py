@@ -23,10 +23,12 @@ from toolwire import _json
 from toolwire._calls import ToolResult
 from toolwire.runtime._percall import (
     CallState,
+    arguments_tag,
     breaker_outcome,
     cache_key,
-    decode,
-    encode,
+    decode_idem,
+    encode_idem,
+    idem_key,
     lease,
 )
 from toolwire.state import BackendUnavailable, CallPlan, Clearance, Settlement
@@ -59,7 +61,7 @@ async def run_shared(ex: Executor, c: CallState) -> ToolResult:
             ckey = None
     ikey: str | None = None
     if c.idem_key is not None:
-        ikey = f"{c.tool.name}:{c.caller.id if c.caller is not None else ''}:{c.idem_key}"
+        ikey = idem_key(c.tool.name, c.caller.id if c.caller is not None else None, c.idem_key)
 
     # one flight per cache key (outer) and per idempotency key here; other processes are
     # coordinated by the claims ``admit`` takes
@@ -68,7 +70,8 @@ async def run_shared(ex: Executor, c: CallState) -> ToolResult:
 
     run: Callable[[], Any] = body
     if ikey is not None:
-        run = _flight(ex, "i:" + ikey, c, body)
+        # a duplicate with other arguments waits for the record and is refused instead
+        run = _flight(ex, f"i:{ikey}:{arguments_tag(c.kwargs).decode()}", c, body)
     if ckey is not None:
         run = _flight(ex, "c:" + ckey, c, run)
     result: ToolResult = await run()
@@ -129,8 +132,7 @@ async def _admitted(ex: Executor, c: CallState, ckey: str | None, ikey: str | No
             return c.result(value=_json.loads(clr.data))
         if stop == "idem_done":
             assert clr.data is not None
-            c.cached = c.deduplicated = True
-            return decode(c, clr.data)
+            return decode_idem(c, clr.data)
         if stop == "rate_limited":
             return ex._rate_refused(c, clr.retry_after)
         if stop == "circuit_open":
@@ -161,7 +163,7 @@ async def _cleared(ex: Executor, c: CallState, plan: CallPlan, clr: Clearance) -
             try:
                 adm = await ex.backend.breaker_acquire(plan.breaker_key, plan.breaker)
             except BackendUnavailable:
-                if not c.policy.fail_open:
+                if c.policy.fail_open is False:
                     result = c.fail(
                         "circuit_open", "the breaker state is unavailable", retry_after=1.0
                     )
@@ -196,7 +198,7 @@ async def _settle(
         value = _cache_bytes(result)
     idem = None
     if clr.idem_claimed and invoked and result is not None:
-        idem = encode(result)
+        idem = encode_idem(c, result)
     generation = None
     outcome: Any = "ignore"
     slow = False
@@ -228,7 +230,7 @@ async def _settle(
 async def _unadmitted(ex: Executor, c: CallState, plan: CallPlan) -> ToolResult:
     """The store is unreachable: a cache miss; the other policies fail open or closed."""
     policy = c.policy
-    if not policy.fail_open:
+    if policy.fail_open is False:
         if plan.idem_key is not None:
             return c.fail(
                 "execution_error",
