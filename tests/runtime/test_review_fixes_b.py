@@ -130,8 +130,8 @@ async def test_memory_idempotency_expired_records_are_dropped() -> None:
     assert len(be._idem_done) == 0 and list(be._idem_pending) == ["fresh"]
 
 
-async def test_memory_idem_finish_checks_the_owner() -> None:
-    be = MemoryBackend()
+async def test_idem_finish_checks_the_owner(backend: StateBackend) -> None:
+    be = backend
     assert (await be.idem_begin("k", "a", 60)).status == "new"
     await be.idem_finish("k", "intruder", b"forged", 60)
     assert (await be.idem_begin("k", "b", 60)).status == "pending"

@@ -176,6 +176,17 @@ if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
 return 1
 """
 
+# KEYS: record. ARGV: 'p:' .. owner, 'd:' .. data, ttl ms. Finishes only the owner's own claim
+# (or a record that expired meanwhile): a late finisher never overwrites another's result.
+IDEM_FINISH = """
+local v = redis.call('GET', KEYS[1])
+if (not v) or v == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  return 1
+end
+return 0
+"""
+
 IDEM_BEGIN = """
 local v = redis.call('GET', KEYS[1])
 if not v then
@@ -282,8 +293,9 @@ end
 if imode ~= '' then
   local ik = key()
   if imode == 'f' then
-    local data = arg()
-    redis.call('SET', ik, 'd:' .. data, 'PX', arg())
+    local data, ttl = arg(), arg()
+    local cur = redis.call('GET', ik)
+    if (not cur) or cur == 'p:' .. owner then redis.call('SET', ik, 'd:' .. data, 'PX', ttl) end
   elseif redis.call('GET', ik) == 'p:' .. owner then
     redis.call('DEL', ik)
   end

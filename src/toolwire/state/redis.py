@@ -34,6 +34,7 @@ from toolwire.state._redis_lua import (
     FORCE,
     GET_OR_LOCK,
     IDEM_BEGIN,
+    IDEM_FINISH,
     RATE,
     RECORD,
     RELEASE,
@@ -125,6 +126,7 @@ class RedisBackend(StateBackend):
         self._rate = client.register_script(RATE)
         self._release = client.register_script(RELEASE)
         self._idem = client.register_script(IDEM_BEGIN)
+        self._idem_finish = client.register_script(IDEM_FINISH)
         self._get_or_lock = client.register_script(GET_OR_LOCK)
         self._set_unlock = client.register_script(SET_UNLOCK)
         self._admit = client.register_script(ADMIT)
@@ -316,8 +318,10 @@ class RedisBackend(StateBackend):
         return IdemRecord(status=status)  # type: ignore[arg-type]
 
     async def idem_finish(self, key: str, owner: str, data: bytes, ttl: float) -> None:
-        await self._call(
-            self.client.set, self._k("id", key), b"d:" + data, px=max(1, int(ttl * 1000))
+        await self._script(
+            self._idem_finish,
+            [self._k("id", key)],
+            ["p:" + owner, b"d:" + data, max(1, int(ttl * 1000))],
         )
 
     async def idem_abandon(self, key: str, owner: str) -> None:
