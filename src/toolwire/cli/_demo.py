@@ -255,8 +255,9 @@ async def _run_remote(console: Console, model: Model | None) -> int:
         # Imported on demand: it needs FastAPI, uvicorn and grpcio, which the base install lacks.
         from toolwire.examples.remote_demo import run_remote_demo
     except ImportError as exc:
-        console.print(f"[bold red]--remote needs extras[/]: {exc}")
-        console.print('install them with: pip install "toolwire[serve,grpc]"')
+        # markup off: the install hint's "[serve,grpc]" is not a rich style tag
+        console.print(f"--remote needs extras: {exc}", style="bold red", markup=False)
+        console.print('install them with: pip install "toolwire[serve,grpc]"', markup=False)
         return 1
     runs = await run_remote_demo(model, echo=console.print)
     return 0 if all(run.ok for run in runs.values()) else 1
