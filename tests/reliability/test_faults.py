@@ -145,8 +145,12 @@ async def test_server_killed_mid_batch_then_retried(tmp_path: Path) -> None:
         second = start_serve(tmp_path / "serve", config)
         try:
             async with aiohttp.ClientSession(timeout=timeout) as session:
+                # the same request again (same key, same arguments), as a client retries
                 retried = await asyncio.gather(
-                    *(_post(session, second.base, n, 0.0) for n in [*lost, *sorted(answered)])
+                    *(
+                        _post(session, second.base, n, 0.05 * notes.index(n))
+                        for n in [*lost, *sorted(answered)]
+                    )
                 )
         finally:
             stop(second.proc)

@@ -76,10 +76,14 @@ async def test_no_way_around_auth(server) -> None:  # type: ignore[no-untyped-de
             url = URL(server.base + path, encoded=True)  # sent exactly as written
             for headers in HEADERS:
                 method = "GET" if path == "/v1/tools" else "POST"
-                async with s.request(method, url, data=body, headers=headers) as r:
+                # JSON content type on every attempt: the request must reach authentication,
+                # not be turned away earlier as 415
+                sent = {"Content-Type": "application/json", **headers}
+                async with s.request(method, url, data=body, headers=sent) as r:
                     seen[(path, json.dumps(headers))] = r.status
         ok_url = URL(server.base + PATHS[0])
-        async with s.post(ok_url, data=body, headers={"X-API-Key": KEY}) as r:
+        ok_headers = {"X-API-Key": KEY, "Content-Type": "application/json"}
+        async with s.post(ok_url, data=body, headers=ok_headers) as r:
             assert r.status == 200  # the same request with the key works
     allowed = {k: v for k, v in seen.items() if v < 300}
     errors = {k: v for k, v in seen.items() if v >= 500}
@@ -88,7 +92,8 @@ async def test_no_way_around_auth(server) -> None:  # type: ignore[no-untyped-de
 
 
 async def test_oversized_and_deep_payloads_get_clear_errors(server) -> None:  # type: ignore[no-untyped-def]
-    auth = {"X-API-Key": KEY}
+    # a JSON content type, so that every payload reaches the argument parser and its limits
+    auth = {"X-API-Key": KEY, "Content-Type": "application/json"}
     payloads = {
         "deep object": '{"location": ' + '{"a":' * 50_000 + "1" + "}" * 50_000 + "}",
         "deep array": '{"location": ' + "[" * 100_000 + "]" * 100_000 + "}",
