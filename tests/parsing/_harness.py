@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 from pathlib import Path
 from typing import Any
 
+from stream_invariants import check_stream
+
 from toolwire._calls import (
-    ArgumentsDelta,
-    CallFailed,
-    CallFinished,
-    CallStarted,
-    ContentDelta,
     Parsed,
-    ReasoningDelta,
 )
 from toolwire.parsing import StreamParser, parse
 
@@ -47,41 +42,9 @@ def split_at(text: str, cuts: list[int]) -> list[str]:
 
 
 def check_events(result: Parsed, events: list[Any]) -> None:
-    """The event stream agrees with the result, and every call's deltas add up to it."""
-    started: dict[int, CallStarted] = {}
-    deltas: dict[int, list[str]] = {}
-    finished: list[Any] = []
-    content, reasoning, failed = [], [], []
-    for ev in events:
-        if isinstance(ev, CallStarted):
-            assert ev.index not in started, f"CallStarted twice for {ev.index}"
-            started[ev.index] = ev
-        elif isinstance(ev, ArgumentsDelta):
-            assert ev.index in started, "ArgumentsDelta before CallStarted"
-            assert ev.index not in {f.index for f in finished}, "delta after CallFinished"
-            deltas.setdefault(ev.index, []).append(ev.text)
-        elif isinstance(ev, CallFinished):
-            assert ev.index in started
-            assert started[ev.index].name == ev.call.name and started[ev.index].id == ev.call.id
-            assert "".join(deltas.get(ev.index, [])) == ev.call.arguments
-            finished.append(ev)
-        elif isinstance(ev, ContentDelta):
-            content.append(ev.text)
-        elif isinstance(ev, ReasoningDelta):
-            reasoning.append(ev.text)
-        elif isinstance(ev, CallFailed):
-            failed.append(ev.error)
-    assert tuple(f.call for f in finished) == result.calls
-    assert tuple(failed) == result.errors
-    assert "".join(content) == result.content
-    assert "".join(reasoning) == result.reasoning
-    for call in result.calls:
-        json.loads(call.arguments)  # always valid JSON
-        outside = _STRINGS.sub("", call.arguments)
-        assert not any(ch in outside for ch in " \n\r\t"), call.arguments  # compact
-
-
-_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
+    """The shared stream invariants, as strict as the text formats promise: the deltas add up
+    to the arguments even for calls repaired while streaming, and arguments are compact."""
+    check_stream(events, result, exact_deltas=True, compact=True)
 
 
 def check_expected(result: Parsed, case: dict[str, Any]) -> None:

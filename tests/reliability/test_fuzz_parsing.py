@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _rel import check_stream, examples, pick
+from _rel import examples, pick
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from stream_invariants import check_stream
 
 from toolwire.parsing import FORMATS, StreamParser, parse
 from toolwire.parsing._jsonscan import JsonScanner
