@@ -8,7 +8,7 @@ from toolwire.packs import sql, weather
 def test_sql_exports() -> None:
     assert sql.__all__ == [
         "Limits", "PostgresDatabase", "SQLiteDatabase", "build_postgres", "check_read_only",
-        "connect", "sample_database", "tools",
+        "close_pools", "connect", "sample_database", "tools",
     ]  # fmt: skip
     assert all(hasattr(sql, name) for name in sql.__all__)
 

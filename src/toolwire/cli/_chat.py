@@ -44,13 +44,15 @@ async def load_toolbox(
 
 
 async def close_connections() -> None:
-    """Close what remote tools opened on this event loop (HTTP clients, MCP sessions, gRPC
-    channels); call it in the same loop, before it ends, or aiohttp warns about unclosed
-    sessions and MCP subprocesses linger. A source whose extra is not installed opened none."""
+    """Close what tool sources opened on this event loop (HTTP clients, MCP sessions, gRPC
+    channels, the SQL pack's PostgreSQL pools); call it in the same loop, before it ends, or
+    aiohttp warns about unclosed sessions, MCP subprocesses linger and database connections
+    leak. A source whose extra is not installed opened none."""
     closers = (
         ("toolwire.remote._http", "close_clients"),
         ("toolwire.remote.mcp", "close_sessions"),
         ("toolwire.remote.grpc", "close_channels"),
+        ("toolwire.packs.sql._db", "close_pools"),
     )
     import importlib
 

@@ -6,7 +6,13 @@ Example::
     box = tw.Toolbox(sql.tools(f"sqlite:///{sql.sample_database()}"))
 """
 
-from toolwire.packs.sql._db import Limits, PostgresDatabase, SQLiteDatabase, connect
+from toolwire.packs.sql._db import (
+    Limits,
+    PostgresDatabase,
+    SQLiteDatabase,
+    close_pools,
+    connect,
+)
 from toolwire.packs.sql._guard import check_read_only
 from toolwire.packs.sql._sample import build_postgres, sample_database
 from toolwire.packs.sql._tools import tools
@@ -17,6 +23,7 @@ __all__ = [
     "SQLiteDatabase",
     "build_postgres",
     "check_read_only",
+    "close_pools",
     "connect",
     "sample_database",
     "tools",

@@ -198,6 +198,19 @@ class SQLiteDatabase:
 
 # --- PostgreSQL --------------------------------------------------------------------------
 
+# Every pool opened on an event loop, so the CLI can close them all before its loop ends
+# (the tools hold their database privately; a pool left open at loop end leaks its
+# connections and warns).
+_OPEN_POOLS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, set[Any]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def close_pools() -> None:
+    """Close every PostgreSQL pool the SQL pack opened on this event loop."""
+    for pool in _OPEN_POOLS.pop(asyncio.get_running_loop(), set()):
+        await pool.close()
+
 
 class PostgresDatabase:
     """PostgreSQL through an asyncpg pool per event loop; every query in a READ ONLY txn."""
@@ -222,7 +235,7 @@ class PostgresDatabase:
 
         loop = asyncio.get_running_loop()
         pool = self._pools.get(loop)
-        if pool is None:
+        if pool is None or pool.is_closing():  # close_pools() may have closed it
             settings = {"default_transaction_read_only": "on", "application_name": "toolwire-sql"}
             if self.schema:
                 settings["search_path"] = _quote_ident(self.schema)
@@ -230,11 +243,14 @@ class PostgresDatabase:
                 self.dsn, min_size=0, max_size=8, server_settings=settings
             )
             self._pools[loop] = pool
+            _OPEN_POOLS.setdefault(loop, set()).add(pool)
         return pool
 
     async def aclose(self) -> None:
-        pool = self._pools.pop(asyncio.get_running_loop(), None)
+        loop = asyncio.get_running_loop()
+        pool = self._pools.pop(loop, None)
         if pool is not None:
+            _OPEN_POOLS.get(loop, set()).discard(pool)
             await pool.close()
 
     async def _run(self, sql: str, params: Sequence[Any], max_rows: int) -> tuple[list[str], Any]:
