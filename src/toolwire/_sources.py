@@ -88,7 +88,7 @@ async def load_source(
         raise ValueError(f"unknown source type {kind!r}: use one of {', '.join(_KINDS)}")
     if config is not None:
         _apply_config(kind, table, config)
-    if kind in ("openapi", "mcp", "weather"):
+    if kind in ("openapi", "grpc", "mcp", "weather"):
         table["allow_hosts"] = [*table.get("allow_hosts", ()), *allow_hosts]
     loader = _LOADERS[kind]
     return await loader(table)

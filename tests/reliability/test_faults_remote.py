@@ -99,7 +99,9 @@ async def _load(up: Upstream, policy: tw.Policy, *, base_url: str | None = None)
             url, allow_hosts=["127.0.0.1"], policy=policy, base_url=base_url
         )
     elif up.kind == "grpc":
-        tools = await remote_grpc.load(f"127.0.0.1:{up.port}", policy=policy)
+        tools = await remote_grpc.load(
+            f"127.0.0.1:{up.port}", allow_hosts=["127.0.0.1"], policy=policy
+        )
     else:
         url = f"http://127.0.0.1:{up.port}/mcp"
         tools = await remote_mcp.load(url, allow_hosts=["127.0.0.1"], policy=policy)

@@ -23,6 +23,7 @@ from toolwire.examples import weather_grpc
 from toolwire.remote import grpc as remote_grpc
 
 PROTOS = Path(__file__).parent / "protos"
+LOCAL = ["127.0.0.1"]  # the SSRF guard refuses loopback unless the source allows it
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +88,7 @@ async def _call(t: Tool, args: dict[str, Any], ctx: Context | None = None) -> An
 async def test_seed_weather_service_through_reflection() -> None:
     server, port = await weather_grpc.start()
     try:
-        tools = await remote_grpc.load(f"127.0.0.1:{port}")
+        tools = await remote_grpc.load(f"127.0.0.1:{port}", allow_hosts=LOCAL)
         assert [t.name for t in tools] == ["WeatherService.GetWeather"]
         weather = tools[0]
         assert weather.spec.input_schema == {
@@ -100,7 +101,7 @@ async def test_seed_weather_service_through_reflection() -> None:
             await _call(weather, {"name": " "})
         assert info.value.kind == "execution_error"
         assert info.value.details["grpc_code"] == "INVALID_ARGUMENT"
-        short = await remote_grpc.load(f"127.0.0.1:{port}", qualified=False)
+        short = await remote_grpc.load(f"127.0.0.1:{port}", qualified=False, allow_hosts=LOCAL)
         assert short[0].name == "GetWeather"
     finally:
         await remote_grpc.close_channels()
@@ -110,12 +111,12 @@ async def test_seed_weather_service_through_reflection() -> None:
 @pytest.mark.anyio
 async def test_rich_schema_from_descriptors(rich_server: tuple[str, list[Any]]) -> None:
     target, _ = rich_server
-    found = await remote_grpc.discover(target)
+    found = await remote_grpc.discover(target, allow_hosts=LOCAL)
     tools = {t.name: t for t in found.tools}
     assert set(tools) == {"Rich.Echo", "Rich.Put", "Rich.Fail", "Rich.Slow"}
-    assert set(found.unsupported) == {"Rich.Watch", "Rich.Upload", "Rich.Chat"}
-    assert "server-streaming" in found.unsupported["Rich.Watch"]
-    assert "bidirectional" in found.unsupported["Rich.Chat"]
+    assert set(found.skipped) == {"Rich.Watch", "Rich.Upload", "Rich.Chat"}
+    assert "server-streaming" in found.skipped["Rich.Watch"]
+    assert "bidirectional" in found.skipped["Rich.Chat"]
     echo = tools["Rich.Echo"].spec
     assert echo.annotations.read_only and echo.annotations.idempotent
     assert tools["Rich.Put"].spec.annotations.idempotent
@@ -144,7 +145,10 @@ async def test_rich_schema_from_descriptors(rich_server: tuple[str, list[Any]]) 
 @pytest.mark.anyio
 async def test_rich_call_round_trip(rich_server: tuple[str, list[Any]]) -> None:
     target, seen = rich_server
-    tools = {t.name: t for t in await remote_grpc.load(target, metadata={"x-team": "blue"})}
+    tools = {
+        t.name: t
+        for t in await remote_grpc.load(target, metadata={"x-team": "blue"}, allow_hosts=LOCAL)
+    }
     args = {
         "name": "n",
         "big": 2**40,
@@ -183,7 +187,10 @@ async def test_rich_call_round_trip(rich_server: tuple[str, list[Any]]) -> None:
 async def test_status_codes_map_to_kinds(
     rich_server: tuple[str, list[Any]], code: str, kind: str
 ) -> None:
-    tools = {t.name: t for t in await remote_grpc.load(rich_server[0], include=["Rich.Fail"])}
+    tools = {
+        t.name: t
+        for t in await remote_grpc.load(rich_server[0], include=["Rich.Fail"], allow_hosts=LOCAL)
+    }
     assert list(tools) == ["Rich.Fail"]
     with pytest.raises(ToolFailure) as info:
         await _call(tools["Rich.Fail"], {"code": code})
@@ -193,7 +200,10 @@ async def test_status_codes_map_to_kinds(
 @pytest.mark.anyio
 async def test_deadline_and_forwarded_credentials(rich_server: tuple[str, list[Any]]) -> None:
     target, seen = rich_server
-    tools = {t.name: t for t in await remote_grpc.load(target, forward_caller_credentials=True)}
+    tools = {
+        t.name: t
+        for t in await remote_grpc.load(target, forward_caller_credentials=True, allow_hosts=LOCAL)
+    }
     soon = Context(
         call_id="c",
         tool_name="Rich.Slow",
@@ -221,7 +231,7 @@ async def test_unreachable_target_is_a_remote_error() -> None:
     sock.close()
     try:
         with pytest.raises(ToolFailure) as info:
-            await remote_grpc.load(f"127.0.0.1:{port}", timeout_s=2)
+            await remote_grpc.load(f"127.0.0.1:{port}", timeout_s=2, allow_hosts=LOCAL)
         assert info.value.kind in ("remote_error", "timeout")
     finally:
         await remote_grpc.close_channels()

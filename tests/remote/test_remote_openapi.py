@@ -557,3 +557,47 @@ async def test_api_key_placement_from_security_schemes(api: Api) -> None:
             auth={"type": "api_key", "value": "k9"},
             ref_base=f"{api.url}/openapi.json",
         )
+
+
+@pytest.mark.anyio
+async def test_operations_that_cannot_become_tools_are_skipped(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    doc = spec_document()
+    doc["paths"]["/codes/{code}"] = {
+        "get": {
+            "operationId": "getCode",
+            "parameters": [
+                {"name": "code", "in": "path", "schema": {"type": "string", "pattern": "(unclosed"}}
+            ],
+            "responses": {"200": {"description": "x"}},
+        }
+    }
+    doc["paths"]["/ghost"] = {
+        "get": {
+            "operationId": "ghost",
+            "parameters": [{"$ref": "#/components/parameters/Missing"}],
+            "responses": {"200": {"description": "x"}},
+        }
+    }
+    with caplog.at_level("WARNING", logger="toolwire.remote"):
+        found = await openapi.discover(
+            doc,
+            base_url=f"{api.url}/api",
+            allow_hosts=["127.0.0.1"],
+            ref_base=f"{api.url}/openapi.json",
+        )
+    assert set(found.skipped) == {"getCode", "upload", "ghost"}
+    assert found.skipped["getCode"].startswith("GET /codes/{code}: ")
+    assert "pattern" in found.skipped["getCode"] or "regex" in found.skipped["getCode"].lower()
+    assert "multipart/form-data" in found.skipped["upload"]
+    assert "Missing" in found.skipped["ghost"]
+    for name in found.skipped:
+        assert any(f"{name} skipped" in r.getMessage() for r in caplog.records), name
+    tools = {t.name: t for t in found.tools}
+    assert "listPets" in tools and not set(found.skipped) & set(tools)
+    assert "getCode" not in {t.name for t in await openapi.load(
+        doc, base_url=f"{api.url}/api", allow_hosts=["127.0.0.1"],
+        ref_base=f"{api.url}/openapi.json",
+    )}  # fmt: skip
+    assert (await _call(tools["getPet"], {"petId": "7"}))["path"] == "/api/pets/7"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from toolwire._errors import ToolFailure
 from toolwire._sources import load_source, load_sources, parse_source
 from toolwire.examples import weather_grpc
 from toolwire.remote import grpc as remote_grpc
@@ -76,9 +77,19 @@ async def test_python_sources(tmp_path: Path) -> None:
 async def test_remote_sources_text_and_table() -> None:
     server, port = await weather_grpc.start()
     try:
-        by_text = await load_sources([f"grpc:127.0.0.1:{port}"])
+        with pytest.raises(ToolFailure) as info:  # loopback needs the allowlist
+            await load_sources([f"grpc:127.0.0.1:{port}"])
+        assert info.value.kind == "forbidden"
+        by_text = await load_sources([f"grpc:127.0.0.1:{port}"], allow_hosts=["127.0.0.1"])
         by_table = await load_sources(
-            [{"type": "grpc", "target": f"127.0.0.1:{port}", "qualified": False}]
+            [
+                {
+                    "type": "grpc",
+                    "target": f"127.0.0.1:{port}",
+                    "qualified": False,
+                    "allow_hosts": ["127.0.0.1"],
+                }
+            ]
         )
         assert [t.name for t in by_text] == ["WeatherService.GetWeather"]
         assert [t.name for t in by_table] == ["GetWeather"]
@@ -116,7 +127,9 @@ async def test_config_tables_paths_and_secrets(
     assert [t.name for t in tools] == ["ping", "shout", "get_weather", "search_places"]
     server, port = await weather_grpc.start()
     try:
-        by_key = await load_sources([{"grpc": f"127.0.0.1:{port}"}], config=config)
+        by_key = await load_sources(
+            [{"grpc": f"127.0.0.1:{port}", "allow_hosts": ["127.0.0.1"]}], config=config
+        )
         assert [t.name for t in by_key] == ["WeatherService.GetWeather"]
     finally:
         await remote_grpc.close_channels()

@@ -44,6 +44,7 @@ async def run_remote_demo(
         rest_tools = await openapi.load(f"{rest.url}/openapi.json", allow_hosts=["127.0.0.1"])
         grpc_tools = await remote_grpc.load(
             f"127.0.0.1:{grpc_port}",
+            allow_hosts=["127.0.0.1"],  # the SSRF guard refuses loopback unless allowed
             # reflection carries no comments; say what the method does, as the REST summary does
             descriptions={
                 "WeatherService.GetWeather": "获取指定城市的天气信息 (weather for a city)"

@@ -231,7 +231,30 @@ class Guard:
             return [detail[0]]
         if not resolve:
             return []
-        port = port or (443 if scheme == "https" else 80)
+        addresses = await self.resolve(url, host, port or (443 if scheme == "https" else 80))
+        self.check_addresses(url, host, addresses)
+        return addresses
+
+    async def dial_addresses(self, url: str) -> list[str]:
+        """The addresses a client should connect to for ``url``, in the resolver's order.
+
+        Every address is checked (a refused one raises ``forbidden``), except for an
+        allowlisted host, whose addresses are looked up the same way but not judged. Clients
+        that connect to these very addresses (not to the name) gain nothing from a name that
+        re-resolves elsewhere between the check and the connection.
+        """
+        addresses = await self.check_url(url)
+        if addresses:
+            return addresses
+        scheme, host, port = client_host(url)
+        literal = parse_ip(host)
+        if literal is not None:
+            return [str(literal)]
+        return await self.resolve(url, host, port or (443 if scheme == "https" else 80))
+
+    async def resolve(self, url: str, host: str, port: int) -> list[str]:
+        """``host``'s addresses through :attr:`resolver` (unchecked); a lookup failure is a
+        ``remote_error`` naming the host."""
         try:
             addresses = await self.resolver(host, port)
         except OSError as exc:
@@ -240,7 +263,10 @@ class Guard:
                 f"Could not resolve {host}: {exc}",
                 details={"url": url, "host": host},
             ) from exc
-        self.check_addresses(url, host, addresses)
+        if not addresses:
+            raise ToolFailure(
+                "remote_error", f"{host} has no address", details={"url": url, "host": host}
+            )
         return addresses
 
 

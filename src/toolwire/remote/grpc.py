@@ -6,25 +6,31 @@ messages, enums, repeated fields, maps, well-known types). Streaming methods are
 unsupported, with the reason, and skipped. Calls use dynamic stubs over one channel per target
 and event loop, with the call's deadline.
 
+The target passes the SSRF guard before a channel is opened: its name is resolved, every
+address checked (loopback, private, link-local, metadata... are refused unless the host is in
+``allow_hosts``), and the channel dials the checked address (the name stays the authority and
+the TLS server name), so it never re-resolves somewhere else.
+
 Example::
 
-    tools = await toolwire.remote.grpc.load("127.0.0.1:50051")
+    tools = await toolwire.remote.grpc.load("127.0.0.1:50051", allow_hosts=["127.0.0.1"])
     # -> [Tool WeatherService.GetWeather(name: str)]
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 import weakref
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from toolwire._context import Context
 from toolwire._errors import MissingExtra, ToolFailure
 from toolwire._tools import Tool
+from toolwire.remote._discovery import CONVERSION_ERRORS, Discovery
+from toolwire.remote._ssrf import Guard, Resolver, client_host, parse_ip, system_resolver
 from toolwire.runtime._policy import Policy
 
 try:
@@ -34,8 +40,6 @@ try:
     from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingExtra("grpcio", "grpc") from exc
-
-log = logging.getLogger("toolwire.remote")
 
 _SKIP_SERVICES = frozenset(
     {
@@ -107,14 +111,6 @@ _CODE_KINDS: dict[str, Any] = {
     "NOT_FOUND": "execution_error",
     "ALREADY_EXISTS": "execution_error",
 }
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Discovery:
-    """What reflection found: the tools, and the methods that could not become tools."""
-
-    tools: list[Tool]
-    unsupported: dict[str, str] = field(default_factory=dict)  # "Service.Method" -> reason
 
 
 class _Schemas:
@@ -205,22 +201,92 @@ def output_schema(desc: Descriptor) -> dict[str, Any]:
     return _Schemas(closed=False).root(desc)
 
 
-_CHANNELS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str, bool], Any]] = (
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """Where a channel connects: a checked address, and the name the server knows itself by."""
+
+    dial: str  # "address:port", the address the guard checked
+    secure: bool
+    authority: str | None = None  # "name:port" when the target was a name
+    server_name: str | None = None  # the TLS name to verify (the name, not the address)
+
+    def options(self) -> list[tuple[str, str]]:
+        out = []
+        if self.authority:
+            out.append(("grpc.default_authority", self.authority))
+        if self.secure and self.server_name:
+            out.append(("grpc.ssl_target_name_override", self.server_name))
+        return out
+
+
+def split_target(target: str) -> tuple[str, int | None]:
+    """``host:port``, ``[v6]:port``, ``host`` or ``dns:///host:port`` -> ``(host, port)``.
+
+    Other gRPC target forms (``unix:``, ``ipv4:`` lists, ``xds:``...) name addresses the guard
+    cannot check; they are refused with kind ``forbidden``.
+    """
+    text = target.strip()
+    if text.startswith("dns:"):
+        text = text[4:]
+        if text.startswith("//"):  # dns://[authority]/host:port: we resolve, not that server
+            text = text[2:].partition("/")[2]
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port_text = rest[1:] if rest.startswith(":") else rest
+    elif text.count(":") == 1:
+        host, _, port_text = text.partition(":")
+    else:
+        host, port_text = text, ""
+    bad_host = not host or "/" in host or (":" in host and parse_ip(host) is None)
+    if bad_host or not (port_text == "" or port_text.isdigit()):
+        raise ToolFailure(
+            "forbidden",
+            f"Refused gRPC target {target!r}: only HOST:PORT targets can be checked by the "
+            "SSRF guard (unix sockets and other target schemes are not supported).",
+            details={"target": target},
+        )
+    return host, int(port_text) if port_text else None
+
+
+async def check_target(target: str, secure: bool, guard: Guard) -> _Target:
+    """Resolve and check ``target`` with ``guard``; the checked address to dial."""
+    host, port = split_target(target)
+    port = port or 443
+    url_host = f"[{host}]" if ":" in host else host
+    url = f"{'https' if secure else 'http'}://{url_host}:{port}/"
+    try:
+        address = (await guard.dial_addresses(url))[0].split("%", 1)[0]
+    except ToolFailure as exc:  # say "gRPC target", not the URL the guard was given
+        details = {k: v for k, v in exc.details.items() if k != "url"}
+        raise ToolFailure(
+            exc.kind,
+            exc.message.replace(url, f"gRPC target {target}"),
+            details={**details, "target": target},
+        ) from exc
+    dial = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+    if parse_ip(host) is not None:
+        return _Target(dial=dial, secure=secure)
+    name = client_host(url)[1]  # the ASCII (IDNA) form, as a certificate names it
+    return _Target(dial=dial, secure=secure, authority=f"{name}:{port}", server_name=name)
+
+
+_CHANNELS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[_Target, Any]] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def _channel(target: str, secure: bool) -> Any:
+def _channel(target: _Target) -> Any:
     """One long-lived channel per target and event loop (channels are loop-bound)."""
     per_loop = _CHANNELS.setdefault(asyncio.get_running_loop(), {})
-    channel = per_loop.get((target, secure))
+    channel = per_loop.get(target)
     if channel is None:
+        options = target.options()
         channel = (
-            grpc.aio.secure_channel(target, grpc.ssl_channel_credentials())
-            if secure
-            else grpc.aio.insecure_channel(target)
+            grpc.aio.secure_channel(target.dial, grpc.ssl_channel_credentials(), options=options)
+            if target.secure
+            else grpc.aio.insecure_channel(target.dial, options=options)
         )
-        per_loop[(target, secure)] = channel
+        per_loop[target] = channel
     return channel
 
 
@@ -293,17 +359,21 @@ async def discover(
     timeout_s: float = 30.0,
     policy: Policy | None = None,
     descriptions: Mapping[str, str] | None = None,
+    allow_hosts: Sequence[str] = (),
+    resolver: Resolver = system_resolver,
 ) -> Discovery:
     """Like :func:`load`, also returning the methods that were skipped and why."""
     import fnmatch
 
-    channel = _channel(target, secure)
+    checked = await check_target(
+        target, secure, Guard(allow_hosts=tuple(allow_hosts), resolver=resolver)
+    )
     try:
-        services, pool = await _reflect(channel, timeout_s)
+        services, pool = await _reflect(_channel(checked), timeout_s)
     except grpc.aio.AioRpcError as exc:
         raise _failure(exc, f"gRPC reflection on {target}") from exc
-    tools: list[Tool] = []
-    unsupported: dict[str, str] = {}
+    found = Discovery(tools=[])
+    where = f"gRPC server {target}"
     for service_name in services:
         service = pool.FindServiceByName(service_name)
         for method in service.methods:
@@ -318,16 +388,16 @@ async def discover(
                 kind = "client" if proto.client_streaming else "server"
                 if proto.client_streaming and proto.server_streaming:
                     kind = "bidirectional"
-                unsupported[label] = (
+                found.skip(
+                    where,
+                    label,
                     f"{kind}-streaming methods cannot be called as tools (a tool call takes one "
-                    "request and returns one result); only unary methods are imported"
+                    "request and returns one result); only unary methods are imported",
                 )
-                log.warning("gRPC %s skipped: %s", label, unsupported[label])
                 continue
-            tools.append(
-                _tool(
-                    target,
-                    secure,
+            try:
+                made = _tool(
+                    checked,
                     method,
                     label if qualified else method.name,
                     metadata or {},
@@ -336,8 +406,11 @@ async def discover(
                     policy,
                     (descriptions or {}).get(label),
                 )
-            )
-    return Discovery(tools=tools, unsupported=unsupported)
+            except CONVERSION_ERRORS as exc:
+                found.skip(where, label, str(exc))
+                continue
+            found.tools.append(made)
+    return found
 
 
 async def load(
@@ -351,14 +424,19 @@ async def load(
     timeout_s: float = 30.0,
     policy: Policy | None = None,
     descriptions: Mapping[str, str] | None = None,
+    allow_hosts: Sequence[str] = (),
+    resolver: Resolver = system_resolver,
 ) -> list[Tool]:
     """One tool per unary method of every service the server at ``target`` reflects.
 
-    ``metadata`` is sent with every call (e.g. ``{"authorization": "Bearer ..."}``);
-    ``forward_caller_credentials`` sends the caller's own token instead. ``include`` holds glob
-    patterns over ``Service.Method`` / full method names. ``descriptions`` maps
-    ``Service.Method`` to a description for the model (reflection carries no proto comments).
-    Streaming methods are skipped (see :func:`discover` for the reasons).
+    ``target`` is ``host:port`` (``[v6]:port``, ``dns:///host:port``); it passes the SSRF
+    guard first, so a loopback or private server needs ``allow_hosts`` (names, addresses or
+    networks, as for OpenAPI). ``metadata`` is sent with every call (e.g.
+    ``{"authorization": "Bearer ..."}``); ``forward_caller_credentials`` sends the caller's own
+    token instead. ``include`` holds glob patterns over ``Service.Method`` / full method names.
+    ``descriptions`` maps ``Service.Method`` to a description for the model (reflection
+    carries no proto comments). Streaming methods, and methods whose messages cannot be
+    described, are skipped (see :func:`discover` for the reasons).
     """
     found = await discover(
         target,
@@ -370,13 +448,14 @@ async def load(
         timeout_s=timeout_s,
         policy=policy,
         descriptions=descriptions,
+        allow_hosts=allow_hosts,
+        resolver=resolver,
     )
     return found.tools
 
 
 def _tool(
-    target: str,
-    secure: bool,
+    target: _Target,
     method: MethodDescriptor,
     name: str,
     metadata: Mapping[str, str],
@@ -411,7 +490,7 @@ def _tool(
                 )
             headers["authorization"] = f"Bearer {caller.credentials}"
         left = _tw_context.time_left() if _tw_context is not None else None
-        channel = _channel(target, secure)
+        channel = _channel(target)
         stub = stubs.get(channel)
         if stub is None:  # one multicallable per channel, not one per call
             stub = stubs[channel] = channel.unary_unary(

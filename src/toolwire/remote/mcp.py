@@ -8,22 +8,24 @@ breaks (the server process died, the HTTP endpoint went away). ``readOnlyHint`` 
 
 Example::
 
-    tools = await toolwire.remote.mcp.load("http://127.0.0.1:8000/mcp")
+    tools = await toolwire.remote.mcp.load("http://127.0.0.1:8000/mcp", allow_hosts=["127.0.0.1"])
     tools = await toolwire.remote.mcp.load("python -m my_server --stdio")
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shlex
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from toolwire._context import Context
 from toolwire._errors import MissingExtra, ToolFailure
 from toolwire._tools import Tool
+from toolwire.remote._discovery import CONVERSION_ERRORS, Discovery
 from toolwire.remote._ssrf import Guard, Resolver, system_resolver
 from toolwire.runtime._policy import Policy
 
@@ -32,9 +34,12 @@ try:
     import mcp_types
     from mcp import Client
     from mcp.client.stdio import StdioServerParameters
+    from mcp.client.streamable_http import streamable_http_client
     from mcp.shared.exceptions import MCPError
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingExtra("mcp", "mcp") from exc
+
+from toolwire.remote._mcp_http import GuardedTransport, guarded_client
 
 log = logging.getLogger("toolwire.remote")
 
@@ -75,11 +80,15 @@ class Session:
     unless the connection broke and was reopened).
     """
 
-    def __init__(self, target: str | StdioServerParameters, *, read_timeout_s: float) -> None:
+    def __init__(
+        self, target: str | StdioServerParameters, *, read_timeout_s: float, guard: Guard
+    ) -> None:
         self.target = target
         self.read_timeout_s = read_timeout_s
+        self.guard = guard
         self.opened = 0
         self._client: Client | None = None
+        self._transport: GuardedTransport | None = None
         self._owner: asyncio.Task[None] | None = None
         self._stop: asyncio.Event | None = None
         self._lock = asyncio.Lock()
@@ -104,7 +113,7 @@ class Session:
 
         async def own() -> None:
             try:
-                async with Client(self.target, read_timeout_seconds=self.read_timeout_s) as c:
+                async with self._connected() as c:
                     self._client = c
                     self.opened += 1
                     ready.set_result(c)
@@ -124,11 +133,35 @@ class Session:
         try:
             return await ready
         except Exception as exc:
+            refused = self.guard_failure()
+            if refused is not None:
+                raise refused from exc
             raise ToolFailure(
                 "remote_error",
                 f"Could not connect to the MCP server {self.describe()}: {exc}",
                 details={"server": self.describe()},
             ) from exc
+
+    @contextlib.asynccontextmanager
+    async def _connected(self) -> AsyncIterator[Client]:
+        """The SDK client; over HTTP through a fresh guarded transport (one per session)."""
+        if not isinstance(self.target, str):
+            async with Client(self.target, read_timeout_seconds=self.read_timeout_s) as client:
+                yield client
+            return
+        transport = self._transport = GuardedTransport(self.guard)
+        async with guarded_client(transport) as http:
+            server = streamable_http_client(self.target, http_client=http)
+            async with Client(server, read_timeout_seconds=self.read_timeout_s) as client:
+                yield client
+
+    def guard_failure(self) -> ToolFailure | None:
+        """What the SSRF guard refused (or could not resolve) in the current session, as a
+        copy (concurrent callers may each raise it), or None."""
+        found = self._transport.failure if self._transport is not None else None
+        if found is None:
+            return None
+        return ToolFailure(found.kind, found.message, details=dict(found.details))
 
     def describe(self) -> str:
         if isinstance(self.target, str):
@@ -144,6 +177,7 @@ class Session:
         owner, stop = self._owner, self._stop
         self._owner = self._stop = None
         self._client = None
+        self._transport = None
         if owner is None or stop is None:
             return
         stop.set()
@@ -161,9 +195,12 @@ class Session:
 class _Source:
     """A server as configured; its sessions are per event loop (sessions are loop-bound)."""
 
-    def __init__(self, target: str | StdioServerParameters, read_timeout_s: float) -> None:
+    def __init__(
+        self, target: str | StdioServerParameters, read_timeout_s: float, guard: Guard
+    ) -> None:
         self.target = target
         self.read_timeout_s = read_timeout_s
+        self.guard = guard
         self._sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Session] = (
             weakref.WeakKeyDictionary()
         )
@@ -172,7 +209,9 @@ class _Source:
         loop = asyncio.get_running_loop()
         found = self._sessions.get(loop)
         if found is None:
-            found = self._sessions[loop] = Session(self.target, read_timeout_s=self.read_timeout_s)
+            found = self._sessions[loop] = Session(
+                self.target, read_timeout_s=self.read_timeout_s, guard=self.guard
+            )
             _ALL.setdefault(loop, []).append(found)
         return found
 
@@ -208,9 +247,33 @@ async def load(
 ) -> list[Tool]:
     """Every tool of an MCP server (streamable-HTTP URL or stdio command line).
 
-    HTTP URLs pass the SSRF guard first (``allow_hosts`` opens private hosts). ``include``
-    holds glob patterns over tool names; ``prefix`` is prepended to every name.
+    Every HTTP request of the session passes the SSRF guard (``allow_hosts`` opens private
+    hosts). ``include`` holds glob patterns over tool names; ``prefix`` is prepended to every
+    name. A tool whose schema cannot be used is skipped (see :func:`discover`).
     """
+    found = await discover(
+        url_or_command,
+        prefix=prefix,
+        include=include,
+        allow_hosts=allow_hosts,
+        read_timeout_s=read_timeout_s,
+        policy=policy,
+        resolver=resolver,
+    )
+    return found.tools
+
+
+async def discover(
+    url_or_command: str | StdioServerParameters,
+    *,
+    prefix: str = "",
+    include: Sequence[str] | None = None,
+    allow_hosts: Sequence[str] = (),
+    read_timeout_s: float = 60.0,
+    policy: Policy | None = None,
+    resolver: Resolver = system_resolver,
+) -> Discovery:
+    """Like :func:`load`, also returning the tools that were skipped and why."""
     import fnmatch
 
     target = (
@@ -218,9 +281,8 @@ async def load(
         if isinstance(url_or_command, StdioServerParameters)
         else server_parameters(url_or_command)
     )
-    if isinstance(target, str):
-        await Guard(allow_hosts=tuple(allow_hosts), resolver=resolver).check_url(target)
-    source = _Source(target, read_timeout_s)
+    guard = Guard(allow_hosts=tuple(allow_hosts), resolver=resolver)
+    source = _Source(target, read_timeout_s, guard)
     session = source.session()
     listed: list[Any] = []
     cursor: str | None = None
@@ -228,17 +290,23 @@ async def load(
         try:
             page = await (await session.client()).list_tools(cursor=cursor)
         except MCPError as exc:
+            refused = session.guard_failure() if _is_broken(exc) else None
+            if refused is not None:
+                raise refused from exc
             raise ToolFailure("remote_error", f"MCP tools/list failed: {exc}") from exc
         listed.extend(page.tools)
         cursor = page.next_cursor
         if not cursor:
             break
-    tools = []
+    found = Discovery(tools=[])
     for remote in listed:
         if include is not None and not any(fnmatch.fnmatchcase(remote.name, p) for p in include):
             continue
-        tools.append(_tool(source, remote, prefix, policy))
-    return tools
+        try:
+            found.tools.append(_tool(source, remote, prefix, policy))
+        except CONVERSION_ERRORS as exc:
+            found.skip(f"MCP server {session.describe()}", prefix + remote.name, str(exc))
+    return found
 
 
 class _Caller:
@@ -262,7 +330,13 @@ class _Caller:
             except Exception as exc:
                 if not _is_broken(exc):
                     raise _failure(exc, self.name) from exc
+                refused = session.guard_failure()
                 await session.invalidate()
+                if refused is not None:
+                    # the guard refused a request and the SDK dropped the session: the
+                    # server's name now resolves somewhere forbidden. Never repeated here;
+                    # the next call opens a session and is checked again.
+                    raise refused from exc
                 # A broken connection may or may not have delivered the call: repeat it only
                 # when doing so is harmless; otherwise the next call gets the new session.
                 if attempt == 1 and self.safe_to_repeat:

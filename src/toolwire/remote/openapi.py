@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import fnmatch
-import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,12 +28,11 @@ from toolwire._context import Context
 from toolwire._errors import ToolFailure
 from toolwire._json import dumps_bytes
 from toolwire._tools import Tool
+from toolwire.remote._discovery import CONVERSION_ERRORS, Discovery
 from toolwire.remote._http import DEFAULT_TIMEOUT, client_for, failure_for
 from toolwire.remote._refs import Refs, file_uri, parse_document
 from toolwire.remote._ssrf import Guard, Resolver, system_resolver
 from toolwire.runtime._policy import Policy
-
-log = logging.getLogger("toolwire.remote")
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _IDEMPOTENT = frozenset({"get", "head", "put", "delete", "options", "trace"})
@@ -154,8 +152,43 @@ async def load(
     their config dict; ``forward_caller_credentials`` sends the calling user's own token
     (``Caller.credentials``) as a bearer token instead. Every call (and fetching the document
     itself) goes through the SSRF guard; ``allow_hosts`` opens private hosts. ``ref_base``
-    is the URI relative ``$ref`` documents of a dict spec are found from.
+    is the URI relative ``$ref`` documents of a dict spec are found from. An operation that
+    cannot become a tool (a body type it cannot send, a schema that does not compile) is
+    skipped with a warning (see :func:`discover`).
     """
+    found = await discover(
+        spec,
+        base_url=base_url,
+        allow_hosts=allow_hosts,
+        auth=auth,
+        include=include,
+        exclude=exclude,
+        forward_caller_credentials=forward_caller_credentials,
+        prefix=prefix,
+        timeout_s=timeout_s,
+        policy=policy,
+        resolver=resolver,
+        ref_base=ref_base,
+    )
+    return found.tools
+
+
+async def discover(
+    spec: Mapping[str, Any] | str,
+    *,
+    base_url: str | None = None,
+    allow_hosts: Sequence[str] = (),
+    auth: Auth | Mapping[str, Any] | None = None,
+    include: Sequence[str] | None = None,
+    exclude: Sequence[str] = (),
+    forward_caller_credentials: bool = False,
+    prefix: str = "",
+    timeout_s: float = DEFAULT_TIMEOUT,
+    policy: Policy | None = None,
+    resolver: Resolver = system_resolver,
+    ref_base: str | None = None,
+) -> Discovery:
+    """Like :func:`load`, also returning the operations that were skipped and why."""
     guard = Guard(allow_hosts=tuple(allow_hosts), resolver=resolver)
 
     async def fetch(uri: str) -> Any:
@@ -182,7 +215,8 @@ async def load(
     server = base_url or _server_url(document, spec_uri)
     if not server:
         raise ValueError("the OpenAPI document names no server: pass base_url=")
-    tools: list[Tool] = []
+    found = Discovery(tools=[])
+    where = f"OpenAPI document {spec_uri or '(given as a dict)'}"
     used: set[str] = set()
     for path, item in (document.get("paths") or {}).items():
         item, item_uri = refs.deref(item)
@@ -206,12 +240,12 @@ async def load(
                     refs, item, item_uri, op, name, method, path, server, guard,
                     chosen_auth, forward_caller_credentials, timeout_s, policy,
                 )  # fmt: skip
-            except _Unsupported as exc:
-                log.warning("skipping %s %s: %s", method.upper(), path, exc)
+            except CONVERSION_ERRORS as exc:  # _Unsupported and ToolDefinitionError among them
+                found.skip(where, name, f"{method.upper()} {path}: {exc}")
                 continue
             used.add(name)
-            tools.append(made)
-    return tools
+            found.tools.append(made)
+    return found
 
 
 def _fill_api_key(
