@@ -5,7 +5,15 @@ from __future__ import annotations
 import fnmatch
 import itertools
 import os
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Coroutine,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from typing import TYPE_CHECKING, Any
 
 from toolwire import _json
@@ -207,7 +215,7 @@ class Toolbox:
             runtime = self._runtime = Executor()
         return runtime
 
-    async def call(
+    def call(
         self,
         name: str,
         arguments: str | bytes | Mapping[str, Any] = "{}",
@@ -217,13 +225,16 @@ class Toolbox:
         call_id: str | None = None,
         deadline: float | None = None,
         progress: ProgressCallback | None = None,
-    ) -> ToolResult:
-        """Validate and execute one call; always returns a :class:`~toolwire.ToolResult`.
+    ) -> Coroutine[Any, Any, ToolResult]:
+        """Validate and execute one call (await it); always returns a
+        :class:`~toolwire.ToolResult`.
 
         ``progress`` receives what the tool reports through ``ctx.report_progress``.
+        Not a coroutine function itself: it hands back the runtime's coroutine, one layer
+        less on every served call.
         """
         call = new_call(call_id or new_call_id(), name, _arguments_text(arguments))
-        result: ToolResult = await self.runtime.call(
+        return self.runtime.call(
             self,
             call,
             caller=caller,
@@ -231,7 +242,6 @@ class Toolbox:
             deadline=deadline,
             progress=progress,
         )
-        return result
 
     async def run(
         self,

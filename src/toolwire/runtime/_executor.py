@@ -745,14 +745,8 @@ class Executor:
         ctx: Context | None = None
         kwargs = c.kwargs
         if tool.context_params:
-            ctx = Context(
-                call_id=c.call.id,
-                tool_name=tool.name,
-                caller=c.caller,
-                deadline=until,
-                attempt=c.attempts,
-                idempotency_key=c.idem_key,
-                progress=c.progress,
+            ctx = Context._for_call(
+                c.call.id, tool.name, c.caller, until, c.attempts, c.idem_key, c.progress
             )
             kwargs = tool.bind(kwargs, ctx)
         c.invoked = True

@@ -141,10 +141,8 @@ class Authenticator:
         ]
         self._jwks: Any = None
         self._required: dict[str, frozenset[str]] = {}
-
-    @property
-    def enabled(self) -> bool:
-        return self.config.enabled
+        # Read on every call by every transport; the config is frozen, so computed once.
+        self.enabled: bool = self.config.enabled
 
     def authenticate(
         self, *, authorization: str | None = None, api_key: str | None = None

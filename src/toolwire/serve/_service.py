@@ -108,7 +108,14 @@ class ToolService:
             text = check_arguments(name, arguments, self.limits)
             self.in_flight.enter()
             entered = True
-            result = await self._run(name, text, caller, idempotency_key, deadline, progress)
+            result: ToolResult = await self.box.call(
+                name,
+                text,
+                caller=caller,
+                idempotency_key=idempotency_key,
+                deadline=deadline,
+                progress=progress,
+            )
         except ToolwireError as exc:
             result = failed(name, exc.to_error(), call_id)
         except TimeoutError:
@@ -142,25 +149,6 @@ class ToolService:
             latency_s=latency,
             arguments=text,
             show_arguments=bool(getattr(tool, "audit_arguments", False)),
-        )
-        return result
-
-    async def _run(
-        self,
-        name: str,
-        arguments: str | bytes,
-        caller: Caller,
-        idempotency_key: str | None,
-        deadline: float | None,
-        progress: ProgressCallback | None,
-    ) -> ToolResult:
-        result: ToolResult = await self.box.call(
-            name,
-            arguments,
-            caller=caller,
-            idempotency_key=idempotency_key,
-            deadline=deadline,
-            progress=progress,
         )
         return result
 
