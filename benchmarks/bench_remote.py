@@ -185,7 +185,7 @@ async def _grpc_direct(port: int) -> tuple[Call, Callable[[], Awaitable[None]]]:
 async def _grpc_tool(port: int) -> tuple[Call, Callable[[], Awaitable[None]]]:
     from toolwire.remote import grpc as remote_grpc
 
-    tools = await remote_grpc.load(f"127.0.0.1:{port}")
+    tools = await remote_grpc.load(f"127.0.0.1:{port}", allow_hosts=["127.0.0.1"])
     call = await _box_call(tools, "WeatherService.GetWeather", {"name": "北京"})
     return call, remote_grpc.close_channels
 
