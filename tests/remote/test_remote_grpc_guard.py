@@ -171,3 +171,28 @@ async def test_a_method_that_cannot_become_a_tool_is_skipped(
     assert "at most 256 chars" in found.skipped[f"Odd.{LONG}"]
     assert any(f"Odd.{LONG} skipped" in r.getMessage() for r in caplog.records)
     assert await _ping(found.tools[0], "still works") == {"text": "still works"}
+
+
+@pytest.mark.anyio
+async def test_a_unix_socket_target_is_dialled_only_when_listed_exactly(tmp_path: Any) -> None:
+    server = grpc.aio.server()
+    echo = grpc.unary_unary_rpc_method_handler(
+        _echo, request_deserializer=Ping.FromString, response_serializer=Ping.SerializeToString
+    )
+    server.add_generic_rpc_handlers(
+        (grpc.method_handlers_generic_handler("twguard.Odd", {"Ping": echo}),)
+    )
+    reflection.enable_server_reflection(("twguard.Odd", reflection.SERVICE_NAME), server)
+    target = f"unix:{tmp_path / 'tw.sock'}"
+    server.add_insecure_port(target)
+    await server.start()
+    try:
+        with pytest.raises(ToolFailure) as info:
+            await remote_grpc.load(target, allow_hosts=["127.0.0.1", "unix:/elsewhere.sock"])
+        assert info.value.kind == "forbidden"
+        tools = await remote_grpc.load(target, allow_hosts=[target], timeout_s=5)
+        (tool,) = [t for t in tools if t.name.endswith("Ping")]
+        assert (await _ping(tool, "over a socket")) == {"text": "over a socket"}
+    finally:
+        await remote_grpc.close_channels()
+        await server.stop(None)

@@ -242,14 +242,21 @@ def split_target(target: str) -> tuple[str, int | None]:
         raise ToolFailure(
             "forbidden",
             f"Refused gRPC target {target!r}: only HOST:PORT targets can be checked by the "
-            "SSRF guard (unix sockets and other target schemes are not supported).",
+            "SSRF guard (other target schemes are not supported; a unix: socket is dialled "
+            "only when allow_hosts lists it exactly).",
             details={"target": target},
         )
     return host, int(port_text) if port_text else None
 
 
 async def check_target(target: str, secure: bool, guard: Guard) -> _Target:
-    """Resolve and check ``target`` with ``guard``; the checked address to dial."""
+    """Resolve and check ``target`` with ``guard``; the checked address to dial.
+
+    A ``unix:`` socket names no network address; it is dialled only when ``allow_hosts``
+    lists that exact target (the operator's explicit choice), else refused like the rest.
+    """
+    if target.startswith("unix:") and target in guard.allow_hosts:
+        return _Target(dial=target, secure=secure)
     host, port = split_target(target)
     port = port or 443
     url_host = f"[{host}]" if ":" in host else host
