@@ -50,6 +50,7 @@ MAIN_PACKAGES = [
 PEER_PACKAGES = [
     "langchain-core",
     "langgraph",
+    "langgraph-prebuilt",
     "openai-agents",
     "pydantic-ai-slim",
     "mcp",
