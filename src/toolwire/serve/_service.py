@@ -11,6 +11,7 @@ come back as a failed :class:`~toolwire.ToolResult` with an error kind.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -21,6 +22,7 @@ from toolwire._calls import ToolResult
 from toolwire._context import Caller, ProgressCallback
 from toolwire._errors import ERROR_KINDS, ToolError, ToolwireError
 from toolwire.serve._audit import audit
+from toolwire.serve._audit import logger as audit_logger
 from toolwire.serve._auth import Authenticator
 from toolwire.serve._limits import InFlight, Limits, check_arguments
 from toolwire.serve._stats import CallStats
@@ -113,6 +115,7 @@ class ToolService:
                 text,
                 caller=caller,
                 idempotency_key=idempotency_key,
+                call_id=call_id,
                 deadline=deadline,
                 progress=progress,
             )
@@ -141,15 +144,16 @@ class ToolService:
             result = replace(result, call_id=call_id)
         latency = time.perf_counter() - started
         self.stats.record(transport=transport, caller=caller, result=result, latency_s=latency)
-        audit(
-            transport=transport,
-            caller=caller,
-            tool=name,
-            result=result,
-            latency_s=latency,
-            arguments=text,
-            show_arguments=bool(getattr(tool, "audit_arguments", False)),
-        )
+        if audit_logger.isEnabledFor(logging.INFO):  # checked here: the call has 7 arguments
+            audit(
+                transport=transport,
+                caller=caller,
+                tool=name,
+                result=result,
+                latency_s=latency,
+                arguments=text,
+                show_arguments=bool(getattr(tool, "audit_arguments", False)),
+            )
         return result
 
     async def run_batch(
