@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from toolwire._errors import MissingExtra
@@ -28,6 +29,7 @@ from toolwire.state._base import (
     StateBackend,
     Transition,
 )
+from toolwire.state._redis_keys import CACHE_LOCK, check_prefix, glob_escape, tag, tagged, untagged
 from toolwire.state._redis_lua import (
     ACQUIRE,
     ADMIT,
@@ -47,6 +49,14 @@ log = logging.getLogger("toolwire.state")
 
 class RedisBackend(StateBackend):
     """Shared state in Redis. Give a URL or an existing ``redis.asyncio.Redis`` client.
+
+    Redis Cluster: a ``redis+cluster://host:port`` (or ``rediss+cluster://``) URL, or
+    ``cluster=True`` with a ``redis://`` URL of any node, builds a
+    ``redis.asyncio.cluster.RedisCluster``; a ``RedisCluster`` may be passed as ``client``
+    too. Every key of one tool carries the tool name as a hash tag (``toolwire:c:{tool}:...``,
+    see ``_redis_keys``), so each call's scripts touch one slot. A ``Breaker.key`` shared
+    between tools lives in its own slot: on a cluster its admission and record then take a
+    second round trip of their own.
 
     While Redis is unreachable every operation raises :class:`BackendUnavailable` at once
     (without a network attempt for ``retry_interval`` seconds); one warning is logged per
@@ -80,21 +90,47 @@ class RedisBackend(StateBackend):
         retry_interval: float = 0.5,
         max_connections: int = 50,
         pool_timeout: float = 5.0,
+        cluster: bool = False,
     ) -> None:
         if max_connections < 1:
             raise ValueError(f"max_connections must be at least 1, got {max_connections}")
+        check_prefix(prefix)
         try:
             import redis.asyncio as aioredis
+            from redis.asyncio.cluster import RedisCluster
             from redis.asyncio.retry import Retry
             from redis.backoff import NoBackoff
+            from redis.exceptions import (
+                ClusterDownError,
+                MaxConnectionsError,
+                RedisClusterException,
+                RedisError,
+            )
             from redis.exceptions import ConnectionError as RedisConnectionError
-            from redis.exceptions import MaxConnectionsError, RedisError
             from redis.exceptions import TimeoutError as RedisTimeoutError
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise MissingExtra("redis", "redis") from exc
         if client is None:
             if url is None:
                 raise ValueError("RedisBackend needs a url or a client")
+            scheme, sep, rest = url.partition("://")
+            if sep and scheme.endswith("+cluster"):
+                cluster = True
+                url = scheme.removesuffix("+cluster") + sep + rest
+        if client is None and cluster:
+            assert url is not None
+            # max_connections bounds each node's pool; a full one raises
+            # MaxConnectionsError, which _call waits out up to pool_timeout. No retries:
+            # an outage must surface at once (redirections are followed all the same)
+            client = RedisCluster.from_url(
+                url,
+                max_connections=max_connections,
+                socket_connect_timeout=connect_timeout,
+                socket_timeout=timeout,
+                retry=Retry(NoBackoff(), 0),
+            )
+        elif client is None:
+            assert url is not None
             # no hidden retries: an outage must surface at once so policies can fail open/closed;
             # a blocking pool makes a burst wait for a connection instead of failing
             pool = aioredis.BlockingConnectionPool.from_url(
@@ -108,6 +144,8 @@ class RedisBackend(StateBackend):
             client = aioredis.Redis.from_pool(pool)
         self.client = client
         self.prefix = prefix
+        # on a cluster a script's keys must share a slot; one node runs any combination
+        self.cluster = isinstance(client, RedisCluster)
         self._retry_interval = retry_interval
         self._pool_timeout = pool_timeout
         self._pool_full: type[BaseException] = MaxConnectionsError
@@ -116,8 +154,11 @@ class RedisBackend(StateBackend):
             RedisConnectionError,
             RedisTimeoutError,
             OSError,
+            ClusterDownError,  # a cluster that lost a shard answers CLUSTERDOWN
         )
-        self._errors: tuple[type[BaseException], ...] = (RedisError,)
+        # the cluster client's own errors (no reachable node, slots not covered) are not
+        # RedisError; those caused by an outage are told apart in _call
+        self._errors: tuple[type[BaseException], ...] = (RedisError, RedisClusterException)
         self._down_since: float | None = None
         self._next_try = 0.0
         self._acquire = client.register_script(ACQUIRE)
@@ -162,6 +203,10 @@ class RedisBackend(StateBackend):
                 self._mark_down(exc)
                 raise BackendUnavailable(f"Redis is unreachable: {exc}") from exc
             except self._errors as exc:
+                if isinstance(exc.__cause__, self._outage):
+                    # a cluster client that reached no node at all
+                    self._mark_down(exc)
+                    raise BackendUnavailable(f"Redis is unreachable: {exc}") from exc
                 # reachable but refusing (misconfiguration, OOM, a script error): not an outage
                 log.error("Redis state backend error: %s: %s", type(exc).__name__, exc)
                 raise BackendUnavailable(f"Redis answered with an error: {exc}") from exc
@@ -200,7 +245,17 @@ class RedisBackend(StateBackend):
         return await self._call(script, keys=list(keys), args=list(args))
 
     def _k(self, kind: str, key: str) -> str:
-        return f"{self.prefix}{kind}:{key}"
+        return f"{self.prefix}{kind}:{tagged(key)}"
+
+    def _lock_key(self, key: str) -> str:
+        # a cache fill lock ("c:" + cache key) shares its cache entry's tag
+        if key.startswith(CACHE_LOCK):
+            return f"{self.prefix}lk:{CACHE_LOCK}{tagged(key[len(CACHE_LOCK) :])}"
+        return self._k("lk", key)
+
+    def _split(self, *keys: str | None) -> bool:
+        """True on a cluster when the given keys (None: unused) do not share one tag."""
+        return self.cluster and len({tag(k) for k in keys if k is not None}) > 1
 
     # -- breaker ------------------------------------------------------------------------
     async def breaker_acquire(self, key: str, config: BreakerConfig) -> Admission:
@@ -268,22 +323,36 @@ class RedisBackend(StateBackend):
     async def cache_delete(self, key: str) -> int:
         if not key.endswith("*"):
             return int(await self._call(self.client.delete, self._k("c", key)))
+        start = key[:-1]
+        if ":" in start:
+            # the group is whole: one exact pattern (on a cluster, keys of one slot)
+            return int(await self._call(self._sweep, glob_escape(self._k("c", start)) + "*", ""))
+        # the group itself is cut short: look at every cache key and read it back
+        return int(await self._call(self._sweep, glob_escape(self.prefix + "c:") + "*", start))
+
+    async def _sweep(self, match: str, start: str) -> int:
+        """Delete the keys matching ``match`` (whose key starts with ``start``)."""
         deleted = 0
-        match = self._k("c", key[:-1]).replace("[", "\\[").replace("?", "\\?") + "*"
-        cursor: int = 0
-        while True:
-            cursor, keys = await self._call(self.client.scan, cursor, match=match, count=500)
-            if keys:
-                deleted += int(await self._call(self.client.delete, *keys))
-            if not cursor:
-                return deleted
+        skip = len(self.prefix) + 2
+        batch: list[Any] = []
+        # scan_iter walks every primary of a cluster; DEL of a batch is split by slot
+        async for name in self.client.scan_iter(match=match, count=500):
+            if start and not _starts(name, skip, start):
+                continue
+            batch.append(name)
+            if len(batch) >= 500:
+                deleted += int(await self.client.delete(*batch))
+                batch.clear()
+        if batch:
+            deleted += int(await self.client.delete(*batch))
+        return deleted
 
     async def cache_get_or_lock(
         self, key: str, owner: str, ttl: float
     ) -> tuple[bytes | None, bool]:
         found, value = await self._script(
             self._get_or_lock,
-            [self._k("c", key), self._k("lk", "c:" + key)],
+            [self._k("c", key), self._lock_key(CACHE_LOCK + key)],
             [owner, max(1, int(ttl * 1000))],
         )
         if found:
@@ -295,19 +364,19 @@ class RedisBackend(StateBackend):
     ) -> None:
         await self._script(
             self._set_unlock,
-            [self._k("c", key), self._k("lk", "c:" + key)],
+            [self._k("c", key), self._lock_key(CACHE_LOCK + key)],
             [value, max(1, int(ttl * 1000)), owner],
         )
 
     # -- locks --------------------------------------------------------------------------
     async def lock_acquire(self, key: str, owner: str, ttl: float) -> bool:
         got = await self._call(
-            self.client.set, self._k("lk", key), owner, nx=True, px=max(1, int(ttl * 1000))
+            self.client.set, self._lock_key(key), owner, nx=True, px=max(1, int(ttl * 1000))
         )
         return bool(got)
 
     async def lock_release(self, key: str, owner: str) -> None:
-        await self._script(self._release, [self._k("lk", key)], [owner])
+        await self._script(self._release, [self._lock_key(key)], [owner])
 
     # -- idempotency --------------------------------------------------------------------
     async def idem_begin(self, key: str, owner: str, ttl: float) -> IdemRecord:
@@ -329,12 +398,14 @@ class RedisBackend(StateBackend):
 
     # -- one call's decisions and writes: one script each ---------------------------------
     async def admit(self, plan: CallPlan) -> Clearance:
+        if self._split(plan.cache_key, plan.idem_key, plan.rate_key, plan.breaker_key):
+            return await self._admit_apart(plan)
         use = ""
         keys: list[str] = []
         args: list[Any] = [plan.owner, max(1, int(plan.lease * 1000)), ""]
         if plan.cache_key is not None:
             use += "c"
-            keys += [self._k("c", plan.cache_key), self._k("lk", "c:" + plan.cache_key)]
+            keys += [self._k("c", plan.cache_key), self._lock_key(CACHE_LOCK + plan.cache_key)]
         if plan.idem_key is not None:
             use += "i"
             keys.append(self._k("id", plan.idem_key))
@@ -375,6 +446,53 @@ class RedisBackend(StateBackend):
             cache_locked=bool(out[2]), idem_claimed=bool(out[3]), wait=float(out[4]), breaker=adm
         )
 
+    async def _admit_apart(self, plan: CallPlan) -> Clearance:
+        """``admit`` on a cluster when the plan's keys live in several slots: a shared
+        ``Breaker.key`` is asked in a second step, anything else policy by policy."""
+        bkey, cfg = plan.breaker_key, plan.breaker
+        if bkey is None or cfg is None or self._split(plan.cache_key, plan.idem_key, plan.rate_key):
+            return await super().admit(plan)
+        clr = await self.admit(replace(plan, breaker_key=None, breaker=None))
+        if clr.stop is not None or clr.wait > 0:
+            return clr  # as in one step: a positive wait asks the breaker after sleeping
+        try:
+            adm = await self.breaker_acquire(bkey, cfg)
+        except BaseException:
+            await self._undo(plan, clr.cache_locked, clr.idem_claimed)
+            raise
+        if not adm.allowed:
+            await self._undo(plan, clr.cache_locked, clr.idem_claimed)
+            return Clearance(stop="circuit_open", breaker=adm)
+        return replace(clr, breaker=adm)
+
+    async def _settle_apart(self, plan: CallPlan, outcome: Settlement) -> Transition | None:
+        """``settle`` on a cluster with a breaker in a slot of its own: the breaker record
+        and the rest in two steps, both attempted (as ``StateBackend.settle`` does)."""
+        assert plan.breaker_key is not None and plan.breaker is not None
+        assert outcome.breaker_generation is not None
+        failed: BackendUnavailable | None = None
+        transition = None
+        try:
+            transition = await self.breaker_record(
+                plan.breaker_key,
+                plan.breaker,
+                outcome.breaker_generation,
+                outcome.outcome,
+                outcome.slow,
+            )
+        except BackendUnavailable as exc:
+            failed = exc
+        try:
+            await self.settle(
+                replace(plan, breaker_key=None, breaker=None),
+                replace(outcome, breaker_generation=None),
+            )
+        except BackendUnavailable as exc:
+            failed = failed or exc
+        if failed is not None:
+            raise failed
+        return transition
+
     async def settle(self, plan: CallPlan, outcome: Settlement) -> Transition | None:
         cmode = imode = ""
         ckey = plan.cache_key
@@ -391,11 +509,17 @@ class RedisBackend(StateBackend):
         if bool(cmode) + bool(imode) + record <= 1:
             # one write (or none): its own smaller script is the same single round trip
             return await super().settle(plan, outcome)
+        used_c = ckey if cmode else None
+        used_i = plan.idem_key if imode else None
+        if self._split(used_c, used_i, bkey if record else None):
+            if record and not self._split(used_c, used_i):
+                return await self._settle_apart(plan, outcome)
+            return await super().settle(plan, outcome)
         keys: list[str] = []
         args: list[Any] = [plan.owner, cmode, imode, "1" if record else ""]
         if cmode:
             assert ckey is not None
-            keys += [self._k("c", ckey), self._k("lk", "c:" + ckey)]
+            keys += [self._k("c", ckey), self._lock_key(CACHE_LOCK + ckey)]
             if outcome.cache_value is not None:
                 args += [outcome.cache_value, max(1, int(plan.cache_ttl * 1000))]
         if imode:
@@ -433,6 +557,15 @@ def _pool_wait_timed_out(exc: BaseException) -> bool:
     from redis.exceptions import ConnectionError as RedisConnectionError
 
     return type(exc) is RedisConnectionError and isinstance(exc.__cause__, TimeoutError)
+
+
+def _starts(name: Any, skip: int, start: str) -> bool:
+    """True when the stored key ``name`` (``prefix`` + ``c:`` first) names a key that
+    starts with ``start``."""
+    try:
+        return untagged(_text(name)[skip:]).startswith(start)
+    except (ValueError, UnicodeDecodeError):  # not one of ours
+        return False
 
 
 def _text(value: Any) -> str:
