@@ -355,3 +355,51 @@ def test_prefix_with_an_open_tag_is_refused() -> None:
     for bad in ("app{:", "app{}:"):
         with pytest.raises(ValueError, match="hash tag"):
             check_prefix(bad)
+
+
+async def test_config_file_url_builds_a_cluster_backend(
+    cluster_ports: list[int], prefix: str, tmp_path: Path
+) -> None:
+    from toolwire.config import load_config
+    from toolwire.serve._config import backend_from
+
+    path = tmp_path / "toolwire.toml"
+    path.write_text(
+        f'[state]\nbackend = "redis"\nurl = "redis+cluster://127.0.0.1:{cluster_ports[2]}"\n'
+        f'prefix = "{prefix}"\n'
+    )
+    backend = backend_from(load_config(path))
+    try:
+        assert backend.cluster
+        assert await backend.breaker_state("anything") == "closed"
+    finally:
+        await backend.aclose()
+
+
+async def test_unreachable_cluster_is_an_outage() -> None:
+    from toolwire.state import BackendUnavailable
+    from toolwire.state.redis import RedisBackend
+
+    (port,) = _free_ports(1)  # nothing listens there
+    backend = RedisBackend(f"redis+cluster://127.0.0.1:{port}", connect_timeout=0.2)
+    try:
+        with pytest.raises(BackendUnavailable, match="unreachable"):
+            await backend.breaker_state("t")
+        assert not backend.available
+    finally:
+        await backend.aclose()
+
+
+async def test_cache_delete_by_prefix_on_every_primary(backends: list[Any]) -> None:
+    """Prefixes that end inside a group, and groups that cannot be tags, are found too."""
+    backend = backends[0]
+    names = ["tool:a", "tool:b", "toolkit:a", "to{o}l:a", "}x:a", "other:a"]
+    for name in names:
+        await backend.cache_set(name, name.encode(), 600, 100)
+    slots = {await _slot(backend, backend._k("c", n)) for n in names}
+    assert len(slots) > 1  # several slots: the sweep must not stop at one
+    assert await backend.cache_delete("to{o}l:*") == 1
+    assert await backend.cache_delete("tool*") == 3  # tool:a, tool:b, toolkit:a
+    assert await backend.cache_delete("}*") == 1
+    assert await backends[1].cache_get("other:a") == b"other:a"
+    assert await backend.cache_delete("*") == 1
