@@ -33,7 +33,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from benchmarks._harness import parse_args, report
+from benchmarks._harness import curve, parse_args, report
 from benchmarks._mcp_wire import HANDSHAKE, MODERN, WireClient, WireError
 from toolwire import _json
 
@@ -86,6 +86,7 @@ EXPECTED = {"location": "北京", "temp": 25, "humidity": 60}  # every MCP answe
 # then the wire client with a session (2025-11-25) and with the per-request envelope the SDK
 # Client itself speaks (2026-07-28).
 SDK, WIRE, WIRE_MODERN = "", " (wire client)", f" (wire client, {MODERN})"
+CONCURRENCY = (1, 8, 32)  # the x of the scaling curves
 WIRE_VERSIONS = {WIRE: HANDSHAKE, WIRE_MODERN: MODERN}
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -256,10 +257,8 @@ async def bench(calls: int, mcp_calls: int, rounds: int) -> dict[str, Any]:
             await slot_stubs[turn % 32].CallTool(request)
 
         rows: list[tuple[str, Callable[[], Awaitable[Any]], int]] = [
-            ("REST c=1", rest, 1),
-            ("REST c=32", rest, 32),
-            ("gRPC c=1", grpc_shared, 1),
-            ("gRPC c=32", grpc_shared, 32),
+            *((f"REST c={c}", rest, c) for c in CONCURRENCY),
+            *((f"gRPC c={c}", grpc_shared, c) for c in CONCURRENCY),
             ("gRPC c=32, channel per slot", grpc_slots, 32),
             (FLOOR_ROW, grpc_floor, 32),
         ]
@@ -294,7 +293,7 @@ async def bench(calls: int, mcp_calls: int, rounds: int) -> dict[str, Any]:
                 # starting with a different one each round, so that no server always runs first.
                 labels = list(mcp_ports)
                 labels = labels[r % len(labels) :] + labels[: r % len(labels)]
-                for c in (1, 32):
+                for c in CONCURRENCY:
                     for suffix, calls_of in mcp_calls_by.items():
                         for label in labels:
                             pid = peers[label].pid if label in peers else ours.pid
@@ -329,7 +328,7 @@ CLIENT_NAMES[WIRE_MODERN] = f"the wire client ({MODERN}, per-request envelope)"
 def _mcp_row(name: str) -> tuple[int, str] | None:
     """(concurrency, client suffix) of an MCP row, None for the others."""
     for label in MCP_LABELS:
-        for c in (1, 32):
+        for c in CONCURRENCY:
             for suffix in CLIENT_NAMES:
                 if name == f"{label} c={c}{suffix}":
                     return c, suffix
@@ -415,6 +414,50 @@ def _results(rows: dict[str, dict[str, float]], rss: dict[str, float]) -> list[d
     return out
 
 
+def _curves(rows: dict[str, dict[str, float]]) -> dict[str, dict[str, Any]]:
+    """calls/s and p99 by concurrency: REST and gRPC, and each MCP server with the SDK client
+    and with the wire client speaking the SDK's own protocol version."""
+    series_rows = {
+        "toolwire REST": "REST c={c}",
+        "toolwire gRPC": "gRPC c={c}",
+        "toolwire MCP, SDK client": "toolwire MCP c={c}",
+        f"{PEER_TEXT}, SDK client": f"{PEER_TEXT} c={{c}}",
+        f"toolwire MCP, wire client ({MODERN})": f"toolwire MCP c={{c}}{WIRE_MODERN}",
+        f"{PEER_TEXT}, wire client ({MODERN})": f"{PEER_TEXT} c={{c}}{WIRE_MODERN}",
+    }
+
+    def series(key: str) -> dict[str, list[float | None]]:
+        return {
+            label: [
+                round(r[key], 2) if (r := rows.get(pattern.format(c=c))) else None
+                for c in CONCURRENCY
+            ]
+            for label, pattern in series_rows.items()
+        }
+
+    return {
+        "concurrency": curve(
+            title="calls/s by concurrency (one server process)",
+            x=CONCURRENCY,
+            x_label="concurrent calls",
+            y_label="calls/s",
+            series=series("calls_s"),
+            log_x=True,
+            log_y=True,
+        ),
+        "concurrency_p99": curve(
+            title="p99 latency by concurrency",
+            x=CONCURRENCY,
+            x_label="concurrent calls",
+            y_label="p99 ms",
+            series=series("p99_ms"),
+            log_x=True,
+            log_y=True,
+            target=(20.0, "p99 target for REST and gRPC at c=32 (20 ms)"),
+        ),
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     settings = parse_args(__doc__ or "", argv)
     calls, mcp_calls, rounds = (2000, 300, 1) if settings.quick else (7000, 1500, 3)
@@ -450,6 +493,7 @@ def main(argv: list[str] | None = None) -> None:
             "title": "toolwire serve (REST, gRPC, MCP) vs the mcp SDK's MCPServer",
             "quick": settings.quick,
             "results": _results(rows, rss),
+            "curves": _curves(rows),
             "extra": {
                 "rows": rows,
                 "rounds": data["runs"],

@@ -12,7 +12,6 @@ from typing import Any
 _CANCEL_LOCK = threading.Lock()
 _NO_METADATA: Mapping[str, Any] = MappingProxyType({})  # shared, so it must be read-only
 _new = object.__new__
-_set = object.__setattr__  # how a frozen dataclass sets its own fields
 
 ProgressCallback = Callable[[float, float | None, str | None], Awaitable[None] | None]
 
@@ -63,7 +62,7 @@ class Context:
                 event = self._cancel
                 if event is None:
                     event = threading.Event()
-                    object.__setattr__(self, "_cancel", event)
+                    _set_cancel(self, event)
         return event
 
     @classmethod
@@ -78,17 +77,18 @@ class Context:
         progress: ProgressCallback | None,
     ) -> Context:
         """The runtime's constructor, once per call: the generated frozen ``__init__`` (keyword
-        parsing, a default factory) cost twice as much, in the hot path of every served call."""
+        parsing, a default factory, ``object.__setattr__`` per field) cost twice as much, in
+        the hot path of every served call. The slots' own setters fill the fields."""
         ctx = _new(cls)
-        _set(ctx, "call_id", call_id)
-        _set(ctx, "tool_name", tool_name)
-        _set(ctx, "caller", caller)
-        _set(ctx, "deadline", deadline)
-        _set(ctx, "attempt", attempt)
-        _set(ctx, "idempotency_key", idempotency_key)
-        _set(ctx, "metadata", _NO_METADATA)
-        _set(ctx, "progress", progress)
-        _set(ctx, "_cancel", None)
+        _set_call_id(ctx, call_id)
+        _set_tool_name(ctx, tool_name)
+        _set_caller(ctx, caller)
+        _set_deadline(ctx, deadline)
+        _set_attempt(ctx, attempt)
+        _set_idem(ctx, idempotency_key)
+        _set_metadata(ctx, _NO_METADATA)
+        _set_progress(ctx, progress)
+        _set_cancel(ctx, None)
         return ctx
 
     def time_left(self) -> float | None:
@@ -112,3 +112,29 @@ class Context:
         outcome = self.progress(progress, total, message)
         if outcome is not None:
             await outcome
+
+
+(
+    _set_call_id,
+    _set_tool_name,
+    _set_caller,
+    _set_deadline,
+    _set_attempt,
+    _set_idem,
+    _set_metadata,
+    _set_progress,
+    _set_cancel,
+) = (
+    Context.__dict__[f].__set__
+    for f in (
+        "call_id",
+        "tool_name",
+        "caller",
+        "deadline",
+        "attempt",
+        "idempotency_key",
+        "metadata",
+        "progress",
+        "_cancel",
+    )
+)
