@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import resource
 import socket
@@ -148,6 +149,12 @@ async def load(
             await call()
             latencies.append(time.perf_counter() - t0)
 
+    # The load generator's own garbage: collected and frozen before each row, so a full
+    # collection of everything earlier rows left behind (every client, session and latency
+    # list) does not land inside whichever row happens to run when it is due. The SDK-client
+    # MCP rows are bound by this process's CPU, and such a pause swung them by up to 1.6x.
+    gc.collect()
+    gc.freeze()
     for _ in range(min(50, total)):  # warm-up
         await call()
     cpu0, own0 = cpu_s(pid), own_cpu_s()

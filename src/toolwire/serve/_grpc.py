@@ -38,21 +38,30 @@ ERROR_KEY = "toolwire-error"
 
 
 def _map_result(result: ToolResult) -> tools_pb2.CallToolResponse:
-    msg = tools_pb2.CallToolResponse(
+    if result.ok:
+        # One constructor call with only the fields that differ from proto3's defaults: the
+        # hot path of every unary call.
+        msg = tools_pb2.CallToolResponse(
+            call_id=result.call_id,
+            name=result.name,
+            ok=True,
+            attempts=result.attempts,
+            elapsed_s=result.elapsed_s,
+            value_json=_json.dumps(result.value),
+        )
+        if result.cached:
+            msg.cached = True
+        return msg
+    assert result.error is not None
+    return tools_pb2.CallToolResponse(
         call_id=result.call_id,
         name=result.name,
-        ok=result.ok,
         attempts=result.attempts,
         cached=result.cached,
         elapsed_s=result.elapsed_s,
+        error=_map_error(result.error),
+        grpc_code=status_of(result.error.kind).grpc_value,
     )
-    if result.ok:
-        msg.value_json = _json.dumps(result.value)
-    else:
-        assert result.error is not None
-        msg.error.CopyFrom(_map_error(result.error))
-        msg.grpc_code = status_of(result.error.kind).grpc_value
-    return msg
 
 
 def _map_error(error: ToolError) -> tools_pb2.ToolErrorInfo:
