@@ -7,31 +7,13 @@ A test that needs a service skips with the reason when it is absent, and fails i
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
 import pytest
+from service_checks import need, port_open
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def need(condition: bool, reason: str) -> None:
-    """Skip the calling test when ``condition`` is false, or fail it under ``CI=true``."""
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(f"required for CI but unavailable: {reason}")
-    pytest.skip(reason)
-
-
-def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 import jsonschema_rs
 import pytest
-from conftest import need
 from pydantic import BaseModel, Field
+from service_checks import need
 from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12
 
 import toolwire as tw

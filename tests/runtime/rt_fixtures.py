@@ -1,5 +1,5 @@
-"""Fixtures for the runtime tests (imported by the test modules; a conftest.py here would
-shadow tests/conftest.py for `from conftest import need`)."""
+"""Fixtures for the runtime tests, imported by the test modules (kept out of a conftest.py
+here so that the runtime tests share the root conftest's fixtures unchanged)."""
 
 from __future__ import annotations
 

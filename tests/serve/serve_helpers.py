@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -11,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jwt
-import pytest
 
 from toolwire.serve._auth import hash_api_key
 
@@ -90,15 +88,3 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-
-
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def need(condition: bool, reason: str) -> None:
-    """Skip when ``condition`` is false, or fail under ``CI=true`` (as the root conftest)."""
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(f"required for CI but unavailable: {reason}")
-    pytest.skip(reason)

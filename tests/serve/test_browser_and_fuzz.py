@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from serve_helpers import HERE, free_port, need, serve_command, stop, wait_ready
+from serve_helpers import HERE, free_port, serve_command, stop, wait_ready
+from service_checks import need
 
 CHROMIUM = "/usr/bin/chromium"
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import need
+from service_checks import need
 
 import toolwire as tw
 from toolwire.runtime import Executor
