@@ -54,11 +54,17 @@ class Dns:
     def __init__(self) -> None:
         self.answer = "127.0.0.1"
         self.lookups = 0
+        self.once: str | None = None  # the answer to the next lookup only
+        self.shots = 0  # how many one-shot answers were given
 
     async def __call__(self, host: str, port: int) -> list[str]:
         if host != "mcp.test":
             raise OSError(f"unknown host {host}")
         self.lookups += 1
+        if self.once is not None:
+            answer, self.once = self.once, None
+            self.shots += 1
+            return [answer]
         return [self.answer]
 
 
@@ -74,8 +80,41 @@ class Redirector:
         self.location = b"/mcp"
         self.move_to: str | None = METADATA
         self.posts = 0
+        self.legacy = False  # refuse the modern ``server/discover`` probe: initialize + GET
+        self.short_gets = False  # answer each event-stream GET with a stream that ends at once
+        self.cut_posts = 0  # cut the connection of this many POSTs mid-response
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and self.short_gets:
+            # the SDK opens the stream again a second later: a fresh request, looked up anew
+            headers = [(b"content-type", b"text/event-stream")]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        if scope["type"] == "http" and scope["method"] == "POST" and self.legacy:
+            body = b""
+            more = True
+            while more:
+                message = await receive()
+                body += message.get("body", b"")
+                more = message.get("more_body", False)
+            if b'"server/discover"' in body:  # a pre-2026 server: the client falls back
+                await send({"type": "http.response.start", "status": 404, "headers": []})
+                await send({"type": "http.response.body", "body": b""})
+                return
+            replay = [{"type": "http.request", "body": body, "more_body": False}]
+            upstream = receive
+
+            async def receive() -> Any:  # the body once more, then the real connection
+                return replay.pop() if replay else await upstream()
+
+        if scope["type"] == "http" and scope["method"] == "POST" and self.cut_posts:
+            self.cut_posts -= 1
+            self.posts += 1
+            headers = [(b"content-type", b"application/json"), (b"content-length", b"999")]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": b"{", "more_body": True})
+            raise ConnectionResetError("cut mid-response")  # the server drops the connection
         if scope["type"] == "http" and scope["method"] == "POST":
             self.posts += 1
             if self.armed:
@@ -227,3 +266,35 @@ async def test_a_tool_with_an_unusable_schema_is_skipped(
     assert "pattern" in found.skipped["lookup"] or "regex" in found.skipped["lookup"].lower()
     assert any("lookup" in r.getMessage() and "skipped" in r.getMessage() for r in caplog.records)
     assert await _call(found.tools[0], {"a": 1, "b": 1}) == {"result": 2}
+
+
+@pytest.mark.anyio
+async def test_a_refused_event_stream_does_not_make_a_later_break_forbidden(
+    guarded: tuple[str, Dns, Redirector],
+) -> None:
+    """Only the background GET was refused; the call's own requests were not. When the
+    session then breaks for another reason, the call fails with ``remote_error``."""
+    url, dns, app = guarded
+    app.legacy = app.short_gets = True  # a legacy session keeps a server-event GET stream
+    tools = await _load(url, dns)
+    assert await _call(tools["add"], {"a": 1, "b": 2}) == {"result": 3}
+    dns.once = METADATA  # the next lookup is the event stream's reconnection (nothing else runs)
+    for _ in range(1000):
+        if dns.shots:
+            break
+        await asyncio.sleep(0.01)
+    assert dns.shots == 1
+    # the server cuts the call's POST and then the handshake of the session the read-only
+    # call is repeated on: a broken connection, not a refusal
+    app.cut_posts = 2
+    with pytest.raises(ToolFailure) as info:
+        await _call(tools["add"], {"a": 1, "b": 2})
+    assert info.value.kind == "remote_error", info.value
+    assert METADATA not in info.value.message and "address" not in info.value.details
+    app.cut_posts = 0
+    assert await _call(tools["add"], {"a": 2, "b": 3}) == {"result": 5}
+    # and a refusal of the call's own request is still reported as such
+    dns.answer = "10.1.2.3"
+    with pytest.raises(ToolFailure) as own:
+        await _call(tools["add"], {"a": 1, "b": 1})
+    _assert_refused(own, "10.1.2.3")

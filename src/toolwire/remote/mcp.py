@@ -39,7 +39,12 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingExtra("mcp", "mcp") from exc
 
-from toolwire.remote._mcp_http import GuardedTransport, guarded_client
+from toolwire.remote._mcp_http import (
+    GuardedTransport,
+    guarded_client,
+    no_request_scope,
+    request_scope,
+)
 
 log = logging.getLogger("toolwire.remote")
 
@@ -88,7 +93,6 @@ class Session:
         self.guard = guard
         self.opened = 0
         self._client: Client | None = None
-        self._transport: GuardedTransport | None = None
         self._owner: asyncio.Task[None] | None = None
         self._stop: asyncio.Event | None = None
         self._lock = asyncio.Lock()
@@ -112,6 +116,7 @@ class Session:
         stop = asyncio.Event()
 
         async def own() -> None:
+            no_request_scope()  # the handshake and the event stream belong to no call
             try:
                 async with self._connected() as c:
                     self._client = c
@@ -133,7 +138,7 @@ class Session:
         try:
             return await ready
         except Exception as exc:
-            refused = self.guard_failure()
+            refused = _refusal_in(exc)  # the guard refused a request of the handshake
             if refused is not None:
                 raise refused from exc
             raise ToolFailure(
@@ -149,19 +154,10 @@ class Session:
             async with Client(self.target, read_timeout_seconds=self.read_timeout_s) as client:
                 yield client
             return
-        transport = self._transport = GuardedTransport(self.guard)
-        async with guarded_client(transport) as http:
+        async with guarded_client(GuardedTransport(self.guard)) as http:
             server = streamable_http_client(self.target, http_client=http)
             async with Client(server, read_timeout_seconds=self.read_timeout_s) as client:
                 yield client
-
-    def guard_failure(self) -> ToolFailure | None:
-        """What the SSRF guard refused (or could not resolve) in the current session, as a
-        copy (concurrent callers may each raise it), or None."""
-        found = self._transport.failure if self._transport is not None else None
-        if found is None:
-            return None
-        return ToolFailure(found.kind, found.message, details=dict(found.details))
 
     def describe(self) -> str:
         if isinstance(self.target, str):
@@ -177,7 +173,6 @@ class Session:
         owner, stop = self._owner, self._stop
         self._owner = self._stop = None
         self._client = None
-        self._transport = None
         if owner is None or stop is None:
             return
         stop.set()
@@ -287,10 +282,12 @@ async def discover(
     listed: list[Any] = []
     cursor: str | None = None
     for _ in range(100):  # pages
+        client = await session.client()
         try:
-            page = await (await session.client()).list_tools(cursor=cursor)
+            with request_scope() as scope:
+                page = await client.list_tools(cursor=cursor)
         except MCPError as exc:
-            refused = session.guard_failure() if _is_broken(exc) else None
+            refused = scope.refused() if _is_broken(exc) else None
             if refused is not None:
                 raise refused from exc
             raise ToolFailure("remote_error", f"MCP tools/list failed: {exc}") from exc
@@ -322,20 +319,23 @@ class _Caller:
         left = _tw_context.time_left() if _tw_context is not None else None
         progress = _progress_forwarder(_tw_context)
         for attempt in (1, 2):
-            client = await session.client()
+            client = await session.client()  # opening a session is no part of the scope
             try:
-                result = await client.call_tool(
-                    self.name, arguments, read_timeout_seconds=left, progress_callback=progress
-                )
+                with request_scope() as scope:
+                    result = await client.call_tool(
+                        self.name, arguments, read_timeout_seconds=left, progress_callback=progress
+                    )
             except Exception as exc:
                 if not _is_broken(exc):
                     raise _failure(exc, self.name) from exc
-                refused = session.guard_failure()
                 await session.invalidate()
+                refused = scope.refused()
                 if refused is not None:
-                    # the guard refused a request and the SDK dropped the session: the
-                    # server's name now resolves somewhere forbidden. Never repeated here;
-                    # the next call opens a session and is checked again.
+                    # the guard refused this call's own request and the SDK dropped the
+                    # session: the server's name now resolves somewhere forbidden. Never
+                    # repeated here; the next call opens a session and is checked again.
+                    # (A refusal of another request, e.g. the background event stream or a
+                    # concurrent call, is not this call's: it broke, as below.)
                     raise refused from exc
                 # A broken connection may or may not have delivered the call: repeat it only
                 # when doing so is harmless; otherwise the next call gets the new session.
@@ -349,6 +349,22 @@ class _Caller:
                 ) from exc
             return _process_result(self.name, result)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _refusal_in(exc: BaseException) -> ToolFailure | None:
+    """The guard's refusal among ``exc``, its causes and (task) group members, or None."""
+    stack, seen = [exc], set()
+    while stack:
+        found = stack.pop()
+        if id(found) in seen:
+            continue
+        seen.add(id(found))
+        if isinstance(found, ToolFailure):
+            return found
+        if isinstance(found, BaseExceptionGroup):
+            stack.extend(found.exceptions)
+        stack.extend(e for e in (found.__cause__, found.__context__) if e is not None)
+    return None
 
 
 def _progress_forwarder(ctx: Context | None) -> Any:
