@@ -8,8 +8,10 @@ and event loop, with the call's deadline.
 
 The target passes the SSRF guard before a channel is opened: its name is resolved, every
 address checked (loopback, private, link-local, metadata... are refused unless the host is in
-``allow_hosts``), and the channel dials the checked address (the name stays the authority and
-the TLS server name), so it never re-resolves somewhere else.
+``allow_hosts``), and the channel dials the checked addresses (the name stays the authority and
+the TLS server name), so it never re-resolves somewhere else. The name is resolved and checked
+again after ``recheck_s`` and after a call fails with ``UNAVAILABLE`` (see
+:mod:`toolwire.remote._grpc_dial`).
 
 Example::
 
@@ -19,18 +21,16 @@ Example::
 
 from __future__ import annotations
 
-import asyncio
 import re
 import weakref
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from toolwire._context import Context
 from toolwire._errors import MissingExtra, ToolFailure
 from toolwire._tools import Tool
 from toolwire.remote._discovery import CONVERSION_ERRORS, Discovery
-from toolwire.remote._ssrf import Guard, Resolver, client_host, parse_ip, system_resolver
+from toolwire.remote._ssrf import Guard, Resolver, system_resolver
 from toolwire.runtime._policy import Policy
 
 try:
@@ -40,6 +40,11 @@ try:
     from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingExtra("grpcio", "grpc") from exc
+
+from toolwire.remote import _grpc_dial as dial
+from toolwire.remote._grpc_dial import RECHECK_S, Target
+from toolwire.remote._grpc_dial import close_channels as close_channels
+from toolwire.remote._grpc_dial import split_target as split_target
 
 _SKIP_SERVICES = frozenset(
     {
@@ -201,108 +206,6 @@ def output_schema(desc: Descriptor) -> dict[str, Any]:
     return _Schemas(closed=False).root(desc)
 
 
-@dataclass(frozen=True, slots=True)
-class _Target:
-    """Where a channel connects: a checked address, and the name the server knows itself by."""
-
-    dial: str  # "address:port", the address the guard checked
-    secure: bool
-    authority: str | None = None  # "name:port" when the target was a name
-    server_name: str | None = None  # the TLS name to verify (the name, not the address)
-
-    def options(self) -> list[tuple[str, str]]:
-        out = []
-        if self.authority:
-            out.append(("grpc.default_authority", self.authority))
-        if self.secure and self.server_name:
-            out.append(("grpc.ssl_target_name_override", self.server_name))
-        return out
-
-
-def split_target(target: str) -> tuple[str, int | None]:
-    """``host:port``, ``[v6]:port``, ``host`` or ``dns:///host:port`` -> ``(host, port)``.
-
-    Other gRPC target forms (``unix:``, ``ipv4:`` lists, ``xds:``...) name addresses the guard
-    cannot check; they are refused with kind ``forbidden``.
-    """
-    text = target.strip()
-    if text.startswith("dns:"):
-        text = text[4:]
-        if text.startswith("//"):  # dns://[authority]/host:port: we resolve, not that server
-            text = text[2:].partition("/")[2]
-    if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
-        port_text = rest[1:] if rest.startswith(":") else rest
-    elif text.count(":") == 1:
-        host, _, port_text = text.partition(":")
-    else:
-        host, port_text = text, ""
-    bad_host = not host or "/" in host or (":" in host and parse_ip(host) is None)
-    if bad_host or not (port_text == "" or port_text.isdigit()):
-        raise ToolFailure(
-            "forbidden",
-            f"Refused gRPC target {target!r}: only HOST:PORT targets can be checked by the "
-            "SSRF guard (other target schemes are not supported; a unix: socket is dialled "
-            "only when allow_hosts lists it exactly).",
-            details={"target": target},
-        )
-    return host, int(port_text) if port_text else None
-
-
-async def check_target(target: str, secure: bool, guard: Guard) -> _Target:
-    """Resolve and check ``target`` with ``guard``; the checked address to dial.
-
-    A ``unix:`` socket names no network address; it is dialled only when ``allow_hosts``
-    lists that exact target (the operator's explicit choice), else refused like the rest.
-    """
-    if target.startswith("unix:") and target in guard.allow_hosts:
-        return _Target(dial=target, secure=secure)
-    host, port = split_target(target)
-    port = port or 443
-    url_host = f"[{host}]" if ":" in host else host
-    url = f"{'https' if secure else 'http'}://{url_host}:{port}/"
-    try:
-        address = (await guard.dial_addresses(url))[0].split("%", 1)[0]
-    except ToolFailure as exc:  # say "gRPC target", not the URL the guard was given
-        details = {k: v for k, v in exc.details.items() if k != "url"}
-        raise ToolFailure(
-            exc.kind,
-            exc.message.replace(url, f"gRPC target {target}"),
-            details={**details, "target": target},
-        ) from exc
-    dial = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
-    if parse_ip(host) is not None:
-        return _Target(dial=dial, secure=secure)
-    name = client_host(url)[1]  # the ASCII (IDNA) form, as a certificate names it
-    return _Target(dial=dial, secure=secure, authority=f"{name}:{port}", server_name=name)
-
-
-_CHANNELS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[_Target, Any]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _channel(target: _Target) -> Any:
-    """One long-lived channel per target and event loop (channels are loop-bound)."""
-    per_loop = _CHANNELS.setdefault(asyncio.get_running_loop(), {})
-    channel = per_loop.get(target)
-    if channel is None:
-        options = target.options()
-        channel = (
-            grpc.aio.secure_channel(target.dial, grpc.ssl_channel_credentials(), options=options)
-            if target.secure
-            else grpc.aio.insecure_channel(target.dial, options=options)
-        )
-        per_loop[target] = channel
-    return channel
-
-
-async def close_channels() -> None:
-    """Close this event loop's channels."""
-    for channel in _CHANNELS.pop(asyncio.get_running_loop(), {}).values():
-        await channel.close()
-
-
 async def _reflect(channel: Any, timeout_s: float) -> tuple[list[str], Any]:
     """List services and load every file they need into a fresh descriptor pool."""
     stub = reflection_pb2_grpc.ServerReflectionStub(channel)
@@ -368,17 +271,23 @@ async def discover(
     descriptions: Mapping[str, str] | None = None,
     allow_hosts: Sequence[str] = (),
     resolver: Resolver = system_resolver,
+    recheck_s: float = RECHECK_S,
 ) -> Discovery:
     """Like :func:`load`, also returning the methods that were skipped and why."""
     import fnmatch
 
-    checked = await check_target(
-        target, secure, Guard(allow_hosts=tuple(allow_hosts), resolver=resolver)
-    )
+    guard = Guard(allow_hosts=tuple(allow_hosts), resolver=resolver)
+    checked = dial.target(target, secure, guard, recheck_s)
+    live = dial.fresh(checked) or await dial.refresh(checked)
+    live.inflight += 1
+    error: BaseException | None = None
     try:
-        services, pool = await _reflect(_channel(checked), timeout_s)
+        services, pool = await _reflect(live.channel, timeout_s)
     except grpc.aio.AioRpcError as exc:
+        error = exc
         raise _failure(exc, f"gRPC reflection on {target}") from exc
+    finally:
+        dial.done(live, error)
     found = Discovery(tools=[])
     where = f"gRPC server {target}"
     for service_name in services:
@@ -433,6 +342,7 @@ async def load(
     descriptions: Mapping[str, str] | None = None,
     allow_hosts: Sequence[str] = (),
     resolver: Resolver = system_resolver,
+    recheck_s: float = RECHECK_S,
 ) -> list[Tool]:
     """One tool per unary method of every service the server at ``target`` reflects.
 
@@ -443,7 +353,9 @@ async def load(
     token instead. ``include`` holds glob patterns over ``Service.Method`` / full method names.
     ``descriptions`` maps ``Service.Method`` to a description for the model (reflection
     carries no proto comments). Streaming methods, and methods whose messages cannot be
-    described, are skipped (see :func:`discover` for the reasons).
+    described, are skipped (see :func:`discover` for the reasons). Every address the name
+    resolves to is checked and dialled; the name is resolved and checked again after
+    ``recheck_s`` seconds, and after a call failed with ``UNAVAILABLE``.
     """
     found = await discover(
         target,
@@ -457,12 +369,13 @@ async def load(
         descriptions=descriptions,
         allow_hosts=allow_hosts,
         resolver=resolver,
+        recheck_s=recheck_s,
     )
     return found.tools
 
 
 def _tool(
-    target: _Target,
+    target: Target,
     method: MethodDescriptor,
     name: str,
     metadata: Mapping[str, str],
@@ -497,22 +410,28 @@ def _tool(
                 )
             headers["authorization"] = f"Bearer {caller.credentials}"
         left = _tw_context.time_left() if _tw_context is not None else None
-        channel = _channel(target)
-        stub = stubs.get(channel)
-        if stub is None:  # one multicallable per channel, not one per call
-            stub = stubs[channel] = channel.unary_unary(
-                path,
-                request_serializer=request_cls.SerializeToString,
-                response_deserializer=response_cls.FromString,
-            )
+        # the checked channel, re-resolved and re-checked first when it is due or failed
+        live = dial.fresh(target) or await dial.refresh(target)
+        live.inflight += 1  # no await since refresh: a retirement cannot slip in between
+        error: BaseException | None = None
         try:
+            stub = stubs.get(live.channel)
+            if stub is None:  # one multicallable per channel, not one per call
+                stub = stubs[live.channel] = live.channel.unary_unary(
+                    path,
+                    request_serializer=request_cls.SerializeToString,
+                    response_deserializer=response_cls.FromString,
+                )
             response = await stub(
                 request,
                 timeout=timeout_s if left is None else left,
                 metadata=tuple(headers.items()) or None,
             )
         except grpc.aio.AioRpcError as exc:
+            error = exc
             raise _failure(exc, f"gRPC {path}") from exc
+        finally:
+            dial.done(live, error)
         return json_format.MessageToDict(
             response,
             preserving_proto_field_name=True,
