@@ -331,3 +331,46 @@ async def test_channels_past_recheck_s_are_resolved_and_checked_again(
     del dns.answers["svc.test"]
     _live(tool).due = 0.0
     assert await _ping(tool, "5") == {"text": "b:5"}
+
+
+@pytest.mark.anyio
+async def test_a_replaced_channel_finishes_its_running_calls_first() -> None:
+    gate = asyncio.Event()
+    entered = asyncio.Event()
+
+    async def slow(request: Any, context: Any) -> Any:
+        if request.text == "slow":
+            entered.set()
+            await gate.wait()
+        return Ping(text=f"a:{request.text}")
+
+    a = grpc.aio.server()
+    handler = grpc.unary_unary_rpc_method_handler(
+        slow, request_deserializer=Ping.FromString, response_serializer=Ping.SerializeToString
+    )
+    a.add_generic_rpc_handlers(
+        (grpc.method_handlers_generic_handler("twguard.Odd", {"Ping": handler}),)
+    )
+    reflection.enable_server_reflection(("twguard.Odd", reflection.SERVICE_NAME), a)
+    port = a.add_insecure_port("127.0.0.1:0")
+    await a.start()
+    b, _ = await _tagged_server(f"127.0.0.2:{port}", "b")
+    try:
+        dns = Dns({"svc.test": "127.0.0.1"})
+        (tool,) = await remote_grpc.load(
+            f"svc.test:{port}", allow_hosts=["127.0.0.0/8"], resolver=dns, timeout_s=5
+        )
+        running = asyncio.ensure_future(_ping(tool, "slow"))
+        await entered.wait()
+        old = _live(tool)
+        dns.answers["svc.test"] = "127.0.0.2"
+        old.due = 0.0  # due for a re-check: the next call moves to the new address
+        assert await _ping(tool, "next") == {"text": "b:next"}
+        assert old.retired and old.inflight == 1  # not closed under the running call
+        gate.set()
+        assert await running == {"text": "a:slow"}
+        assert old.inflight == 0
+    finally:
+        await remote_grpc.close_channels()
+        await a.stop(None)
+        await b.stop(None)
