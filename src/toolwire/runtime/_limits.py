@@ -1,4 +1,9 @@
-"""Per-process limits: a concurrency limiter with a bounded wait queue, and the retry budget."""
+"""Per-process limits: a concurrency limiter with a bounded wait queue, and the retry budget.
+
+On a shared state store a tool's ``Policy.concurrency`` is also held across processes
+(``runtime._shared_slots``); its refusals are the ones made here (``queue_full``,
+``wait_timeout``).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,20 @@ import time
 from collections import deque
 
 from toolwire._errors import ToolFailure
+
+
+def queue_full(name: str) -> ToolFailure:
+    """The refusal of a caller that finds ``name``'s slots taken and its wait queue full."""
+    return ToolFailure(
+        "rate_limited",
+        f"{name} is at its concurrency limit and its wait queue is full; try again shortly",
+        retry_after=0.1,
+    )
+
+
+def wait_timeout(name: str) -> ToolFailure:
+    """The failure of a caller whose deadline passed while it waited for a slot of ``name``."""
+    return ToolFailure("timeout", f"timed out waiting for a free slot of {name}")
 
 
 class Limiter:
@@ -50,12 +69,7 @@ class Limiter:
             self._free -= 1
             return
         if self.max_queue is not None and len(self._waiters) >= self.max_queue:
-            raise ToolFailure(
-                "rate_limited",
-                f"{self.name} is at its concurrency limit and its wait queue is full; "
-                "try again shortly",
-                retry_after=0.1,
-            )
+            raise queue_full(self.name)
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[None] = loop.create_future()
         self._waiters.append(fut)
@@ -73,9 +87,7 @@ class Limiter:
                 with contextlib.suppress(ValueError):
                     self._waiters.remove(fut)
             if isinstance(exc, TimeoutError):
-                raise ToolFailure(
-                    "timeout", f"timed out waiting for a free slot of {self.name}"
-                ) from None
+                raise wait_timeout(self.name) from None
             raise
 
     def release(self) -> None:

@@ -1,10 +1,11 @@
-"""The shared-store leg of the chain: cache, idempotency, rate limit and breaker together.
+"""The shared-store leg of the chain: cache, idempotency, rate limit, breaker and concurrency.
 
 On a shared backend (Redis) each of these policies costs round trips, so a call asks the
 backend once before it runs (``StateBackend.admit``: cache lookup/lock, idempotency claim,
-rate-limit slot and breaker admission, decided in chain order in one step) and once after
-(``StateBackend.settle``: breaker record, cache store/unlock and idempotency record). The
-memory backend keeps the per-layer path in ``_executor.py``, whose steps never suspend.
+rate-limit slot, breaker admission and concurrency slot, decided in chain order in one step)
+and once after (``StateBackend.settle``: breaker record, cache store/unlock, idempotency
+record, slot release). The memory backend keeps the per-layer path in ``_executor.py``, whose
+steps never suspend (and whose concurrency limit is the in-process ``Limiter``).
 
 Outcomes match the per-layer path: a cache hit or an idempotent duplicate takes no rate-limit
 slot and no breaker trial; a refusal gives back the claims taken before it; an unreachable
@@ -31,6 +32,7 @@ from toolwire.runtime._percall import (
     idem_key,
     lease,
 )
+from toolwire.runtime._shared_slots import Slot, limited, new_holder, unavailable
 from toolwire.state import BackendUnavailable, CallPlan, Clearance, Settlement
 
 if TYPE_CHECKING:
@@ -46,6 +48,7 @@ def uses_shared_state(c: CallState) -> bool:
         or c.idem_key is not None
         or p.rate_limit is not None
         or p.breaker is not None
+        or p.concurrency is not None
     )
 
 
@@ -82,7 +85,7 @@ def _flight(ex: Executor, key: str, c: CallState, body: Callable[[], Any]) -> Ca
     return lambda: ex._single_flight(key, c, body)
 
 
-def _plan(ex: Executor, c: CallState, ckey: str | None, ikey: str | None) -> CallPlan:
+def _plan(ex: Executor, c: CallState, ckey: str | None, ikey: str | None, holder: str) -> CallPlan:
     policy = c.policy
     st = c.state
     assert st is not None
@@ -111,14 +114,19 @@ def _plan(ex: Executor, c: CallState, ckey: str | None, ikey: str | None) -> Cal
         max_wait=max_wait,
         breaker_key=st.breaker_key if st.breaker_cfg is not None else None,
         breaker=st.breaker_cfg,
+        slot_key=c.tool.name if policy.concurrency is not None else None,
+        slot_holder=holder,
+        slot_limit=policy.concurrency or 1,
+        slot_queue=policy.max_queue,
     )
 
 
 async def _admitted(ex: Executor, c: CallState, ckey: str | None, ikey: str | None) -> ToolResult:
     policy = c.policy
     br = policy.breaker
+    holder = new_holder(ex) if policy.concurrency is not None else ""
     while True:
-        plan = _plan(ex, c, ckey, ikey)
+        plan = _plan(ex, c, ckey, ikey, holder)
         try:
             clr = await ex.backend.admit(plan)
         except BackendUnavailable:
@@ -154,6 +162,7 @@ async def _cleared(ex: Executor, c: CallState, plan: CallPlan, clr: Clearance) -
     adm = clr.breaker
     result: ToolResult | None = None
     admitted = 0.0
+    slot = Slot(clr.slot)
     try:
         if clr.wait > 0:
             await asyncio.sleep(clr.wait)
@@ -176,9 +185,12 @@ async def _cleared(ex: Executor, c: CallState, plan: CallPlan, clr: Clearance) -
             c.breaker_state = adm.state
         if result is None:
             admitted = time.monotonic() if br is not None and br.slow_call_s is not None else 0.0
-            result = await ex._limited(c)
+            if plan.slot_key is None:
+                result = await ex._limited(c)
+            else:
+                result = await limited(ex, c, plan, slot)
     finally:
-        await _settle(ex, c, plan, clr, adm, result, admitted)
+        await _settle(ex, c, plan, clr, adm, result, admitted, slot.taken)
     return result
 
 
@@ -190,6 +202,7 @@ async def _settle(
     adm: Any,
     result: ToolResult | None,
     admitted: float,
+    release: bool,
 ) -> None:
     br = c.policy.breaker
     invoked = result is not None and c.invoked
@@ -206,7 +219,13 @@ async def _settle(
         generation = adm.generation
         outcome = breaker_outcome(c, br, result)
         slow = br.slow_call_s is not None and time.monotonic() - admitted >= br.slow_call_s
-    if generation is None and not clr.cache_locked and not clr.idem_claimed and value is None:
+    if (
+        generation is None
+        and not clr.cache_locked
+        and not clr.idem_claimed
+        and value is None
+        and not release
+    ):
         return
     try:
         tr = await ex.backend.settle(
@@ -219,6 +238,7 @@ async def _settle(
                 breaker_generation=generation,
                 outcome=outcome,
                 slow=slow,
+                slot_release=release,
             ),
         )
     except BackendUnavailable:
@@ -243,7 +263,9 @@ async def _unadmitted(ex: Executor, c: CallState, plan: CallPlan) -> ToolResult:
             )
         if plan.breaker_key is not None:
             return c.fail("circuit_open", "the breaker state is unavailable", retry_after=1.0)
-    result = await ex._limited(c)
+        if plan.slot_key is not None:
+            return unavailable(c)
+    result = await ex._limited(c)  # open: the concurrency limit is this process's own
     if plan.cache_key is not None and result.ok and c.invoked:
         value = _cache_bytes(result)
         if value is not None:

@@ -1,9 +1,10 @@
 """The contract every shared-state backend implements (memory, Redis).
 
 The executor keeps all cross-call state here: breaker windows, rate-limit counters, cached
-results, idempotency records and single-flight locks. Every operation that reads and then
-writes is ONE atomic step of the backend (a critical section in memory, a Lua script in
-Redis), so concurrent callers in one loop, in threads or in other processes never race.
+results, idempotency records, single-flight locks and, on a shared store, each tool's
+concurrency slots. Every operation that reads and then writes is ONE atomic step of the
+backend (a critical section in memory, a Lua script in Redis), so concurrent callers in one
+loop, in threads or in other processes never race.
 
 Backends raise :class:`BackendUnavailable` (and only that) when the store cannot be reached;
 the executor then fails open or closed per policy.
@@ -24,6 +25,12 @@ IdemStatus = Literal["new", "pending", "done"]
 Stop = Literal[
     "cache_hit", "cache_busy", "idem_done", "idem_pending", "rate_limited", "circuit_open"
 ]
+# A shared concurrency slot: taken (``held``), waiting in the tool's queue (``queued``: ask
+# again later), or refused because the queue is full (``full``).
+SlotStatus = Literal["held", "queued", "full"]
+# A queued caller asks again every few tens of milliseconds (``runtime._shared_slots``); one
+# silent for this long has gone away (its process died) and loses its place in the queue.
+WAITER_TTL = 2.0
 
 
 class BackendUnavailable(Exception):
@@ -81,7 +88,10 @@ class CallPlan:
     """The shared-state policies one call goes through, in chain order (None: not used).
 
     ``owner`` and ``lease`` name and bound the claims the call takes (the cache fill lock,
-    the pending idempotency record) so a crashed owner's claims expire.
+    the pending idempotency record) so a crashed owner's claims expire. ``slot_key`` asks
+    for one of ``slot_limit`` concurrency slots under the name ``slot_holder`` (unique per
+    call), queueing behind at most ``slot_queue`` waiters (None: unbounded); a held slot is
+    kept alive by the backend while this process runs and comes back by itself when it dies.
     """
 
     owner: str
@@ -97,6 +107,10 @@ class CallPlan:
     max_wait: float = 0.0
     breaker_key: str | None = None
     breaker: BreakerConfig | None = None
+    slot_key: str | None = None
+    slot_holder: str = ""
+    slot_limit: int = 1
+    slot_queue: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,6 +125,10 @@ class Clearance:
     decision that ended the call (or, for ``cache_busy``/``idem_pending``, made it wait for
     another owner); every claim taken before it was given back in the same step, and a cache
     hit or an idempotent duplicate consumed no rate-limit slot and no breaker trial.
+
+    ``slot`` is the concurrency slot's status when the plan asked for one and the decisions
+    got that far (None otherwise: after a rate-limit ``wait`` it is asked after the breaker);
+    ``held`` and ``queued`` are given back through ``settle`` (``slot_release``).
     """
 
     stop: Stop | None = None
@@ -120,6 +138,7 @@ class Clearance:
     wait: float = 0.0
     retry_after: float | None = None  # with ``rate_limited``
     breaker: Admission | None = None
+    slot: SlotStatus | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -128,7 +147,8 @@ class Settlement:
 
     ``cache_value`` is stored (and our fill lock released, if held); ``idem_data`` records the
     result (None gives an ``idem_claimed`` claim back); ``breaker_generation`` not None
-    records ``outcome`` on the breaker.
+    records ``outcome`` on the breaker; ``slot_release`` gives the plan's concurrency slot
+    back (or leaves its queue).
     """
 
     cache_locked: bool = False
@@ -138,6 +158,7 @@ class Settlement:
     breaker_generation: int | None = None
     outcome: Outcome = "ignore"
     slow: bool = False
+    slot_release: bool = False
 
 
 class StateBackend(ABC):
@@ -250,6 +271,25 @@ class StateBackend(ABC):
     async def idem_abandon(self, key: str, owner: str) -> None:
         """Drop our claim without a result (the call was cancelled), so it may run again."""
 
+    # -- concurrency slots (shared stores) -----------------------------------------------
+    # The executor limits concurrency in process (``runtime._limits.Limiter``) on a store that
+    # is not ``shared``; on a shared one it takes these slots so the limit holds across every
+    # process using the store.
+    @abstractmethod
+    async def slot_acquire(
+        self, key: str, holder: str, limit: int, max_queue: int | None
+    ) -> SlotStatus:
+        """Take one of ``limit`` slots of ``key`` for ``holder``, first come first served.
+
+        A caller that cannot have one joins the queue (``queued``) unless ``max_queue``
+        callers already wait (``full``); a queued caller asks again to keep its place and to
+        take a slot when its turn comes. A queued caller that stops asking loses its place.
+        """
+
+    @abstractmethod
+    async def slot_release(self, key: str, holder: str) -> None:
+        """Give ``holder``'s slot back, or take it out of the queue (a no-op otherwise)."""
+
     # -- one call's decisions and writes, together ------------------------------------------
     # A shared store answers these in one round trip each (Redis: one script). The defaults
     # compose the per-policy methods above, so any backend implementing those works.
@@ -289,10 +329,17 @@ class StateBackend(ABC):
                 if not adm.allowed:
                     await self._undo(plan, locked, claimed)
                     return Clearance(stop="circuit_open", breaker=adm)
+            slot: SlotStatus | None = None
+            if plan.slot_key is not None and wait <= 0:
+                slot = await self.slot_acquire(
+                    plan.slot_key, plan.slot_holder, plan.slot_limit, plan.slot_queue
+                )
         except BaseException:
             await self._undo(plan, locked, claimed)
             raise
-        return Clearance(cache_locked=locked, idem_claimed=claimed, wait=wait, breaker=adm)
+        return Clearance(
+            cache_locked=locked, idem_claimed=claimed, wait=wait, breaker=adm, slot=slot
+        )
 
     async def _undo(self, plan: CallPlan, locked: bool, claimed: bool) -> None:
         # on an outage the claims expire with their lease
@@ -300,7 +347,8 @@ class StateBackend(ABC):
             await self.settle(plan, Settlement(cache_locked=locked, idem_claimed=claimed))
 
     async def settle(self, plan: CallPlan, outcome: Settlement) -> Transition | None:
-        """Write the call's outcome: breaker record, cache store/unlock, idempotency record.
+        """Write the call's outcome: breaker record, cache store/unlock, idempotency record,
+        concurrency slot release.
 
         Returns the breaker's transition when one was recorded. Every part is attempted even
         when one fails; the first ``BackendUnavailable`` is raised afterwards.
@@ -342,6 +390,11 @@ class StateBackend(ABC):
                     )
                 else:
                     await self.lock_release("c:" + key, plan.owner)
+            except BackendUnavailable as exc:
+                failed = failed or exc
+        if outcome.slot_release and plan.slot_key is not None:
+            try:
+                await self.slot_release(plan.slot_key, plan.slot_holder)
             except BackendUnavailable as exc:
                 failed = failed or exc
         if failed is not None:

@@ -197,16 +197,94 @@ if string.sub(v, 1, 2) == 'p:' then return {'pending'} end
 return {'done', string.sub(v, 3)}
 """
 
+# Concurrency slots of one tool, shared by every process: h holds the holders scored by when
+# their lease ends (renewed while they run, so a dead process's slots come back by
+# themselves), q the waiters scored by arrival (first come first served) and x the same
+# waiters scored by when they stop counting unless they ask again. A slot goes to a caller
+# only when fewer waiters are ahead of it than slots are free, so newcomers cannot overtake
+# the queue. Returns 'held', 'queued' or 'full' (max_queue < 0: unbounded).
+SLOT_FN = """
+local function slot_take(h, q, x, holder, limit, max_queue, lease_ms, wait_ms)
+local function keep(k, ms)
+  if redis.call('PTTL', k) < ms then redis.call('PEXPIRE', k, ms) end
+end
+redis.call('ZREMRANGEBYSCORE', h, '-inf', now)
+local gone = redis.call('ZRANGEBYSCORE', x, '-inf', now, 'LIMIT', 0, 1000)
+if #gone > 0 then
+  redis.call('ZREM', q, unpack(gone))
+  redis.call('ZREM', x, unpack(gone))
+end
+if redis.call('ZSCORE', h, holder) then return 'held' end
+local rank = redis.call('ZRANK', q, holder)
+local free = limit - redis.call('ZCARD', h)
+if free > 0 then
+  local ahead = rank
+  if not ahead then ahead = redis.call('ZCARD', q) end
+  if ahead < free then
+    redis.call('ZADD', h, now + lease_ms / 1000, holder)
+    keep(h, lease_ms + 1000)
+    if rank then
+      redis.call('ZREM', q, holder)
+      redis.call('ZREM', x, holder)
+    end
+    return 'held'
+  end
+end
+if not rank then
+  if max_queue >= 0 and redis.call('ZCARD', q) >= max_queue then return 'full' end
+  redis.call('ZADD', q, now, holder)
+end
+redis.call('ZADD', x, now + wait_ms / 1000, holder)
+keep(q, wait_ms + 1000)
+keep(x, wait_ms + 1000)
+return 'queued'
+end
+"""
+SLOT_ACQUIRE = (
+    NOW + SLOT_FN + "return slot_take(KEYS[1], KEYS[2], KEYS[3], ARGV[1], tonumber(ARGV[2]),"
+    " tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]))"
+)
+
+SLOT_GIVE_FN = """
+local function slot_give(h, q, x, holder)
+redis.call('ZREM', h, holder)
+redis.call('ZREM', q, holder)
+redis.call('ZREM', x, holder)
+end
+"""
+SLOT_RELEASE = SLOT_GIVE_FN + "slot_give(KEYS[1], KEYS[2], KEYS[3], ARGV[1]) return 1"
+
+# KEYS: holders. ARGV: lease ms, then this process's holders. Extends their leases; returns
+# the holders that were no longer there (their lease ran out before it was renewed).
+SLOT_RENEW = (
+    NOW
+    + """
+local lease = tonumber(ARGV[1])
+local lost = {}
+for i = 2, #ARGV do
+  if redis.call('ZADD', KEYS[1], 'XX', 'CH', now + lease / 1000, ARGV[i]) == 0
+     and not redis.call('ZSCORE', KEYS[1], ARGV[i]) then
+    lost[#lost + 1] = ARGV[i]
+  end
+end
+if redis.call('PTTL', KEYS[1]) < lease + 1000 then redis.call('PEXPIRE', KEYS[1], lease + 1000) end
+return lost
+"""
+)
+
 # The before-call decisions of one call in one step, in chain order (CallPlan / Clearance).
 # Only the policies in use send their keys and arguments, in this order: cache (KEYS cache,
 # lock), idempotency (KEYS record), rate (KEYS tat; ARGV interval, limit, max_wait), breaker
-# (KEYS hash; ARGV open_for, half_open_calls). ARGV starts with owner, lease ms and the
-# policies used ('c', 'i', 'r', 'b' letters). Returns {stop, data, locked, claimed, wait,
-# allowed, state, gen, retry}; a stop gives back the claims this step took before it.
+# (KEYS hash; ARGV open_for, half_open_calls), concurrency slot (KEYS holders, queue, queue
+# expiry; ARGV holder, limit, max_queue, lease ms, waiter ttl ms). ARGV starts with owner,
+# lease ms and the policies used ('c', 'i', 'r', 'b', 's' letters). Returns {stop, data,
+# locked, claimed, wait, allowed, state, gen, retry, slot}; a stop gives back the claims this
+# step took before it; a rate-limit wait stops before the breaker and the slot (5 values).
 ADMIT = (
     NOW
     + RATE_FN
     + ACQUIRE_FN
+    + SLOT_FN
     + """
 local owner, lease, use = ARGV[1], ARGV[2], ARGV[3]
 local ki, ai = 0, 3
@@ -251,32 +329,44 @@ if string.find(use, 'r', 1, true) then
   wait = r[2]
   if tonumber(wait) > 0 then return {'', '', locked, claimed, wait} end
 end
+local a = {0, '', 0, '-1'}
 if string.find(use, 'b', 1, true) then
   local bk = key()
   local open_for = arg()
-  local a = breaker_acquire(bk, open_for, arg())
+  a = breaker_acquire(bk, open_for, arg())
   if a[1] == 0 then
     undo()
     return {'circuit_open', '', 0, 0, '0', a[1], a[2], a[3], a[4]}
   end
-  return {'', '', locked, claimed, wait, a[1], a[2], a[3], a[4]}
 end
-return {'', '', locked, claimed, wait}
+local slot = ''
+if string.find(use, 's', 1, true) then
+  local hk, qk, xk = key(), key(), key()
+  ai = ai + 1
+  local holder = ARGV[ai]
+  local limit = arg()
+  local max_queue = arg()
+  local lease_ms = arg()
+  slot = slot_take(hk, qk, xk, holder, limit, max_queue, lease_ms, arg())
+end
+return {'', '', locked, claimed, wait, a[1], a[2], a[3], a[4], slot}
 """
 )
 
 # The after-call writes of one call in one step (Settlement). ARGV starts with owner, cache
-# mode ('s' store, 'u' unlock), idempotency mode ('f' finish, 'a' abandon) and '1' to record
-# on the breaker; then only what is used, in this order: cache (KEYS cache, lock; ARGV value,
-# ttl ms when storing), idempotency (KEYS record; ARGV data, ttl ms when finishing), breaker
-# (KEYS hash, window; ARGV breaker_record's 9 arguments).
+# mode ('s' store, 'u' unlock), idempotency mode ('f' finish, 'a' abandon), '1' to record
+# on the breaker and '1' to give a concurrency slot back; then only what is used, in this
+# order: cache (KEYS cache, lock; ARGV value, ttl ms when storing), idempotency (KEYS record;
+# ARGV data, ttl ms when finishing), slot (KEYS holders, queue, queue expiry; ARGV holder),
+# breaker (KEYS hash, window; ARGV breaker_record's 9 arguments).
 # Returns the breaker's {old, new} (empty when not recorded).
 SETTLE = (
     NOW
     + RECORD_FN
+    + SLOT_GIVE_FN
     + """
-local owner, cmode, imode, rec = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local ki, ai = 0, 4
+local owner, cmode, imode, rec, sl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local ki, ai = 0, 5
 local function key() ki = ki + 1 return KEYS[ki] end
 local function arg() ai = ai + 1 return ARGV[ai] end
 if cmode ~= '' then
@@ -299,6 +389,11 @@ if imode ~= '' then
   elseif redis.call('GET', ik) == 'p:' .. owner then
     redis.call('DEL', ik)
   end
+end
+if sl == '1' then
+  local hk, qk, xk = key(), key(), key()
+  ai = ai + 1
+  slot_give(hk, qk, xk, ARGV[ai])
 end
 if rec == '1' then
   local h = key()

@@ -14,12 +14,14 @@ from collections.abc import Callable
 
 from toolwire._errors import ToolFailure
 from toolwire.state._base import (
+    WAITER_TTL,
     Admission,
     BreakerConfig,
     BreakerState,
     IdemRecord,
     Outcome,
     RateDecision,
+    SlotStatus,
     StateBackend,
     Transition,
 )
@@ -56,6 +58,10 @@ class MemoryBackend(StateBackend):
         # key -> (owner, expiry) and key -> (result, expiry); see ``idem_begin``
         self._idem_pending: OrderedDict[str, tuple[bytes, float]] = OrderedDict()
         self._idem_done: OrderedDict[str, tuple[bytes, float]] = OrderedDict()
+        # concurrency slots (used when a subclass is ``shared``): holders, and the waiters in
+        # arrival order with the time they stop counting unless they ask again
+        self._slots: dict[str, set[str]] = {}
+        self._slot_queues: dict[str, OrderedDict[str, float]] = {}
         self.max_idempotency_records = max_idempotency_records
         # a subclass that changes the async cache methods (a test double, say) keeps them used
         cls = type(self)
@@ -272,3 +278,36 @@ class MemoryBackend(StateBackend):
             entry = self._idem_pending.get(key)
             if entry is not None and entry[0] == owner.encode():
                 del self._idem_pending[key]
+
+    # -- concurrency slots --------------------------------------------------------------
+    # Only a ``shared`` store is asked (the executor's in-process Limiter serves this one);
+    # a holder cannot outlive this process, so slots need no lease here.
+    async def slot_acquire(
+        self, key: str, holder: str, limit: int, max_queue: int | None
+    ) -> SlotStatus:
+        with self._lock:
+            now = self._clock()
+            held = self._slots.setdefault(key, set())
+            queue = self._slot_queues.setdefault(key, OrderedDict())
+            for waiter in [w for w, until in queue.items() if until <= now]:
+                del queue[waiter]
+            if holder in held:
+                return "held"
+            free = limit - len(held)
+            if free > 0:
+                ahead = list(queue).index(holder) if holder in queue else len(queue)
+                if ahead < free:
+                    held.add(holder)
+                    queue.pop(holder, None)
+                    return "held"
+            if holder not in queue and max_queue is not None and len(queue) >= max_queue:
+                return "full"
+            queue[holder] = now + WAITER_TTL  # an update keeps the place in line
+            return "queued"
+
+    async def slot_release(self, key: str, holder: str) -> None:
+        with self._lock:
+            self._slots.get(key, set()).discard(holder)
+            queue = self._slot_queues.get(key)
+            if queue is not None:
+                queue.pop(holder, None)

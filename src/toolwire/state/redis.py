@@ -16,6 +16,7 @@ from typing import Any
 
 from toolwire._errors import MissingExtra
 from toolwire.state._base import (
+    WAITER_TTL,
     Admission,
     BackendUnavailable,
     BreakerConfig,
@@ -26,6 +27,7 @@ from toolwire.state._base import (
     Outcome,
     RateDecision,
     Settlement,
+    SlotStatus,
     StateBackend,
     Transition,
 )
@@ -42,6 +44,9 @@ from toolwire.state._redis_lua import (
     RELEASE,
     SET_UNLOCK,
     SETTLE,
+    SLOT_ACQUIRE,
+    SLOT_RELEASE,
+    SLOT_RENEW,
 )
 
 log = logging.getLogger("toolwire.state")
@@ -71,6 +76,11 @@ class RedisBackend(StateBackend):
     pool raises ``MaxConnectionsError`` when full (redis-py's default), the operation is
     retried until ``pool_timeout`` as well.
 
+    A tool's ``Policy.concurrency`` holds across every process on the store: a running call
+    holds one of the tool's slots under a lease of ``concurrency_lease`` seconds, renewed
+    (one round trip per tool, a third of the lease apart) while the call runs, so the slots
+    of a process that dies come back by themselves within that time.
+
     Example::
 
         backend = RedisBackend("redis://127.0.0.1:6379/0", prefix="myapp:")
@@ -91,9 +101,12 @@ class RedisBackend(StateBackend):
         max_connections: int = 50,
         pool_timeout: float = 5.0,
         cluster: bool = False,
+        concurrency_lease: float = 15.0,
     ) -> None:
         if max_connections < 1:
             raise ValueError(f"max_connections must be at least 1, got {max_connections}")
+        if not concurrency_lease > 0:
+            raise ValueError(f"concurrency_lease must be positive, got {concurrency_lease}")
         check_prefix(prefix)
         try:
             import redis.asyncio as aioredis
@@ -172,6 +185,13 @@ class RedisBackend(StateBackend):
         self._set_unlock = client.register_script(SET_UNLOCK)
         self._admit = client.register_script(ADMIT)
         self._settle = client.register_script(SETTLE)
+        self._slot_acquire = client.register_script(SLOT_ACQUIRE)
+        self._slot_release = client.register_script(SLOT_RELEASE)
+        self._slot_renew = client.register_script(SLOT_RENEW)
+        self.concurrency_lease = concurrency_lease
+        # the slots this backend's calls hold (slot key -> holders), renewed by one task
+        self._held: dict[str, set[str]] = {}
+        self._renewer: asyncio.Task[None] | None = None
 
     # -- outage handling ----------------------------------------------------------------
     @property
@@ -398,7 +418,9 @@ class RedisBackend(StateBackend):
 
     # -- one call's decisions and writes: one script each ---------------------------------
     async def admit(self, plan: CallPlan) -> Clearance:
-        if self._split(plan.cache_key, plan.idem_key, plan.rate_key, plan.breaker_key):
+        if self._split(
+            plan.cache_key, plan.idem_key, plan.rate_key, plan.breaker_key, plan.slot_key
+        ):
             return await self._admit_apart(plan)
         use = ""
         keys: list[str] = []
@@ -419,6 +441,10 @@ class RedisBackend(StateBackend):
             use += "b"
             keys.append(self._k("br", plan.breaker_key))
             args += [repr(cfg.open_for), cfg.half_open_calls]
+        if plan.slot_key is not None:
+            use += "s"
+            keys += self._slot_keys(plan.slot_key)
+            args += self._slot_args(plan)
         if len(use) <= 1:
             # one policy: its own smaller script is the same single round trip
             return await super().admit(plan)
@@ -432,7 +458,7 @@ class RedisBackend(StateBackend):
         if stop == "rate_limited":
             return Clearance(stop="rate_limited", retry_after=float(out[4]))
         adm = None
-        if len(out) > 5:
+        if "b" in use and len(out) > 5:
             retry_after = float(out[8])
             adm = Admission(
                 allowed=bool(out[5]),
@@ -442,21 +468,41 @@ class RedisBackend(StateBackend):
             )
         if stop == "circuit_open":
             return Clearance(stop="circuit_open", breaker=adm)
+        slot: SlotStatus | None = None
+        if len(out) > 9 and out[9]:
+            slot = _text(out[9])  # type: ignore[assignment]
+            if slot == "held":
+                assert plan.slot_key is not None
+                self._hold(plan.slot_key, plan.slot_holder)
         return Clearance(
-            cache_locked=bool(out[2]), idem_claimed=bool(out[3]), wait=float(out[4]), breaker=adm
+            cache_locked=bool(out[2]),
+            idem_claimed=bool(out[3]),
+            wait=float(out[4]),
+            breaker=adm,
+            slot=slot,
         )
 
     async def _admit_apart(self, plan: CallPlan) -> Clearance:
         """``admit`` on a cluster when the plan's keys live in several slots: a shared
-        ``Breaker.key`` is asked in a second step, anything else policy by policy."""
+        ``Breaker.key`` is asked in a second step (and the concurrency slot, which comes after
+        the breaker in the chain, in a third), anything else policy by policy."""
         bkey, cfg = plan.breaker_key, plan.breaker
-        if bkey is None or cfg is None or self._split(plan.cache_key, plan.idem_key, plan.rate_key):
+        if (
+            bkey is None
+            or cfg is None
+            or self._split(plan.cache_key, plan.idem_key, plan.rate_key, plan.slot_key)
+        ):
             return await super().admit(plan)
-        clr = await self.admit(replace(plan, breaker_key=None, breaker=None))
+        clr = await self.admit(replace(plan, breaker_key=None, breaker=None, slot_key=None))
         if clr.stop is not None or clr.wait > 0:
             return clr  # as in one step: a positive wait asks the breaker after sleeping
         try:
             adm = await self.breaker_acquire(bkey, cfg)
+            if adm.allowed and plan.slot_key is not None:
+                slot = await self.slot_acquire(
+                    plan.slot_key, plan.slot_holder, plan.slot_limit, plan.slot_queue
+                )
+                return replace(clr, breaker=adm, slot=slot)
         except BaseException:
             await self._undo(plan, clr.cache_locked, clr.idem_claimed)
             raise
@@ -506,17 +552,20 @@ class RedisBackend(StateBackend):
         cfg = plan.breaker
         bkey = plan.breaker_key
         record = outcome.breaker_generation is not None and bkey is not None and cfg is not None
-        if bool(cmode) + bool(imode) + record <= 1:
+        skey = plan.slot_key if outcome.slot_release else None
+        if skey is not None:
+            self._drop(skey, plan.slot_holder)  # not renewed even if this write fails
+        if bool(cmode) + bool(imode) + record + (skey is not None) <= 1:
             # one write (or none): its own smaller script is the same single round trip
             return await super().settle(plan, outcome)
         used_c = ckey if cmode else None
         used_i = plan.idem_key if imode else None
-        if self._split(used_c, used_i, bkey if record else None):
-            if record and not self._split(used_c, used_i):
+        if self._split(used_c, used_i, skey, bkey if record else None):
+            if record and not self._split(used_c, used_i, skey):
                 return await self._settle_apart(plan, outcome)
             return await super().settle(plan, outcome)
         keys: list[str] = []
-        args: list[Any] = [plan.owner, cmode, imode, "1" if record else ""]
+        args: list[Any] = [plan.owner, cmode, imode, "1" if record else "", "1" if skey else ""]
         if cmode:
             assert ckey is not None
             keys += [self._k("c", ckey), self._lock_key(CACHE_LOCK + ckey)]
@@ -527,6 +576,9 @@ class RedisBackend(StateBackend):
             keys.append(self._k("id", plan.idem_key))
             if outcome.idem_data is not None:
                 args += [outcome.idem_data, max(1, int(plan.idem_ttl * 1000))]
+        if skey is not None:
+            keys += self._slot_keys(skey)
+            args.append(plan.slot_holder)
         if record:
             assert cfg is not None and bkey is not None
             keys += [self._k("br", bkey), self._k("brw", bkey)]
@@ -546,7 +598,77 @@ class RedisBackend(StateBackend):
             return None
         return Transition(old=_text(out[0]), new=_text(out[1]))  # type: ignore[arg-type]
 
+    # -- concurrency slots ------------------------------------------------------------------
+    def _slot_keys(self, key: str) -> list[str]:
+        return [self._k("sem", key), self._k("semq", key), self._k("semx", key)]
+
+    def _slot_args(self, plan: CallPlan) -> list[Any]:
+        return [
+            plan.slot_holder,
+            plan.slot_limit,
+            -1 if plan.slot_queue is None else plan.slot_queue,
+            max(1, int(self.concurrency_lease * 1000)),
+            int(WAITER_TTL * 1000),
+        ]
+
+    async def slot_acquire(
+        self, key: str, holder: str, limit: int, max_queue: int | None
+    ) -> SlotStatus:
+        plan = CallPlan(
+            owner="", lease=0.0, slot_key=key, slot_holder=holder, slot_limit=limit,
+            slot_queue=max_queue,
+        )  # fmt: skip
+        out = await self._script(self._slot_acquire, self._slot_keys(key), self._slot_args(plan))
+        status: SlotStatus = _text(out)  # type: ignore[assignment]
+        if status == "held":
+            self._hold(key, holder)
+        return status
+
+    async def slot_release(self, key: str, holder: str) -> None:
+        self._drop(key, holder)
+        await self._script(self._slot_release, self._slot_keys(key), [holder])
+
+    def _hold(self, key: str, holder: str) -> None:
+        """Keep ``holder``'s lease alive until it is given back (see ``_renew_slots``)."""
+        self._held.setdefault(key, set()).add(holder)
+        task = self._renewer
+        loop = asyncio.get_running_loop()
+        if task is None or task.done() or task.get_loop() is not loop:
+            self._renewer = loop.create_task(self._renew_slots())
+
+    def _drop(self, key: str, holder: str) -> None:
+        holders = self._held.get(key)
+        if holders is not None:
+            holders.discard(holder)
+            if not holders:
+                del self._held[key]
+
+    async def _renew_slots(self) -> None:
+        """Extend the leases of the slots held here, a third of the lease apart, one round
+        trip per tool; ends when nothing is held. A process that dies stops renewing, so its
+        slots come back within ``concurrency_lease``."""
+        lease_ms = max(1, int(self.concurrency_lease * 1000))
+        while self._held:
+            await asyncio.sleep(self.concurrency_lease / 3)
+            for key, holders in list(self._held.items()):
+                try:
+                    lost = await self._script(
+                        self._slot_renew, [self._k("sem", key)], [lease_ms, *holders]
+                    )
+                except BackendUnavailable:
+                    continue  # tried again next time; a lease may run out meanwhile
+                for name in lost:
+                    holder = _text(name)
+                    if holder in self._held.get(key, ()):
+                        # its lease ran out first (the loop or Redis stalled): the call runs
+                        # on, but its slot may have gone to another caller
+                        log.warning("concurrency slot of %s expired before renewal", key)
+                        self._drop(key, holder)
+
     async def aclose(self) -> None:
+        if self._renewer is not None:
+            self._renewer.cancel()
+            self._renewer = None
         await self.client.aclose()
 
 
