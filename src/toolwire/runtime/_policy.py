@@ -1,9 +1,10 @@
 """Policies: small immutable descriptions of how calls to a tool are guarded.
 
 They hold configuration only. Per-call state lives in fresh objects the executor creates per
-call; shared state (breaker windows, rate-limit counters, cache entries) lives in a state
-backend (memory or Redis). The chain, outermost first: cache -> idempotency -> rate limit ->
-breaker -> concurrency -> retry -> per-attempt timeout -> handler.
+call; shared state (breaker windows, rate-limit counters, cache entries, and on Redis the
+concurrency slots) lives in a state backend (memory or Redis). The chain, outermost first:
+cache -> idempotency -> rate limit -> breaker -> concurrency -> retry -> per-attempt timeout ->
+handler.
 """
 
 from __future__ import annotations
@@ -100,8 +101,11 @@ class Policy:
     breaker: Breaker | None = None
     cache: Cache | None = None
     rate_limit: RateLimit | None = None
-    concurrency: int | None = None  # max in-flight calls of this tool (per process)
-    max_queue: int | None = None  # callers allowed to wait for a concurrency slot
+    # max in-flight calls of this tool: per process on the memory backend; on a shared one
+    # (Redis) across every process and replica using it, falling back to per process while
+    # the store is unreachable and fail_open allows
+    concurrency: int | None = None
+    max_queue: int | None = None  # callers allowed to wait for a slot (counted the same way)
     # when the shared state backend is unreachable: run anyway (True) or refuse (False);
     # None inherits from the layer below and means True when no layer sets it
     fail_open: bool | None = None
