@@ -359,3 +359,28 @@ def test_serve_metrics_are_counted_in_dicts_and_exposed_at_scrape_time() -> None
     assert 'toolwire_serve_call_seconds_bucket{le="0.005",transport="probe"} 3.0' in lines
     assert 'toolwire_serve_call_seconds_bucket{le="+Inf",transport="probe"} 4.0' in lines
     assert 'toolwire_serve_call_seconds_count{transport="probe"} 4.0' in lines
+
+
+@pytest.mark.anyio
+async def test_state_table_tunes_the_redis_backend(tmp_path: Path) -> None:
+    from toolwire.config import load_config
+    from toolwire.serve._config import ConfigError, backend_from
+
+    path = tmp_path / "toolwire.toml"
+    head = '[state]\nbackend = "redis"\nurl = "redis://127.0.0.1:6379/0"\n'
+    path.write_text(head + "concurrency_lease = 4\nmax_connections = 7\n")
+    backend = backend_from(load_config(path))
+    try:  # building the client connects to nothing: no Redis needed here
+        assert backend.concurrency_lease == 4.0
+        assert backend.client.connection_pool.max_connections == 7
+    finally:
+        await backend.aclose()
+    for bad, problem in (
+        ('concurrency_lease = "long"', "must be a number"),
+        ("concurrency_lease = 0", "must be positive"),
+        ("max_connections = true", "must be a number"),
+        ("max_connections = 0", "at least 1"),
+    ):
+        path.write_text(head + bad + "\n")
+        with pytest.raises(ConfigError, match=problem):
+            backend_from(load_config(path))

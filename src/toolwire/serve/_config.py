@@ -89,4 +89,15 @@ def backend_from(config: Config) -> Any:
         raise ConfigError(f"{config.path or 'configuration'} [state]: redis needs url or url_env")
     from toolwire.state.redis import RedisBackend
 
-    return RedisBackend(str(url), prefix=str(state.get("prefix", "toolwire:")))
+    where = f"{config.path or 'configuration'} [state]"
+    options: dict[str, Any] = {}
+    for key, kind in (("concurrency_lease", float), ("max_connections", int)):
+        if key in state:
+            value = state[key]
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ConfigError(f"{where}: {key} must be a number, got {value!r}")
+            options[key] = kind(value)
+    try:
+        return RedisBackend(str(url), prefix=str(state.get("prefix", "toolwire:")), **options)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
