@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import itertools
 import os
 import resource
 import socket
@@ -81,6 +82,8 @@ async def main():
 uvloop.run(main())
 """
 FLOOR_ROW = "gRPC floor c=32 (bare grpcio aio)"
+# 32 calls in flight on one bidirectional CallTools stream: no HTTP/2 stream per call
+STREAM_ROW = "gRPC c=32, CallTools stream"
 ARGS = {"location": "北京"}
 EXPECTED = {"location": "北京", "temp": 25, "humidity": 60}  # every MCP answer is checked
 # The MCP clients, as row-name suffixes: the SDK's Client (no suffix: the issue's reference),
@@ -173,6 +176,53 @@ async def load(
     }
 
 
+class StreamCaller:
+    """Calls multiplexed over ONE bidirectional ``CallTools`` stream: each call sends a
+    request with its own id and waits for the answer carrying that id (answers arrive in
+    completion order). ``load`` drives it like any other call, so its c=32 row keeps 32
+    calls in flight on the one stream, each answer checked."""
+
+    def __init__(self, stub: Any, request: Any) -> None:
+        self._stub = stub
+        self._request = request
+        self._outgoing: asyncio.Queue[Any] = asyncio.Queue()
+        self._waiting: dict[str, asyncio.Future[Any]] = {}
+        self._ids = itertools.count()
+        self._reader: asyncio.Task[None] | None = None
+
+    def open(self) -> None:
+        async def requests() -> Any:
+            while (request := await self._outgoing.get()) is not None:
+                yield request
+
+        self._reader = asyncio.create_task(self._read(self._stub.CallTools(requests())))
+
+    async def _read(self, stream: Any) -> None:
+        try:
+            async for answer in stream:
+                self._waiting.pop(answer.call_id).set_result(answer)
+        finally:  # a broken stream fails every call still waiting, never hangs the run
+            for future in self._waiting.values():
+                if not future.done():
+                    future.set_exception(WireError("the CallTools stream ended"))
+
+    async def __call__(self) -> None:
+        call_id = str(next(self._ids))
+        future = self._waiting[call_id] = asyncio.get_running_loop().create_future()
+        request = type(self._request)()
+        request.CopyFrom(self._request)
+        request.call_id = call_id
+        self._outgoing.put_nowait(request)
+        answer = await future
+        if not answer.ok or _json.loads(answer.value_json) != EXPECTED:
+            raise WireError(f"unexpected stream answer: {answer}")
+
+    async def close(self) -> None:
+        self._outgoing.put_nowait(None)
+        if self._reader is not None:
+            await self._reader
+
+
 def check_answer(text: str, structured: Any) -> None:
     """The tool's value, as text content (JSON) and, when the server sends it, structured."""
     if _json.loads(text) != EXPECTED or structured not in (None, EXPECTED):
@@ -243,6 +293,8 @@ async def bench(calls: int, mcp_calls: int, rounds: int) -> dict[str, Any]:
         slots = [grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}") for _ in range(32)]
         shared_stub = tools_pb2_grpc.ToolServiceStub(shared)
         slot_stubs = [tools_pb2_grpc.ToolServiceStub(c) for c in slots]
+        stream = StreamCaller(shared_stub, request)
+        stream.open()
         floor_channel = grpc.aio.insecure_channel(f"127.0.0.1:{floor_port}")
         floor_stub = tools_pb2_grpc.ToolServiceStub(floor_channel)
         turn = 0
@@ -267,6 +319,7 @@ async def bench(calls: int, mcp_calls: int, rounds: int) -> dict[str, Any]:
             *((f"REST c={c}", rest, c) for c in CONCURRENCY),
             *((f"gRPC c={c}", grpc_shared, c) for c in CONCURRENCY),
             ("gRPC c=32, channel per slot", grpc_slots, 32),
+            (STREAM_ROW, stream, 32),
             (FLOOR_ROW, grpc_floor, 32),
         ]
         mcp_ports = {"toolwire MCP": port, **peer_ports}
@@ -312,6 +365,7 @@ async def bench(calls: int, mcp_calls: int, rounds: int) -> dict[str, Any]:
             rss["end"] = rss_mb(ours.pid)
             rss["end_after_calls"] = served
         await http.close()
+        await stream.close()
         await shared.close()
         await floor_channel.close()
         for channel in slots:
@@ -403,7 +457,12 @@ def _results(rows: dict[str, dict[str, float]], rss: dict[str, float]) -> list[d
         )
         if note:
             out[-1]["note"] = note
-        if name.startswith("gRPC c=32"):
+        if name == STREAM_ROW:
+            out[-1]["note"] = (
+                "32 calls in flight on one bidirectional CallTools stream (our batch API; "
+                "the peer has no equivalent); the unary rows are the per-call RPC"
+            )
+        elif name.startswith("gRPC c=32"):
             out[-1]["floor"] = round(floor["calls_s"])
             out[-1]["floor_server_cpu_us"] = round(floor["server_cpu_us"])
     out.append(
