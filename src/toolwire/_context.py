@@ -6,11 +6,9 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 _CANCEL_LOCK = threading.Lock()
-_NO_METADATA: Mapping[str, Any] = MappingProxyType({})  # shared, so it must be read-only
 _new = object.__new__
 
 ProgressCallback = Callable[[float, float | None, str | None], Awaitable[None] | None]
@@ -86,7 +84,7 @@ class Context:
         _set_deadline(ctx, deadline)
         _set_attempt(ctx, attempt)
         _set_idem(ctx, idempotency_key)
-        _set_metadata(ctx, _NO_METADATA)
+        _set_metadata(ctx, {})  # its own, as the dataclass's default factory gives
         _set_progress(ctx, progress)
         _set_cancel(ctx, None)
         return ctx

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from toolwire._calls import ToolCall, ToolResult, new_call, new_result
+from toolwire._context import Caller, Context
 from toolwire._errors import ToolError
 
 
@@ -51,3 +52,36 @@ def test_fast_results_stay_frozen() -> None:
         pass
     else:
         raise AssertionError("a fast-built ToolResult must stay frozen")
+
+
+def test_context_for_call_equals_the_dataclass() -> None:
+    caller = Caller(id="alice", scopes=frozenset({"weather"}))
+    progress = print
+    fast = Context._for_call("c1", "get_weather", caller, 12.5, 2, "key-1", progress)
+    slow = Context(
+        call_id="c1",
+        tool_name="get_weather",
+        caller=caller,
+        deadline=12.5,
+        attempt=2,
+        idempotency_key="key-1",
+        progress=progress,
+    )
+    assert type(fast) is Context
+    assert fast == slow and repr(fast) == repr(slow)
+    for f in dataclasses.fields(Context):  # every slot is filled (no AttributeError)
+        assert getattr(fast, f.name) == getattr(slow, f.name)
+    assert dict(fast.metadata) == {} and not fast.cancelled
+    fast.cancel_event.set()
+    assert fast.cancelled and not slow.cancelled  # each context has its own event
+    try:
+        fast.attempt = 3  # type: ignore[misc]
+    except dataclasses.FrozenInstanceError:
+        pass
+    else:
+        raise AssertionError("a fast-built Context must stay frozen")
+    # A new field on Context must be added to Context._for_call too.
+    assert [f.name for f in dataclasses.fields(Context)] == [
+        "call_id", "tool_name", "caller", "deadline", "attempt", "idempotency_key",
+        "metadata", "progress", "_cancel",
+    ]  # fmt: skip
