@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from toolwire._spec import ToolSpec
 from toolwire.models._base import (
+    Api,
     Message,
     Model,
     ModelError,
@@ -16,6 +17,7 @@ from toolwire.models._base import (
     TurnDone,
     last_user_text,
 )
+from toolwire.models._history import convert_history
 from toolwire.models._ngrams import is_cjk
 
 
@@ -52,6 +54,11 @@ class Router(Model):
     last user message contains Chinese, else ``en``). When the chosen model fails with a
     :class:`ModelError` the next suitable one is tried. ``last_attempts`` records what happened.
 
+    Routes may speak different APIs (``tools``, legacy ``functions``, ``text``): the router
+    writes the history in the tools form whichever route answered, and converts it to a
+    route's own form (:func:`~toolwire.models._history.convert_history`) just before asking
+    that route, so a fallback model continues the same conversation.
+
     Example::
 
         router = tw.Router([
@@ -62,6 +69,8 @@ class Router(Model):
     """
 
     name = "router"
+    # The history's one form; routes on other APIs get a converted copy per request.
+    api: Api = "tools"
 
     def __init__(
         self, routes: Sequence[Route | Model], *, require: Iterable[str] = (), fallback: bool = True
@@ -69,11 +78,6 @@ class Router(Model):
         self.routes = [r if isinstance(r, Route) else Route(model=r) for r in routes]
         if not self.routes:
             raise ValueError("a Router needs at least one route")
-        apis = {r.model.api for r in self.routes}
-        if len(apis) > 1:
-            # The history is written in one form; mixing tools/functions/text would break it.
-            raise ValueError(f"all routed models must share one api, got {sorted(apis)}")
-        self.api = self.routes[0].model.api
         self.require = frozenset(require)
         self.fallback = fallback
         self.last_attempts: list[Attempt] = []
@@ -103,7 +107,8 @@ class Router(Model):
             attempt = Attempt(model=route.model.describe())
             self.last_attempts.append(attempt)
             try:
-                return await route.model.complete(messages, tools, options)
+                history = self._history_for(route.model, messages)
+                return await route.model.complete(history, tools, options)
             except ModelError as exc:
                 attempt.error = str(exc)
                 errors.append(f"{attempt.model}: {exc}")
@@ -120,7 +125,8 @@ class Router(Model):
             self.last_attempts.append(attempt)
             started = False
             try:
-                async for event in route.model.stream(messages, tools, options):
+                history = self._history_for(route.model, messages)
+                async for event in route.model.stream(history, tools, options):
                     started = True
                     yield event
                     if isinstance(event, TurnDone):
@@ -131,6 +137,24 @@ class Router(Model):
                 attempt.error = str(exc)
                 errors.append(f"{attempt.model}: {exc}")
         raise ModelError("every routed model failed: " + "; ".join(errors), model=self.name)
+
+    @staticmethod
+    def _history_for(model: Model, messages: Sequence[Message]) -> Sequence[Message]:
+        """``messages`` in ``model``'s form; a history it cannot be given fails this route."""
+        if model.api == "tools":
+            return messages
+        # OpenAICompatible names its family format; other text models write the generic one.
+        fmt = getattr(model, "text_format", None)
+        try:
+            return convert_history(
+                messages, model.api, text_format=fmt if isinstance(fmt, str) else None
+            )
+        except ValueError as exc:
+            raise ModelError(
+                f"the history cannot be written for {model.describe()} ({model.api}): {exc}",
+                kind="invalid_arguments",
+                model=model.describe(),
+            ) from exc
 
     def describe(self) -> str:
         chosen = next((a.model for a in reversed(self.last_attempts) if a.error is None), None)
