@@ -18,15 +18,8 @@ from toolwire.models._prompts import PROMPT_FORMATS, prompt_format
 from toolwire.models._text_calls import CALL_WRITERS, write_calls
 from toolwire.parsing import parse
 
-# Prompt formats whose calls the parser of the same family reads (qwen speaks hermes).
-PARSER_FOR = {
-    "hermes": "hermes",
-    "qwen": "hermes",
-    "qwen25": "hermes",
-    "llama3_json": "llama3_json",
-    "mistral": "mistral",
-    "pythonic": "pythonic",
-}
+# The parser that reads each prompt format's calls (qwen speaks hermes).
+PARSER_FOR = {name: fmt.parser for name, fmt in PROMPT_FORMATS.items()}
 
 
 def call(id: str, name: str, **args: Any) -> ToolCall:

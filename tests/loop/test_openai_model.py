@@ -190,6 +190,22 @@ async def test_text_mode_renders_tools_and_parses_raw_calls() -> None:
     assert turn.raw_text == raw
 
 
+@pytest.mark.parametrize("text_format", ["qwen", "qwen25"])
+async def test_text_mode_qwen_formats_parse_their_replies(text_format: str) -> None:
+    # Qwen 2/2.5 are prompted like Hermes; their replies must be read by the Hermes parser
+    # (there is no parsing format named after them), whole and streamed.
+    raw = '<tool_call>\n{"name": "get_weather", "arguments": {"location": "广州"}}\n</tool_call>'
+    pieces = [raw[:9], raw[9:40], raw[40:]]
+    chunks = [chunk({"content": p}) for p in pieces] + [chunk({}, finish_reason="stop")]
+    async with FakeOpenAI([completion(raw), Reply(chunks=chunks)]) as server:
+        async with model(server, api="text", text_format=text_format) as m:
+            turn = await m.complete(USER, [WEATHER], ModelOptions())
+        events = await collect(model(server, api="text", text_format=text_format))
+    for got in (turn, events[-1].turn):
+        (call,) = got.parsed.calls
+        assert call.name == "get_weather" and call.parsed_arguments() == {"location": "广州"}
+
+
 async def test_text_mode_streaming() -> None:
     pieces = [
         "<tool",

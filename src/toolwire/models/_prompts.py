@@ -102,15 +102,17 @@ def _pythonic_tools(specs: Sequence[ToolSpec], rules: str) -> str:
 class PromptFormat:
     tools: Callable[[Sequence[ToolSpec], str], str]
     results: Callable[[Sequence[tuple[ToolCall, ToolResult]]], str]
+    parser: str  # the toolwire.parsing format that reads the replies this prompt asks for
 
 
 PROMPT_FORMATS: dict[str, PromptFormat] = {
-    "hermes": PromptFormat(tools=_hermes_tools, results=_hermes_results),
-    "qwen": PromptFormat(tools=_hermes_tools, results=_hermes_results),
-    "qwen25": PromptFormat(tools=_hermes_tools, results=_hermes_results),
-    "llama3_json": PromptFormat(tools=_llama3_tools, results=_plain_results),
-    "mistral": PromptFormat(tools=_mistral_tools, results=_mistral_results),
-    "pythonic": PromptFormat(tools=_pythonic_tools, results=_plain_results),
+    "hermes": PromptFormat(tools=_hermes_tools, results=_hermes_results, parser="hermes"),
+    # Qwen 2/2.5 use Hermes' <tool_call> tags: same prompt, same parser
+    "qwen": PromptFormat(tools=_hermes_tools, results=_hermes_results, parser="hermes"),
+    "qwen25": PromptFormat(tools=_hermes_tools, results=_hermes_results, parser="hermes"),
+    "llama3_json": PromptFormat(tools=_llama3_tools, results=_plain_results, parser="llama3_json"),
+    "mistral": PromptFormat(tools=_mistral_tools, results=_mistral_results, parser="mistral"),
+    "pythonic": PromptFormat(tools=_pythonic_tools, results=_plain_results, parser="pythonic"),
 }
 
 

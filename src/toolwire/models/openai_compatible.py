@@ -146,7 +146,9 @@ class OpenAICompatible(Model):
         finish: str | None = None
         model_name = self.model
         if self.api == "text":
-            parser = _import_parsing().StreamParser(self.text_format, tools=_names(tools))
+            parser = _import_parsing().StreamParser(
+                prompt_format(self.text_format).parser, tools=_names(tools)
+            )
             raw: list[str] = []
         else:
             assembler = ChunkAssembler()
@@ -261,7 +263,9 @@ class OpenAICompatible(Model):
         choices = data.get("choices") or [{}]
         message = choices[0].get("message") or {}
         text = message.get("content") or ""
-        parsed = _import_parsing().parse(text, format=self.text_format, tools=_names(tools))
+        parsed = _import_parsing().parse(
+            text, format=prompt_format(self.text_format).parser, tools=_names(tools)
+        )
         return ModelTurn(
             parsed=parsed,
             usage=usage,
