@@ -40,19 +40,26 @@ def _echo(request: Any, context: Any) -> Any:
     return request
 
 
-@pytest.fixture
-async def odd_server() -> AsyncIterator[int]:
+async def _ping_server(
+    address: str, answer: Any = _echo, methods: tuple[str, ...] = ("Ping",)
+) -> tuple[Any, int]:
+    """A reflecting ``twguard.Odd`` server on ``address`` whose ``methods`` all run ``answer``."""
     server = grpc.aio.server()
-    echo = grpc.unary_unary_rpc_method_handler(
-        _echo, request_deserializer=Ping.FromString, response_serializer=Ping.SerializeToString
+    handler = grpc.unary_unary_rpc_method_handler(
+        answer, request_deserializer=Ping.FromString, response_serializer=Ping.SerializeToString
     )
-    handlers = dict.fromkeys(("Ping", LONG), echo)
     server.add_generic_rpc_handlers(
-        (grpc.method_handlers_generic_handler("twguard.Odd", handlers),)
+        (grpc.method_handlers_generic_handler("twguard.Odd", dict.fromkeys(methods, handler)),)
     )
     reflection.enable_server_reflection(("twguard.Odd", reflection.SERVICE_NAME), server)
-    port = server.add_insecure_port("127.0.0.1:0")
+    port = server.add_insecure_port(address)
     await server.start()
+    return server, port
+
+
+@pytest.fixture
+async def odd_server() -> AsyncIterator[int]:
+    server, port = await _ping_server("127.0.0.1:0", methods=("Ping", LONG))
     yield port
     await remote_grpc.close_channels()
     await server.stop(None)
@@ -191,17 +198,8 @@ async def test_a_method_that_cannot_become_a_tool_is_skipped(
 
 @pytest.mark.anyio
 async def test_a_unix_socket_target_is_dialled_only_when_listed_exactly(tmp_path: Any) -> None:
-    server = grpc.aio.server()
-    echo = grpc.unary_unary_rpc_method_handler(
-        _echo, request_deserializer=Ping.FromString, response_serializer=Ping.SerializeToString
-    )
-    server.add_generic_rpc_handlers(
-        (grpc.method_handlers_generic_handler("twguard.Odd", {"Ping": echo}),)
-    )
-    reflection.enable_server_reflection(("twguard.Odd", reflection.SERVICE_NAME), server)
     target = f"unix:{tmp_path / 'tw.sock'}"
-    server.add_insecure_port(target)
-    await server.start()
+    server, _ = await _ping_server(target)
     try:
         with pytest.raises(ToolFailure) as info:
             await remote_grpc.load(target, allow_hosts=["127.0.0.1", "unix:/elsewhere.sock"])
@@ -220,17 +218,7 @@ async def _tagged_server(address: str, tag: str) -> tuple[Any, int]:
     def answer(request: Any, context: Any) -> Any:
         return Ping(text=f"{tag}:{request.text}")
 
-    server = grpc.aio.server()
-    handler = grpc.unary_unary_rpc_method_handler(
-        answer, request_deserializer=Ping.FromString, response_serializer=Ping.SerializeToString
-    )
-    server.add_generic_rpc_handlers(
-        (grpc.method_handlers_generic_handler("twguard.Odd", {"Ping": handler}),)
-    )
-    reflection.enable_server_reflection(("twguard.Odd", reflection.SERVICE_NAME), server)
-    port = server.add_insecure_port(address)
-    await server.start()
-    return server, port
+    return await _ping_server(address, answer)
 
 
 @pytest.fixture
@@ -344,16 +332,7 @@ async def test_a_replaced_channel_finishes_its_running_calls_first() -> None:
             await gate.wait()
         return Ping(text=f"a:{request.text}")
 
-    a = grpc.aio.server()
-    handler = grpc.unary_unary_rpc_method_handler(
-        slow, request_deserializer=Ping.FromString, response_serializer=Ping.SerializeToString
-    )
-    a.add_generic_rpc_handlers(
-        (grpc.method_handlers_generic_handler("twguard.Odd", {"Ping": handler}),)
-    )
-    reflection.enable_server_reflection(("twguard.Odd", reflection.SERVICE_NAME), a)
-    port = a.add_insecure_port("127.0.0.1:0")
-    await a.start()
+    a, port = await _ping_server("127.0.0.1:0", slow)
     b, _ = await _tagged_server(f"127.0.0.2:{port}", "b")
     try:
         dns = Dns({"svc.test": "127.0.0.1"})
