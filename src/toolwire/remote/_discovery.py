@@ -9,12 +9,16 @@ three importers (``openapi``, ``grpc``, ``mcp``) each have ``discover()`` return
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any, ParamSpec
 
 from toolwire._tools import Tool
 
 log = logging.getLogger("toolwire.remote")
+P = ParamSpec("P")
 
 # What building one tool may raise when its remote schema cannot be converted or compiled:
 # ToolDefinitionError (a ValueError) from Tool.from_schema, and the descriptor and document
@@ -40,3 +44,18 @@ class Discovery:
         """Record (and log) that ``name`` of ``source`` did not become a tool."""
         self.skipped[name] = reason
         log.warning("%s: %s skipped: %s", source, name, reason)
+
+
+def tools_only(
+    discover: Callable[P, Awaitable[Discovery]], doc: str
+) -> Callable[P, Coroutine[Any, Any, list[Tool]]]:
+    """An importer's ``load``: ``discover`` with the same parameters, returning only the tools
+    (what was skipped is logged). One wrapper, so the three importers cannot drift apart."""
+
+    async def load(*args: P.args, **kwargs: P.kwargs) -> list[Tool]:
+        return (await discover(*args, **kwargs)).tools
+
+    functools.update_wrapper(load, discover)  # __wrapped__: the signature shows the parameters
+    load.__name__ = load.__qualname__ = "load"
+    load.__doc__ = doc
+    return load

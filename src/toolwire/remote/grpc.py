@@ -29,7 +29,7 @@ from typing import Any
 from toolwire._context import Context
 from toolwire._errors import MissingExtra, ToolFailure
 from toolwire._tools import Tool
-from toolwire.remote._discovery import CONVERSION_ERRORS, Discovery
+from toolwire.remote._discovery import CONVERSION_ERRORS, Discovery, tools_only
 from toolwire.remote._ssrf import Guard, Resolver, system_resolver
 from toolwire.runtime._policy import Policy
 
@@ -329,21 +329,8 @@ async def discover(
     return found
 
 
-async def load(
-    target: str,
-    *,
-    secure: bool = False,
-    metadata: Mapping[str, str] | None = None,
-    forward_caller_credentials: bool = False,
-    include: Sequence[str] | None = None,
-    qualified: bool = True,
-    timeout_s: float = 30.0,
-    policy: Policy | None = None,
-    descriptions: Mapping[str, str] | None = None,
-    allow_hosts: Sequence[str] = (),
-    resolver: Resolver = system_resolver,
-    recheck_s: float = RECHECK_S,
-) -> list[Tool]:
+load = tools_only(
+    discover,
     """One tool per unary method of every service the server at ``target`` reflects.
 
     ``target`` is ``host:port`` (``[v6]:port``, ``dns:///host:port``); it passes the SSRF
@@ -356,22 +343,8 @@ async def load(
     described, are skipped (see :func:`discover` for the reasons). Every address the name
     resolves to is checked and dialled; the name is resolved and checked again after
     ``recheck_s`` seconds, and after a call failed with ``UNAVAILABLE``.
-    """
-    found = await discover(
-        target,
-        secure=secure,
-        metadata=metadata,
-        forward_caller_credentials=forward_caller_credentials,
-        include=include,
-        qualified=qualified,
-        timeout_s=timeout_s,
-        policy=policy,
-        descriptions=descriptions,
-        allow_hosts=allow_hosts,
-        resolver=resolver,
-        recheck_s=recheck_s,
-    )
-    return found.tools
+    """,
+)
 
 
 def _tool(

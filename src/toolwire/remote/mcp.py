@@ -25,7 +25,7 @@ from typing import Any
 from toolwire._context import Context
 from toolwire._errors import MissingExtra, ToolFailure
 from toolwire._tools import Tool
-from toolwire.remote._discovery import CONVERSION_ERRORS, Discovery
+from toolwire.remote._discovery import CONVERSION_ERRORS, Discovery, tools_only
 from toolwire.remote._ssrf import Guard, Resolver, system_resolver
 from toolwire.runtime._policy import Policy
 
@@ -230,34 +230,6 @@ def session_of(tool: Tool) -> Session:
     return source.session()
 
 
-async def load(
-    url_or_command: str | StdioServerParameters,
-    *,
-    prefix: str = "",
-    include: Sequence[str] | None = None,
-    allow_hosts: Sequence[str] = (),
-    read_timeout_s: float = 60.0,
-    policy: Policy | None = None,
-    resolver: Resolver = system_resolver,
-) -> list[Tool]:
-    """Every tool of an MCP server (streamable-HTTP URL or stdio command line).
-
-    Every HTTP request of the session passes the SSRF guard (``allow_hosts`` opens private
-    hosts). ``include`` holds glob patterns over tool names; ``prefix`` is prepended to every
-    name. A tool whose schema cannot be used is skipped (see :func:`discover`).
-    """
-    found = await discover(
-        url_or_command,
-        prefix=prefix,
-        include=include,
-        allow_hosts=allow_hosts,
-        read_timeout_s=read_timeout_s,
-        policy=policy,
-        resolver=resolver,
-    )
-    return found.tools
-
-
 async def discover(
     url_or_command: str | StdioServerParameters,
     *,
@@ -304,6 +276,17 @@ async def discover(
         except CONVERSION_ERRORS as exc:
             found.skip(f"MCP server {session.describe()}", prefix + remote.name, str(exc))
     return found
+
+
+load = tools_only(
+    discover,
+    """Every tool of an MCP server (streamable-HTTP URL or stdio command line).
+
+    Every HTTP request of the session passes the SSRF guard (``allow_hosts`` opens private
+    hosts). ``include`` holds glob patterns over tool names; ``prefix`` is prepended to every
+    name. A tool whose schema cannot be used is skipped (see :func:`discover`).
+    """,
+)
 
 
 class _Caller:

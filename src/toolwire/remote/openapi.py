@@ -28,7 +28,7 @@ from toolwire._context import Context
 from toolwire._errors import ToolFailure
 from toolwire._json import dumps_bytes
 from toolwire._tools import Tool
-from toolwire.remote._discovery import CONVERSION_ERRORS, Discovery
+from toolwire.remote._discovery import CONVERSION_ERRORS, Discovery, tools_only
 from toolwire.remote._http import DEFAULT_TIMEOUT, client_for, failure_for
 from toolwire.remote._refs import Refs, file_uri, parse_document
 from toolwire.remote._ssrf import Guard, Resolver, system_resolver
@@ -129,50 +129,6 @@ def _server_url(doc: Mapping[str, Any], spec_uri: str) -> str | None:
     return url or None
 
 
-async def load(
-    spec: Mapping[str, Any] | str,
-    *,
-    base_url: str | None = None,
-    allow_hosts: Sequence[str] = (),
-    auth: Auth | Mapping[str, Any] | None = None,
-    include: Sequence[str] | None = None,
-    exclude: Sequence[str] = (),
-    forward_caller_credentials: bool = False,
-    prefix: str = "",
-    timeout_s: float = DEFAULT_TIMEOUT,
-    policy: Policy | None = None,
-    resolver: Resolver = system_resolver,
-    ref_base: str | None = None,
-) -> list[Tool]:
-    """One tool per operation of an OpenAPI document (a dict, a file path or a URL).
-
-    ``include``/``exclude`` hold glob patterns matched against the tool name, the
-    ``operationId``, ``"METHOD /path"`` and the operation's tags. ``base_url`` overrides the
-    document's ``servers``. ``auth`` is a :class:`Bearer`, :class:`ApiKey`, :class:`Basic` or
-    their config dict; ``forward_caller_credentials`` sends the calling user's own token
-    (``Caller.credentials``) as a bearer token instead. Every call (and fetching the document
-    itself) goes through the SSRF guard; ``allow_hosts`` opens private hosts. ``ref_base``
-    is the URI relative ``$ref`` documents of a dict spec are found from. An operation that
-    cannot become a tool (a body type it cannot send, a schema that does not compile) is
-    skipped with a warning (see :func:`discover`).
-    """
-    found = await discover(
-        spec,
-        base_url=base_url,
-        allow_hosts=allow_hosts,
-        auth=auth,
-        include=include,
-        exclude=exclude,
-        forward_caller_credentials=forward_caller_credentials,
-        prefix=prefix,
-        timeout_s=timeout_s,
-        policy=policy,
-        resolver=resolver,
-        ref_base=ref_base,
-    )
-    return found.tools
-
-
 async def discover(
     spec: Mapping[str, Any] | str,
     *,
@@ -246,6 +202,23 @@ async def discover(
             used.add(name)
             found.tools.append(made)
     return found
+
+
+load = tools_only(
+    discover,
+    """One tool per operation of an OpenAPI document (a dict, a file path or a URL).
+
+    ``include``/``exclude`` hold glob patterns matched against the tool name, the
+    ``operationId``, ``"METHOD /path"`` and the operation's tags. ``base_url`` overrides the
+    document's ``servers``. ``auth`` is a :class:`Bearer`, :class:`ApiKey`, :class:`Basic` or
+    their config dict; ``forward_caller_credentials`` sends the calling user's own token
+    (``Caller.credentials``) as a bearer token instead. Every call (and fetching the document
+    itself) goes through the SSRF guard; ``allow_hosts`` opens private hosts. ``ref_base``
+    is the URI relative ``$ref`` documents of a dict spec are found from. An operation that
+    cannot become a tool (a body type it cannot send, a schema that does not compile) is
+    skipped with a warning (see :func:`discover`).
+    """,
+)
 
 
 def _fill_api_key(
