@@ -19,7 +19,6 @@ import fnmatch
 import hashlib
 import hmac
 import secrets
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,7 +59,7 @@ class ApiKey:
         if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest.lower()):
             raise ValueError(
                 f"API key {self.id!r}: hash must be 'sha256:' + 64 hex digits "
-                "(make one with: python -m toolwire.serve._auth hash KEY)"
+                "(make one with: toolwire keys hash KEY)"
             )
 
 
@@ -280,19 +279,3 @@ def _scopes_of(value: Any) -> frozenset[str]:
 def parse_scopes(value: str | Sequence[str] | None) -> frozenset[str]:
     """Scopes from config: a space-separated string or a list."""
     return _scopes_of(value)
-
-
-def _main(argv: Sequence[str]) -> int:
-    if len(argv) == 2 and argv[0] == "hash":
-        print(hash_api_key(argv[1]))
-        return 0
-    if len(argv) == 1 and argv[0] == "new":
-        key = new_api_key()
-        print(f"key:  {key}\nhash: {hash_api_key(key)}")
-        return 0
-    print("usage: python -m toolwire.serve._auth hash KEY | new", file=sys.stderr)
-    return 2
-
-
-if __name__ == "__main__":
-    raise SystemExit(_main(sys.argv[1:]))

@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from toolwire._tables import check_keys
 from toolwire.config._loader import Config, ConfigError
 from toolwire.serve._auth import ApiKey, AuthConfig, JwtSettings, parse_scopes
 from toolwire.serve._limits import Limits
@@ -17,11 +18,9 @@ def limits_from(config: Config) -> Limits:
     table = config.server.get("limits", {})
     if not isinstance(table, Mapping):
         raise ConfigError(f"{config.path or 'configuration'} [server.limits] must be a table")
-    unknown = set(table) - _LIMIT_KEYS
-    if unknown:
-        raise ConfigError(
-            f"{config.path or 'configuration'} [server.limits]: unknown key(s) {sorted(unknown)}"
-        )
+    check_keys(
+        table, _LIMIT_KEYS, f"{config.path or 'configuration'} [server.limits]", error=ConfigError
+    )
     try:
         return Limits(**table)
     except (TypeError, ValueError) as exc:
