@@ -256,3 +256,53 @@ def test_the_ops_scope_is_configurable() -> None:
     for bad in ("", "two words", 3):
         with pytest.raises(ConfigError, match="ops_scope"):
             auth_from(parse_config({"auth": {"api_keys": [entry], "ops_scope": bad}}))
+
+
+def test_the_dashboard_page_without_the_ops_scope(server: Server) -> None:
+    """In headless Chromium: a key without the ops scope sees its own tools, may call them,
+    and is told why the live figures are hidden (the page stops asking); an ops key sees them."""
+    from pathlib import Path as _Path
+
+    from service_checks import need
+
+    need(
+        _Path("/usr/bin/chromium").exists(), "chromium is not installed (apt-get install chromium)"
+    )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
+        )
+        try:
+            page = browser.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            asked: list[str] = []
+            page.on("request", lambda r: asked.append(r.url) if "/v1/dashboard" in r.url else None)
+            page.goto(server.base + "/")
+            assert "admin_only" not in page.content()
+            page.fill("#token", KEY)
+            page.click("#auth button")
+            page.wait_for_selector("#tool-list button[data-tool='get_weather']")
+            page.wait_for_function(
+                "document.querySelector('#status').textContent.includes(\"scope 'ops'\")"
+            )
+            assert page.query_selector("#tool-list button[data-tool='admin_only']") is None
+            page.click("#tool-list button[data-tool='get_weather']")
+            page.fill("#args", '{"location": "杭州"}')
+            page.click("#call-btn")
+            page.wait_for_selector("#call-result.ok")
+            page.wait_for_timeout(1500)  # would have polled again by now
+            assert len(asked) == 1, asked
+
+            ops = browser.new_page()
+            ops.goto(server.base + "/")
+            ops.fill("#token", ADMIN_KEY)
+            ops.click("#auth button")
+            ops.wait_for_selector("#tool-list button[data-tool='admin_only']")
+            ops.wait_for_selector("#stats tbody tr:has-text('get_weather')")
+            assert not errors, errors
+        finally:
+            browser.close()

@@ -45,7 +45,7 @@ def dashboard_routes(
         body = page.substitute(
             title=html.escape(title),
             auth="on" if service.auth.enabled else "off",
-            tool_count=len(tools),
+            tool_count="?" if service.auth.enabled else len(tools),  # each caller sees its own
             tool_items=items,
             grpc=f":{grpc_port}" if grpc_port else "off",
             mcp="/mcp" if mcp else "off",

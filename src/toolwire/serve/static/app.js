@@ -8,6 +8,7 @@
   let tools = [];
   let current = null;
   let lastSeq = 0;
+  let figuresHidden = false; // this caller lacks the ops scope: stop asking for them
 
   function headers(extra) {
     const h = Object.assign({ "Content-Type": "application/json" }, extra || {});
@@ -101,7 +102,7 @@
       text(out, res.status + "\n" + JSON.stringify(body, null, 2));
     } finally {
       $("#call-btn").disabled = false;
-      poll();
+      if (!figuresHidden) poll();
     }
   }
 
@@ -126,6 +127,7 @@
     if (res.status === 403) {
       // A caller without the ops scope may call its tools, not read everyone's figures.
       status("live figures: " + ((body.error && body.error.message) || "forbidden"));
+      figuresHidden = true;
       return false;
     }
     if (!res.ok) { status("dashboard: " + ((body.error && body.error.message) || res.status)); return true; }
@@ -167,6 +169,7 @@
   let timer = null;
   async function start() {
     if (timer !== null) { clearInterval(timer); timer = null; }
+    figuresHidden = false;
     await loadTools();
     if (!(await poll())) return;
     timer = setInterval(async () => {
