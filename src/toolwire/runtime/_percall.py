@@ -212,6 +212,8 @@ def decode_idem(c: CallState, data: bytes) -> ToolResult:
                 "invalid_arguments",
                 f"idempotency key {c.idem_key!r} was already used for a call of "
                 f"`{c.tool.name}` with different arguments; use a new key for a new call",
+                # A conflict with the stored call (serve answers HTTP 409), not bad arguments.
+                details={"reason": "idempotency_key_reused"},
             )
     c.cached = c.deduplicated = True
     return decode(c, data)
