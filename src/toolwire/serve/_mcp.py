@@ -120,7 +120,12 @@ def build_mcp_server(
     async def list_tools(
         ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        return types.ListToolsResult(tools=list(mapped()["tools"]))
+        tools = list(mapped()["tools"])
+        if service.auth.enabled and ctx.request is not None:
+            # Only the tools this caller may call (/mcp has authenticated it already).
+            caller = service.auth.from_headers(ctx.request.headers)
+            tools = [t for t in tools if service.auth.allowed(caller, t.name)]
+        return types.ListToolsResult(tools=tools)
 
     async def call_tool(
         ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
