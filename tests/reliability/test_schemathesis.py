@@ -5,8 +5,8 @@ data: an empty or 201-character ``Idempotency-Key``, ``dialect=``, a batch field
 type...), answering each with a status and a body the document declares.
 
 Served with API keys on: the seed's ``get_weather`` and the conformance tools of every return
-shape (object, int, str, list, None, a Pydantic model, an optional object), one behind a scope
-the key lacks and one rate-limited. Left out on purpose: tools whose documented answer is a
+shape (object, int, str, list, None, a Pydantic model, an optional object), one behind a scope and
+one rate-limited. Left out on purpose: tools whose documented answer is a
 5xx (a failing tool's 500, a timeout's 504), which ``not_a_server_error`` counts as failures.
 Runs the ``st`` CLI found next to the running interpreter. Quick mode: 25 examples per
 operation; ``--full``: 500.
@@ -56,7 +56,7 @@ def test_schemathesis_all_checks_against_live_openapi(tmp_path: Path) -> None:
     config = tmp_path / "toolwire.toml"
     config.write_text(
         '[server]\nlog_level = "error"\n\n'
-        f'[auth]\napi_keys = [{{ id = "fuzz", hash = "sha256:{digest}", scopes = ["user"] }}]\n\n'
+        f'[auth]\napi_keys = [{{ id = "fuzz", hash = "sha256:{digest}", scopes = ["*"] }}]\n\n'
         '[auth.scopes]\n"admin_*" = ["admin"]\n'
     )
     port = free_port()
