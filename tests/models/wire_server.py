@@ -70,6 +70,7 @@ class WireServer:
         app.router.add_post("/v1/responses", self._route("responses"))
         app.router.add_post("/v1/chat/completions", self._route("chat"))
         app.router.add_post("/v1beta/models/{call}", self._route("gemini"))
+        app.router.add_post("/v1/models/{call}", self._route("gemini"))
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)

@@ -15,12 +15,15 @@ from toolwire.models._base import (
     TurnDone,
 )
 from toolwire.models.anthropic import Anthropic
+from toolwire.models.gemini import Gemini
 from toolwire.models.offline import Offline
 from toolwire.models.openai_compatible import OpenAICompatible
+from toolwire.models.openai_responses import OpenAIResponses
 from toolwire.models.scripted import Scripted
 
 __all__ = [
     "Anthropic",
+    "Gemini",
     "Message",
     "Model",
     "ModelError",
@@ -29,6 +32,7 @@ __all__ = [
     "ModelTurn",
     "Offline",
     "OpenAICompatible",
+    "OpenAIResponses",
     "Scripted",
     "TurnDone",
 ]

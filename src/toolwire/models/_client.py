@@ -10,7 +10,7 @@ turn into the history with the items its API needs echoed (:mod:`toolwire.models
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from typing import Any, ClassVar
 
 from toolwire._calls import CallFailed, CallParseError, Parsed, ToolCall
@@ -117,13 +117,40 @@ class NativeClient(Model):
         cut = cut or self._broken(parsed)
         if cut is not None:
             turn = cut_turn(turn, cut)
-            for failure in turn.parsed.errors[len(parsed.errors) :]:
-                yield CallFailed(index=failure.index, error=failure)
+        # What the end of the turn decided (a cut, a call the provider reports as malformed).
+        for failure in turn.parsed.errors[len(parsed.errors) :]:
+            yield CallFailed(index=failure.index, error=failure)
         yield TurnDone(turn=turn)
 
     def assistant_messages(self, turn: ModelTurn) -> list[Message]:
         items = self._echo_items(turn.parsed)
         return with_echo(turn, self.echo_api, items)
+
+
+async def opened(
+    events: EventStream, check: Callable[[dict[str, Any]], None] | None = None
+) -> EventStream:
+    """Start ``events`` now, inside the retry loop: the request and its first event, so that
+    a refusal (an error status, an error event that opens the stream, checked by ``check``)
+    is retried like any other; the stream given back yields that first event again."""
+    try:
+        first = await anext(events, None)
+        if first is not None and check is not None:
+            check(first)
+    except BaseException:
+        await events.aclose()
+        raise
+    return _resumed(first, events)
+
+
+async def _resumed(first: dict[str, Any] | None, events: EventStream) -> EventStream:
+    try:
+        if first is not None:
+            yield first
+        async for event in events:
+            yield event
+    finally:
+        await events.aclose()
 
 
 def cut_turn(turn: ModelTurn, reason: str) -> ModelTurn:

@@ -25,7 +25,7 @@ from toolwire.dialects._names import wire_names
 from toolwire.dialects._stream import Assembler
 from toolwire.dialects.anthropic import EventAssembler, parse_response
 from toolwire.models._base import Message, ModelOptions, ModelTurn, content_text
-from toolwire.models._client import EventStream, NativeClient, same_calls
+from toolwire.models._client import EventStream, NativeClient, opened, same_calls
 from toolwire.models._native import (
     arguments_object,
     as_mapping,
@@ -193,18 +193,17 @@ class Anthropic(NativeClient):
         return data if isinstance(data, dict) else {}
 
     async def _open(self, kwargs: dict[str, Any]) -> EventStream:
+        return await opened(self._events(kwargs), check=_raise_error_event)
+
+    async def _events(self, kwargs: dict[str, Any]) -> EventStream:
+        """The stream's SSE events as JSON dicts (pings included: the assembler knows them)."""
         context = self._client.messages.with_streaming_response.create(**kwargs, stream=True)
-        response = await context.__aenter__()
-        events = _data_events(self._stream_cls.raw_events(response.http_response))
-        try:
-            first = await anext(events, None)
-        except BaseException:
-            await context.__aexit__(None, None, None)
-            raise
-        if first is not None and first.get("type") == "error":
-            await context.__aexit__(None, None, None)
-            raise _stream_error(first)
-        return _owned(first, events, context)
+        async with context as response:
+            async for event in self._stream_cls.raw_events(response.http_response):
+                if event.data:
+                    data = _json.loads(event.data)
+                    if isinstance(data, dict):
+                        yield data
 
     # --- wire -> ours ------------------------------------------------------------------
 
@@ -258,33 +257,16 @@ def _error_table(anthropic: Any, httpx2: Any) -> ErrorTable:
     )
 
 
-def _stream_error(event: dict[str, Any]) -> StreamError:
+def _raise_error_event(event: dict[str, Any]) -> None:
+    """An ``error`` event opening the stream stands for the HTTP status of its type."""
+    if event.get("type") != "error":
+        return
     error = as_mapping(event.get("error"))
     kind = str(error.get("type") or "api_error")
-    return StreamError(
+    raise StreamError(
         f"{kind}: {error.get('message') or 'the stream opened with an error event'}",
         status=_ERROR_TYPES.get(kind, 500),
     )
-
-
-async def _data_events(sse: Any) -> EventStream:
-    """SSE events -> their JSON data (pings included: the assembler knows them)."""
-    async for event in sse:
-        if event.data:
-            data = _json.loads(event.data)
-            if isinstance(data, dict):
-                yield data
-
-
-async def _owned(first: dict[str, Any] | None, events: EventStream, context: Any) -> EventStream:
-    """The stream's events, first one included; the response is closed when they are."""
-    try:
-        if first is not None:
-            yield first
-        async for event in events:
-            yield event
-    finally:
-        await context.__aexit__(None, None, None)
 
 
 def _map_tool_choice(tools: Sequence[ToolSpec], options: ModelOptions) -> dict[str, Any]:

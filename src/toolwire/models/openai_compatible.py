@@ -34,7 +34,10 @@ from toolwire.models._native import without_echo
 from toolwire.models._prompts import prompt_format, rules_for
 from toolwire.models._transport import (
     ErrorTable,
+    Failure,
     RetryPolicy,
+    StreamError,
+    read_stream_error,
     retry_after,
     send,
     status_failure,
@@ -284,10 +287,13 @@ def openai_errors(openai: Any) -> ErrorTable:
         (openai.APIStatusError, lambda exc: status_failure(exc.status_code, exc.response.headers)),
         (openai.APITimeoutError, transport_failure("timeout")),
         (openai.APIConnectionError, transport_failure()),
+        (StreamError, read_stream_error),
         # A stream's body breaking after its headers: the transport's own errors, unwrapped.
         (httpx2.TimeoutException, transport_failure("timeout")),
         (httpx2.TransportError, transport_failure()),
         (OSError, transport_failure()),
+        # The base class last: an error the server reported inside a stream (``data.error``).
+        (openai.APIError, lambda exc: Failure(kind="remote_error")),
     )
 
 
