@@ -9,7 +9,7 @@ import asyncio
 import logging
 
 import pytest
-from rt_fixtures import RedisServer, private_redis_fixture  # noqa: F401
+from rt_fixtures import RedisServer, close_backend, private_redis_fixture  # noqa: F401
 
 import toolwire as tw
 from toolwire.runtime import Executor
@@ -70,3 +70,54 @@ async def test_outage_and_recovery(
     outage_lines = [r for r in caplog.records if "unreachable" in r.getMessage()]
     assert len(outage_lines) == 1  # one line per outage, not one per call
     assert any("reachable again" in r.getMessage() for r in caplog.records)
+
+
+async def test_idempotent_orders_never_run_twice_through_an_outage(
+    private_redis: RedisServer,
+) -> None:
+    # Issue 13: orders flow (one every 10 ms, each retried by its client with the same key
+    # 150 ms later) while Redis is killed for 1.5 s and restarted empty. Under the default
+    # fail_open, 155 of 417 orders used to run twice. Idempotency fails closed whatever
+    # fail_open says, with a retryable kind.
+    runs: dict[str, int] = {}
+
+    @tw.tool(idempotent=False)
+    async def place_order(order: str) -> str:
+        runs[order] = runs.get(order, 0) + 1
+        await asyncio.sleep(0.005)
+        return order
+
+    backend = RedisBackend(private_redis.url, retry_interval=0.05, timeout=0.5)
+    box = tw.Toolbox([place_order], runtime=Executor(backend=backend))
+    results: list[tw.ToolResult] = []
+
+    async def client(order: str) -> None:
+        first = box.call("place_order", {"order": order}, idempotency_key=order)
+        results.append(await first)
+        await asyncio.sleep(0.15)
+        results.append(await box.call("place_order", {"order": order}, idempotency_key=order))
+
+    async def killer() -> None:
+        await asyncio.sleep(0.5)
+        private_redis.stop(hard=True)
+        await asyncio.sleep(1.5)
+        private_redis.start()
+
+    clients: list[asyncio.Task[None]] = []
+    kill = asyncio.create_task(killer())
+    for i in range(300):
+        clients.append(asyncio.create_task(client(f"o{i}")))
+        await asyncio.sleep(0.01)
+    async with asyncio.timeout(60):
+        await asyncio.gather(kill, *clients)
+    await close_backend(backend)
+
+    assert len(results) == 600  # one result per call
+    twice = {order: n for order, n in runs.items() if n > 1}
+    assert twice == {}, f"{len(twice)} orders ran twice"
+    refused = [r for r in results if not r.ok]
+    assert refused, "the outage refused nothing: it did not happen during the run"
+    for r in refused:
+        assert r.error is not None and r.error.kind == "unavailable", r
+        assert r.error.retry_after is not None and r.error.retry_after > 0
+    assert len(runs) > 0
