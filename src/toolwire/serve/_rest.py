@@ -47,10 +47,7 @@ def result_response(result: ToolResult) -> Response:
 
 
 def authenticate(service: ToolService, request: Request) -> Caller:
-    headers = request.headers
-    return service.auth.authenticate(
-        authorization=headers.get("authorization"), api_key=headers.get("x-api-key")
-    )
+    return service.auth.from_headers(request.headers)
 
 
 def require_json(request: Request) -> Response | None:
@@ -114,7 +111,7 @@ def rest_routes(service: ToolService) -> list[Route]:
 
     async def list_tools(request: Request) -> Response:
         try:
-            authenticate(service, request)
+            caller = authenticate(service, request)
         except ToolwireError as exc:
             return error_response(exc.to_error())
         dialect = request.query_params.get("dialect")
@@ -122,16 +119,16 @@ def rest_routes(service: ToolService) -> list[Route]:
             if dialect not in DIALECTS:
                 return _bad_dialect(dialect)
             try:
-                exported = service.export(dialect)
+                exported = service.export(dialect, caller)
             except (ValueError, KeyError, LookupError, NotImplementedError) as exc:
                 return _bad_dialect(dialect, str(exc))
             return json_response({"dialect": dialect, "tools": exported})
-        return json_response({"tools": [describe_tool(t) for t in service.tools()]})
+        return json_response({"tools": [describe_tool(t) for t in service.tools(caller)]})
 
     async def get_tool(request: Request) -> Response:
         try:
-            authenticate(service, request)
-            tool = service.get(request.path_params["name"])
+            caller = authenticate(service, request)
+            tool = service.get(request.path_params["name"], caller)
         except ToolwireError as exc:
             return error_response(exc.to_error())
         return json_response(describe_tool(tool))
@@ -147,9 +144,9 @@ def rest_routes(service: ToolService) -> list[Route]:
         )
 
     async def metrics(request: Request) -> Response:
-        # Series are labelled by tool name: behind auth when auth is on.
+        # Series name every tool: with auth on, only for callers with the ops scope.
         try:
-            authenticate(service, request)
+            service.auth.authorize_ops(authenticate(service, request))
         except ToolwireError as exc:
             return error_response(exc.to_error())
         from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
