@@ -239,18 +239,13 @@ def mcp_asgi(service: ToolService, manager: StreamableHTTPSessionManager) -> ASG
 
 
 def session_owner(caller: Caller) -> AuthenticatedUser:
-    """The SDK's user for ``caller``: its session manager binds each session to the
-    ``(client_id, issuer, subject)`` of the user that opened it. API keys and JWT subjects get
-    separate ``client_id`` namespaces: a token whose ``sub`` is a key's id is someone else."""
-    claims = dict(caller.claims)
-    kind = "jwt" if claims else "api-key"
-    issuer = claims.get("iss")
+    """The SDK's user for ``caller``: its session manager binds each session to the principal
+    of the user that opened it. Caller ids name their kind (``key:<id>``, ``jwt:<iss>:<sub>``),
+    so a token whose subject equals a key's id is someone else."""
     token = AccessToken(
         token="",  # never kept: the SDK compares principals, not credentials
-        client_id=f"{kind}:{caller.id}",
+        client_id=caller.id,
         scopes=sorted(caller.scopes),
-        subject=caller.id,
-        claims={"iss": issuer} if isinstance(issuer, str) else None,
     )
     return AuthenticatedUser(token)
 
