@@ -126,7 +126,7 @@ SERVER_KEYS = frozenset(
         "limits",
     }
 )
-AUTH_KEYS = frozenset({"api_keys", "jwt", "scopes"})
+AUTH_KEYS = frozenset({"api_keys", "jwt", "scopes", "ops_scope"})
 API_KEY_KEYS = frozenset({"id", "hash", "scopes"})
 JWT_KEYS = frozenset(
     {

@@ -178,11 +178,12 @@ class ToolServicer(tools_pb2_grpc.ToolServiceServicer):
     async def ListTools(
         self, request: tools_pb2.ListToolsRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> tools_pb2.ListToolsResponse:
-        await self._caller(context)
-        response = tools_pb2.ListToolsResponse(tools=[_map_tool(t) for t in self.service.tools()])
+        caller = await self._caller(context)
+        tools = self.service.tools(caller)
+        response = tools_pb2.ListToolsResponse(tools=[_map_tool(t) for t in tools])
         if request.dialect:
             try:
-                response.export_json = _json.dumps(self.service.export(request.dialect))
+                response.export_json = _json.dumps(self.service.export(request.dialect, caller))
             except (ValueError, KeyError, LookupError, NotImplementedError) as exc:
                 await self._abort(
                     context,
