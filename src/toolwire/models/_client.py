@@ -13,6 +13,7 @@ import abc
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from typing import Any, ClassVar
 
+from toolwire import _json
 from toolwire._calls import CallFailed, CallParseError, Parsed, ToolCall
 from toolwire._spec import ToolSpec
 from toolwire.dialects._stream import Assembler
@@ -151,6 +152,33 @@ async def _resumed(first: dict[str, Any] | None, events: EventStream) -> EventSt
             yield event
     finally:
         await events.aclose()
+
+
+async def sse_data(lines: AsyncIterator[str]) -> EventStream:
+    """The JSON objects of an SSE stream's ``data:`` fields, one per event (lines as the
+    transport splits them; an event ends at a blank line). Data that is no JSON object (a
+    ``[DONE]`` marker, a broken frame) is passed over: the assembler then sees the stream end
+    early and says so."""
+    data: list[str] = []
+    async for line in lines:
+        if line.startswith("data:"):
+            data.append(line[6:] if line.startswith("data: ") else line[5:])
+        elif not line and data:
+            event = _object("\n".join(data))
+            data = []
+            if event is not None:
+                yield event
+    event = _object("\n".join(data)) if data else None
+    if event is not None:
+        yield event
+
+
+def _object(text: str) -> dict[str, Any] | None:
+    try:
+        value = _json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def cut_turn(turn: ModelTurn, reason: str) -> ModelTurn:

@@ -23,6 +23,7 @@ class ToolState:
         "breaker_cfg",
         "breaker_key",
         "budget",
+        "cache_per_caller",
         "limiter",
         "name",
         "policy",
@@ -42,6 +43,7 @@ class ToolState:
             Limiter(cap, policy.max_queue, name=f"tool {tool.name}") if cap is not None else None
         )
         self.budget = RetryBudget(policy.retry.budget) if policy.retry is not None else None
+        self.cache_per_caller = policy.cache is not None and policy.cache.scoped(tool)
         br = policy.breaker
         self.breaker_key = (br.key or tool.name) if br is not None else ""
         self.breaker_cfg = (
@@ -193,6 +195,25 @@ def arguments_tag(kwargs: Any) -> bytes:
     except (TypeError, ValueError):
         text = repr(sorted(kwargs.items(), key=lambda kv: kv[0])).encode()
     return _digest(text).encode()
+
+
+# How long a caller refused for an unreachable idempotency store should wait: the backend
+# tries the store again after its own retry interval (0.5 s by default).
+IDEM_RETRY_AFTER = 1.0
+
+
+def idem_unavailable(c: CallState) -> ToolResult:
+    """The refusal of a call with an idempotency key while the store cannot be reached.
+
+    Idempotency never fails open: without the record a retried key would run a second time
+    (issue 13: 155 of 417 orders did). The call did not run, so the caller may send it again.
+    """
+    return c.fail(
+        "unavailable",
+        "the idempotency store is unavailable, so the call was not run; "
+        "send it again with the same idempotency key",
+        retry_after=IDEM_RETRY_AFTER,
+    )
 
 
 # A stored idempotency record: b"a:" + the arguments' tag + b":" + the encoded result.
