@@ -178,6 +178,30 @@ async def test_a_turn_gemini_did_not_write_gets_the_documented_stand_in_signatur
     }
 
 
+async def test_results_are_named_after_their_own_turn_when_ids_repeat() -> None:
+    clock = tw.Tool.from_schema(
+        {"name": "get_time", "parameters": {"type": "object", "properties": {}}},
+        handler=lambda: "12:00",
+    )
+    replies = [
+        gw.response(gw.call("get_weather", {"location": "北京"})),
+        gw.response(gw.call("get_time", {})),  # Gemini gives no ids: both are call 0
+        gw.response(gw.text("北京 25°C,12:00")),
+    ]
+    box = weather_box()
+    box.add(clock)
+    async with WireServer(replies) as server, gemini(server) as model:
+        result = await tw.Runner(model=model, tools=box).run("北京天气和时间?")
+    assert result.ok
+    answers = [
+        p["functionResponse"]["name"]
+        for c in server.bodies[2]["contents"]
+        for p in c["parts"]
+        if "functionResponse" in p
+    ]
+    assert answers == ["get_weather", "get_time"]
+
+
 async def test_a_malformed_function_call_goes_back_for_repair() -> None:
     weather = Weather()
     replies = [

@@ -289,14 +289,18 @@ def _map_tool_choice(tools: Sequence[ToolSpec], options: ModelOptions) -> dict[s
 
 def _map_contents(messages: Sequence[Message]) -> list[dict[str, Any]]:
     """The tools-form history -> ``contents`` (system messages go to the config)."""
-    names = call_names(messages)
+    # Ids Gemini did not give repeat across turns (toolwire_call_0...): a result takes its
+    # name from the turn just before it first, from any turn only when that one lacks it.
+    anywhere = call_names(messages)
+    names: dict[str, str] = {}
     out: list[dict[str, Any]] = []
     for msg, results in tool_runs(messages):
         if msg is None:
-            _append(out, "user", [_map_result(r, names) for r in results])
+            _append(out, "user", [_map_result(r, {**anywhere, **names}) for r in results])
             continue
         role = msg.get("role")
         if role == "assistant":
+            names = {c.id: c.name for c in calls_of(msg)}
             parts = echo_of(msg, "gemini")
             if parts is None:
                 parts = _map_model_parts(msg)
