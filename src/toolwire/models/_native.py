@@ -136,6 +136,31 @@ def tool_runs(messages: Sequence[Message]) -> Iterator[tuple[Message | None, lis
         yield None, pending
 
 
+def append_turn(
+    out: list[dict[str, Any]], role: str, key: str, items: list[dict[str, Any]]
+) -> None:
+    """Add a turn's ``items`` under ``key``, joining the turn before it when it has the same
+    role: the APIs want user and model turns to alternate, so a note after the results (or
+    two user messages in a row) joins the message before it, results first."""
+    if out and out[-1]["role"] == role:
+        out[-1][key].extend(items)
+    else:
+        out.append({"role": role, key: list(items)})
+
+
+def image_url(part: Mapping[str, Any]) -> tuple[str, str | None] | None:
+    """An ``image_url`` content part as (url, None), or (base64 data, media type) for a
+    ``data:`` URL; None when the part holds no URL."""
+    image = part.get("image_url")
+    url = image.get("url") if isinstance(image, Mapping) else image
+    if not isinstance(url, str):
+        return None
+    if url.startswith("data:") and ";base64," in url:
+        media, data = url[5:].split(";base64,", 1)
+        return data, media
+    return url, None
+
+
 def usage(
     *,
     prompt: int | None,

@@ -35,7 +35,7 @@ from toolwire.models._native import (
     tool_runs,
     usage,
 )
-from toolwire.models._transport import ErrorTable, RetryPolicy, StreamError
+from toolwire.models._transport import RetryPolicy, StreamError
 from toolwire.models.openai_compatible import openai_errors
 
 _INCOMPLETE = {"max_output_tokens": "length", "content_filter": "content_filter"}
@@ -92,34 +92,21 @@ class OpenAIResponses(NativeClient):
             model=model,
             name=name,
             policy=RetryPolicy(retries=retries, backoff=backoff, max_backoff=max_backoff),
+            errors=openai_errors(openai),
+            client=client
+            or openai.AsyncOpenAI(
+                api_key=api_key,
+                base_url=base_url,
+                timeout=timeout,
+                max_retries=0,
+                default_headers=dict(headers or {}),
+            ),
         )
         self.reasoning = dict(reasoning) if reasoning is not None else None
         self.store = store
         self.temperature = temperature
         self.max_tokens = max_tokens
         self.extra_body = dict(extra_body or {})
-        self._table = openai_errors(openai)
-        self._client = client or openai.AsyncOpenAI(
-            api_key=api_key,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=0,
-            default_headers=dict(headers or {}),
-        )
-
-    async def aclose(self) -> None:
-        """Close the HTTP connections (the model is unusable afterwards)."""
-        await self._client.close()
-
-    async def __aenter__(self) -> OpenAIResponses:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    @property
-    def _errors(self) -> ErrorTable:
-        return self._table
 
     # --- ours -> wire ------------------------------------------------------------------
 
