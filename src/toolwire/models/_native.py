@@ -66,6 +66,39 @@ def calls_of(message: Message) -> list[ToolCall]:
     return calls
 
 
+def unique_call_ids(messages: Sequence[Message]) -> Sequence[Message]:
+    """``messages`` with every call id used once: a later turn reusing an id (Gemini's
+    id-less calls are ``toolwire_call_<n>`` in every turn) gets ``<id>_<position>``, and so do
+    its results. APIs that link results by id (Anthropic, Responses) need them distinct; a
+    history without repeats comes back as it is."""
+    seen: set[str] = set()
+    out: list[Message] | None = None
+    renames: dict[str, str] = {}
+    for position, msg in enumerate(messages):
+        role = msg.get("role")
+        if role == "assistant" and msg.get("tool_calls"):
+            renames = {}
+            wires = []
+            for wire in msg["tool_calls"]:
+                call_id = as_mapping(wire).get("id")
+                if isinstance(call_id, str) and call_id in seen:
+                    renames[call_id] = f"{call_id}_{position}"
+                    wire = {**wire, "id": renames[call_id]}
+                seen.add(str(as_mapping(wire).get("id")))
+                wires.append(wire)
+            if renames:
+                out = out if out is not None else list(messages)
+                # The echo (if any) names the old ids: the turn is rebuilt from its calls.
+                out[position] = {
+                    **{k: v for k, v in msg.items() if k != ECHO_KEY},
+                    "tool_calls": wires,
+                }
+        elif role == "tool" and msg.get("tool_call_id") in renames:
+            out = out if out is not None else list(messages)
+            out[position] = {**msg, "tool_call_id": renames[str(msg["tool_call_id"])]}
+    return out if out is not None else messages
+
+
 def call_names(messages: Sequence[Message]) -> dict[str, str]:
     """Call id -> tool name, over every assistant turn (Gemini answers results by name)."""
     names: dict[str, str] = {}

@@ -37,6 +37,7 @@ from toolwire.models._native import (
     is_error_result,
     system_text,
     tool_runs,
+    unique_call_ids,
     usage,
 )
 from toolwire.models._transport import (
@@ -277,7 +278,7 @@ def _map_tool_choice(tools: Sequence[ToolSpec], options: ModelOptions) -> dict[s
 def _map_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
     """The tools-form history -> Messages API ``messages`` (system messages go apart)."""
     out: list[dict[str, Any]] = []
-    for msg, results in tool_runs(messages):
+    for msg, results in tool_runs(unique_call_ids(messages)):
         if msg is None:
             append_turn(out, "user", "content", [_map_result(r) for r in results])
             continue

@@ -33,6 +33,7 @@ from toolwire.models._native import (
     int_field,
     system_text,
     tool_runs,
+    unique_call_ids,
     usage,
 )
 from toolwire.models._transport import RetryPolicy, StreamError
@@ -226,7 +227,7 @@ def _raise_error_event(event: dict[str, Any]) -> None:
 def _map_input(messages: Sequence[Message], *, stateless: bool) -> list[dict[str, Any]]:
     """The tools-form history -> ``input`` items (system messages become ``instructions``)."""
     items: list[dict[str, Any]] = []
-    for msg, results in tool_runs(messages):
+    for msg, results in tool_runs(unique_call_ids(messages)):
         if msg is None:
             items.extend(
                 {
