@@ -224,3 +224,24 @@ async def test_call_ids_repeated_across_turns_go_out_distinct_with_their_results
     ]
     assert calls == ["toolwire_call_0", "toolwire_call_0_3"]
     assert outputs == [("toolwire_call_0", "北京"), ("toolwire_call_0_3", "上海")]
+
+
+async def test_a_streamed_router_turn_keeps_the_answering_models_echo() -> None:
+    queues = {
+        "anthropic": [
+            aw.streamed(
+                aw.thinking("先查", "sig-stream=="),
+                aw.tool_use("toolu_1", "get_weather", {"location": "北京"}),
+            ),
+            aw.streamed(aw.text("25°C")),
+        ]
+    }
+    async with (
+        WireServer(by_route(queues)) as server,
+        Anthropic(model="claude-sonnet-4-5", base_url=server.url, api_key="k") as claude,
+    ):
+        runner = tw.Runner(model=tw.Router([claude]), tools=weather_box(), stream=True)
+        result = await runner.run("北京?")
+    assert result.ok and result.final_text == "25°C"
+    assert server.bodies[1]["messages"][1]["content"][0]["signature"] == "sig-stream=="
+    assert "router_writer" not in json.dumps(result.to_dict(), default=str)
