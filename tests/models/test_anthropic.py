@@ -282,3 +282,13 @@ async def test_user_images_become_base64_and_url_sources() -> None:
         },
         {"type": "image", "source": {"type": "url", "url": "https://example.test/b.jpg"}},
     ]
+
+
+async def test_fields_a_response_sets_to_null_are_not_echoed() -> None:
+    block = {**aw.tool_use("toolu_1", "get_weather", {"location": "北京"}), "caller": None}
+    text = {**aw.text("查询"), "citations": None}
+    replies = [aw.message(text, block), aw.message(aw.text("25°C"))]
+    async with WireServer(replies) as server, claude(server) as model:
+        await tw.Runner(model=model, tools=weather_box()).run("北京?")
+    echoed = server.bodies[1]["messages"][1]["content"]
+    assert echoed == [aw.text("查询"), aw.tool_use("toolu_1", "get_weather", {"location": "北京"})]

@@ -32,6 +32,12 @@ def with_echo(turn: ModelTurn, api: str, items: list[dict[str, Any]] | None) -> 
     return messages
 
 
+def without_nulls(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Response items as request items: a field a response sets to null (``caller``,
+    ``citations``, ``status``) is one the request must leave out, not send as null."""
+    return [{k: v for k, v in item.items() if v is not None} for item in items]
+
+
 def echo_of(message: Message, api: str) -> list[dict[str, Any]] | None:
     """The items ``api`` left on ``message``, or None (another API's turn, or none kept)."""
     echo = message.get(ECHO_KEY)

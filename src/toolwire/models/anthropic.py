@@ -39,6 +39,7 @@ from toolwire.models._native import (
     tool_runs,
     unique_call_ids,
     usage,
+    without_nulls,
 )
 from toolwire.models._transport import (
     ErrorTable,
@@ -228,7 +229,7 @@ class Anthropic(NativeClient):
         if not isinstance(blocks, list) or not blocks:
             return None
         ids = [b.get("id") for b in blocks if b.get("type") == "tool_use"]
-        return blocks if same_calls(parsed, ids) else None
+        return without_nulls(blocks) if same_calls(parsed, ids) else None
 
 
 def _error_table(anthropic: Any, httpx2: Any) -> ErrorTable:

@@ -35,6 +35,7 @@ from toolwire.models._native import (
     tool_runs,
     unique_call_ids,
     usage,
+    without_nulls,
 )
 from toolwire.models._transport import RetryPolicy, StreamError
 from toolwire.models.openai_compatible import openai_errors
@@ -202,7 +203,7 @@ class OpenAIResponses(NativeClient):
         if not isinstance(output, list) or not output:
             return None
         ids = [i.get("call_id") or i.get("id") for i in output if i.get("type") == "function_call"]
-        return output if same_calls(parsed, ids) else None
+        return without_nulls(output) if same_calls(parsed, ids) else None
 
 
 def _as_extra_body(kwargs: dict[str, Any]) -> dict[str, Any]:
