@@ -169,3 +169,21 @@ def test_a_missing_sdk_names_the_extra_to_install(
         make()
     assert caught.value.extra == extra
     assert f'pip install "toolwire[{extra}]"' in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("variables", "make"),
+    [
+        (("GEMINI_API_KEY", "GOOGLE_API_KEY"), lambda: Gemini(model="gemini-2.5-flash")),
+        (("OPENAI_API_KEY",), lambda: OpenAIResponses(model="gpt-5-mini")),
+    ],
+)
+def test_a_missing_key_is_one_clear_model_error(
+    monkeypatch: pytest.MonkeyPatch, variables: tuple[str, ...], make: Any
+) -> None:
+    for name in variables:
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ModelError) as caught:
+        make()
+    assert caught.value.kind == "unauthorized"
+    assert all(name in str(caught.value) for name in variables)

@@ -25,7 +25,7 @@ from toolwire.dialects._names import wire_names
 from toolwire.dialects._stream import Assembler
 from toolwire.dialects.anthropic import EventAssembler, parse_response
 from toolwire.models._base import Message, ModelOptions, ModelTurn, content_text
-from toolwire.models._client import EventStream, NativeClient, opened, same_calls
+from toolwire.models._client import EventStream, NativeClient, build_client, opened, same_calls
 from toolwire.models._native import (
     append_turn,
     arguments_object,
@@ -126,12 +126,17 @@ class Anthropic(NativeClient):
             policy=RetryPolicy(retries=retries, backoff=backoff, max_backoff=max_backoff),
             errors=_error_table(anthropic, _import("httpx2")),
             client=client
-            or anthropic.AsyncAnthropic(
+            or build_client(
+                lambda: anthropic.AsyncAnthropic(
+                    api_key=api_key,
+                    base_url=base_url,
+                    timeout=timeout,
+                    max_retries=0,
+                    default_headers=dict(headers or {}),
+                ),
+                model=name or model,
                 api_key=api_key,
-                base_url=base_url,
-                timeout=timeout,
-                max_retries=0,
-                default_headers=dict(headers or {}),
+                keys="ANTHROPIC_API_KEY",
             ),
         )
         self.max_tokens = max_tokens
