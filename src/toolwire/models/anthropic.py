@@ -127,7 +127,8 @@ class Anthropic(NativeClient):
             errors=_error_table(anthropic, _import("httpx2")),
             client=client
             or build_client(
-                lambda: anthropic.AsyncAnthropic(
+                lambda: _sdk_client(
+                    anthropic,
                     api_key=api_key,
                     base_url=base_url,
                     timeout=timeout,
@@ -235,6 +236,14 @@ class Anthropic(NativeClient):
             return None
         ids = [b.get("id") for b in blocks if b.get("type") == "tool_use"]
         return without_nulls(blocks) if same_calls(parsed, ids) else None
+
+
+def _sdk_client(anthropic: Any, **options: Any) -> Any:
+    client = anthropic.AsyncAnthropic(**options)
+    if not any(getattr(client, k, None) for k in ("api_key", "auth_token", "credentials")):
+        # The SDK would only say so at the first request, as a TypeError.
+        raise ValueError("no Anthropic credentials were given or found")
+    return client
 
 
 def _error_table(anthropic: Any, httpx2: Any) -> ErrorTable:
