@@ -7,7 +7,7 @@ from typing import Any
 
 import anthropic_wire as aw
 import pytest
-from wire_server import Reply, Seen, Weather, WireServer, weather_box
+from wire_server import USER, WEATHER, Reply, Seen, Weather, WireServer, weather_box
 
 import toolwire as tw
 from toolwire._calls import ArgumentsDelta, CallFailed, CallFinished, CallStarted
@@ -17,16 +17,17 @@ from toolwire.models.anthropic import Anthropic
 
 pytestmark = pytest.mark.anyio
 
-WEATHER = ToolSpec(
-    name="get_weather",
-    description="获取指定城市的天气信息",
-    input_schema={
-        "type": "object",
-        "properties": {"location": {"type": "string"}},
-        "required": ["location"],
-    },
-)
-USER = [{"role": "system", "content": "你是天气助手"}, {"role": "user", "content": "北京和上海?"}]
+
+PICTURE = [
+    {
+        "role": "user",
+        "content": [
+            {"type": "text", "text": "这是哪里?"},
+            {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
+            {"type": "image_url", "image_url": {"url": "https://example.test/b.jpg"}},
+        ],
+    }
+]
 
 
 def sent_key(seen: Seen) -> str | None:
@@ -268,3 +269,26 @@ async def test_the_key_comes_from_anthropic_api_key_when_not_given(
     ):
         await model.complete(USER, [], ModelOptions())
     assert sent_key(server.requests[0]) == "sk-ant-from-env"
+
+
+async def test_user_images_become_base64_and_url_sources() -> None:
+    async with WireServer([aw.message(aw.text("北京"))]) as server, claude(server) as model:
+        await model.complete(PICTURE, [], ModelOptions())
+    assert server.bodies[0]["messages"][0]["content"] == [
+        {"type": "text", "text": "这是哪里?"},
+        {
+            "type": "image",
+            "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="},
+        },
+        {"type": "image", "source": {"type": "url", "url": "https://example.test/b.jpg"}},
+    ]
+
+
+async def test_fields_a_response_sets_to_null_are_not_echoed() -> None:
+    block = {**aw.tool_use("toolu_1", "get_weather", {"location": "北京"}), "caller": None}
+    text = {**aw.text("查询"), "citations": None}
+    replies = [aw.message(text, block), aw.message(aw.text("25°C"))]
+    async with WireServer(replies) as server, claude(server) as model:
+        await tw.Runner(model=model, tools=weather_box()).run("北京?")
+    echoed = server.bodies[1]["messages"][1]["content"]
+    assert echoed == [aw.text("查询"), aw.tool_use("toolu_1", "get_weather", {"location": "北京"})]

@@ -7,7 +7,7 @@ from typing import Any
 
 import gemini_wire as gw
 import pytest
-from wire_server import Reply, Weather, WireServer, weather_box
+from wire_server import USER, WEATHER, Reply, Weather, WireServer, weather_box
 
 import toolwire as tw
 from toolwire._calls import ArgumentsDelta, CallFinished, CallStarted, ReasoningDelta
@@ -17,16 +17,17 @@ from toolwire.models.gemini import SKIP_SIGNATURE, Gemini
 
 pytestmark = pytest.mark.anyio
 
-WEATHER = ToolSpec(
-    name="get_weather",
-    description="获取指定城市的天气信息",
-    input_schema={
-        "type": "object",
-        "properties": {"location": {"type": "string"}},
-        "required": ["location"],
-    },
-)
-USER = [{"role": "system", "content": "你是天气助手"}, {"role": "user", "content": "北京和上海?"}]
+
+PICTURE = [
+    {
+        "role": "user",
+        "content": [
+            {"type": "text", "text": "这是哪里?"},
+            {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
+            {"type": "image_url", "image_url": {"url": "https://example.test/b.jpg"}},
+        ],
+    }
+]
 
 
 def gemini(server: WireServer, **kw: Any) -> Gemini:
@@ -178,6 +179,30 @@ async def test_a_turn_gemini_did_not_write_gets_the_documented_stand_in_signatur
     }
 
 
+async def test_results_are_named_after_their_own_turn_when_ids_repeat() -> None:
+    clock = tw.Tool.from_schema(
+        {"name": "get_time", "parameters": {"type": "object", "properties": {}}},
+        handler=lambda: "12:00",
+    )
+    replies = [
+        gw.response(gw.call("get_weather", {"location": "北京"})),
+        gw.response(gw.call("get_time", {})),  # Gemini gives no ids: both are call 0
+        gw.response(gw.text("北京 25°C,12:00")),
+    ]
+    box = weather_box()
+    box.add(clock)
+    async with WireServer(replies) as server, gemini(server) as model:
+        result = await tw.Runner(model=model, tools=box).run("北京天气和时间?")
+    assert result.ok
+    answers = [
+        p["functionResponse"]["name"]
+        for c in server.bodies[2]["contents"]
+        for p in c["parts"]
+        if "functionResponse" in p
+    ]
+    assert answers == ["get_weather", "get_time"]
+
+
 async def test_a_malformed_function_call_goes_back_for_repair() -> None:
     weather = Weather()
     replies = [
@@ -248,3 +273,16 @@ async def test_the_key_comes_from_gemini_api_key_when_not_given(
     ):
         await model.complete(USER, [], ModelOptions())
     assert server.requests[0].headers["x-goog-api-key"] == "gm-from-env"
+
+
+async def test_user_images_become_inline_data_and_file_data() -> None:
+    async with WireServer([gw.response(gw.text("北京"))]) as server, gemini(server) as model:
+        await model.complete(PICTURE, [], ModelOptions())
+    text, inline, linked = server.bodies[0]["contents"][0]["parts"]
+    assert text == {"text": "这是哪里?"}
+    assert inline["inlineData"]["data"] == "iVBORw0KGgo="
+    # the SDK writes these fields in snake case; the API reads both spellings
+    mime = inline["inlineData"].get("mimeType", inline["inlineData"].get("mime_type"))
+    assert mime == "image/png"
+    uri = linked["fileData"].get("fileUri", linked["fileData"].get("file_uri"))
+    assert uri == "https://example.test/b.jpg"

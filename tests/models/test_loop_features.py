@@ -14,7 +14,7 @@ import responses_wire as rw
 from wire_server import Reply, Seen, Weather, WireServer, weather_box
 
 import toolwire as tw
-from toolwire.models import OpenAICompatible
+from toolwire.models import ModelOptions, OpenAICompatible
 from toolwire.models.anthropic import Anthropic
 from toolwire.models.gemini import SKIP_SIGNATURE, Gemini
 from toolwire.models.openai_responses import OpenAIResponses
@@ -179,3 +179,69 @@ async def test_model_tool_lets_one_native_model_check_another() -> None:
     assert "tools" not in asked  # the checker is asked without tools
     answered = server.requests[2].body["input"][-1]
     assert answered["type"] == "function_call_output" and "LIMIT" in answered["output"]
+
+
+def _gemini_history() -> list[dict[str, object]]:
+    """Two turns of Gemini's id-less calls: both are toolwire_call_0."""
+    out: list[dict[str, object]] = [{"role": "user", "content": "北京,然后上海?"}]
+    for city in ("北京", "上海"):
+        call = {
+            "id": "toolwire_call_0",
+            "type": "function",
+            "function": {"name": "get_weather", "arguments": json.dumps({"location": city})},
+        }
+        out.append({"role": "assistant", "content": None, "tool_calls": [call]})
+        out.append({"role": "tool", "tool_call_id": "toolwire_call_0", "content": city})
+    return out
+
+
+async def test_call_ids_repeated_across_turns_go_out_distinct_with_their_results() -> None:
+    queues = {
+        "anthropic": [aw.message(aw.text("好"))],
+        "responses": [rw.response(rw.message("好"))],
+    }
+    async with WireServer(by_route(queues)) as server:
+        async with Anthropic(model="claude-sonnet-4-5", base_url=server.url, api_key="k") as c:
+            await c.complete(_gemini_history(), [], ModelOptions())
+        async with OpenAIResponses(
+            model="gpt-5-mini", base_url=f"{server.url}/v1", api_key="k"
+        ) as r:
+            await r.complete(_gemini_history(), [], ModelOptions())
+    messages = server.bodies[0]["messages"]
+    uses = [b["id"] for m in messages for b in m["content"] if b["type"] == "tool_use"]
+    results = [
+        (b["tool_use_id"], b["content"])
+        for m in messages
+        for b in m["content"]
+        if b["type"] == "tool_result"
+    ]
+    assert uses == ["toolwire_call_0", "toolwire_call_0_3"]
+    assert results == [("toolwire_call_0", "北京"), ("toolwire_call_0_3", "上海")]
+    items = server.bodies[1]["input"]
+    calls = [i["call_id"] for i in items if i.get("type") == "function_call"]
+    outputs = [
+        (i["call_id"], i["output"]) for i in items if i.get("type") == "function_call_output"
+    ]
+    assert calls == ["toolwire_call_0", "toolwire_call_0_3"]
+    assert outputs == [("toolwire_call_0", "北京"), ("toolwire_call_0_3", "上海")]
+
+
+async def test_a_streamed_router_turn_keeps_the_answering_models_echo() -> None:
+    queues = {
+        "anthropic": [
+            aw.streamed(
+                aw.thinking("先查", "sig-stream=="),
+                aw.tool_use("toolu_1", "get_weather", {"location": "北京"}),
+            ),
+            aw.streamed(aw.text("25°C")),
+        ]
+    }
+    async with (
+        WireServer(by_route(queues)) as server,
+        Anthropic(model="claude-sonnet-4-5", base_url=server.url, api_key="k") as claude,
+    ):
+        runner = tw.Runner(model=tw.Router([claude]), tools=weather_box(), stream=True)
+        result = await runner.run("北京?")
+    assert result.ok and result.final_text == "25°C"
+    assert server.bodies[1]["messages"][1]["content"][0]["signature"] == "sig-stream=="
+    assert "router_writer" not in json.dumps(result.to_dict(), default=str)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import responses_wire as rw
-from wire_server import Reply, Weather, WireServer, weather_box
+from wire_server import USER, WEATHER, Reply, Weather, WireServer, weather_box
 
 import toolwire as tw
 from toolwire._calls import ArgumentsDelta, CallFailed, CallFinished, CallStarted, ContentDelta
@@ -17,17 +17,6 @@ from toolwire.models import ModelError, ModelOptions, TurnDone
 from toolwire.models.openai_responses import OpenAIResponses
 
 pytestmark = pytest.mark.anyio
-
-WEATHER = ToolSpec(
-    name="get_weather",
-    description="获取指定城市的天气信息",
-    input_schema={
-        "type": "object",
-        "properties": {"location": {"type": "string"}},
-        "required": ["location"],
-    },
-)
-USER = [{"role": "system", "content": "你是天气助手"}, {"role": "user", "content": "北京和上海?"}]
 
 
 def gpt(server: WireServer, **kw: Any) -> OpenAIResponses:

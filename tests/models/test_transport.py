@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import json
+import sys
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -14,7 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from toolwire.models import ModelError
+from toolwire._errors import MissingExtra
+from toolwire.models import Anthropic, Gemini, ModelError, OpenAIResponses
 from toolwire.models._client import sse_data
 from toolwire.models._transport import (
     Failure,
@@ -149,3 +151,21 @@ def test_sse_data_gives_back_every_event_however_it_is_framed(
 def test_sse_data_passes_over_what_is_not_a_json_object() -> None:
     lines = ["data: [DONE]", "", "data: {broken", "", 'data: {"type": "ok"}', ""]
     assert asyncio.run(_read(lines)) == [{"type": "ok"}]
+
+
+@pytest.mark.parametrize(
+    ("module", "make", "extra"),
+    [
+        ("anthropic", lambda: Anthropic(model="claude-sonnet-4-5", api_key="k"), "anthropic"),
+        ("google.genai", lambda: Gemini(model="gemini-2.5-flash", api_key="k"), "gemini"),
+        ("openai", lambda: OpenAIResponses(model="gpt-5-mini", api_key="k"), "openai"),
+    ],
+)
+def test_a_missing_sdk_names_the_extra_to_install(
+    monkeypatch: pytest.MonkeyPatch, module: str, make: Any, extra: str
+) -> None:
+    monkeypatch.setitem(sys.modules, module, None)  # what a missing package looks like
+    with pytest.raises(MissingExtra) as caught:
+        make()
+    assert caught.value.extra == extra
+    assert f'pip install "toolwire[{extra}]"' in str(caught.value)

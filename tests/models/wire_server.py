@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from toolwire import Tool, Toolbox
+from toolwire._spec import ToolSpec
 
 
 @dataclass
@@ -143,6 +144,17 @@ WEATHER_SCHEMA = {
         "required": ["location"],
     },
 }
+
+WEATHER = ToolSpec(
+    name="get_weather",
+    description=WEATHER_SCHEMA["description"],
+    input_schema={
+        "type": "object",
+        "properties": {"location": {"type": "string"}},
+        "required": ["location"],
+    },
+)
+USER = [{"role": "system", "content": "你是天气助手"}, {"role": "user", "content": "北京和上海?"}]
 
 
 class Weather:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from toolwire import _json
 from toolwire._calls import CallFailed, CallParseError, Parsed, ToolCall
@@ -30,17 +30,26 @@ class NativeClient(Model):
     #: the API tag of the items echoed in the history (see ``_native.ECHO_KEY``)
     echo_api: ClassVar[str]
 
-    def __init__(self, *, model: str, name: str | None, policy: RetryPolicy) -> None:
+    def __init__(
+        self, *, model: str, name: str | None, policy: RetryPolicy, errors: ErrorTable, client: Any
+    ) -> None:
         self.model = model
         self.name = name or model
         self.policy = policy
+        self._errors = errors  # the SDK's error table (see toolwire.models._transport)
+        self._client = client
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections (the model is unusable afterwards)."""
+        await self._client.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
     # --- what a subclass provides ------------------------------------------------------
-
-    @property
-    @abc.abstractmethod
-    def _errors(self) -> ErrorTable:
-        """The SDK's error table (see :mod:`toolwire.models._transport`)."""
 
     @abc.abstractmethod
     def _map_request(

@@ -32,6 +32,12 @@ def with_echo(turn: ModelTurn, api: str, items: list[dict[str, Any]] | None) -> 
     return messages
 
 
+def without_nulls(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Response items as request items: a field a response sets to null (``caller``,
+    ``citations``, ``status``) is one the request must leave out, not send as null."""
+    return [{k: v for k, v in item.items() if v is not None} for item in items]
+
+
 def echo_of(message: Message, api: str) -> list[dict[str, Any]] | None:
     """The items ``api`` left on ``message``, or None (another API's turn, or none kept)."""
     echo = message.get(ECHO_KEY)
@@ -64,6 +70,39 @@ def calls_of(message: Message) -> list[ToolCall]:
             )
         )
     return calls
+
+
+def unique_call_ids(messages: Sequence[Message]) -> Sequence[Message]:
+    """``messages`` with every call id used once: a later turn reusing an id (Gemini's
+    id-less calls are ``toolwire_call_<n>`` in every turn) gets ``<id>_<position>``, and so do
+    its results. APIs that link results by id (Anthropic, Responses) need them distinct; a
+    history without repeats comes back as it is."""
+    seen: set[str] = set()
+    out: list[Message] | None = None
+    renames: dict[str, str] = {}
+    for position, msg in enumerate(messages):
+        role = msg.get("role")
+        if role == "assistant" and msg.get("tool_calls"):
+            renames = {}
+            wires = []
+            for wire in msg["tool_calls"]:
+                call_id = as_mapping(wire).get("id")
+                if isinstance(call_id, str) and call_id in seen:
+                    renames[call_id] = f"{call_id}_{position}"
+                    wire = {**wire, "id": renames[call_id]}
+                seen.add(str(as_mapping(wire).get("id")))
+                wires.append(wire)
+            if renames:
+                out = out if out is not None else list(messages)
+                # The echo (if any) names the old ids: the turn is rebuilt from its calls.
+                out[position] = {
+                    **{k: v for k, v in msg.items() if k != ECHO_KEY},
+                    "tool_calls": wires,
+                }
+        elif role == "tool" and msg.get("tool_call_id") in renames:
+            out = out if out is not None else list(messages)
+            out[position] = {**msg, "tool_call_id": renames[str(msg["tool_call_id"])]}
+    return out if out is not None else messages
 
 
 def call_names(messages: Sequence[Message]) -> dict[str, str]:
@@ -134,6 +173,31 @@ def tool_runs(messages: Sequence[Message]) -> Iterator[tuple[Message | None, lis
         yield msg, []
     if pending:
         yield None, pending
+
+
+def append_turn(
+    out: list[dict[str, Any]], role: str, key: str, items: list[dict[str, Any]]
+) -> None:
+    """Add a turn's ``items`` under ``key``, joining the turn before it when it has the same
+    role: the APIs want user and model turns to alternate, so a note after the results (or
+    two user messages in a row) joins the message before it, results first."""
+    if out and out[-1]["role"] == role:
+        out[-1][key].extend(items)
+    else:
+        out.append({"role": role, key: list(items)})
+
+
+def image_url(part: Mapping[str, Any]) -> tuple[str, str | None] | None:
+    """An ``image_url`` content part as (url, None), or (base64 data, media type) for a
+    ``data:`` URL; None when the part holds no URL."""
+    image = part.get("image_url")
+    url = image.get("url") if isinstance(image, Mapping) else image
+    if not isinstance(url, str):
+        return None
+    if url.startswith("data:") and ";base64," in url:
+        media, data = url[5:].split(";base64,", 1)
+        return data, media
+    return url, None
 
 
 def usage(

@@ -27,15 +27,19 @@ from toolwire.dialects.anthropic import EventAssembler, parse_response
 from toolwire.models._base import Message, ModelOptions, ModelTurn, content_text
 from toolwire.models._client import EventStream, NativeClient, opened, same_calls
 from toolwire.models._native import (
+    append_turn,
     arguments_object,
     as_mapping,
     calls_of,
     echo_of,
+    image_url,
     int_field,
     is_error_result,
     system_text,
     tool_runs,
+    unique_call_ids,
     usage,
+    without_nulls,
 )
 from toolwire.models._transport import (
     ErrorTable,
@@ -120,6 +124,15 @@ class Anthropic(NativeClient):
             model=model,
             name=name,
             policy=RetryPolicy(retries=retries, backoff=backoff, max_backoff=max_backoff),
+            errors=_error_table(anthropic, _import("httpx2")),
+            client=client
+            or anthropic.AsyncAnthropic(
+                api_key=api_key,
+                base_url=base_url,
+                timeout=timeout,
+                max_retries=0,
+                default_headers=dict(headers or {}),
+            ),
         )
         self.max_tokens = max_tokens
         if isinstance(thinking, int):
@@ -129,28 +142,6 @@ class Anthropic(NativeClient):
         self.temperature = temperature
         self.extra_body = dict(extra_body or {})
         self._stream_cls = anthropic.AsyncStream
-        self._table = _error_table(anthropic, _import("httpx2"))
-        self._client = client or anthropic.AsyncAnthropic(
-            api_key=api_key,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=0,
-            default_headers=dict(headers or {}),
-        )
-
-    async def aclose(self) -> None:
-        """Close the HTTP connections (the model is unusable afterwards)."""
-        await self._client.close()
-
-    async def __aenter__(self) -> Anthropic:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    @property
-    def _errors(self) -> ErrorTable:
-        return self._table
 
     # --- ours -> wire ------------------------------------------------------------------
 
@@ -238,7 +229,7 @@ class Anthropic(NativeClient):
         if not isinstance(blocks, list) or not blocks:
             return None
         ids = [b.get("id") for b in blocks if b.get("type") == "tool_use"]
-        return blocks if same_calls(parsed, ids) else None
+        return without_nulls(blocks) if same_calls(parsed, ids) else None
 
 
 def _error_table(anthropic: Any, httpx2: Any) -> ErrorTable:
@@ -288,9 +279,9 @@ def _map_tool_choice(tools: Sequence[ToolSpec], options: ModelOptions) -> dict[s
 def _map_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
     """The tools-form history -> Messages API ``messages`` (system messages go apart)."""
     out: list[dict[str, Any]] = []
-    for msg, results in tool_runs(messages):
+    for msg, results in tool_runs(unique_call_ids(messages)):
         if msg is None:
-            _append(out, "user", [_map_result(r) for r in results])
+            append_turn(out, "user", "content", [_map_result(r) for r in results])
             continue
         role = msg.get("role")
         if role == "assistant":
@@ -298,21 +289,12 @@ def _map_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
             if blocks is None:
                 blocks = _map_assistant(msg)
             if blocks:
-                _append(out, "assistant", blocks)
+                append_turn(out, "assistant", "content", blocks)
         elif role in ("user", "function"):
             blocks = _map_user_content(msg.get("content"))
             if blocks:
-                _append(out, "user", blocks)
+                append_turn(out, "user", "content", blocks)
     return out
-
-
-def _append(out: list[dict[str, Any]], role: str, blocks: list[dict[str, Any]]) -> None:
-    # The API wants user and assistant turns to alternate: a note after the results (or two
-    # user messages in a row) joins the message before it, tool_result blocks first.
-    if out and out[-1]["role"] == role:
-        out[-1]["content"].extend(blocks)
-    else:
-        out.append({"role": role, "content": list(blocks)})
 
 
 def _map_assistant(msg: Message) -> list[dict[str, Any]]:
@@ -348,18 +330,12 @@ def _map_user_content(content: Any) -> list[dict[str, Any]]:
             continue
         if part.get("type") == "text" and part.get("text"):
             blocks.append({"type": "text", "text": str(part["text"])})
-        elif part.get("type") == "image_url":
-            image = _map_image(part.get("image_url"))
-            if image is not None:
-                blocks.append(image)
+        elif part.get("type") == "image_url" and (found := image_url(part)) is not None:
+            value, media = found
+            source = (
+                {"type": "base64", "media_type": media, "data": value}
+                if media is not None
+                else {"type": "url", "url": value}
+            )
+            blocks.append({"type": "image", "source": source})
     return blocks
-
-
-def _map_image(image: Any) -> dict[str, Any] | None:
-    url = image.get("url") if isinstance(image, dict) else image
-    if not isinstance(url, str):
-        return None
-    if url.startswith("data:") and ";base64," in url:
-        media, data = url[5:].split(";base64,", 1)
-        return {"type": "image", "source": {"type": "base64", "media_type": media, "data": data}}
-    return {"type": "image", "source": {"type": "url", "url": url}}

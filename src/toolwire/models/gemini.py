@@ -26,11 +26,13 @@ from toolwire.dialects.gemini import ChunkAssembler, function_response_part, par
 from toolwire.models._base import Message, ModelOptions, ModelTurn, content_text
 from toolwire.models._client import EventStream, NativeClient, opened
 from toolwire.models._native import (
+    append_turn,
     arguments_object,
     as_mapping,
     call_names,
     calls_of,
     echo_of,
+    image_url,
     int_field,
     result_value,
     system_text,
@@ -106,17 +108,6 @@ class Gemini(NativeClient):
         name: str | None = None,
     ) -> None:
         genai = _import("google.genai")
-        super().__init__(
-            model=model,
-            name=name,
-            policy=RetryPolicy(retries=retries, backoff=backoff, max_backoff=max_backoff),
-        )
-        if isinstance(thinking, int):
-            thinking = {"thinking_budget": thinking, "include_thoughts": True}
-        self.thinking = dict(thinking) if thinking is not None else None
-        self.temperature = temperature
-        self.max_tokens = max_tokens
-        self._table = _error_table(_import("google.genai.errors"))
         options: dict[str, Any] = {"timeout": int(timeout * 1000), "retry_options": None}
         if base_url is not None:
             options["base_url"] = base_url
@@ -124,23 +115,23 @@ class Gemini(NativeClient):
             options["api_version"] = api_version
         if headers:
             options["headers"] = dict(headers)
-        self._client = client or genai.Client(
-            api_key=api_key, http_options=genai.types.HttpOptions(**options)
+        super().__init__(
+            model=model,
+            name=name,
+            policy=RetryPolicy(retries=retries, backoff=backoff, max_backoff=max_backoff),
+            errors=_error_table(_import("google.genai.errors")),
+            client=client
+            or genai.Client(api_key=api_key, http_options=genai.types.HttpOptions(**options)),
         )
+        if isinstance(thinking, int):
+            thinking = {"thinking_budget": thinking, "include_thoughts": True}
+        self.thinking = dict(thinking) if thinking is not None else None
+        self.temperature = temperature
+        self.max_tokens = max_tokens
 
     async def aclose(self) -> None:
         """Close the HTTP connections (the model is unusable afterwards)."""
         await self._client.aio.aclose()
-
-    async def __aenter__(self) -> Gemini:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    @property
-    def _errors(self) -> ErrorTable:
-        return self._table
 
     # --- ours -> wire ------------------------------------------------------------------
 
@@ -289,31 +280,30 @@ def _map_tool_choice(tools: Sequence[ToolSpec], options: ModelOptions) -> dict[s
 
 def _map_contents(messages: Sequence[Message]) -> list[dict[str, Any]]:
     """The tools-form history -> ``contents`` (system messages go to the config)."""
-    names = call_names(messages)
+    # Ids Gemini did not give repeat across turns (toolwire_call_0...): a result takes its
+    # name from the turn just before it first, from any turn only when that one lacks it.
+    anywhere = call_names(messages)
+    names: dict[str, str] = {}
     out: list[dict[str, Any]] = []
     for msg, results in tool_runs(messages):
         if msg is None:
-            _append(out, "user", [_map_result(r, names) for r in results])
+            append_turn(
+                out, "user", "parts", [_map_result(r, {**anywhere, **names}) for r in results]
+            )
             continue
         role = msg.get("role")
         if role == "assistant":
+            names = {c.id: c.name for c in calls_of(msg)}
             parts = echo_of(msg, "gemini")
             if parts is None:
                 parts = _map_model_parts(msg)
             if parts:
-                _append(out, "model", parts)
+                append_turn(out, "model", "parts", parts)
         elif role == "user":
             parts = _map_user_parts(msg.get("content"))
             if parts:
-                _append(out, "user", parts)
+                append_turn(out, "user", "parts", parts)
     return out
-
-
-def _append(out: list[dict[str, Any]], role: str, parts: list[dict[str, Any]]) -> None:
-    if out and out[-1]["role"] == role:
-        out[-1]["parts"].extend(parts)
-    else:
-        out.append({"role": role, "parts": list(parts)})
 
 
 def _map_model_parts(msg: Message) -> list[dict[str, Any]]:
@@ -353,12 +343,10 @@ def _map_user_parts(content: Any) -> list[dict[str, Any]]:
             continue
         if item.get("type") == "text" and item.get("text"):
             parts.append({"text": str(item["text"])})
-        elif item.get("type") == "image_url":
-            image = item.get("image_url")
-            url = image.get("url") if isinstance(image, dict) else image
-            if isinstance(url, str) and url.startswith("data:") and ";base64," in url:
-                media, data = url[5:].split(";base64,", 1)
-                parts.append({"inlineData": {"mimeType": media, "data": data}})
-            elif isinstance(url, str):
-                parts.append({"fileData": {"fileUri": url}})
+        elif item.get("type") == "image_url" and (found := image_url(item)) is not None:
+            value, media = found
+            if media is not None:
+                parts.append({"inlineData": {"mimeType": media, "data": value}})
+            else:
+                parts.append({"fileData": {"fileUri": value}})
     return parts

@@ -33,9 +33,11 @@ from toolwire.models._native import (
     int_field,
     system_text,
     tool_runs,
+    unique_call_ids,
     usage,
+    without_nulls,
 )
-from toolwire.models._transport import ErrorTable, RetryPolicy, StreamError
+from toolwire.models._transport import RetryPolicy, StreamError
 from toolwire.models.openai_compatible import openai_errors
 
 _INCOMPLETE = {"max_output_tokens": "length", "content_filter": "content_filter"}
@@ -92,34 +94,21 @@ class OpenAIResponses(NativeClient):
             model=model,
             name=name,
             policy=RetryPolicy(retries=retries, backoff=backoff, max_backoff=max_backoff),
+            errors=openai_errors(openai),
+            client=client
+            or openai.AsyncOpenAI(
+                api_key=api_key,
+                base_url=base_url,
+                timeout=timeout,
+                max_retries=0,
+                default_headers=dict(headers or {}),
+            ),
         )
         self.reasoning = dict(reasoning) if reasoning is not None else None
         self.store = store
         self.temperature = temperature
         self.max_tokens = max_tokens
         self.extra_body = dict(extra_body or {})
-        self._table = openai_errors(openai)
-        self._client = client or openai.AsyncOpenAI(
-            api_key=api_key,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=0,
-            default_headers=dict(headers or {}),
-        )
-
-    async def aclose(self) -> None:
-        """Close the HTTP connections (the model is unusable afterwards)."""
-        await self._client.close()
-
-    async def __aenter__(self) -> OpenAIResponses:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    @property
-    def _errors(self) -> ErrorTable:
-        return self._table
 
     # --- ours -> wire ------------------------------------------------------------------
 
@@ -214,7 +203,7 @@ class OpenAIResponses(NativeClient):
         if not isinstance(output, list) or not output:
             return None
         ids = [i.get("call_id") or i.get("id") for i in output if i.get("type") == "function_call"]
-        return output if same_calls(parsed, ids) else None
+        return without_nulls(output) if same_calls(parsed, ids) else None
 
 
 def _as_extra_body(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -239,7 +228,7 @@ def _raise_error_event(event: dict[str, Any]) -> None:
 def _map_input(messages: Sequence[Message], *, stateless: bool) -> list[dict[str, Any]]:
     """The tools-form history -> ``input`` items (system messages become ``instructions``)."""
     items: list[dict[str, Any]] = []
-    for msg, results in tool_runs(messages):
+    for msg, results in tool_runs(unique_call_ids(messages)):
         if msg is None:
             items.extend(
                 {
