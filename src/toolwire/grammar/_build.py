@@ -70,7 +70,7 @@ def build(
     >>> g = build([tw.Tool.from_schema({"name": "ping", "parameters": {"type": "object"}})],
     ...           tool_choice="required", parallel=False)
     >>> g.splitlines()[2]
-    'start: call'
+    'start: call-ping WS'
     """
     schemas = tool_schemas(tools)
     if not schemas:
