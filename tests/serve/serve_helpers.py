@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import re
+import selectors
 import socket
 import subprocess
 import sys
@@ -39,6 +42,14 @@ secret_env = "TW_TEST_JWT_SECRET"
 [auth.scopes]
 "admin_*" = ["admin"]
 """
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of a ``toolwire serve`` child: this folder importable (for
+    ``serve_tools``) in front of the caller's own PYTHONPATH, so a worktree's ``src`` stays
+    first instead of the editable install's."""
+    paths = [str(HERE), *filter(None, [os.environ.get("PYTHONPATH")])]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths), **extra}
 
 
 def free_port() -> int:
@@ -88,3 +99,51 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+@dataclass
+class Started:
+    """A ``toolwire serve`` child started on port 0, with the ports it reported."""
+
+    proc: subprocess.Popen[bytes]
+    port: int
+    grpc_port: int | None
+    lines: list[str]
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+_READY = re.compile(r"REST http://[^:]+:(\d+)/v1.*?(?:gRPC \S+:(\d+))?$")
+
+
+def start_serve(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Started:
+    """Start ``toolwire serve ARGS`` and wait for its ready line on stderr (which names the
+    ports it really listens on); raises with everything it printed if it exits first."""
+    proc = subprocess.Popen(serve_command(*args), env=env or child_env(), stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    fd = proc.stderr.fileno()  # read raw: a buffered reader could hold lines select misses
+    lines: list[str] = []
+    pending = b""
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as sel:
+        sel.register(fd, selectors.EVENT_READ)
+        while time.monotonic() < deadline:
+            if not sel.select(timeout=max(0.0, deadline - time.monotonic())):
+                break
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                proc.wait(timeout=10)
+                raise RuntimeError(f"toolwire serve exited {proc.returncode}: {''.join(lines)}")
+            pending += chunk
+            *complete, pending = pending.split(b"\n")
+            for raw in complete:
+                line = raw.decode(errors="replace")
+                lines.append(line + "\n")
+                found = _READY.search(line.strip())
+                if found:
+                    grpc = int(found.group(2)) if found.group(2) else None
+                    return Started(proc, int(found.group(1)), grpc, lines)
+    stop(proc)
+    raise RuntimeError(f"toolwire serve did not report ready: {''.join(lines)}")
