@@ -169,3 +169,26 @@ def test_a_missing_sdk_names_the_extra_to_install(
         make()
     assert caught.value.extra == extra
     assert f'pip install "toolwire[{extra}]"' in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("variables", "make"),
+    [
+        (("GEMINI_API_KEY", "GOOGLE_API_KEY"), lambda: Gemini(model="gemini-2.5-flash")),
+        (("OPENAI_API_KEY",), lambda: OpenAIResponses(model="gpt-5-mini")),
+        (
+            ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_PROFILE"),
+            lambda: Anthropic(model="claude-sonnet-4-5"),
+        ),
+    ],
+)
+def test_a_missing_key_is_one_clear_model_error(
+    monkeypatch: pytest.MonkeyPatch, variables: tuple[str, ...], make: Any
+) -> None:
+    for name in variables:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ANTHROPIC_CONFIG_DIR", "/nonexistent")  # no profile on disk either
+    with pytest.raises(ModelError) as caught:
+        make()
+    assert caught.value.kind == "unauthorized"
+    assert variables[0] in str(caught.value)

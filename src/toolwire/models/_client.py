@@ -17,7 +17,15 @@ from toolwire import _json
 from toolwire._calls import CallFailed, CallParseError, Parsed, ToolCall
 from toolwire._spec import ToolSpec
 from toolwire.dialects._stream import Assembler
-from toolwire.models._base import Message, Model, ModelEvent, ModelOptions, ModelTurn, TurnDone
+from toolwire.models._base import (
+    Message,
+    Model,
+    ModelError,
+    ModelEvent,
+    ModelOptions,
+    ModelTurn,
+    TurnDone,
+)
 from toolwire.models._native import with_echo
 from toolwire.models._transport import ErrorTable, RetryPolicy, send, translate
 
@@ -135,6 +143,20 @@ class NativeClient(Model):
     def assistant_messages(self, turn: ModelTurn) -> list[Message]:
         items = self._echo_items(turn.parsed)
         return with_echo(turn, self.echo_api, items)
+
+
+def build_client(make: Callable[[], Any], *, model: str, api_key: str | None, keys: str) -> Any:
+    """The SDK client, or a :class:`ModelError` saying why it cannot be built (each SDK
+    refuses a missing key its own way, at a different time: one error for all of them)."""
+    try:
+        return make()
+    except Exception as exc:
+        hint = f"; pass api_key= or set {keys}" if api_key is None else ""
+        raise ModelError(
+            f"the model {model!r} cannot be set up: {exc}{hint}",
+            kind="unauthorized" if api_key is None else "invalid_arguments",
+            model=model,
+        ) from exc
 
 
 async def opened(

@@ -25,7 +25,7 @@ from toolwire.dialects._names import wire_names
 from toolwire.dialects._stream import Assembler
 from toolwire.dialects.anthropic import EventAssembler, parse_response
 from toolwire.models._base import Message, ModelOptions, ModelTurn, content_text
-from toolwire.models._client import EventStream, NativeClient, opened, same_calls
+from toolwire.models._client import EventStream, NativeClient, build_client, opened, same_calls
 from toolwire.models._native import (
     append_turn,
     arguments_object,
@@ -126,12 +126,18 @@ class Anthropic(NativeClient):
             policy=RetryPolicy(retries=retries, backoff=backoff, max_backoff=max_backoff),
             errors=_error_table(anthropic, _import("httpx2")),
             client=client
-            or anthropic.AsyncAnthropic(
+            or build_client(
+                lambda: _sdk_client(
+                    anthropic,
+                    api_key=api_key,
+                    base_url=base_url,
+                    timeout=timeout,
+                    max_retries=0,
+                    default_headers=dict(headers or {}),
+                ),
+                model=name or model,
                 api_key=api_key,
-                base_url=base_url,
-                timeout=timeout,
-                max_retries=0,
-                default_headers=dict(headers or {}),
+                keys="ANTHROPIC_API_KEY",
             ),
         )
         self.max_tokens = max_tokens
@@ -230,6 +236,14 @@ class Anthropic(NativeClient):
             return None
         ids = [b.get("id") for b in blocks if b.get("type") == "tool_use"]
         return without_nulls(blocks) if same_calls(parsed, ids) else None
+
+
+def _sdk_client(anthropic: Any, **options: Any) -> Any:
+    client = anthropic.AsyncAnthropic(**options)
+    if not any(getattr(client, k, None) for k in ("api_key", "auth_token", "credentials")):
+        # The SDK would only say so at the first request, as a TypeError.
+        raise ValueError("no Anthropic credentials were given or found")
+    return client
 
 
 def _error_table(anthropic: Any, httpx2: Any) -> ErrorTable:

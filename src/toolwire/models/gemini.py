@@ -24,7 +24,7 @@ from toolwire.dialects._names import wire_names
 from toolwire.dialects._stream import Assembler
 from toolwire.dialects.gemini import ChunkAssembler, function_response_part, parse_response
 from toolwire.models._base import Message, ModelOptions, ModelTurn, content_text
-from toolwire.models._client import EventStream, NativeClient, opened
+from toolwire.models._client import EventStream, NativeClient, build_client, opened
 from toolwire.models._native import (
     append_turn,
     arguments_object,
@@ -121,7 +121,14 @@ class Gemini(NativeClient):
             policy=RetryPolicy(retries=retries, backoff=backoff, max_backoff=max_backoff),
             errors=_error_table(_import("google.genai.errors")),
             client=client
-            or genai.Client(api_key=api_key, http_options=genai.types.HttpOptions(**options)),
+            or build_client(
+                lambda: genai.Client(
+                    api_key=api_key, http_options=genai.types.HttpOptions(**options)
+                ),
+                model=name or model,
+                api_key=api_key,
+                keys="GEMINI_API_KEY or GOOGLE_API_KEY",
+            ),
         )
         if isinstance(thinking, int):
             thinking = {"thinking_budget": thinking, "include_thoughts": True}

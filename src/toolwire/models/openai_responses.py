@@ -25,7 +25,14 @@ from toolwire.dialects._names import wire_names
 from toolwire.dialects._stream import Assembler
 from toolwire.dialects.responses import EventAssembler, parse_response
 from toolwire.models._base import Message, ModelOptions, ModelTurn, content_text
-from toolwire.models._client import EventStream, NativeClient, opened, same_calls, sse_data
+from toolwire.models._client import (
+    EventStream,
+    NativeClient,
+    build_client,
+    opened,
+    same_calls,
+    sse_data,
+)
 from toolwire.models._native import (
     as_mapping,
     calls_of,
@@ -96,12 +103,17 @@ class OpenAIResponses(NativeClient):
             policy=RetryPolicy(retries=retries, backoff=backoff, max_backoff=max_backoff),
             errors=openai_errors(openai),
             client=client
-            or openai.AsyncOpenAI(
+            or build_client(
+                lambda: openai.AsyncOpenAI(
+                    api_key=api_key,
+                    base_url=base_url,
+                    timeout=timeout,
+                    max_retries=0,
+                    default_headers=dict(headers or {}),
+                ),
+                model=name or model,
                 api_key=api_key,
-                base_url=base_url,
-                timeout=timeout,
-                max_retries=0,
-                default_headers=dict(headers or {}),
+                keys="OPENAI_API_KEY",
             ),
         )
         self.reasoning = dict(reasoning) if reasoning is not None else None
