@@ -34,7 +34,7 @@ from toolwire.serve._gen import tools_pb2, tools_pb2_grpc
 pytestmark = pytest.mark.anyio
 USER = {"X-API-Key": KEY}  # scopes: weather
 ADMIN = {"X-API-Key": ADMIN_KEY}  # scopes: *
-SERVED = {"get_weather", "fail", "slow", "admin_only", "whoami"}
+SERVED = {"get_weather", "fail", "slow", "admin_only", "whoami", "worker_pid"}
 
 
 def _mcp(server: Server, headers: dict[str, str]) -> Client:
