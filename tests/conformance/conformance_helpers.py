@@ -33,6 +33,7 @@ NODE_MODULES = HERE / "node_modules"
 USER_KEY = "tw_conf_user_0123456789abcdef"
 OTHER_KEY = "tw_conf_other_0123456789abcdef"
 ADMIN_KEY = "tw_conf_admin_0123456789abcdef"
+JWT_SECRET = "conformance-hs256-secret-0123456789abcdef"
 MAX_ARGUMENT_BYTES = 4096
 
 CONFIG = f"""
@@ -49,6 +50,9 @@ api_keys = [
   {{ id = "other", hash = "{hash_api_key(OTHER_KEY)}", scopes = ["user"] }},
   {{ id = "admin", hash = "{hash_api_key(ADMIN_KEY)}", scopes = ["*"] }},
 ]
+
+[auth.jwt]
+secret_env = "TW_CONF_JWT_SECRET"
 
 [auth.scopes]
 "admin_*" = ["admin"]
@@ -71,6 +75,14 @@ class Served:
         return f"{self.base}/mcp"
 
 
+def jwt_for(subject: str, scope: str = "user") -> str:
+    """An HS256 token minted with PyJWT for the configured secret."""
+    import jwt
+
+    claims = {"sub": subject, "scope": scope, "exp": int(time.time()) + 600}
+    return jwt.encode(claims, JWT_SECRET, algorithm="HS256")
+
+
 def serve_argv(*args: str) -> list[str]:
     return [sys.executable, "-c", "from toolwire.cli import main; main()", "serve", *args]
 
@@ -89,7 +101,10 @@ def serve(
     argv = serve_argv("--config", str(path), "--port", "0", "--grpc-port", "0" if grpc else "-1")
     for source in tools:
         argv += ["--tools", source]
-    proc = subprocess.Popen(argv, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    env = {**os.environ, "TW_CONF_JWT_SECRET": JWT_SECRET}
+    proc = subprocess.Popen(
+        argv, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env
+    )
     log: collections.deque[str] = collections.deque(maxlen=200)
     ready = threading.Event()
 
@@ -162,7 +177,6 @@ def run_node(script: str, config: dict[str, Any], *, timeout: float = 120) -> li
         timeout=timeout,
         cwd=HERE,
         check=False,
-        env={**os.environ, "MCP_CATALOG_PATH": str(config.get("catalog", os.devnull))},
     )
     assert done.returncode == 0, f"{script} failed ({done.returncode}):\n{done.stderr[-4000:]}"
     results: list[dict[str, Any]] = json.loads(done.stdout)

@@ -52,8 +52,8 @@ async def mcp_call(server: Server, name: str, args: dict[str, Any], headers: dic
 
 def mcp_outcome(result: Any) -> tuple[bool, Any]:
     """(ok, value or error kind) of an MCP CallToolResult."""
-    if result.is_error:
-        return False, result.structured_content["error"]["kind"]
+    if result.is_error:  # the error is the text content, as JSON (no structured content)
+        return False, json.loads(result.content[0].text)["error"]["kind"]
     return True, result.structured_content
 
 

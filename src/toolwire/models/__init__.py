@@ -1,6 +1,8 @@
-"""Model clients: any OpenAI-compatible endpoint, an offline stand-in, a scripted test double.
+"""Model clients: any OpenAI-compatible endpoint, Anthropic, Gemini and the OpenAI Responses
+API natively, an offline stand-in, a scripted test double.
 
-``OpenAICompatible`` imports the ``openai`` SDK only when it is built (extra ``openai``).
+Each vendor client imports its SDK only when it is built (extras ``openai``, ``anthropic``,
+``gemini``).
 """
 
 from toolwire.models._base import (
@@ -12,11 +14,16 @@ from toolwire.models._base import (
     ModelTurn,
     TurnDone,
 )
+from toolwire.models.anthropic import Anthropic
+from toolwire.models.gemini import Gemini
 from toolwire.models.offline import Offline
 from toolwire.models.openai_compatible import OpenAICompatible
+from toolwire.models.openai_responses import OpenAIResponses
 from toolwire.models.scripted import Scripted
 
 __all__ = [
+    "Anthropic",
+    "Gemini",
     "Message",
     "Model",
     "ModelError",
@@ -25,6 +32,7 @@ __all__ = [
     "ModelTurn",
     "Offline",
     "OpenAICompatible",
+    "OpenAIResponses",
     "Scripted",
     "TurnDone",
 ]
