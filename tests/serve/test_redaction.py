@@ -142,7 +142,8 @@ async def test_rest_grpc_and_mcp_send_only_the_kind_and_an_error_id(redacting: S
     assert result.is_error
     for secret in SECRETS:
         assert secret not in result.content[0].text
-    _check_redacted(result.structured_content["error"], "execution_error", redacting)
+    # the error travels as the text content, as JSON
+    _check_redacted(json.loads(result.content[0].text)["error"], "execution_error", redacting)
 
 
 def test_on_loopback_without_the_flag_the_text_is_sent(tmp_path: Path) -> None:
