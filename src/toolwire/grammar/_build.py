@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from toolwire.grammar._calls import json_call, text_format_start
+from toolwire.grammar._dicts import call_json_schema, structural_tag
 from toolwire.grammar._ir import NOTHING, Node, Rules, alt, chars, lit, opt, rep, seq
 from toolwire.grammar._print import to_gbnf, to_lark
 from toolwire.grammar._scalars import ws
@@ -127,7 +128,13 @@ def _compile(
             start = text_format_start(rules, problems, chosen, shape, tool_choice, parallel)
         text = to_lark(rules, start) if syntax == "lark" else to_gbnf(rules, start)
         return _Built(text, tuple(problems), tuple(schemas.values()))
-    raise ValueError(f"syntax {syntax!r} is not written yet")
+    if syntax == "json_schema":
+        if shape is not None:
+            raise ValueError("syntax='json_schema' describes the json format only (format='json')")
+        value: dict[str, Any] = call_json_schema(chosen, tool_choice, parallel, problems)
+    else:
+        value = structural_tag(chosen, shape, tool_choice, parallel, problems)
+    return _Built(value, tuple(problems), tuple(schemas.values()))
 
 
 def arguments(rules: Rules, problems: list[Problem], name: str, schema: Any) -> Node:
