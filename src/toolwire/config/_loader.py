@@ -124,6 +124,8 @@ SERVER_KEYS = frozenset(
         "title",
         "log_level",
         "limits",
+        "audit_log",
+        "redact_errors",
     }
 )
 AUTH_KEYS = frozenset({"api_keys", "jwt", "scopes", "ops_scope"})
