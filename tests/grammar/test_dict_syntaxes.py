@@ -78,6 +78,13 @@ def test_refs_are_rewritten_under_defs_and_lists_are_parallel_calls() -> None:
         tg.build([other], syntax="json_schema")
     with pytest.raises(ValueError, match="format='json'"):
         tg.build([other], syntax="json_schema", format="hermes")
+    with pytest.warns(tg.GrammarWarning, match="one call"):
+        llama = tg.build(
+            [other], syntax="json_schema", format="llama3_json", tool_choice="required"
+        )
+    engine = _schema_engine(llama)  # type: ignore[arg-type]
+    assert engine.accepts('{"name": "ping", "parameters": {}}')
+    assert not engine.accepts('{"name": "ping", "arguments": {}}')
 
 
 def _tag_engine(tag: dict) -> Engine:  # type: ignore[type-arg]

@@ -129,9 +129,7 @@ def _compile(
         text = to_lark(rules, start) if syntax == "lark" else to_gbnf(rules, start)
         return _Built(text, tuple(problems), tuple(schemas.values()))
     if syntax == "json_schema":
-        if shape is not None:
-            raise ValueError("syntax='json_schema' describes the json format only (format='json')")
-        value: dict[str, Any] = call_json_schema(chosen, tool_choice, parallel, problems)
+        value: dict[str, Any] = call_json_schema(chosen, tool_choice, parallel, problems, shape)
     else:
         value = structural_tag(chosen, shape, tool_choice, parallel, problems)
     return _Built(value, tuple(problems), tuple(schemas.values()))

@@ -63,9 +63,28 @@ def _pointer(name: str) -> str:
 
 
 def call_json_schema(
-    schemas: Mapping[str, Any], tool_choice: str, parallel: bool, problems: list[Problem]
+    schemas: Mapping[str, Any],
+    tool_choice: str,
+    parallel: bool,
+    problems: list[Problem],
+    shape: ShapeLike | None = None,
 ) -> dict[str, Any]:
-    """The JSON Schema of the ``json`` format's output."""
+    """The JSON Schema of the output: the ``json`` format's, or a format whose call is a bare
+    JSON object (Llama 3 JSON: one call; its ``; ``-joined list is not JSON)."""
+    name_key, args_key = "name", "arguments"
+    if shape is not None:
+        layout = shape.layout
+        if getattr(layout, "kind", "") != "json_object" or any(
+            (shape.begin, shape.end, shape.call_open, shape.call_close)
+        ):
+            raise ValueError(
+                "syntax='json_schema' describes outputs that are JSON: format='json', or a format "
+                "whose call is a bare JSON object (llama3_json)"
+            )
+        name_key, args_key = layout.name_key, layout.arguments_key
+        if parallel:
+            problems.append(Problem("*", "", "parallel", "one call: joined calls are not JSON"))
+            parallel = False
     if tool_choice == "none":
         raise ValueError("tool_choice='none' allows no call: there is no call schema to send")
     if tool_choice == "auto":
@@ -79,10 +98,10 @@ def call_json_schema(
         {
             "type": "object",
             "properties": {
-                "name": {"const": name},
-                "arguments": {"$ref": f"#/$defs/{_pointer(name)}"},
+                name_key: {"const": name},
+                args_key: {"$ref": f"#/$defs/{_pointer(name)}"},
             },
-            "required": ["name", "arguments"],
+            "required": [name_key, args_key],
             "additionalProperties": False,
         }
         for name in schemas
