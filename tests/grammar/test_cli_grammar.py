@@ -19,11 +19,14 @@ HERMES_CALL = (
 
 def test_the_command_prints_a_gbnf_grammar_for_hermes() -> None:
     # the real entry point, as a user runs it (the seed's get_weather by default)
+    command = "tools grammar --format hermes --syntax gbnf --tool-choice required".split()
     out = subprocess.run(
-        [sys.executable, "-m", "toolwire", "tools", "grammar", "--format", "hermes", "--syntax", "gbnf",
-         "--tool-choice", "required"],
-        capture_output=True, text=True, timeout=60, check=True,
-    )  # fmt: skip
+        [sys.executable, "-m", "toolwire", *command],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert out.stdout.startswith("root ::= ")
     engine = Engine.of(out.stdout, "gbnf")
     assert engine.accepts(HERMES_CALL)
@@ -38,8 +41,8 @@ def test_dict_syntaxes_print_json_and_warnings_go_to_stderr(tmp_path: Path) -> N
         "{'n': {'type': 'integer', 'multipleOf': 3}}}})\n"
     )
     runner = CliRunner()
-    result = runner.invoke(cli, ["tools", "grammar", "--tools", str(source), "--syntax", "json_schema",
-                                 "--tool-choice", "pick", "--no-parallel"])  # fmt: skip
+    args = ["--syntax", "json_schema", "--tool-choice", "pick", "--no-parallel"]
+    result = runner.invoke(cli, ["tools", "grammar", "--tools", str(source), *args])
     assert result.exit_code == 0, result.output
     schema = json.loads(result.stdout)
     assert schema["properties"]["name"] == {"const": "pick"}
