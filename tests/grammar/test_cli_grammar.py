@@ -19,7 +19,8 @@ HERMES_CALL = (
 
 def test_the_command_prints_a_gbnf_grammar_for_hermes() -> None:
     # the real entry point, as a user runs it (the seed's get_weather by default)
-    command = ["tools", "grammar", "--format", "hermes", "--syntax", "gbnf", "--tool-choice", "required"]
+    command = ["tools", "grammar", "--format", "hermes", "--syntax", "gbnf"]
+    command += ["--tool-choice", "required"]
     out = subprocess.run(
         [sys.executable, "-m", "toolwire", *command],
         capture_output=True,
