@@ -15,7 +15,7 @@ guarantees that (text before a marker is one token that *includes* the marker, s
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = [
     "EPS",
@@ -78,11 +78,25 @@ class Chars:
 @dataclass(frozen=True, slots=True)
 class Seq:
     items: tuple[Node, ...]
+    _hash: int = field(default=-1, compare=False, repr=False)
+
+    def __hash__(self) -> int:
+        # Rules dedupe by body: without the cache every lookup rehashes the whole subtree.
+        if self._hash == -1:
+            object.__setattr__(self, "_hash", hash((Seq, self.items)))
+        return self._hash
 
 
 @dataclass(frozen=True, slots=True)
 class Alt:
     items: tuple[Node, ...]
+    _hash: int = field(default=-1, compare=False, repr=False)
+
+    def __hash__(self) -> int:
+        # Rules dedupe by body: without the cache every lookup rehashes the whole subtree.
+        if self._hash == -1:
+            object.__setattr__(self, "_hash", hash((Alt, self.items)))
+        return self._hash
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +104,13 @@ class Rep:
     item: Node
     lo: int
     hi: int | None  # None: unbounded
+    _hash: int = field(default=-1, compare=False, repr=False)
+
+    def __hash__(self) -> int:
+        # Rules dedupe by body: without the cache every lookup rehashes the whole subtree.
+        if self._hash == -1:
+            object.__setattr__(self, "_hash", hash((Rep, self.item, self.lo, self.hi)))
+        return self._hash
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,14 +146,13 @@ def chars(spec: str) -> Chars:
 def seq(*items: Node) -> Node:
     out: list[Node] = []
     for item in items:
-        if item == NOTHING:
+        if item is NOTHING:
             return NOTHING
-        parts = item.items if isinstance(item, Seq) else (item,)
-        for part in parts:
-            if isinstance(part, Lit):
+        for part in item.items if type(item) is Seq else (item,):
+            if type(part) is Lit:
                 if not part.text:
                     continue
-                if out and isinstance(out[-1], Lit):
+                if out and type(out[-1]) is Lit:
                     out[-1] = Lit(out[-1].text + part.text)
                     continue
             out.append(part)
@@ -143,10 +163,14 @@ def seq(*items: Node) -> Node:
 
 def alt(*items: Node) -> Node:
     out: list[Node] = []
+    seen: set[Node] = set()
     for item in items:
-        for part in item.items if isinstance(item, Alt) else (item,):
-            if part not in out:
+        for part in item.items if type(item) is Alt else (item,):
+            if part not in seen:
+                seen.add(part)
                 out.append(part)
+    if not out:
+        return NOTHING
     if len(out) == 1:
         return out[0]
     return Alt(tuple(out))
@@ -155,9 +179,9 @@ def alt(*items: Node) -> Node:
 def rep(item: Node, lo: int, hi: int | None) -> Node:
     if hi is not None and hi < lo:
         return NOTHING
-    if item == NOTHING:
+    if item is NOTHING:
         return EPS if lo == 0 else NOTHING
-    if item == EPS or hi == 0:
+    if item is EPS or item == EPS or hi == 0:
         return EPS
     if lo == hi == 1:
         return item
