@@ -135,11 +135,11 @@ def _engine(settings: Settings, specs: list[dict[str, Any]]) -> dict[str, Any]:
         )
         matcher = llg.LLMatcher(tok, grammar, log_level=0)
 
-        def walk(m: Any = matcher) -> None:
+        def walk(m: Any = matcher, who: str = label) -> None:
             w = m.deep_copy()
             for b in text:
                 if not w.consume_token(b):
-                    raise AssertionError(f"{label} refused the call")
+                    raise AssertionError(f"{who} refused the call")
             w.compute_bitmask()
 
         walk_ms = _times_ms(walk, settings.repeats * 3)
@@ -170,8 +170,9 @@ def results(settings: Settings, data: dict[str, Any]) -> dict[str, Any]:
     if "ours" in engine:
         ours, peer = engine["ours"], engine["llguidance json"]
         print(
-            f"llguidance, {engine['tools']} tools: compile {ours['compile_ms']:.2f} ms (JSON Schema "
-            f"compiler {peer['compile_ms']:.2f} ms); walk {ours['walk_us_per_byte']:.2f} µs/byte "
+            f"llguidance, {engine['tools']} tools: compile {ours['compile_ms']:.2f} ms "
+            f"(JSON Schema compiler {peer['compile_ms']:.2f} ms); "
+            f"walk {ours['walk_us_per_byte']:.2f} µs/byte "
             f"({peer['walk_us_per_byte']:.2f})"
         )
         for key, unit, scale in (("compile_ms", "ms", 1.0), ("walk_us_per_byte", "µs/byte", 1.0)):
