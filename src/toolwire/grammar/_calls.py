@@ -45,7 +45,13 @@ MAX_INDEXED = 16
 
 
 def json_call(
-    rules: Rules, name: str, args: Node, *, name_key: str = "name", args_key: str = "arguments"
+    rules: Rules,
+    name: str,
+    args: Node,
+    *,
+    name_key: str = "name",
+    args_key: str = "arguments",
+    hint: str = "",
 ) -> Node:
     """``{"<name_key>": "<name>", "<args_key>": <args>}`` with JSON whitespace free."""
     w = ws(rules)
@@ -53,7 +59,7 @@ def json_call(
         *(lit("{"), w, lit(_quoted(name_key)), w, lit(":"), w, lit(_quoted(name)), w, lit(",")),
         *(w, lit(_quoted(args_key)), w, lit(":"), w, args, w, lit("}")),
     )
-    return rules.define(f"call-{name}", body)
+    return rules.define(hint or f"call-{name}", body)
 
 
 def _quoted(text: str) -> str:
@@ -115,6 +121,7 @@ class _Calls:
                 args,
                 name_key=getattr(self.layout, "name_key", "name"),
                 args_key=getattr(self.layout, "arguments_key", "arguments"),
+                hint=f"{name}-json",
             )
         if self.kind == "json_arguments":
             return args
