@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import toolwire.grammar as tg
+import toolwire.parsing
 from toolwire._calls import ToolCall
-from toolwire.models._text_calls import CALL_WRITERS
 from toolwire.parsing import parse
 
 WEATHER = {
@@ -97,7 +97,13 @@ def _render(format: str, calls: list[tuple[str, dict[str, Any]]], content: str =
         ToolCall(id=f"c{i}", name=n, arguments=json.dumps(a, ensure_ascii=False))
         for i, (n, a) in enumerate(calls)
     ]
+    records = getattr(toolwire.parsing, "TEXT_FORMATS", None)  # one record per format, once merged
+    record = records.get(format) if records is not None else None
+    if record is not None and record.call is not None:
+        return str(record.write_calls(tool_calls, content))
     if format in ("hermes", "llama3_json"):
+        from toolwire.models._text_calls import CALL_WRITERS
+
         return CALL_WRITERS[format](tool_calls, content)
     if format == "mistral":
         body = "".join(
