@@ -48,6 +48,7 @@ EXAMPLES = {
     "llama3_json": ('{"name": "get_weather", "parameters": {"location": "北京"}}', "; "),
 }
 FORMATS = list(EXAMPLES)
+RENDERED = [*FORMATS, "pythonic"]  # pythonic's list has no per-call example to repeat
 
 
 def _engines(format: str, **kwargs: Any) -> list[Engine]:
@@ -101,7 +102,7 @@ def _render(format: str, calls: list[tuple[str, dict[str, Any]]], content: str =
     record = records.get(format) if records is not None else None
     if record is not None and record.call is not None:
         return str(record.write_calls(tool_calls, content))
-    if format in ("hermes", "llama3_json"):
+    if format in ("hermes", "llama3_json", "pythonic"):
         from toolwire.models._text_calls import CALL_WRITERS
 
         return CALL_WRITERS[format](tool_calls, content)
@@ -151,7 +152,7 @@ _CALL = st.one_of(
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    format=st.sampled_from(FORMATS),
+    format=st.sampled_from(RENDERED),
     calls=st.lists(_CALL, min_size=1, max_size=3),
     content=st.sampled_from(["", "Let me check."]),
     seed=st.integers(0, 99),

@@ -3,8 +3,8 @@
 Each text format describes how its chat template writes calls in one ``CallShape`` (begin /
 end around a turn's calls, per-call open / close holding ``{name}`` and ``{index}``, the
 separator, and the name/arguments layout), and both the call writer and the grammar read it,
-so the two cannot disagree. Until every format carries its record, the shapes of the four
-formats the grammar issue quotes are given here with the same fields; a format's record,
+so the two cannot disagree. Until every format carries its record, the shapes of the formats
+the grammar issue quotes (and pythonic, which our writer already writes) are given here with the same fields; a format's record,
 when present, always wins.
 """
 
@@ -74,6 +74,15 @@ _BRIDGE: dict[str, _Shape] = {
         layout=_Layout(kind="json_object", arguments_key="parameters"),
         separator="; ",
         begin_after_text="<|python_tag|>",
+        text_gap="",
+    ),
+    "pythonic": _Shape(
+        layout=_Layout(kind="pythonic"),
+        begin="[",
+        end="]",
+        separator=", ",
+        begin_after_text="<|python_start|>[",
+        end_after_text="]<|python_end|>",
         text_gap="",
     ),
     "mistral": _Shape(layout=_Layout(kind="json_arguments"), call_open="[TOOL_CALLS]{name}[ARGS]"),
