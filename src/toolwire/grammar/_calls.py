@@ -161,7 +161,7 @@ class _Calls:
         return self.rules.define(f"{compiler.tool}-params", seq(*parts))
 
     def _pythonic(self, compiler: SchemaCompiler, name: str, schema: Any) -> Node:
-        """``name(key=<JSON value>, ...)``: keyword arguments in the schema's order, ``, ``-joined."""
+        """``name(key=<JSON value>, ...)``: keyword arguments in the schema's order."""
         props = schema.get("properties") if isinstance(schema, Mapping) else None
         props = props if isinstance(props, Mapping) else {}
         required = set(schema.get("required", ())) if isinstance(schema, Mapping) else set()

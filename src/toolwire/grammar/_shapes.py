@@ -4,8 +4,8 @@ Each text format describes how its chat template writes calls in one ``CallShape
 end around a turn's calls, per-call open / close holding ``{name}`` and ``{index}``, the
 separator, and the name/arguments layout), and both the call writer and the grammar read it,
 so the two cannot disagree. Until every format carries its record, the shapes of the formats
-the grammar issue quotes (and pythonic, which our writer already writes) are given here with the same fields; a format's record,
-when present, always wins.
+the grammar issue quotes (and pythonic, which our writer already writes) are given here with
+the same fields; a format's record, when present, always wins.
 """
 
 from __future__ import annotations
