@@ -3,10 +3,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from toolwire import _json
+from toolwire._calls import ToolCall, ToolResult
+from toolwire._spec import ToolSpec
 from toolwire.parsing._base import Engine, Peek, Run, Sections, Until
 from toolwire.parsing._jsonops import JsonArgs, JsonCalls
+from toolwire.parsing._prompting import function_of, result_value
+from toolwire.parsing._record import Cue, TextFormat
+from toolwire.parsing._shape import CallShape, JsonObject
 
-__all__ = ["Mistral", "mistral_calls"]
+__all__ = ["FORMAT", "Mistral", "mistral_calls"]
 
 TC = "[TOOL_CALLS]"
 ARGS = "[ARGS]"
@@ -43,3 +51,35 @@ def mistral_calls(eng: Engine) -> Run:
             eng.unread(TC)
         return
     yield JsonArgs(eng.start_call(name, call_id), (TC, EOS))
+
+
+def mistral_tools(specs: Sequence[ToolSpec], rules: str) -> str:
+    functions = _json.dumps([{"type": "function", "function": function_of(s)} for s in specs])
+    return (
+        f"[AVAILABLE_TOOLS] {functions} [/AVAILABLE_TOOLS]\n"
+        'To call functions, reply with [TOOL_CALLS] followed by a JSON list of {"name": ..., '
+        '"arguments": {...}} objects.' + rules
+    )
+
+
+def mistral_results(pairs: Sequence[tuple[ToolCall, ToolResult]]) -> str:
+    return "\n".join(
+        "[TOOL_RESULTS] "
+        + _json.dumps({"call_id": call.id, "content": result_value(result)})
+        + " [/TOOL_RESULTS]"
+        for call, result in pairs
+    )
+
+
+FORMAT = TextFormat(
+    name="mistral",
+    parser=Mistral,
+    family="Mistral 7B v0.3, Nemo, Small, Large, Magistral, Devstral",
+    markers=(TC, ARGS, CALL_ID),
+    peers={"vllm": ("mistral",), "sglang": ("mistral",)},
+    call=CallShape(layout=JsonObject(), begin=TC + " [", separator=", ", end="]"),
+    prompt=mistral_tools,
+    results=mistral_results,
+    cues=(Cue(marker=TC, read=lambda eng, m: mistral_calls(eng)),),
+    quirks="v11+ tokenizers write name[ARGS]{...} per call, older ones a JSON list",
+)
