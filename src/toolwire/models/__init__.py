@@ -1,5 +1,7 @@
 """Model clients: any OpenAI-compatible endpoint, an offline stand-in, a scripted test double.
 
+``MODEL_KINDS`` names the clients the CLI and ``[models] kind = ...`` can build.
+
 ``OpenAICompatible`` imports the ``openai`` SDK only when it is built (extra ``openai``).
 """
 
@@ -12,15 +14,18 @@ from toolwire.models._base import (
     ModelTurn,
     TurnDone,
 )
+from toolwire.models._kinds import MODEL_KINDS, ModelKind
 from toolwire.models.offline import Offline
 from toolwire.models.openai_compatible import OpenAICompatible
 from toolwire.models.scripted import Scripted
 
 __all__ = [
+    "MODEL_KINDS",
     "Message",
     "Model",
     "ModelError",
     "ModelEvent",
+    "ModelKind",
     "ModelOptions",
     "ModelTurn",
     "Offline",
