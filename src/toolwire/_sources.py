@@ -50,6 +50,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from toolwire._tables import check_keys
 from toolwire._toolbox import Toolbox
 from toolwire._tools import Tool, tool
 
@@ -160,6 +161,7 @@ async def _openapi(table: dict[str, Any]) -> list[Tool]:
     spec = table.pop("spec", None) or table.pop("url", None)
     if spec is None:
         raise ValueError("an openapi source needs 'spec' (a URL or a file)")
+    _check_options(openapi.load, table, "openapi", positional=True)
     return await openapi.load(spec, **table)
 
 
@@ -169,6 +171,7 @@ async def _grpc(table: dict[str, Any]) -> list[Tool]:
     target = table.pop("target", None)
     if not target:
         raise ValueError("a grpc source needs 'target' (host:port)")
+    _check_options(grpc.load, table, "grpc", positional=True)
     return await grpc.load(str(target), **table)
 
 
@@ -180,6 +183,7 @@ async def _mcp(table: dict[str, Any]) -> list[Tool]:
         raise ValueError("an mcp source needs 'url' or 'command'")
     if isinstance(server, list):
         server = " ".join(_quote(part) for part in server)
+    _check_options(mcp.load, table, "mcp", positional=True)
     return await mcp.load(str(server), **table)
 
 
@@ -189,20 +193,40 @@ async def _sql(table: dict[str, Any]) -> list[Tool]:
     url = str(table.pop("url", "sample"))
     if url == "sample":
         url = f"sqlite:///{sql.sample_database()}"
+    _check_options(sql.tools, table, "sql", positional=True)
     return sql.tools(url, **table)
 
 
 async def _weather(table: dict[str, Any]) -> list[Tool]:
     from toolwire.packs import weather
 
+    _check_options(weather.tools, table, "weather", positional=False)
     return weather.tools(**table)
 
 
+def _check_options(loader: Any, table: Mapping[str, Any], kind: str, *, positional: bool) -> None:
+    """Every key of a source table must be one of its loader's options (a misspelt
+    ``alow_hosts`` was a TypeError, or worse, a silently different source). ``positional``:
+    the loader's first parameter gets the source's main value (already out of ``table``)."""
+    params = inspect.signature(loader).parameters.values()
+    named = [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    check_keys(table, named[1:] if positional else named, f"[[sources]] {kind}")
+
+
+_PYTHON_KEYS = ("path", "module", "attr")
+
+
 async def _python(table: dict[str, Any]) -> list[Tool]:
+    check_keys(table, _PYTHON_KEYS, "[[sources]] python")
+    if "path" not in table and "module" not in table:
+        raise ValueError("a python source needs 'module' (module or module:attr) or 'path'")
     where = str(table.get("path") or table.get("module"))
     if "path" in table:
         module = _import_file(Path(table["path"]))
     else:
+        # As `python -m` and uvicorn do: a module named from the command line may sit in the
+        # current folder (the `toolwire` script's own sys.path[0] is its bin folder).
+        _on_path(os.getcwd())
         try:
             module = importlib.import_module(str(table["module"]))
         except ImportError as exc:
@@ -240,6 +264,9 @@ def _import_file(path: Path) -> Any:
     name = f"_toolwire_source_{abs(hash(os.path.abspath(path)))}"
     if name in sys.modules:
         return sys.modules[name]
+    # As `python path.py` does: the file's own folder is importable, so it can import the
+    # modules beside it.
+    _on_path(os.path.dirname(os.path.abspath(path)))
     loaded = importlib.util.spec_from_file_location(name, path)
     if loaded is None or loaded.loader is None:
         raise ValueError(f"cannot import {path}")
@@ -251,6 +278,15 @@ def _import_file(path: Path) -> Any:
         del sys.modules[name]
         raise ValueError(f"{path} failed to import: {exc!r}") from exc
     return module
+
+
+def _on_path(folder: str) -> None:
+    here = os.path.abspath(folder)
+    if here in (os.path.abspath(p) for p in sys.path if p):
+        return
+    if folder == os.getcwd() and "" in sys.path:  # "" is the current folder already
+        return
+    sys.path.insert(0, here)
 
 
 async def _as_tools(value: Any, where: str) -> list[Tool]:

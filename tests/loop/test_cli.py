@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from _fake_openai import FakeOpenAI, completion, tool_call
@@ -118,11 +120,79 @@ def test_chat_one_shot_says_it_is_offline() -> None:
     assert "北京" in result.output
 
 
-def test_chat_falls_back_when_the_model_is_unreachable() -> None:
-    result = CliRunner().invoke(cli, ["chat", "上海天气", "--model", "http://127.0.0.1:9/v1"])
+def _unreachable_url() -> str:
+    """A loopback URL where nothing listens (the port was just free)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+
+
+def test_chat_with_an_unreachable_model_is_an_error() -> None:
+    url = _unreachable_url()
+    for args in (["chat", "上海天气"], ["chat", "上海天气", "--json"], ["chat"]):
+        result = CliRunner().invoke(cli, [*args, "--model", url], input="上海天气\n")
+        assert result.exit_code == 1, (args, result.output)
+        if "--json" in args:
+            assert (
+                json.loads(result.stdout.strip().splitlines()[-1])["stop_reason"] == "model_error"
+            )
+        else:
+            assert "error: the model failed" in result.stderr, result.output
+            assert "--fallback-offline" in result.stderr
+        assert "offline stand-in model (deterministic" not in result.output
+
+
+def test_chat_falls_back_to_the_stand_in_only_when_asked() -> None:
+    url = _unreachable_url()
+    result = CliRunner().invoke(cli, ["chat", "上海天气", "--model", url, "--fallback-offline"])
     assert result.exit_code == 0, result.output
-    assert "falling back" in result.output
-    assert "上海" in result.output
+    assert "falling back" in result.stderr
+    assert "上海" in result.stdout
+    as_json = CliRunner().invoke(
+        cli, ["chat", "上海天气", "--model", url, "--fallback-offline", "--json"]
+    )
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.stdout.strip().splitlines()[-1])["stop_reason"] == "final_answer"
+
+
+def _sibling_tools(folder: Path) -> None:
+    """A tools file that imports the module beside it, as users write them."""
+    (folder / "pricing.py").write_text("def total(a: int, b: int) -> int:\n    return a + b\n")
+    (folder / "mytools.py").write_text(
+        "import toolwire as tw\nfrom pricing import total\n\n\n"
+        "@tw.tool\ndef add(a: int, b: int) -> int:\n"
+        '    """Add two numbers."""\n    return total(a, b)\n'
+    )
+
+
+def _toolwire_script(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The installed ``toolwire`` script (its sys.path[0] is its bin folder, not the cwd)."""
+    script = Path(sys.executable).with_name("toolwire")
+    if not script.exists():
+        pytest.skip("the toolwire script is not installed next to the interpreter")
+    return subprocess.run(
+        [str(script), *args], capture_output=True, text=True, timeout=60, cwd=cwd, check=False
+    )
+
+
+def test_a_tools_file_imports_its_sibling_modules(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    _sibling_tools(project)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for spec in (str(project / "mytools.py"), f"{project / 'mytools.py'}:add"):
+        done = _toolwire_script("call", "--tools", spec, "add", "a=2", "b=3", cwd=elsewhere)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["value"] == 5
+
+
+def test_a_module_spec_imports_from_the_current_folder(tmp_path: Path) -> None:
+    _sibling_tools(tmp_path)
+    for spec in ("mytools:add", "mytools"):
+        done = _toolwire_script("call", "--tools", spec, "add", "a=2", "b=3", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["value"] == 5
 
 
 def test_chat_json_and_interactive() -> None:

@@ -16,7 +16,16 @@ from _fake_openai import FakeOpenAI, completion
 from toolwire._calls import Parsed
 from toolwire._spec import ToolSpec
 from toolwire.cli._demo import resolve_model
-from toolwire.models import MODEL_KINDS, Model, ModelKind, Offline, OpenAICompatible
+from toolwire.models import (
+    MODEL_KINDS,
+    Anthropic,
+    Gemini,
+    Model,
+    ModelKind,
+    Offline,
+    OpenAICompatible,
+    OpenAIResponses,
+)
 from toolwire.models._base import Message, ModelOptions, ModelTurn
 from toolwire.runner._router import Route, Router
 
@@ -28,10 +37,33 @@ def _toml(tmp_path: Path, text: str) -> str:
 
 
 def test_model_kinds_name_their_clients_lazily() -> None:
-    assert {"openai-compatible", "offline"} <= set(MODEL_KINDS)
+    assert set(MODEL_KINDS) == {"openai-compatible", "offline", "anthropic", "gemini", "responses"}
     assert MODEL_KINDS["openai-compatible"].load() is OpenAICompatible
     assert MODEL_KINDS["offline"].load() is Offline
+    assert MODEL_KINDS["anthropic"].load() is Anthropic
+    assert MODEL_KINDS["gemini"].load() is Gemini
+    assert MODEL_KINDS["responses"].load() is OpenAIResponses
     assert all(isinstance(kind, ModelKind) for kind in MODEL_KINDS.values())
+
+
+@pytest.mark.parametrize(
+    ("spec", "cls", "env"),
+    [
+        ("anthropic:claude-x", "Anthropic", "ANTHROPIC_API_KEY"),
+        ("gemini:gemini-x", "Gemini", "GEMINI_API_KEY"),
+        ("responses:gpt-x", "OpenAIResponses", "OPENAI_API_KEY"),
+    ],
+)
+def test_native_kinds_from_the_command_line_and_the_config(
+    spec: str, cls: str, env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip({"Anthropic": "anthropic", "Gemini": "google.genai"}.get(cls, "openai"))
+    monkeypatch.setenv(env, "test-key")  # built only: no request is sent
+    kind, _, name = spec.partition(":")
+    model = resolve_model(spec)
+    assert type(model).__name__ == cls and model.model == name  # type: ignore[union-attr]
+    path = _toml(tmp_path, f'[models.m]\nkind = "{kind}"\nmodel = "{name}"\n')
+    assert type(resolve_model("m", api="text", config_path=path)).__name__ == cls
 
 
 def test_a_kind_refuses_options_its_client_does_not_take() -> None:

@@ -3,12 +3,21 @@ keys and HS256 JWTs configured, shared by the tests of this folder."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 
 import pytest
-from serve_helpers import CONFIG, HERE, SECRET, Server, free_port, serve_command, stop, wait_ready
+from serve_helpers import (
+    CONFIG,
+    HERE,
+    SECRET,
+    Server,
+    child_env,
+    free_port,
+    serve_command,
+    stop,
+    wait_ready,
+)
 
 
 @pytest.fixture(scope="package")
@@ -17,7 +26,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     config = folder / "toolwire.toml"
     config.write_text(CONFIG)
     port, grpc_port = free_port(), free_port()
-    env = {**os.environ, "TW_TEST_JWT_SECRET": SECRET, "PYTHONPATH": str(HERE)}
+    env = child_env(TW_TEST_JWT_SECRET=SECRET)
     proc = subprocess.Popen(
         serve_command(
             "--config",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import re
+import selectors
 import socket
 import subprocess
 import sys
@@ -39,6 +42,14 @@ secret_env = "TW_TEST_JWT_SECRET"
 [auth.scopes]
 "admin_*" = ["admin"]
 """
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of a ``toolwire serve`` child: this folder importable (for
+    ``serve_tools``) in front of the caller's own PYTHONPATH, so a worktree's ``src`` stays
+    first instead of the editable install's."""
+    paths = [str(HERE), *filter(None, [os.environ.get("PYTHONPATH")])]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths), **extra}
 
 
 def free_port() -> int:
@@ -88,3 +99,73 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+class StderrLines:
+    """The lines a child writes to stderr, read raw with a deadline (a buffered reader could
+    hold lines that ``select`` then misses)."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stderr is not None
+        self.proc = proc
+        self.fd = proc.stderr.fileno()
+        self.lines: list[str] = []
+        self._pending = b""
+
+    def until(self, pattern: re.Pattern[str], timeout: float = 30) -> re.Match[str]:
+        """The first line (from the start) matching ``pattern``, reading more while needed."""
+        seen = 0
+        deadline = time.monotonic() + timeout
+        with selectors.DefaultSelector() as sel:
+            sel.register(self.fd, selectors.EVENT_READ)
+            while True:
+                for line in self.lines[seen:]:
+                    found = pattern.search(line)
+                    if found:
+                        return found
+                seen = len(self.lines)
+                left = deadline - time.monotonic()
+                if left <= 0 or not sel.select(timeout=left):
+                    raise TimeoutError(f"no line matching {pattern.pattern!r}: {self.text}")
+                chunk = os.read(self.fd, 65536)
+                if not chunk:
+                    self.proc.wait(timeout=10)
+                    raise RuntimeError(f"exited {self.proc.returncode}: {self.text}")
+                self._pending += chunk
+                *complete, self._pending = self._pending.split(b"\n")
+                self.lines.extend(raw.decode(errors="replace") for raw in complete)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+@dataclass
+class Started:
+    """A ``toolwire serve`` child started on port 0, with the ports it reported."""
+
+    proc: subprocess.Popen[bytes]
+    port: int
+    grpc_port: int | None
+    stderr: StderrLines
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+READY = re.compile(r"REST http://[^:]+:(\d+)/v1(?:.*? gRPC [^ ]+:(\d+))?")
+
+
+def start_serve(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Started:
+    """Start ``toolwire serve ARGS`` and wait for its ready line on stderr (which names the
+    ports it really listens on); raises with everything it printed if it exits first."""
+    proc = subprocess.Popen(serve_command(*args), env=env or child_env(), stderr=subprocess.PIPE)
+    stderr = StderrLines(proc)
+    try:
+        found = stderr.until(READY, timeout)
+    except (TimeoutError, RuntimeError):
+        stop(proc)
+        raise
+    grpc = int(found.group(2)) if found.group(2) else None
+    return Started(proc, int(found.group(1)), grpc, stderr)

@@ -4,7 +4,6 @@ rate limit and a breaker hold across them."""
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from serve_helpers import HERE, free_port, stop, wait_ready
+from serve_helpers import HERE, child_env, free_port, stop, wait_ready
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 HEADERS = {"Content-Type": "application/json"}
@@ -71,7 +70,7 @@ breaker = {{ window = 4, min_calls = 2, failure_rate = 0.5, open_for = 600.0 }}
     command += ["--port", str(port), "--grpc-port", str(grpc_port)]
     proc = subprocess.Popen(  # noqa: ASYNC220 - setup, before any I/O is measured
         command,
-        env={**os.environ, "PYTHONPATH": str(HERE)},
+        env=child_env(),
         stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"

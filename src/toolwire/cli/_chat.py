@@ -1,7 +1,10 @@
 """``toolwire chat "..." [--model ...] [--tools ...]``: one-shot or interactive.
 
-Without ``--model`` (or when the model cannot be reached) it uses the offline stand-in
-model and says so; without ``--tools`` the tool is the seed's ``get_weather`` (simulated).
+Without ``--model`` it uses the offline stand-in model and says so. A model named with
+``--model`` that fails is an error (exit 1, the reason on stderr): answering with the
+stand-in instead is opt-in (``--fallback-offline``), so a script never takes the stand-in's
+answer for the model's. Without ``--tools`` the tool is the seed's ``get_weather``
+(simulated).
 """
 
 from __future__ import annotations
@@ -71,11 +74,15 @@ async def _run_closing(
     sources: Sequence[str],
     config_path: str | None,
     max_steps: int,
+    fallback_offline: bool,
 ) -> RunResult:
     try:
         box, _ = await load_toolbox(sources, config_path)
         runner = Runner(model=model or Offline(), tools=box, max_steps=max_steps)
-        return await runner.run(prompt)
+        fallback = None
+        if model is not None and fallback_offline:
+            fallback = Runner(model=Offline(), tools=box, max_steps=max_steps)
+        return await _ask(runner, prompt, fallback)
     finally:
         await close_model(model)
         await close_connections()
@@ -99,12 +106,28 @@ def _print_run(result: RunResult) -> None:
 async def _ask(runner: Runner, prompt: str, fallback: Runner | None) -> RunResult:
     result = await runner.run(prompt)
     if result.stop_reason == "model_error" and fallback is not None:
-        reason = result.error.message if result.error else "unknown error"
         click.echo(
-            f"[toolwire] the model failed ({reason}); falling back: {OFFLINE_NOTE}", err=True
+            f"[toolwire] the model failed ({_reason(result)}); falling back: {OFFLINE_NOTE}",
+            err=True,
         )
         result = await fallback.run(prompt)
     return result
+
+
+def _reason(result: RunResult) -> str:
+    return result.error.message if result.error else "unknown error"
+
+
+def _model_failed(result: RunResult) -> bool:
+    """Say so on stderr when the named model failed (the caller then exits 1)."""
+    if result.stop_reason != "model_error":
+        return False
+    click.echo(
+        f"[toolwire] error: the model failed: {_reason(result)}\n"
+        "[toolwire] (--fallback-offline answers with the offline stand-in instead)",
+        err=True,
+    )
+    return True
 
 
 async def _chat_closing(
@@ -113,9 +136,10 @@ async def _chat_closing(
     sources: Sequence[str],
     config_path: str | None,
     max_steps: int,
+    fallback_offline: bool,
 ) -> int:
     try:
-        return await _chat(prompt, model, sources, config_path, max_steps)
+        return await _chat(prompt, model, sources, config_path, max_steps, fallback_offline)
     finally:
         await close_model(model)
         await close_connections()
@@ -127,18 +151,24 @@ async def _chat(
     sources: Sequence[str],
     config_path: str | None,
     max_steps: int,
+    fallback_offline: bool,
 ) -> int:
     box, notes = await load_toolbox(sources, config_path)
     for note in notes:
         click.echo(f"[toolwire] {note}", err=True)
     offline = Runner(model=Offline(), tools=box, max_steps=max_steps)
+    fallback: Runner | None = None
     if model is None:
         click.echo(f"[toolwire] no --model given: {OFFLINE_NOTE}", err=True)
-        runner, fallback = offline, None
+        runner = offline
     else:
-        runner, fallback = Runner(model=model, tools=box, max_steps=max_steps), offline
+        runner = Runner(model=model, tools=box, max_steps=max_steps)
+        if fallback_offline:
+            fallback = offline
     if prompt is not None:
         result = await _ask(runner, prompt, fallback)
+        if _model_failed(result):
+            return 1
         _print_run(result)
         return 0 if result.ok else 1
     history: list[dict[str, object]] = []
@@ -156,6 +186,8 @@ async def _chat(
             if not history
             else await runner.run([*history, {"role": "user", "content": line}])
         )
+        if _model_failed(result):
+            return 1
         history = list(result.messages)
         _print_run(result)
 
@@ -176,6 +208,12 @@ async def _chat(
 @click.option("--config", "config_path", default=None, help="Path to toolwire.toml.")
 @click.option("--max-steps", default=8, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the whole run as JSON.")
+@click.option(
+    "--fallback-offline",
+    is_flag=True,
+    help="When the --model fails, answer with the offline stand-in (and say so) instead of "
+    "exiting 1.",
+)
 def chat(
     prompt: str | None,
     model_spec: str | None,
@@ -184,12 +222,17 @@ def chat(
     config_path: str | None,
     max_steps: int,
     as_json: bool,
+    fallback_offline: bool,
 ) -> None:
     """Talk to a model that can call your tools (one-shot with PROMPT, else interactive)."""
 
     model = resolve_model(model_spec, api=api, config_path=config_path)  # type: ignore[arg-type]
     if as_json and prompt is not None:
-        result = asyncio.run(_run_closing(prompt, model, sources, config_path, max_steps))
+        result = asyncio.run(
+            _run_closing(prompt, model, sources, config_path, max_steps, fallback_offline)
+        )
         click.echo(_json.dumps(result.to_dict()))
         sys.exit(0 if result.ok else 1)
-    sys.exit(asyncio.run(_chat_closing(prompt, model, sources, config_path, max_steps)))
+    sys.exit(
+        asyncio.run(_chat_closing(prompt, model, sources, config_path, max_steps, fallback_offline))
+    )

@@ -7,6 +7,7 @@ only from the environment, named in the file (``secret_env = "MY_JWT_SECRET"``).
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import os
 import tomllib
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from toolwire._tables import check_keys
 from toolwire.runtime._policy import Breaker, Cache, Policy, RateLimit, Retry
 
 DEFAULT_FILE = "toolwire.toml"
@@ -106,6 +108,44 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
 
 
 _SECTIONS = {"server", "auth", "state", "policies", "sources", "models"}
+# The keys each table may hold: a key no reader knows is an error, never ignored (a misspelt
+# ``api_keys`` would otherwise start a server with auth off). ``[server.limits]`` is checked
+# against ``Limits`` by the serve layer, ``[[sources]]`` by each source's loader.
+SERVER_KEYS = frozenset(
+    {
+        "host",
+        "port",
+        "grpc_port",
+        "workers",
+        "mcp",
+        "mcp_stateless",
+        "mcp_json_response",
+        "insecure",
+        "title",
+        "log_level",
+        "limits",
+        "audit_log",
+        "redact_errors",
+    }
+)
+AUTH_KEYS = frozenset({"api_keys", "jwt", "scopes", "ops_scope"})
+API_KEY_KEYS = frozenset({"id", "hash", "scopes"})
+JWT_KEYS = frozenset(
+    {
+        "secret_env",
+        "jwks_file",
+        "algorithms",
+        "issuer",
+        "audience",
+        "leeway",
+        "subject_claim",
+        "scope_claim",
+    }
+)
+STATE_KEYS = frozenset(
+    {"backend", "url", "url_env", "prefix", "concurrency_lease", "max_connections"}
+)
+MODEL_KEYS = frozenset({"kind", "base_url", "model", "api_key_env", "api", "text_format"})
 
 
 def parse_config(data: Mapping[str, Any], *, path: Path | None = None) -> Config:
@@ -116,6 +156,7 @@ def parse_config(data: Mapping[str, Any], *, path: Path | None = None) -> Config
             f"{where}: unknown section(s) {sorted(unknown)}; known: {sorted(_SECTIONS)}"
         )
     server = _table(data, "server", where)
+    check_keys(server, SERVER_KEYS, f"{where} [server]", error=ConfigError)
     server = {**server, **_env_server()}
     policies_raw = _table(data, "policies", where)
     policies = {
@@ -126,14 +167,19 @@ def parse_config(data: Mapping[str, Any], *, path: Path | None = None) -> Config
     if not isinstance(sources, list) or not all(isinstance(s, Mapping) for s in sources):
         raise ConfigError(f"{where}: [[sources]] must be an array of tables")
     models = _table(data, "models", where)
+    for name, table in models.items():
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"{where}: [models.{name}] must be a table")
+        check_keys(table, MODEL_KEYS, f"{where} [models.{name}]", error=ConfigError)
     state = _table(data, "state", where)
+    check_keys(state, STATE_KEYS, f"{where} [state]", error=ConfigError)
     backend = state.get("backend", "memory")
     if backend not in ("memory", "redis"):
         raise ConfigError(f"{where} [state]: backend must be 'memory' or 'redis', not {backend!r}")
     return Config(
         path=path,
         server=server,
-        auth=_table(data, "auth", where),
+        auth=_auth(data, where),
         state=state,
         policies=policies,
         sources=tuple(sources),
@@ -158,6 +204,21 @@ def _table(data: Mapping[str, Any], name: str, where: str) -> dict[str, Any]:
     return dict(value)
 
 
+def _auth(data: Mapping[str, Any], where: str) -> dict[str, Any]:
+    auth = _table(data, "auth", where)
+    check_keys(auth, AUTH_KEYS, f"{where} [auth]", error=ConfigError)
+    keys = auth.get("api_keys", [])
+    if not isinstance(keys, list):
+        raise ConfigError(f"{where} [auth]: api_keys must be an array of tables")
+    for i, entry in enumerate(keys):
+        if isinstance(entry, Mapping):
+            check_keys(entry, API_KEY_KEYS, f"{where} [auth] api_keys[{i}]", error=ConfigError)
+    if "jwt" in auth:
+        jwt = _table(auth, "jwt", f"{where} [auth]")
+        check_keys(jwt, JWT_KEYS, f"{where} [auth.jwt]", error=ConfigError)
+    return auth
+
+
 _POLICY_PARTS: dict[str, type] = {
     "retry": Retry,
     "breaker": Breaker,
@@ -166,9 +227,14 @@ _POLICY_PARTS: dict[str, type] = {
 }
 
 
+def _fields(cls: type) -> frozenset[str]:
+    return frozenset(f.name for f in dataclasses.fields(cls) if f.init)
+
+
 def _policy(table: Any, where: str) -> Policy:
     if not isinstance(table, Mapping):
         raise ConfigError(f"{where}: must be a table")
+    check_keys(table, _fields(Policy), where, error=ConfigError)
     values: dict[str, Any] = {}
     for key, value in table.items():
         part = _POLICY_PARTS.get(key)
@@ -176,6 +242,7 @@ def _policy(table: Any, where: str) -> Policy:
             if part is not None:
                 if not isinstance(value, Mapping):
                     raise ConfigError(f"{where}: {key} must be a table")
+                check_keys(value, _fields(part), f"{where} {key}", error=ConfigError)
                 fields = dict(value)
                 for seq in ("retry_on", "record_on"):
                     if seq in fields:

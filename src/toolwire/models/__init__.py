@@ -1,8 +1,8 @@
-"""Model clients: any OpenAI-compatible endpoint, an offline stand-in, a scripted test double.
+"""Model clients: any OpenAI-compatible endpoint, Anthropic, Gemini and the OpenAI Responses
+API natively, an offline stand-in, a scripted test double.
 
-``MODEL_KINDS`` names the clients the CLI and ``[models] kind = ...`` can build.
-
-``OpenAICompatible`` imports the ``openai`` SDK only when it is built (extra ``openai``).
+``MODEL_KINDS`` names the clients the CLI and ``[models] kind = ...`` can build. Each vendor
+client imports its SDK only when it is built (extras ``openai``, ``anthropic``, ``gemini``).
 """
 
 from toolwire.models._base import (
@@ -15,12 +15,17 @@ from toolwire.models._base import (
     TurnDone,
 )
 from toolwire.models._kinds import MODEL_KINDS, ModelKind
+from toolwire.models.anthropic import Anthropic
+from toolwire.models.gemini import Gemini
 from toolwire.models.offline import Offline
 from toolwire.models.openai_compatible import OpenAICompatible
+from toolwire.models.openai_responses import OpenAIResponses
 from toolwire.models.scripted import Scripted
 
 __all__ = [
     "MODEL_KINDS",
+    "Anthropic",
+    "Gemini",
     "Message",
     "Model",
     "ModelError",
@@ -30,6 +35,7 @@ __all__ = [
     "ModelTurn",
     "Offline",
     "OpenAICompatible",
+    "OpenAIResponses",
     "Scripted",
     "TurnDone",
 ]

@@ -73,6 +73,9 @@ MODEL_KINDS: dict[str, ModelKind] = {
     "offline": ModelKind(
         target="toolwire.models.offline:Offline", options=frozenset({"api"}), remote=False
     ),
+    # the native clients' SDKs read their own key variables when no key is given
+    "anthropic": ModelKind(target="toolwire.models.anthropic:Anthropic"),
+    "gemini": ModelKind(target="toolwire.models.gemini:Gemini"),
+    "responses": ModelKind(target="toolwire.models.openai_responses:OpenAIResponses"),
 }
-"""Kind name -> :class:`ModelKind`. ``anthropic``, ``gemini`` and ``responses`` join with their
-clients (one line each)."""
+"""Kind name -> :class:`ModelKind`: one line per client."""

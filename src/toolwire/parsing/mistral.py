@@ -12,7 +12,7 @@ from toolwire.parsing._base import Engine, Peek, Run, Sections, Until
 from toolwire.parsing._jsonops import JsonArgs, JsonCalls
 from toolwire.parsing._prompting import function_of, result_value
 from toolwire.parsing._record import Cue, TextFormat
-from toolwire.parsing._shape import CallShape, JsonObject
+from toolwire.parsing._shape import CallShape, JsonArguments
 
 __all__ = ["FORMAT", "Mistral", "mistral_calls"]
 
@@ -57,8 +57,9 @@ def mistral_tools(specs: Sequence[ToolSpec], rules: str) -> str:
     functions = _json.dumps([{"type": "function", "function": function_of(s)} for s in specs])
     return (
         f"[AVAILABLE_TOOLS] {functions} [/AVAILABLE_TOOLS]\n"
-        'To call functions, reply with [TOOL_CALLS] followed by a JSON list of {"name": ..., '
-        '"arguments": {...}} objects.' + rules
+        "To call a function, write [TOOL_CALLS], its name, [ARGS] and its arguments as a JSON "
+        'object, for example [TOOL_CALLS]get_weather[ARGS]{"city": "Paris"}; one such block '
+        "per call." + rules
     )
 
 
@@ -77,7 +78,9 @@ FORMAT = TextFormat(
     family="Mistral 7B v0.3, Nemo, Small, Large, Magistral, Devstral",
     markers=(TC, ARGS, CALL_ID),
     peers={"vllm": ("mistral",), "sglang": ("mistral",)},
-    call=CallShape(layout=JsonObject(), begin=TC + " [", separator=", ", end="]"),
+    # what tokenizers v11+ write (Mistral Small 3, Magistral, Devstral); the JSON list of older
+    # models is read too
+    call=CallShape(layout=JsonArguments(), call_open=TC + "{name}" + ARGS),
     prompt=mistral_tools,
     results=mistral_results,
     cues=(Cue(marker=TC, read=lambda eng, m: mistral_calls(eng)),),

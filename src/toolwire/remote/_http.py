@@ -75,7 +75,7 @@ class _GuardedResolver(AbstractResolver):
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
         addresses = await self._guard.resolver(host, port)
-        self._guard.check_addresses(f"//{host}:{port}", host, addresses)
+        self._guard.check_addresses(f"//{host}:{port}", host, addresses, port)
         out: list[ResolveResult] = []
         for address in addresses:
             fam = socket.AF_INET6 if ":" in address else socket.AF_INET
@@ -115,7 +115,7 @@ class _GuardedConnector(aiohttp.TCPConnector):
         self, host: str, port: int, traces: Sequence[Trace] | None = None
     ) -> list[ResolveResult]:
         hosts = await super()._resolve_host(host, port, traces=traces)
-        self._guard.check_addresses(f"//{host}:{port}", host, [h["host"] for h in hosts])
+        self._guard.check_addresses(f"//{host}:{port}", host, [h["host"] for h in hosts], port)
         return hosts
 
     async def _wrap_create_connection(
@@ -125,9 +125,11 @@ class _GuardedConnector(aiohttp.TCPConnector):
         peer = transport.get_extra_info("peername")
         req = kwargs.get("req")
         host = (req.url.raw_host if req is not None else None) or ""
-        if isinstance(peer, tuple) and peer:
+        if isinstance(peer, tuple) and len(peer) >= 2:
             try:
-                self._guard.check_addresses(f"//{host}", host, [str(peer[0])])
+                self._guard.check_addresses(
+                    f"//{host}:{peer[1]}", host, [str(peer[0])], int(peer[1])
+                )
             except ToolFailure:
                 transport.close()
                 raise

@@ -6,8 +6,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from toolwire._tables import check_keys
 from toolwire.config._loader import Config, ConfigError
-from toolwire.serve._auth import ApiKey, AuthConfig, JwtSettings, parse_scopes
+from toolwire.serve._auth import OPS_SCOPE, ApiKey, AuthConfig, JwtSettings, parse_scopes
 from toolwire.serve._limits import Limits
 
 _LIMIT_KEYS = frozenset(Limits.__dataclass_fields__)
@@ -17,11 +18,9 @@ def limits_from(config: Config) -> Limits:
     table = config.server.get("limits", {})
     if not isinstance(table, Mapping):
         raise ConfigError(f"{config.path or 'configuration'} [server.limits] must be a table")
-    unknown = set(table) - _LIMIT_KEYS
-    if unknown:
-        raise ConfigError(
-            f"{config.path or 'configuration'} [server.limits]: unknown key(s) {sorted(unknown)}"
-        )
+    check_keys(
+        table, _LIMIT_KEYS, f"{config.path or 'configuration'} [server.limits]", error=ConfigError
+    )
     try:
         return Limits(**table)
     except (TypeError, ValueError) as exc:
@@ -72,10 +71,14 @@ def auth_from(config: Config) -> AuthConfig:
     scopes_table = table.get("scopes", {})
     if not isinstance(scopes_table, Mapping):
         raise ConfigError(f"{where}.scopes must be a table of tool glob -> scopes")
+    ops_scope = table.get("ops_scope", OPS_SCOPE)
+    if not isinstance(ops_scope, str) or not ops_scope.strip() or " " in ops_scope.strip():
+        raise ConfigError(f"{where}: ops_scope must be one scope name, got {ops_scope!r}")
     return AuthConfig(
         api_keys=tuple(keys),
         jwt=jwt_settings,
         tool_scopes={str(k): parse_scopes(v) for k, v in scopes_table.items()},
+        ops_scope=ops_scope.strip(),
     )
 
 

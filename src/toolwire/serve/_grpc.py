@@ -1,7 +1,10 @@
 """gRPC: ``toolwire.v1.ToolService`` on grpcio aio, plus health checking and reflection.
 
-Unary ``CallTool`` fails with the status mapped from the error kind (one table, ``_status``)
-and the full error as JSON in the trailing metadata key ``toolwire-error``. The streaming
+Unary ``CallTool`` fails with the status mapped from the error kind (one table, ``_status``),
+the full error as JSON in the trailing metadata key ``toolwire-error`` (ASCII: other characters
+are ``\\uXXXX`` escapes, since a text metadata value must be printable ASCII) and the standard
+``grpc-status-details-bin`` (a ``google.rpc.Status`` with an ``ErrorInfo`` whose ``reason`` is
+the kind, plus ``BadRequest`` field violations and ``RetryInfo`` when known). The streaming
 ``CallTools`` runs every request as it arrives, concurrently, and answers each in completion
 order with the error (and the code it would have had) inside the message. The caller's
 deadline becomes the call's deadline in the runtime.
@@ -10,6 +13,8 @@ deadline becomes the call's deadline in the runtime.
 from __future__ import annotations
 
 import asyncio
+import datetime
+import json
 import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -25,6 +30,8 @@ from toolwire.serve._service import ToolService
 
 try:
     import grpc
+    from google.protobuf import any_pb2, duration_pb2
+    from google.rpc import error_details_pb2, status_pb2
     from grpc_health.v1 import health_pb2, health_pb2_grpc
     from grpc_health.v1._async import HealthServicer
     from grpc_reflection.v1alpha import reflection
@@ -35,6 +42,8 @@ except ImportError as exc:  # pragma: no cover - part of the grpc extra
 
 SERVICE_NAME = "toolwire.v1.ToolService"
 ERROR_KEY = "toolwire-error"
+DETAILS_KEY = "grpc-status-details-bin"
+ERROR_DOMAIN = "toolwire"
 
 
 def _map_result(result: ToolResult) -> tools_pb2.CallToolResponse:
@@ -90,11 +99,56 @@ def _map_tool(tool: Any) -> tools_pb2.ToolInfo:
     )
 
 
-def _trailers(error: ToolError) -> tuple[tuple[str, str], ...]:
-    out = [(ERROR_KEY, _json.dumps(error.to_dict()))]
+def _trailers(error: ToolError) -> tuple[tuple[str, str | bytes], ...]:
+    out: list[tuple[str, str | bytes]] = [
+        (ERROR_KEY, _ascii_json(error.to_dict())),
+        (DETAILS_KEY, _map_status(error).SerializeToString()),
+    ]
     if error.retry_after is not None:
         out.append(("retry-after", str(error.retry_after)))
     return tuple(out)
+
+
+def _ascii_json(data: Any) -> str:
+    """JSON that is a legal text metadata value (printable ASCII, 0x20-0x7E): grpcio answers
+    ``INTERNAL: Invalid metadata`` for anything else, losing the error's status and kind."""
+    text = _json.dumps(data)
+    if text.isascii() and "\x7f" not in text:
+        return text  # the usual case: no second pass
+    # JSON escapes control characters but not DEL (it can only appear inside strings).
+    return json.dumps(json.loads(text), separators=(",", ":")).replace("\x7f", "\\u007f")
+
+
+def _map_status(error: ToolError) -> status_pb2.Status:
+    """The ``google.rpc.Status`` for ``error`` (what ``grpc_status.rpc_status.from_call`` and
+    grpcurl read): the mapped code, the message, and typed details."""
+    status = status_pb2.Status(code=status_of(error.kind).grpc_value, message=error.message)
+    info = error_details_pb2.ErrorInfo(
+        reason=error.kind.upper(), domain=ERROR_DOMAIN, metadata={"kind": error.kind}
+    )
+    details = [info]
+    problems = error.details.get("problems")
+    if isinstance(problems, list) and problems:
+        details.append(
+            error_details_pb2.BadRequest(
+                field_violations=[
+                    error_details_pb2.BadRequest.FieldViolation(
+                        field=str(p.get("path", "")), description=str(p.get("message", ""))
+                    )
+                    for p in problems
+                    if isinstance(p, dict)
+                ]
+            )
+        )
+    if error.retry_after is not None:
+        delay = duration_pb2.Duration()
+        delay.FromTimedelta(datetime.timedelta(seconds=max(0.0, error.retry_after)))
+        details.append(error_details_pb2.RetryInfo(retry_delay=delay))
+    for detail in details:
+        packed = any_pb2.Any()
+        packed.Pack(detail)
+        status.details.append(packed)
+    return status
 
 
 class ToolServicer(tools_pb2_grpc.ToolServiceServicer):
@@ -124,11 +178,12 @@ class ToolServicer(tools_pb2_grpc.ToolServiceServicer):
     async def ListTools(
         self, request: tools_pb2.ListToolsRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> tools_pb2.ListToolsResponse:
-        await self._caller(context)
-        response = tools_pb2.ListToolsResponse(tools=[_map_tool(t) for t in self.service.tools()])
+        caller = await self._caller(context)
+        tools = self.service.tools(caller)
+        response = tools_pb2.ListToolsResponse(tools=[_map_tool(t) for t in tools])
         if request.dialect:
             try:
-                response.export_json = _json.dumps(self.service.export(request.dialect))
+                response.export_json = _json.dumps(self.service.export(request.dialect, caller))
             except (ValueError, KeyError, LookupError, NotImplementedError) as exc:
                 await self._abort(
                     context,
