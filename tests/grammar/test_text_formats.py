@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import toolwire.grammar as tg
 from toolwire._calls import ToolCall
-from toolwire.models._text_calls import CALL_WRITERS
+from toolwire.models._text_calls import write_calls
 from toolwire.parsing import parse
 
 WEATHER = {
@@ -98,7 +98,7 @@ def _render(format: str, calls: list[tuple[str, dict[str, Any]]], content: str =
         for i, (n, a) in enumerate(calls)
     ]
     if format in ("hermes", "llama3_json"):
-        return CALL_WRITERS[format](tool_calls, content)
+        return write_calls(tool_calls, content, format)
     if format == "mistral":
         body = "".join(
             f"[TOOL_CALLS]{n}[ARGS]{json.dumps(a, ensure_ascii=False)}" for n, a in calls
