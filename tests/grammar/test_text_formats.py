@@ -14,9 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import toolwire.grammar as tg
-import toolwire.parsing
 from toolwire._calls import ToolCall
-from toolwire.parsing import parse
+from toolwire.parsing import TEXT_FORMATS, parse, text_format
 
 WEATHER = {
     "name": "get_weather",
@@ -48,7 +47,8 @@ EXAMPLES = {
     "llama3_json": ('{"name": "get_weather", "parameters": {"location": "北京"}}', "; "),
 }
 FORMATS = list(EXAMPLES)
-RENDERED = [*FORMATS, "pythonic"]  # pythonic's list has no per-call example to repeat
+# every format whose record says how it writes calls: its grammar comes from that description
+RENDERED = sorted(name for name, record in TEXT_FORMATS.items() if record.call is not None)
 
 
 def _engines(format: str, **kwargs: Any) -> list[Engine]:
@@ -93,34 +93,12 @@ def test_mutated_examples_are_rejected(format: str, mutation: str) -> None:
 
 
 def _render(format: str, calls: list[tuple[str, dict[str, Any]]], content: str = "") -> str:
-    """The format as its family's template writes it (our writers where we have one)."""
+    """The calls as the format's own record writes them (the writer the grammar must match)."""
     tool_calls = [
         ToolCall(id=f"c{i}", name=n, arguments=json.dumps(a, ensure_ascii=False))
         for i, (n, a) in enumerate(calls)
     ]
-    records = getattr(toolwire.parsing, "TEXT_FORMATS", None)  # one record per format, once merged
-    record = records.get(format) if records is not None else None
-    if record is not None and record.call is not None:
-        return str(record.write_calls(tool_calls, content))
-    if format in ("hermes", "llama3_json", "pythonic"):
-        from toolwire.models._text_calls import CALL_WRITERS
-
-        return CALL_WRITERS[format](tool_calls, content)
-    if format == "mistral":
-        body = "".join(
-            f"[TOOL_CALLS]{n}[ARGS]{json.dumps(a, ensure_ascii=False)}" for n, a in calls
-        )
-    else:
-        body = "\n".join(
-            f"<tool_call>\n<function={n}>\n"
-            + "".join(
-                f"<parameter={k}>\n{v if isinstance(v, str) else json.dumps(v)}\n</parameter>\n"
-                for k, v in a.items()
-            )
-            + "</function>\n</tool_call>"
-            for n, a in calls
-        )
-    return f"{content}\n{body}" if content else body
+    return text_format(format).write_calls(tool_calls, content)
 
 
 def _bad_arguments() -> list[dict[str, Any]]:
@@ -150,7 +128,7 @@ _CALL = st.one_of(
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     format=st.sampled_from(RENDERED),
     calls=st.lists(_CALL, min_size=1, max_size=3),

@@ -37,7 +37,7 @@ from toolwire.grammar._ir import (
 from toolwire.grammar._pattern import ANY_CHAR, PatternError, parse_pattern
 from toolwire.grammar._scalars import ws
 from toolwire.grammar._schema import Problem, SchemaCompiler, member_list
-from toolwire.grammar._shapes import ShapeLike
+from toolwire.parsing import CallShape, JsonArguments, PythonicCall, TaggedParameters
 
 __all__ = ["MAX_INDEXED", "json_call", "text_format_start"]
 
@@ -83,12 +83,11 @@ class _Calls:
         rules: Rules,
         problems: list[Problem],
         schemas: Mapping[str, Any],
-        shape: ShapeLike,
+        shape: CallShape,
     ) -> None:
         self.rules = rules
         self.shape = shape
         self.layout = shape.layout
-        self.kind = getattr(self.layout, "kind", "")
         self.indexed = "{index}" in shape.call_open + shape.call_close
         self.bodies: dict[str, Node] = {}
         for name, schema in schemas.items():
@@ -109,27 +108,24 @@ class _Calls:
 
     def _body(self, problems: list[Problem], name: str, schema: Any) -> Node:
         compiler = SchemaCompiler(self.rules, problems, name, schema)
-        if self.kind == "tagged_parameters":
-            return self._tagged(compiler, schema)
-        if self.kind == "pythonic":
+        layout = self.layout
+        if isinstance(layout, TaggedParameters):
+            return self._tagged(compiler, schema, layout)
+        if isinstance(layout, PythonicCall):
             return self._pythonic(compiler, name, schema)
         args = compiler.value(schema, "", "args")
-        if args == NOTHING:
-            return NOTHING
-        if self.kind == "json_object":
-            return json_call(
-                self.rules,
-                name,
-                args,
-                name_key=getattr(self.layout, "name_key", "name"),
-                args_key=getattr(self.layout, "arguments_key", "arguments"),
-                hint=f"{name}-json",
-            )
-        if self.kind == "json_arguments":
+        if args == NOTHING or isinstance(layout, JsonArguments):
             return args
-        raise ValueError(f"no grammar for the {self.kind!r} call layout yet")
+        return json_call(
+            self.rules,
+            name,
+            args,
+            name_key=layout.name_key,
+            args_key=layout.arguments_key,
+            hint=f"{name}-json",
+        )
 
-    def _tagged(self, compiler: SchemaCompiler, schema: Any) -> Node:
+    def _tagged(self, compiler: SchemaCompiler, schema: Any, layout: TaggedParameters) -> Node:
         """``open(key) value close`` per argument, in the schema's order; strings as raw text."""
         props = schema.get("properties") if isinstance(schema, Mapping) else None
         if not isinstance(props, Mapping):
@@ -139,7 +135,7 @@ class _Calls:
         extra = schema.get("additionalProperties") if isinstance(schema, Mapping) else None
         if extra not in (None, False):
             compiler.note("", "additionalProperties", "only declared arguments can be written")
-        open_, close = str(self.layout.open), str(self.layout.close)
+        open_, close = layout.open, layout.close
         close_marker = marker(close) or close
         close_rest = close[len(close_marker) :]
         parts: list[Node] = []
@@ -236,7 +232,7 @@ def text_format_start(
     rules: Rules,
     problems: list[Problem],
     schemas: Mapping[str, Any],
-    shape: ShapeLike,
+    shape: CallShape,
     tool_choice: str,
     parallel: bool,
 ) -> Node:

@@ -80,6 +80,8 @@ class OpenAICompatible(Model):
     ``max_backoff``). ``timeout`` bounds each request.
     """
 
+    text_format: str = "hermes"
+
     def __init__(
         self,
         *,
@@ -157,7 +159,7 @@ class OpenAICompatible(Model):
         model_name = self.model
         if self.api == "text":
             parser = _import_parsing().StreamParser(
-                prompt_format(self.text_format).parser, tools=_names(tools)
+                prompt_format(self.text_format).name, tools=_names(tools)
             )
             raw: list[str] = []
         else:
@@ -256,7 +258,8 @@ class OpenAICompatible(Model):
             if choice != "none":
                 fmt = prompt_format(self.text_format)
                 kwargs["messages"] = _with_system(
-                    messages, fmt.tools(tools, rules_for(choice, options.parallel_tool_calls))
+                    messages,
+                    fmt.tools_prompt(tools, rules_for(choice, options.parallel_tool_calls)),
                 )
             return kwargs
         names = wire_names([s.name for s in tools])
@@ -284,7 +287,7 @@ class OpenAICompatible(Model):
     ) -> list[Message]:
         if self.api != "text":
             return super().result_messages(turn, results)
-        return [{"role": "user", "content": prompt_format(self.text_format).results(results)}]
+        return [{"role": "user", "content": prompt_format(self.text_format).write_results(results)}]
 
     # --- wire -> ours ------------------------------------------------------------------
 
@@ -299,7 +302,7 @@ class OpenAICompatible(Model):
         message = choices[0].get("message") or {}
         text = message.get("content") or ""
         parsed = _import_parsing().parse(
-            text, format=prompt_format(self.text_format).parser, tools=_names(tools)
+            text, format=prompt_format(self.text_format).name, tools=_names(tools)
         )
         return ModelTurn(
             parsed=parsed,
