@@ -147,7 +147,7 @@ JWT_KEYS = frozenset(
 STATE_KEYS = frozenset(
     {"backend", "url", "url_env", "prefix", "concurrency_lease", "max_connections"}
 )
-MODEL_KEYS = frozenset({"base_url", "model", "api_key_env", "api", "text_format"})
+MODEL_KEYS = frozenset({"kind", "base_url", "model", "api_key_env", "api", "text_format"})
 
 
 def parse_config(data: Mapping[str, Any], *, path: Path | None = None) -> Config:
