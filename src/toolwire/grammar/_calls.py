@@ -36,8 +36,8 @@ from toolwire.grammar._ir import (
 )
 from toolwire.grammar._pattern import ANY_CHAR, PatternError, parse_pattern
 from toolwire.grammar._scalars import ws
-from toolwire.grammar._schema import Problem, SchemaCompiler
-from toolwire.grammar._shapes import ShapeLike
+from toolwire.grammar._schema import Problem, SchemaCompiler, member_list
+from toolwire.parsing import CallShape, JsonArguments, PythonicCall, TaggedParameters
 
 __all__ = ["MAX_INDEXED", "json_call", "text_format_start"]
 
@@ -83,12 +83,11 @@ class _Calls:
         rules: Rules,
         problems: list[Problem],
         schemas: Mapping[str, Any],
-        shape: ShapeLike,
+        shape: CallShape,
     ) -> None:
         self.rules = rules
         self.shape = shape
         self.layout = shape.layout
-        self.kind = getattr(self.layout, "kind", "")
         self.indexed = "{index}" in shape.call_open + shape.call_close
         self.bodies: dict[str, Node] = {}
         for name, schema in schemas.items():
@@ -109,25 +108,24 @@ class _Calls:
 
     def _body(self, problems: list[Problem], name: str, schema: Any) -> Node:
         compiler = SchemaCompiler(self.rules, problems, name, schema)
-        if self.kind == "tagged_parameters":
-            return self._tagged(compiler, schema)
+        layout = self.layout
+        if isinstance(layout, TaggedParameters):
+            return self._tagged(compiler, schema, layout)
+        if isinstance(layout, PythonicCall):
+            return self._pythonic(compiler, name, schema)
         args = compiler.value(schema, "", "args")
-        if args == NOTHING:
-            return NOTHING
-        if self.kind == "json_object":
-            return json_call(
-                self.rules,
-                name,
-                args,
-                name_key=getattr(self.layout, "name_key", "name"),
-                args_key=getattr(self.layout, "arguments_key", "arguments"),
-                hint=f"{name}-json",
-            )
-        if self.kind == "json_arguments":
+        if args == NOTHING or isinstance(layout, JsonArguments):
             return args
-        raise ValueError(f"no grammar for the {self.kind!r} call layout yet")
+        return json_call(
+            self.rules,
+            name,
+            args,
+            name_key=layout.name_key,
+            args_key=layout.arguments_key,
+            hint=f"{name}-json",
+        )
 
-    def _tagged(self, compiler: SchemaCompiler, schema: Any) -> Node:
+    def _tagged(self, compiler: SchemaCompiler, schema: Any, layout: TaggedParameters) -> Node:
         """``open(key) value close`` per argument, in the schema's order; strings as raw text."""
         props = schema.get("properties") if isinstance(schema, Mapping) else None
         if not isinstance(props, Mapping):
@@ -137,7 +135,7 @@ class _Calls:
         extra = schema.get("additionalProperties") if isinstance(schema, Mapping) else None
         if extra not in (None, False):
             compiler.note("", "additionalProperties", "only declared arguments can be written")
-        open_, close = str(self.layout.open), str(self.layout.close)
+        open_, close = layout.open, layout.close
         close_marker = marker(close) or close
         close_rest = close[len(close_marker) :]
         parts: list[Node] = []
@@ -158,6 +156,26 @@ class _Calls:
             parts.append(element if key in required else opt(element))
         return self.rules.define(f"{compiler.tool}-params", seq(*parts))
 
+    def _pythonic(self, compiler: SchemaCompiler, name: str, schema: Any) -> Node:
+        """``name(key=<JSON value>, ...)``: keyword arguments in the schema's order."""
+        props = schema.get("properties") if isinstance(schema, Mapping) else None
+        props = props if isinstance(props, Mapping) else {}
+        required = set(schema.get("required", ())) if isinstance(schema, Mapping) else set()
+        members: list[tuple[Node, bool]] = []
+        for key, sub in props.items():
+            path = f"/properties/{key}"
+            node = compiler.value(sub, path, key) if key.isidentifier() else NOTHING
+            if not key.isidentifier():
+                compiler.note(path, "", "not a Python identifier: cannot be a keyword argument")
+            if node == NOTHING:
+                if key in required:
+                    return NOTHING
+                continue
+            members.append((seq(lit(f"{key}="), node), key in required))
+        inner, needed = member_list(self.rules, members, lit(", "), NOTHING, f"{name}-kwargs")
+        body = inner if needed else opt(inner)
+        return self.rules.define(f"{name}-py", seq(lit(f"{name}("), body, lit(")")))
+
     def call(self, name: str, index: int, *, skip: int = 0) -> Node:
         """Call ``index`` to ``name``, less its first ``skip`` characters (all literal)."""
         opening = self._fill(self.shape.call_open, name, index)
@@ -165,7 +183,9 @@ class _Calls:
         # One rule per call, ending at its close: a lexer that fuses rules into one lexeme
         # (llguidance's GBNF reader does) then still ends that lexeme at a fixed delimiter.
         hint = f"call-{name}" + (f"-{index}" if self.indexed else "") + ("-rest" if skip else "")
-        return self.rules.define(hint, seq(lit(opening[skip:]), self.bodies[name], lit(closing)))
+        return self.rules.define(
+            hint, seq(lit(opening[skip:]), self.bodies[name], lit(closing)), keep=True
+        )
 
     def _fill(self, template: str, name: str, index: int) -> str:
         return template.replace("{name}", name).replace("{index}", str(index))
@@ -212,7 +232,7 @@ def text_format_start(
     rules: Rules,
     problems: list[Problem],
     schemas: Mapping[str, Any],
-    shape: ShapeLike,
+    shape: CallShape,
     tool_choice: str,
     parallel: bool,
 ) -> Node:
@@ -222,12 +242,13 @@ def text_format_start(
     trigger = marker(after_begin + _static(shape.call_open))
     if not trigger:
         raise ValueError("the format's calls after text open with no marker: no grammar for them")
-    bare = not marker(shape.begin + _static(shape.call_open))
+    start_marker = marker(shape.begin + _static(shape.call_open))
+    separate_start = start_marker != trigger  # calls at the very start open differently
     plain, lead = avoiding(trigger), until(trigger)
-    if bare:
-        # Calls may open the output with their body (a JSON object): neither token may start
-        # like one, or the lexer could not tell them apart at the first character.
-        first = chars("{[" + trigger[0]).complement()
+    if separate_start:
+        # Neither text token may start like the calls that open the output (a bare JSON
+        # object, a pythonic list), or the lexer could not tell them apart at that character.
+        first = chars((start_marker[:1] or "{[") + trigger[0]).complement()
         plain = alt(EPS, seq(first, plain))
         lead = alt(lit(trigger), seq(first, lead))
     text = rules.define("text", plain, token=True)
@@ -239,7 +260,7 @@ def text_format_start(
         return at_start
     lead_in = rules.define("text-then-call", lead, token=True)
     after_text = seq(lead_in, calls.block(after_begin, after_end, parallel, skip=len(trigger)))
-    return alt(text, at_start, after_text) if bare else alt(text, after_text)
+    return alt(text, at_start, after_text) if separate_start else alt(text, after_text)
 
 
 def _raw_string(compiler: SchemaCompiler, schema: Any, path: str, close: str) -> Node | None:

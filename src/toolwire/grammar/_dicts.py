@@ -20,7 +20,7 @@ from typing import Any
 
 from toolwire.grammar._calls import marker
 from toolwire.grammar._schema import Problem
-from toolwire.grammar._shapes import ShapeLike
+from toolwire.parsing import CallShape, JsonObject
 
 __all__ = ["call_json_schema", "closed", "structural_tag"]
 
@@ -67,14 +67,14 @@ def call_json_schema(
     tool_choice: str,
     parallel: bool,
     problems: list[Problem],
-    shape: ShapeLike | None = None,
+    shape: CallShape | None = None,
 ) -> dict[str, Any]:
     """The JSON Schema of the output: the ``json`` format's, or a format whose call is a bare
     JSON object (Llama 3 JSON: one call; its ``; ``-joined list is not JSON)."""
     name_key, args_key = "name", "arguments"
     if shape is not None:
         layout = shape.layout
-        if getattr(layout, "kind", "") != "json_object" or any(
+        if not isinstance(layout, JsonObject) or any(
             (shape.begin, shape.end, shape.call_open, shape.call_close)
         ):
             raise ValueError(
@@ -113,7 +113,7 @@ def call_json_schema(
 
 def structural_tag(
     schemas: Mapping[str, Any],
-    shape: ShapeLike | None,
+    shape: CallShape | None,
     tool_choice: str,
     parallel: bool,
     problems: list[Problem],
@@ -150,9 +150,9 @@ def structural_tag(
         opening = shape.call_open.replace("{name}", name) if shape is not None else ""
         closing = shape.call_close.replace("{name}", name) if shape is not None else ""
         if kind == "json_object":
-            layout = shape.layout if shape is not None else None
-            name_key = getattr(layout, "name_key", "name")
-            args_key = getattr(layout, "arguments_key", "arguments")
+            layout = shape.layout if shape is not None else JsonObject()
+            assert isinstance(layout, JsonObject)
+            name_key, args_key = layout.name_key, layout.arguments_key
             quoted = json.dumps(name, ensure_ascii=False)
             opening += "{" + f"{json.dumps(name_key)}: {quoted}, {json.dumps(args_key)}: "
             closing = "}" + closing

@@ -205,12 +205,15 @@ def avoiding(word: str) -> Node:
     if head in rest:
         raise ValueError(f"marker {word!r} repeats its first character")
     other = chars(head).complement()  # characters inside a block, after its head
-    tail: Node = NOTHING  # block rests (over `other`) that do not start with `rest`
-    for ch in reversed(rest):
-        tail = opt(alt(seq(other.minus(chars(ch)), rep(other, 0, None)), seq(lit(ch), tail)))
-    if not rest:
-        tail = NOTHING
-    block = seq(lit(head), tail)
+    # A block's rest (over `other`) must not start with `rest`: it is a proper prefix of
+    # `rest`, or departs from it at some k. Written flat (2n alternatives), as engines limit
+    # how deeply a grammar may nest.
+    tails: list[Node] = [lit(rest[:k]) for k in range(len(rest))]
+    tails += [
+        seq(lit(rest[:k]), other.minus(chars(rest[k])), rep(other, 0, None))
+        for k in range(len(rest))
+    ]
+    block = seq(lit(head), alt(*tails)) if rest else NOTHING
     return seq(rep(other, 0, None), rep(block, 0, None))
 
 
@@ -230,9 +233,13 @@ class Rules:
         #: compiled pieces shared by everything in this table (the any-JSON rules, $refs...)
         self.memo: dict[object, Node] = {}
 
-    def define(self, hint: str, body: Node, *, token: bool = False) -> Node:
-        """A reference to a rule with this body (an existing one when the body is known)."""
-        if isinstance(body, (Lit, Ref)) or body in (EPS, NOTHING):
+    def define(self, hint: str, body: Node, *, token: bool = False, keep: bool = False) -> Node:
+        """A reference to a rule with this body (an existing one when the body is known).
+
+        A literal or a reference is returned as it is, unless ``keep``: a literal kept in its
+        own rule stays its own lexeme instead of fusing with the text before it.
+        """
+        if isinstance(body, Ref) or body in (EPS, NOTHING) or (isinstance(body, Lit) and not keep):
             return body
         key = (body, token)
         name = self._by_body.get(key)
