@@ -77,9 +77,10 @@ FORMAT = TextFormat(
         ),
         begin=SECTION + "\n",
         call_open=TAGS.open + "{name}",
-        call_close=TAGS.close,
-        separator="\n",
-        end="\n" + SECTION_END,
+        # each call on its line; no separator that could also start the end (a grammar's lexer
+        # would have to guess which)
+        call_close=TAGS.close + "\n",
+        end=SECTION_END,
     ),
     cues=(Cue(marker=SECTION, read=k2_section), Cue(marker=TAGS.open, read=k2_call)),
     reasoning=True,
