@@ -304,6 +304,18 @@ class Tasks:
         (``rate_limited``) or the idempotency key was used for other arguments. With a key
         used before (same caller, tool and arguments) the handle is that task's.
         """
+        info = await self.begin(name, arguments, caller=caller, idempotency_key=idempotency_key)
+        return TaskHandle(self, info.id, info.tool, caller)
+
+    async def begin(
+        self,
+        name: str,
+        arguments: Any = "{}",
+        *,
+        caller: Caller | None = None,
+        idempotency_key: str | None = None,
+    ) -> TaskInfo:
+        """:meth:`start`, answering the task as stored (what a transport shows at once)."""
         box = self.box
         tool = box.get(name)
         if tool.spec.task_support == "forbidden":
@@ -356,7 +368,7 @@ class Tasks:
         if record.id != task.id:  # the key's earlier task
             self._worker.callers.pop(task.id, None)
         self._worker.ensure_running()
-        return TaskHandle(self, record.id, record.tool, caller)
+        return TaskInfo.of(record)
 
     def handle(self, task_id: str, *, caller: Caller | None = None) -> TaskHandle:
         """A handle on an existing task (nothing is checked until it is used)."""

@@ -69,10 +69,9 @@ class TaskFront:
         text = check_arguments(tool.name, arguments, self.service.limits)
         if isinstance(text, bytes):
             text = text.decode("utf-8", "surrogateescape")
-        handle = await self.tasks.start(
+        return await self.tasks.begin(
             tool.name, text, caller=caller, idempotency_key=idempotency_key
         )
-        return await self.tasks.get(handle.id, caller=caller)
 
     async def get(self, task_id: str, *, caller: Caller) -> TaskInfo:
         return await self.tasks.get(task_id, caller=caller)

@@ -66,35 +66,48 @@ def decode_create(reply: Sequence[Any]) -> tuple[str, str]:
     return _text(reply[0]), _text(reply[1])
 
 
-# KEYS: record, queue. ARGV: worker, lease ms, queue entry id.
+# KEYS: queue, record... ARGV: worker, lease ms, then the queue entry id of each record.
+# One verdict per record, in order: {'granted', runs before, now ms, fields} | {'held'} |
+# {'skip'} (the entry was stale: acknowledged and deleted).
 CLAIM = (
     _NOW
     + """
-local f = redis.call('HMGET', KEYS[1], 'status', 'runner', 'lease', 'runs', 'qid')
-if not f[1] or f[1] ~= 'working' or f[5] ~= ARGV[3] then
-  redis.call('XACK', KEYS[2], 'workers', ARGV[3])
-  redis.call('XDEL', KEYS[2], ARGV[3])
-  return {'skip'}
+local out = {}
+local lease = tonumber(ARGV[2])
+for i = 2, #KEYS do
+  local qid = ARGV[i + 1]
+  local f = redis.call('HMGET', KEYS[i], 'status', 'runner', 'lease', 'runs', 'qid')
+  if not f[1] or f[1] ~= 'working' or f[5] ~= qid then
+    redis.call('XACK', KEYS[1], 'workers', qid)
+    redis.call('XDEL', KEYS[1], qid)
+    out[#out + 1] = {'skip'}
+  elseif f[2] == ARGV[1] then
+    redis.call('HSET', KEYS[i], 'lease', now + lease)
+    out[#out + 1] = {'held'}
+  elseif f[2] and f[2] ~= '' and tonumber(f[3]) > now then
+    out[#out + 1] = {'held'}
+  else
+    local runs = tonumber(f[4])
+    redis.call('HSET', KEYS[i], 'runs', runs + 1, 'runner', ARGV[1], 'lease', now + lease)
+    out[#out + 1] = {'granted', tostring(runs), tostring(now), redis.call('HGETALL', KEYS[i])}
+  end
 end
-if f[2] == ARGV[1] then
-  redis.call('HSET', KEYS[1], 'lease', now + tonumber(ARGV[2]))
-  return {'held'}
-end
-if f[2] and f[2] ~= '' and tonumber(f[3]) > now then return {'held'} end
-local runs = tonumber(f[4])
-redis.call('HSET', KEYS[1], 'runs', runs + 1, 'runner', ARGV[1], 'lease', now + tonumber(ARGV[2]))
-return {'granted', tostring(runs), tostring(now), redis.call('HGETALL', KEYS[1])}
+return out
 """
 )
 
 
-def decode_claim(reply: Sequence[Any]) -> tuple[int, int, dict[str, bytes]] | None:
-    """``(runs before this claim, now ms, record fields)`` when granted, else None: the entry
-    was stale (gone now), another runner holds a live lease, or this worker runs it already
-    (its lease is extended instead)."""
-    if _text(reply[0]) != "granted":
-        return None
-    return int(reply[1]), int(reply[2]), fields(reply[3])
+def decode_claims(reply: Sequence[Any]) -> list[tuple[int, int, dict[str, bytes]] | None]:
+    """Per record: ``(runs before this claim, now ms, record fields)`` when granted, else None
+    (the entry was stale and is gone, another runner holds a live lease, or this worker runs
+    it already: its lease is extended instead)."""
+    out: list[tuple[int, int, dict[str, bytes]] | None] = []
+    for verdict in reply:
+        if _text(verdict[0]) == "granted":
+            out.append((int(verdict[1]), int(verdict[2]), fields(verdict[3])))
+        else:
+            out.append(None)
+    return out
 
 
 # KEYS: queue, record... ARGV: worker, lease ms. Returns one 1/0 per record: still held.

@@ -57,7 +57,7 @@ from toolwire.state._tasks_lua import (
     RENEW,
     REPORT,
     SNAPSHOT,
-    decode_claim,
+    decode_claims,
     decode_create,
     decode_end,
     decode_snapshot,
@@ -66,7 +66,9 @@ from toolwire.state._tasks_lua import (
 
 _GROUP_TAG = "tasks"
 _BLOCK_MAX_MS = 1000  # under the client's socket timeout: a blocking read is not an outage
-_FEED_BLOCK_MS = 100
+# A new waiter joins the shared read at its next round: this bounds how long it may wait
+# behind a read blocked on other streams (and how often an idle feed asks Redis).
+_FEED_BLOCK_MS = 50
 _RENEW_BATCH = 100
 _RELEASED_IDLE_MS = 24 * 3600 * 1000
 
@@ -330,24 +332,23 @@ class RedisTaskStore(TaskStore):
             )
             for _stream, items in reply or ():
                 entries.extend(items)
-        claims: list[Claim] = []
+        found: list[tuple[str, Any]] = []
         for qid, body in entries:
-            if not body:
-                continue  # an entry deleted while pending
-            raw_id = body.get(b"id") or body.get("id")
-            if raw_id is None:
-                continue
-            task_id = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
-            granted = decode_claim(
-                await self._script(
-                    self._claim,
-                    [self.record_key(task_id), self.queue_key],
-                    [worker, lease_ms, qid],
-                )
-            )
+            raw_id = (body or {}).get(b"id") or (body or {}).get("id")
+            if raw_id is not None:  # (no body: an entry deleted while pending)
+                found.append((raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id), qid))
+        if not found:
+            return []
+        reply = await self._script(
+            self._claim,
+            [self.queue_key, *(self.record_key(task_id) for task_id, _ in found)],
+            [worker, lease_ms, *(qid for _, qid in found)],
+        )
+        claims: list[Claim] = []
+        for (task_id, _), granted in zip(found, decode_claims(reply), strict=True):
             if granted is not None:
-                runs, now_ms, found = granted
-                claims.append(Claim(record=_record(task_id, found), runs=runs, now=now_ms / 1000))
+                runs, now_ms, record = granted
+                claims.append(Claim(record=_record(task_id, record), runs=runs, now=now_ms / 1000))
         return claims
 
     async def renew(self, worker: str, task_ids: list[str], lease: float) -> set[str]:
@@ -420,11 +421,11 @@ class _Feed:
 
     async def wait(self, key: str, after: str | None, wait: float) -> list[TaskEvent]:
         start = after or "0-0"
-        # what is there already comes back at once, without waiting for the shared read
-        reply = await self._store._call(self._store.client.xread, {key: start}, count=100)
-        ready = _events(reply, key)
-        if ready or wait <= 0:
-            return ready
+        if wait <= 0:
+            reply = await self._store._call(self._store.client.xread, {key: start}, count=100)
+            return _events(reply, key)
+        # what is there already comes back from the shared read's next round (XREAD after an
+        # id answers at once when there is something after it)
         waiter = _Waiter(_stream_id(start), asyncio.get_running_loop().create_future())
         self._waiters.setdefault(key, []).append(waiter)
         if self._reader is None or self._reader.done():
