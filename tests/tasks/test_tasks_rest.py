@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import jsonschema
 import pytest
 from service_checks import need
 from tasks_serve import ALICE_KEY, BOB_KEY, Replica, config, headers, runs, start_replica, stop
@@ -276,3 +277,23 @@ async def test_the_tool_listing_says_task_support(served: tuple[Replica, Path]) 
         "fails": "optional",
         "add": "forbidden",
     }
+
+
+async def test_the_openapi_document_describes_the_task_routes(served: tuple[Replica, Path]) -> None:
+    replica, _ = served
+    status, doc = await call("GET", f"{replica.base}/openapi.json")
+    assert status == 200
+    paths = doc["paths"]
+    started = paths["/v1/tools/work/tasks"]["post"]
+    body = started["requestBody"]["content"]["application/json"]["schema"]
+    assert body["properties"]["steps"]["type"] == "integer"  # the tool's input schema
+    assert "Location" in started["responses"]["202"]["headers"]
+    assert "/v1/tools/add/tasks" not in paths  # a tool that never runs as a task
+    assert set(paths["/v1/tasks/{task_id}"]) == {"get", "delete"}
+    assert "/v1/tasks" in paths and "/v1/tasks/{task_id}/events" in paths
+    shown = await wait_end(
+        replica.base, (await post(replica.base, "/v1/tools/noop/tasks", {}))[2]["task_id"]
+    )
+    jsonschema.validate(
+        shown, {**doc["components"]["schemas"]["Task"], "components": doc["components"]}
+    )

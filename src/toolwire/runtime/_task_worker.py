@@ -67,6 +67,21 @@ def failure(record: TaskRecord, kind: str, message: str, reason: str) -> bytes:
     return encode_result(result)
 
 
+class _Callers(dict[str, Caller | None]):
+    """The callers of tasks started in this process, for their run here. Bounded: a task run
+    by another replica never comes back for its caller, and the oldest are dropped (their run
+    here, if any, gets the stored id and scopes instead)."""
+
+    def __init__(self, cap: int = 10_000) -> None:
+        super().__init__()
+        self.cap = cap
+
+    def __setitem__(self, key: str, value: Caller | None) -> None:
+        super().__setitem__(key, value)
+        if len(self) > self.cap:
+            del self[next(iter(self))]
+
+
 class _Run:
     """One task this process runs: the call, and why it was stopped (None: not stopped)."""
 
@@ -156,7 +171,7 @@ class Worker:
         self.shutdown_grace = shutdown_grace
         self.id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         # the callers of tasks started here (with credentials, never stored), for their run
-        self.callers: dict[str, Caller | None] = {}
+        self.callers = _Callers()
         self._running: dict[str, _Run] = {}
         self._claimer: asyncio.Task[None] | None = None
         self._renewer: asyncio.Task[None] | None = None

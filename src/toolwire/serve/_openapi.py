@@ -14,6 +14,7 @@ from typing import Any
 
 from toolwire._errors import ERROR_KINDS
 from toolwire._status import STATUS
+from toolwire.serve._tasks_openapi import TASK, task_paths
 
 DIALECTS = ("openai", "openai-functions", "openai-responses", "anthropic", "gemini", "mcp")
 # An Idempotency-Key (header or batch field) is 1 to this many characters; the REST routes
@@ -132,6 +133,8 @@ def build_openapi(
         op["parameters"] = [_IDEMPOTENCY]
 
     doc["paths"].update(_fixed_paths(tools[0].spec.name if tools else None))
+    doc["paths"].update(task_paths(tools, errors=_error_responses, idempotency=_IDEMPOTENCY))
+    schemas["Task"] = TASK
     components.setdefault("securitySchemes", {}).update(
         {
             "bearer": {"type": "http", "scheme": "bearer"},

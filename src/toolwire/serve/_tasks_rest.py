@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -37,10 +38,12 @@ from toolwire.serve._rest import (
     require_json,
 )
 from toolwire.serve._tasks import TaskFront
+from toolwire.serve._tasks_openapi import CURSOR_PATTERN
 
 EVENT_STREAM = "text/event-stream"
 _KEEPALIVE_S = 15.0
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+CURSOR = re.compile(CURSOR_PATTERN)
 
 
 def wants_events(request: Request) -> bool:
@@ -130,13 +133,17 @@ def task_routes(service: Any) -> list[Route]:
             return task_error(exc.to_error())
         return json_response(info.to_dict())
 
+    async def one_task(request: Request) -> Response:
+        if request.method == "DELETE":
+            return await cancel_task(request)
+        return await get_task(request)
+
     async def list_tasks(request: Request) -> Response:
         try:
             caller = authenticate(service, request)
             limit = _limit(request.query_params.get("limit"))
-            page = await front.list(
-                caller=caller, limit=limit, cursor=request.query_params.get("cursor") or None
-            )
+            cursor = _cursor(request.query_params.get("cursor"))
+            page = await front.list(caller=caller, limit=limit, cursor=cursor)
         except ToolwireError as exc:
             return error_response(exc.to_error())
         return json_response(
@@ -159,8 +166,8 @@ def task_routes(service: Any) -> list[Route]:
     return [
         Route("/v1/tools/{name:str}/tasks", start_task, methods=["POST"]),
         Route("/v1/tasks", list_tasks, methods=["GET"]),
-        Route("/v1/tasks/{task_id:str}", get_task, methods=["GET"]),
-        Route("/v1/tasks/{task_id:str}", cancel_task, methods=["DELETE"]),
+        # one route for both methods, so that a 405 names them both in Allow
+        Route("/v1/tasks/{task_id:str}", one_task, methods=["GET", "DELETE"]),
         Route("/v1/tasks/{task_id:str}/events", task_events, methods=["GET"]),
     ]
 
@@ -203,6 +210,18 @@ def _update_event(update: TaskUpdate) -> bytes:
     progress = update.task.progress
     data = {"task_id": update.task.id, **(progress.to_dict() if progress else {})}
     return sse("progress", data, update.id)
+
+
+def _cursor(text: str | None) -> str | None:
+    if text is None:
+        return None
+    if CURSOR.fullmatch(text):
+        return text
+    raise ToolFailure(
+        "invalid_arguments",
+        "The cursor is not one this server gave out; start again without it.",
+        details={"reason": "bad_cursor", "field": "cursor"},
+    )
 
 
 def _limit(text: str | None) -> int:

@@ -24,7 +24,6 @@ Owners and idempotency keys appear only as digests.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import time
@@ -47,6 +46,7 @@ from toolwire.state._tasks import (
     TaskStatus,
     TaskStore,
 )
+from toolwire.state._tasks_feed import Feed
 from toolwire.state._tasks_lua import (
     CLAIM,
     CREATE,
@@ -66,9 +66,6 @@ from toolwire.state._tasks_lua import (
 
 _GROUP_TAG = "tasks"
 _BLOCK_MAX_MS = 1000  # under the client's socket timeout: a blocking read is not an outage
-# A new waiter joins the shared read at its next round: this bounds how long it may wait
-# behind a read blocked on other streams (and how often an idle feed asks Redis).
-_FEED_BLOCK_MS = 50
 _RENEW_BATCH = 100
 _RELEASED_IDLE_MS = 24 * 3600 * 1000
 
@@ -141,7 +138,7 @@ class RedisTaskStore(TaskStore):
         self._group_ready = False
         self._sweep_at = 0.0
         self._sweep_from: Any = "0-0"
-        self._feed = _Feed(self)
+        self._feed = Feed(self._xread)
 
     @classmethod
     def from_backend(cls, backend: Any, **options: Any) -> RedisTaskStore:
@@ -182,6 +179,9 @@ class RedisTaskStore(TaskStore):
 
     async def _script(self, script: Any, keys: list[str], args: list[Any]) -> Any:
         return await self._call(script, keys=keys, args=args)
+
+    async def _xread(self, streams: dict[str, str], block: int | None) -> Any:
+        return await self._call(self.client.xread, streams, count=100, block=block)
 
     async def _ensure_group(self) -> None:
         if self._group_ready:
@@ -400,107 +400,6 @@ class RedisTaskStore(TaskStore):
         if self._owns_client:
             with contextlib.suppress(Exception):
                 await self.client.aclose()
-
-
-class _Waiter:
-    __slots__ = ("after", "future")
-
-    def __init__(self, after: tuple[int, int], future: asyncio.Future[list[TaskEvent]]) -> None:
-        self.after = after
-        self.future = future
-
-
-class _Feed:
-    """One ``XREAD BLOCK`` over the event streams every waiter of this process follows, so a
-    thousand watchers hold one connection, not a thousand."""
-
-    def __init__(self, store: RedisTaskStore) -> None:
-        self._store = store
-        self._waiters: dict[str, list[_Waiter]] = {}
-        self._reader: asyncio.Task[None] | None = None
-
-    async def wait(self, key: str, after: str | None, wait: float) -> list[TaskEvent]:
-        start = after or "0-0"
-        if wait <= 0:
-            reply = await self._store._call(self._store.client.xread, {key: start}, count=100)
-            return _events(reply, key)
-        # what is there already comes back from the shared read's next round (XREAD after an
-        # id answers at once when there is something after it)
-        waiter = _Waiter(_stream_id(start), asyncio.get_running_loop().create_future())
-        self._waiters.setdefault(key, []).append(waiter)
-        if self._reader is None or self._reader.done():
-            self._reader = asyncio.get_running_loop().create_task(self._read())
-        try:
-            return await asyncio.wait_for(asyncio.shield(waiter.future), wait)
-        except TimeoutError:
-            return []
-        finally:
-            waiting = self._waiters.get(key)
-            if waiting is not None:
-                with contextlib.suppress(ValueError):
-                    waiting.remove(waiter)
-                if not waiting:
-                    del self._waiters[key]
-
-    async def _read(self) -> None:
-        while self._waiters:
-            streams = {
-                key: _id_text(min(w.after for w in waiters))
-                for key, waiters in self._waiters.items()
-                if waiters
-            }
-            try:
-                reply = await self._store._call(
-                    self._store.client.xread, streams, count=100, block=_FEED_BLOCK_MS
-                )
-            except BackendUnavailable:
-                await asyncio.sleep(0.2)  # waiters time out on their own meanwhile
-                continue
-            for key in streams:
-                events = _events(reply, key)
-                if not events:
-                    continue
-                for waiter in list(self._waiters.get(key, ())):
-                    mine = [e for e in events if _stream_id(e.id) > waiter.after]
-                    if mine and not waiter.future.done():
-                        waiter.future.set_result(mine)
-
-    async def aclose(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._reader
-
-
-def _events(reply: Any, key: str) -> list[TaskEvent]:
-    out: list[TaskEvent] = []
-    for stream, items in reply or ():
-        name = stream.decode() if isinstance(stream, bytes) else str(stream)
-        if name != key:
-            continue
-        for raw_id, body in items:
-            event_id = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
-            data = {_text(k): v for k, v in (body or {}).items()}
-            kind = _text(data.get("k", b""))
-            if kind == "progress":
-                progress = TaskProgress.from_dict(_json.loads(data.get("p", b"null")))
-                out.append(TaskEvent(id=event_id, kind="progress", progress=progress))
-            elif kind == "end":
-                status = _text(data.get("s", b""))
-                out.append(TaskEvent(id=event_id, kind="end", status=_status(status)))
-    return out
-
-
-def _stream_id(text: str) -> tuple[int, int]:
-    ms, _, seq = text.partition("-")
-    try:
-        return int(ms), int(seq or 0)
-    except ValueError:
-        return 0, 0
-
-
-def _id_text(value: tuple[int, int]) -> str:
-    return f"{value[0]}-{value[1]}"
 
 
 def _text(value: Any) -> str:
