@@ -17,7 +17,7 @@ from collections.abc import (
 from typing import TYPE_CHECKING, Any
 
 from toolwire import _json
-from toolwire._calls import ToolCall, ToolResult, new_call
+from toolwire._calls import ToolCall, ToolResult
 from toolwire._context import Caller, ProgressCallback
 from toolwire._errors import ToolDefinitionError, UnknownTool
 from toolwire._tools import Tool, tool
@@ -233,14 +233,21 @@ class Toolbox:
         Not a coroutine function itself: it hands back the runtime's coroutine, one layer
         less on every served call.
         """
-        call = new_call(call_id or new_call_id(), name, _arguments_text(arguments))
-        return self.runtime.call(
+        if type(arguments) is not str:
+            arguments = _arguments_text(arguments)
+        runtime = self._runtime
+        if runtime is None or type(runtime) is _SharedRuntime:
+            runtime = self.runtime
+        # the runtime's own entry from the call's parts: no ToolCall is built for it
+        return runtime._run_one(  # type: ignore[union-attr]
             self,
-            call,
-            caller=caller,
-            idempotency_key=idempotency_key,
-            deadline=deadline,
-            progress=progress,
+            call_id or new_call_id(),
+            name,
+            arguments,
+            caller,
+            idempotency_key,
+            deadline,
+            progress,
         )
 
     async def run(

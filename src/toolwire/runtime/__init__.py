@@ -10,6 +10,7 @@ from toolwire.runtime._resolve import check_policy, effective_policy
 
 if TYPE_CHECKING:
     from toolwire.runtime._executor import Executor
+    from toolwire.runtime._limits import backoff_delay
 
 __all__ = [
     "Breaker",
@@ -19,6 +20,7 @@ __all__ = [
     "Policy",
     "RateLimit",
     "Retry",
+    "backoff_delay",
     "check_policy",
     "effective_policy",
 ]
@@ -31,4 +33,8 @@ def __getattr__(name: str) -> Any:
         from toolwire.runtime._executor import Executor
 
         return Executor
+    if name == "backoff_delay":  # (its module imports asyncio)
+        from toolwire.runtime._limits import backoff_delay
+
+        return backoff_delay
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,7 +1,8 @@
-"""Per-process limits: a concurrency limiter with a bounded wait queue, and the retry budget.
+"""Per-process limits (a concurrency limiter with a bounded wait queue, the retry budget)
+and the one backoff formula every retry in toolwire uses (:func:`backoff_delay`).
 
 On a shared state store a tool's ``Policy.concurrency`` is also held across processes
-(``runtime._shared_slots``); its refusals are the ones made here (``queue_full``,
+(``runtime._layers.shared_slots``); its refusals are the ones made here (``queue_full``,
 ``wait_timeout``).
 """
 
@@ -127,7 +128,17 @@ class RetryBudget:
 
 
 def backoff_delay(attempt: int, base: float, cap: float, floor: float | None = None) -> float:
-    """Full jitter: uniform in [0, min(cap, base * 2**(attempt-1))], at least ``floor``."""
+    """How long to wait before retry number ``attempt`` (1 for the first retry).
+
+    Exponential backoff with full jitter: uniform in ``[0, min(cap, base * 2**(attempt-1))]``,
+    and at least ``floor`` when given (a server's ``Retry-After``). The one formula of the
+    project: the runtime's ``Retry``, the model clients and the state store's write-behind
+    all wait with it. Public and stable as ``toolwire.runtime.backoff_delay``.
+
+    Example::
+
+        await asyncio.sleep(backoff_delay(attempt, 0.5, 30.0, retry_after))
+    """
     delay = random.uniform(0.0, min(cap, base * (2 ** (attempt - 1))))
     if floor is not None and floor > delay:
         return floor
