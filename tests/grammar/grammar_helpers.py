@@ -39,8 +39,8 @@ class Engine:
     @classmethod
     def of(cls, grammar: str, syntax: str = "lark") -> Engine:
         tok = tokenizer()
-        kind = "lark" if syntax == "lark" else "gbnf"
-        compiled = llg.grammar_from(kind, grammar)
+        # "llguidance": already compiled (grammar_from's output)
+        compiled = grammar if syntax == "llguidance" else llg.grammar_from(syntax, grammar)
         matcher = llg.LLMatcher(tok, compiled, log_level=0)
         if matcher.is_error():
             pytest.fail(

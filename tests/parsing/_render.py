@@ -86,7 +86,8 @@ def _text_value(v: Any) -> str:
     return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
 
 
-def _schemas(calls: Calls) -> list[dict[str, Any]]:
+def schemas_for(calls: Calls) -> list[dict[str, Any]]:
+    """Tools typing each text-written value back (a string parameter stays a string)."""
     tools: dict[str, dict[str, Any]] = {}
     for n, a in calls:
         props = tools.setdefault(n, {"name": n, "parameters": {"properties": {}}})
@@ -100,7 +101,7 @@ def qwen3_coder(calls: Calls) -> tuple[str, Any]:
     for n, a in calls:
         params = "".join(f"<parameter={k}>\n{_text_value(v)}\n</parameter>\n" for k, v in a.items())
         out.append(f"<tool_call>\n<function={n}>\n{params}</function>\n</tool_call>\n")
-    return "".join(out), _schemas(calls)
+    return "".join(out), schemas_for(calls)
 
 
 def glm45(calls: Calls) -> tuple[str, Any]:
@@ -111,7 +112,7 @@ def glm45(calls: Calls) -> tuple[str, Any]:
             for k, v in a.items()
         )
         out.append(f"<tool_call>{n}\n{params}</tool_call>\n")
-    return "".join(out), _schemas(calls)
+    return "".join(out), schemas_for(calls)
 
 
 def pythonic(calls: Calls) -> tuple[str, Any]:

@@ -204,3 +204,43 @@ def test_arguments_delta_shortcut_builds_the_same_event() -> None:
     assert dataclasses.astuple(fast) == ("arguments_delta", 3, "x")
     with pytest.raises(dataclasses.FrozenInstanceError):
         fast.text = "y"  # type: ignore[misc]
+
+
+def _work(fmt: str, text: str, chunk: int, tools: Any) -> int:
+    sp = StreamParser(fmt, tools)
+    for i in range(0, len(text), chunk):
+        sp.feed(text[i : i + chunk])
+    sp.close()
+    assert len(sp.result().calls) > 0
+    return sp._eng.work  # characters the operations searched or copied
+
+
+@pytest.mark.parametrize("fmt", [*RENDERED, "auto"])
+@pytest.mark.parametrize("chunk", [1 << 30, 16 * 1024])
+def test_whole_texts_and_big_chunks_cost_linear_work(fmt: str, chunk: int) -> None:
+    # Issue 13: 400 KB of repeated calls cost ~10x 100 KB (each call copied the rest of the
+    # input when it put a marker back, and every absent marker was searched to the end).
+    source = "hermes" if fmt == "auto" else fmt
+    block, tools = RENDER[source]([("get_weather", {"city": "Paris", "days": 3})])
+    block += "\nok "
+    small, big = block * (64 * 1024 // len(block)), block * (256 * 1024 // len(block))
+    w_small, w_big = _work(fmt, small, chunk, tools), _work(fmt, big, chunk, tools)
+    assert w_big <= 2 * len(big), (w_small, w_big)  # each character looked at about once
+    assert w_big / w_small <= 4.4, (w_small, w_big)
+
+
+UNCLOSED = {  # each call opened by the next one's marker: the reader puts the marker back
+    "hermes": '<tool_call>{"name": "f", "arguments": {"a": 1}}',
+    "auto": '<tool_call>{"name": "f", "arguments": {"a": 1}}',
+    "glm45": "<tool_call>f\n<arg_key>a</arg_key>\n<arg_value>1</arg_value>\n",
+    "qwen3_coder": "<tool_call>\n<function=f>\n<parameter=a>\n1\n</parameter>\n</function>\n",
+}
+
+
+@pytest.mark.parametrize("fmt", sorted(UNCLOSED))
+def test_calls_opened_by_the_next_marker_cost_linear_work(fmt: str) -> None:
+    block = UNCLOSED[fmt]
+    small, big = block * (64 * 1024 // len(block)), block * (256 * 1024 // len(block))
+    w_small, w_big = _work(fmt, small, 1 << 30, None), _work(fmt, big, 1 << 30, None)
+    assert parse(big, fmt).calls[-1].arguments == '{"a":1}'
+    assert w_big <= 2 * len(big) and w_big / w_small <= 4.4, (w_small, w_big)

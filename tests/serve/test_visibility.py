@@ -14,9 +14,11 @@ Clients nobody here wrote: httpx for REST, PyJWT for tokens, the MCP SDK client,
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -34,7 +36,7 @@ from toolwire.serve._gen import tools_pb2, tools_pb2_grpc
 pytestmark = pytest.mark.anyio
 USER = {"X-API-Key": KEY}  # scopes: weather
 ADMIN = {"X-API-Key": ADMIN_KEY}  # scopes: *
-SERVED = {"get_weather", "fail", "slow", "admin_only", "whoami"}
+SERVED = {"get_weather", "fail", "slow", "admin_only", "whoami", "worker_pid"}
 
 
 def _mcp(server: Server, headers: dict[str, str]) -> Client:
@@ -306,3 +308,46 @@ def test_the_dashboard_page_without_the_ops_scope(server: Server) -> None:
             assert not errors, errors
         finally:
             browser.close()
+
+
+def test_the_mcp_inspector_and_curl_see_the_same(server: Server, tmp_path: Path) -> None:
+    """Third-party clients: the MCP Inspector CLI lists only the caller's tools; curl is refused
+    /metrics without the ops scope."""
+    import shutil
+    import subprocess
+
+    from service_checks import need
+
+    root = Path(__file__).parents[1] / "conformance" / "node_modules" / "@modelcontextprotocol"
+    launcher = root / "inspector" / "clients" / "launcher" / "build" / "index.js"
+    node = shutil.which("node")
+    need(node is not None and launcher.exists(), "npm ci in tests/conformance for the Inspector")
+    curl = shutil.which("curl")
+    need(curl is not None, "curl is not installed")
+    assert node is not None and curl is not None
+
+    def inspector(key: str) -> set[str]:
+        headers = ("--header", f"X-API-Key: {key}", "--method", "tools/list")
+        done = subprocess.run(
+            [node, str(launcher), "--cli", f"{server.base}/mcp", "--transport", "http", *headers],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "MCP_CATALOG_PATH": str(tmp_path / f"{key[-6:]}.json")},
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return {t["name"] for t in json.loads(done.stdout)["tools"]}
+
+    assert "admin_only" not in inspector(KEY) and "get_weather" in inspector(KEY)
+    assert "admin_only" in inspector(ADMIN_KEY)
+    url = f"{server.base}/metrics"
+    for key, status in ((KEY, "403"), (ADMIN_KEY, "200")):
+        done = subprocess.run(
+            [curl, "-s", "-o", os.devnull, "-w", "%{http_code}", "-H", f"X-API-Key: {key}", url],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert done.stdout == status, (key, done.stdout, done.stderr)

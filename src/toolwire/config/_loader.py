@@ -124,6 +124,8 @@ SERVER_KEYS = frozenset(
         "title",
         "log_level",
         "limits",
+        "audit_log",
+        "redact_errors",
     }
 )
 AUTH_KEYS = frozenset({"api_keys", "jwt", "scopes", "ops_scope"})
@@ -143,7 +145,7 @@ JWT_KEYS = frozenset(
 STATE_KEYS = frozenset(
     {"backend", "url", "url_env", "prefix", "concurrency_lease", "max_connections"}
 )
-MODEL_KEYS = frozenset({"base_url", "model", "api_key_env", "api", "text_format"})
+MODEL_KEYS = frozenset({"kind", "base_url", "model", "api_key_env", "api", "text_format"})
 
 
 def parse_config(data: Mapping[str, Any], *, path: Path | None = None) -> Config:

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import copy
-import json
 import warnings
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from toolwire.grammar._calls import json_call, text_format_start
+from toolwire.grammar._dicts import call_json_schema, structural_tag
 from toolwire.grammar._ir import NOTHING, Node, Rules, alt, chars, lit, opt, rep, seq
 from toolwire.grammar._print import to_gbnf, to_lark
 from toolwire.grammar._scalars import ws
 from toolwire.grammar._schema import Problem, SchemaCompiler
+from toolwire.grammar._shapes import call_shape, known_formats
 from toolwire.parsing._toolmap import tool_schemas
 
 __all__ = ["SYNTAXES", "GrammarWarning", "build"]
@@ -112,14 +114,25 @@ def _compile(
         for n, s in schemas.items()
         if tool_choice in ("auto", "required", "none") or n == tool_choice
     }
+    shape = None
     if format != "json":
-        raise ValueError(f"no grammar for text format {format!r} yet; known: json")
+        shape = call_shape(format)
+        if shape is None:
+            known = ", ".join(["json", *known_formats()])
+            raise ValueError(f"no grammar for format {format!r}; known: {known}")
     if syntax in ("lark", "gbnf"):
         rules = Rules()
-        start = _json_start(rules, problems, chosen, tool_choice, parallel)
+        if shape is None:
+            start = _json_start(rules, problems, chosen, tool_choice, parallel)
+        else:
+            start = text_format_start(rules, problems, chosen, shape, tool_choice, parallel)
         text = to_lark(rules, start) if syntax == "lark" else to_gbnf(rules, start)
         return _Built(text, tuple(problems), tuple(schemas.values()))
-    raise ValueError(f"syntax {syntax!r} is not written yet")
+    if syntax == "json_schema":
+        value: dict[str, Any] = call_json_schema(chosen, tool_choice, parallel, problems, shape)
+    else:
+        value = structural_tag(chosen, shape, tool_choice, parallel, problems)
+    return _Built(value, tuple(problems), tuple(schemas.values()))
 
 
 def arguments(rules: Rules, problems: list[Problem], name: str, schema: Any) -> Node:
@@ -129,35 +142,6 @@ def arguments(rules: Rules, problems: list[Problem], name: str, schema: Any) -> 
     if node == NOTHING:
         problems.append(Problem(name, "", "", "no arguments satisfy the schema: tool left out"))
     return node
-
-
-def json_call(rules: Rules, name: str, args: Node, *, args_key: str = "arguments") -> Node:
-    """``{"name": "<name>", "<args_key>": <args>}`` with JSON whitespace free."""
-    w = ws(rules)
-    body = seq(
-        lit("{"),
-        w,
-        lit('"name"'),
-        w,
-        lit(":"),
-        w,
-        lit(_quoted(name)),
-        w,
-        lit(","),
-        w,
-        lit(_quoted(args_key)),
-        w,
-        lit(":"),
-        w,
-        args,
-        w,
-        lit("}"),
-    )
-    return rules.define(f"call-{name}", body)
-
-
-def _quoted(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
 
 
 def _json_start(

@@ -15,7 +15,7 @@ guarantees that (text before a marker is one token that *includes* the marker, s
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = [
     "EPS",
@@ -78,11 +78,25 @@ class Chars:
 @dataclass(frozen=True, slots=True)
 class Seq:
     items: tuple[Node, ...]
+    _hash: int = field(default=-1, compare=False, repr=False)
+
+    def __hash__(self) -> int:
+        # Rules dedupe by body: without the cache every lookup rehashes the whole subtree.
+        if self._hash == -1:
+            object.__setattr__(self, "_hash", hash((Seq, self.items)))
+        return self._hash
 
 
 @dataclass(frozen=True, slots=True)
 class Alt:
     items: tuple[Node, ...]
+    _hash: int = field(default=-1, compare=False, repr=False)
+
+    def __hash__(self) -> int:
+        # Rules dedupe by body: without the cache every lookup rehashes the whole subtree.
+        if self._hash == -1:
+            object.__setattr__(self, "_hash", hash((Alt, self.items)))
+        return self._hash
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +104,13 @@ class Rep:
     item: Node
     lo: int
     hi: int | None  # None: unbounded
+    _hash: int = field(default=-1, compare=False, repr=False)
+
+    def __hash__(self) -> int:
+        # Rules dedupe by body: without the cache every lookup rehashes the whole subtree.
+        if self._hash == -1:
+            object.__setattr__(self, "_hash", hash((Rep, self.item, self.lo, self.hi)))
+        return self._hash
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,14 +146,13 @@ def chars(spec: str) -> Chars:
 def seq(*items: Node) -> Node:
     out: list[Node] = []
     for item in items:
-        if item == NOTHING:
+        if item is NOTHING:
             return NOTHING
-        parts = item.items if isinstance(item, Seq) else (item,)
-        for part in parts:
-            if isinstance(part, Lit):
+        for part in item.items if type(item) is Seq else (item,):
+            if type(part) is Lit:
                 if not part.text:
                     continue
-                if out and isinstance(out[-1], Lit):
+                if out and type(out[-1]) is Lit:
                     out[-1] = Lit(out[-1].text + part.text)
                     continue
             out.append(part)
@@ -143,10 +163,14 @@ def seq(*items: Node) -> Node:
 
 def alt(*items: Node) -> Node:
     out: list[Node] = []
+    seen: set[Node] = set()
     for item in items:
-        for part in item.items if isinstance(item, Alt) else (item,):
-            if part not in out:
+        for part in item.items if type(item) is Alt else (item,):
+            if part not in seen:
+                seen.add(part)
                 out.append(part)
+    if not out:
+        return NOTHING
     if len(out) == 1:
         return out[0]
     return Alt(tuple(out))
@@ -155,9 +179,9 @@ def alt(*items: Node) -> Node:
 def rep(item: Node, lo: int, hi: int | None) -> Node:
     if hi is not None and hi < lo:
         return NOTHING
-    if item == NOTHING:
+    if item is NOTHING:
         return EPS if lo == 0 else NOTHING
-    if item == EPS or hi == 0:
+    if item is EPS or item == EPS or hi == 0:
         return EPS
     if lo == hi == 1:
         return item
@@ -181,12 +205,15 @@ def avoiding(word: str) -> Node:
     if head in rest:
         raise ValueError(f"marker {word!r} repeats its first character")
     other = chars(head).complement()  # characters inside a block, after its head
-    tail: Node = NOTHING  # block rests (over `other`) that do not start with `rest`
-    for ch in reversed(rest):
-        tail = opt(alt(seq(other.minus(chars(ch)), rep(other, 0, None)), seq(lit(ch), tail)))
-    if not rest:
-        tail = NOTHING
-    block = seq(lit(head), tail)
+    # A block's rest (over `other`) must not start with `rest`: it is a proper prefix of
+    # `rest`, or departs from it at some k. Written flat (2n alternatives), as engines limit
+    # how deeply a grammar may nest.
+    tails: list[Node] = [lit(rest[:k]) for k in range(len(rest))]
+    tails += [
+        seq(lit(rest[:k]), other.minus(chars(rest[k])), rep(other, 0, None))
+        for k in range(len(rest))
+    ]
+    block = seq(lit(head), alt(*tails)) if rest else NOTHING
     return seq(rep(other, 0, None), rep(block, 0, None))
 
 
@@ -206,9 +233,13 @@ class Rules:
         #: compiled pieces shared by everything in this table (the any-JSON rules, $refs...)
         self.memo: dict[object, Node] = {}
 
-    def define(self, hint: str, body: Node, *, token: bool = False) -> Node:
-        """A reference to a rule with this body (an existing one when the body is known)."""
-        if isinstance(body, (Lit, Ref)) or body in (EPS, NOTHING):
+    def define(self, hint: str, body: Node, *, token: bool = False, keep: bool = False) -> Node:
+        """A reference to a rule with this body (an existing one when the body is known).
+
+        A literal or a reference is returned as it is, unless ``keep``: a literal kept in its
+        own rule stays its own lexeme instead of fusing with the text before it.
+        """
+        if isinstance(body, Ref) or body in (EPS, NOTHING) or (isinstance(body, Lit) and not keep):
             return body
         key = (body, token)
         name = self._by_body.get(key)

@@ -35,7 +35,7 @@ from toolwire.grammar._scalars import (
     ws,
 )
 
-__all__ = ["Problem", "SchemaCompiler"]
+__all__ = ["Problem", "SchemaCompiler", "member_list"]
 
 _ANNOTATIONS = frozenset(
     {
@@ -287,24 +287,9 @@ class SchemaCompiler:
             if value != NOTHING:
                 extra = seq(string_token(rules), w, lit(":"), w, value)
         sep = seq(w, lit(","), w)
-        # nonempty[i][after]: one or more members from i on (`after`: one was written before)
-        tail_extras = {
-            after: seq(sep if after else lit(""), extra, rep(seq(sep, extra), 0, None))
-            for after in (False, True)
-        }
-        nonempty: dict[bool, Node] = dict(tail_extras)
-        required_after = False  # is any member at index >= i required?
-        for i in range(len(members) - 1, -1, -1):
-            member, is_required = members[i]
-            rest_true = nonempty[True] if required_after else opt(nonempty[True])
-            new: dict[bool, Node] = {}
-            for after in (False, True):
-                written = seq(sep if after else lit(""), member, rest_true)
-                body = written if is_required else alt(written, nonempty[after])
-                new[after] = rules.define(f"{self.hint}-{hint or 'obj'}-m{i}", body)
-            nonempty = new
-            required_after = required_after or is_required
-        inner = nonempty[False]
+        inner, required_after = member_list(
+            rules, members, sep, extra, f"{self.hint}-{hint or 'obj'}"
+        )
         body = seq(inner, w) if required_after else opt(seq(inner, w))
         return rules.define(f"{self.hint}-{hint or 'obj'}", seq(lit("{"), w, body, lit("}")))
 
@@ -408,6 +393,31 @@ class SchemaCompiler:
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+def member_list(
+    rules: Rules, members: list[tuple[Node, bool]], sep: Node, extra: Node, hint: str
+) -> tuple[Node, bool]:
+    """One or more of ``members`` (each ``(node, required)``) in order, joined by ``sep``, then
+    any number of ``extra`` (NOTHING: none); and whether one is required (else the caller
+    makes the list optional). Rules per position keep it linear in the members."""
+    # nonempty[after]: one or more members from i on (`after`: one was written before)
+    nonempty: dict[bool, Node] = {
+        after: seq(sep if after else lit(""), extra, rep(seq(sep, extra), 0, None))
+        for after in (False, True)
+    }
+    required_after = False  # is any member at index >= i required?
+    for i in range(len(members) - 1, -1, -1):
+        member, is_required = members[i]
+        rest_true = nonempty[True] if required_after else opt(nonempty[True])
+        new: dict[bool, Node] = {}
+        for after in (False, True):
+            written = seq(sep if after else lit(""), member, rest_true)
+            body = written if is_required else alt(written, nonempty[after])
+            new[after] = rules.define(f"{hint}-m{i}", body)
+        nonempty = new
+        required_after = required_after or is_required
+    return nonempty[False], required_after
 
 
 def _constraining(schema: Mapping[str, Any]) -> bool:

@@ -1,8 +1,8 @@
 """Model clients: any OpenAI-compatible endpoint, Anthropic, Gemini and the OpenAI Responses
 API natively, an offline stand-in, a scripted test double.
 
-Each vendor client imports its SDK only when it is built (extras ``openai``, ``anthropic``,
-``gemini``).
+``MODEL_KINDS`` names the clients the CLI and ``[models] kind = ...`` can build. Each vendor
+client imports its SDK only when it is built (extras ``openai``, ``anthropic``, ``gemini``).
 """
 
 from toolwire.models._base import (
@@ -14,6 +14,7 @@ from toolwire.models._base import (
     ModelTurn,
     TurnDone,
 )
+from toolwire.models._kinds import MODEL_KINDS, ModelKind
 from toolwire.models.anthropic import Anthropic
 from toolwire.models.gemini import Gemini
 from toolwire.models.offline import Offline
@@ -22,12 +23,14 @@ from toolwire.models.openai_responses import OpenAIResponses
 from toolwire.models.scripted import Scripted
 
 __all__ = [
+    "MODEL_KINDS",
     "Anthropic",
     "Gemini",
     "Message",
     "Model",
     "ModelError",
     "ModelEvent",
+    "ModelKind",
     "ModelOptions",
     "ModelTurn",
     "Offline",

@@ -24,12 +24,14 @@ from toolwire.models._base import (
     Api,
     Message,
     Model,
+    ModelError,
     ModelEvent,
     ModelOptions,
     ModelTurn,
     TurnDone,
 )
 from toolwire.models._client import cut_turn
+from toolwire.models._constrain import check_constrain, constrain_request, refused
 from toolwire.models._native import without_echo
 from toolwire.models._prompts import prompt_format, rules_for
 from toolwire.models._transport import (
@@ -67,11 +69,18 @@ class OpenAICompatible(Model):
         model = OpenAICompatible(model="qwen2.5-7b-instruct", base_url="http://localhost:8000/v1")
         legacy = OpenAICompatible(model="gpt-4", api_key=key, api="functions")   # the seed's API
         raw = OpenAICompatible(model="hermes-3", base_url=url, api="text", text_format="hermes")
+        strict = OpenAICompatible(model="qwen3", base_url=url, api="text", constrain="vllm")
+
+    ``constrain`` (``"vllm"``, ``"sglang"``, ``"llama.cpp"``, ``"ollama"``, ``"openai"``) sends
+    a grammar from :mod:`toolwire.grammar` in the parameter that engine reads, so the model can
+    write only valid calls (see :mod:`toolwire.models._constrain` and docs/grammar.md).
 
     ``retries`` counts extra attempts after the first; ``backoff`` doubles per attempt up to
     ``max_backoff`` (full jitter), and a ``Retry-After`` header wins when present (capped at
     ``max_backoff``). ``timeout`` bounds each request.
     """
+
+    text_format: str = "hermes"
 
     def __init__(
         self,
@@ -92,6 +101,7 @@ class OpenAICompatible(Model):
         extra_body: Mapping[str, Any] | None = None,
         client: Any = None,
         name: str | None = None,
+        constrain: str | None = None,
     ) -> None:
         openai = _import_openai()
         self.model = model
@@ -100,6 +110,9 @@ class OpenAICompatible(Model):
         self.text_format = text_format
         if api == "text":
             prompt_format(text_format)  # fail now, not at the first request
+        if constrain is not None:
+            check_constrain(constrain, api=api, text_format=text_format)
+        self.constrain = constrain
         self.policy = RetryPolicy(retries=retries, backoff=backoff, max_backoff=max_backoff)
         self.temperature = temperature
         self.max_tokens = max_tokens
@@ -130,12 +143,7 @@ class OpenAICompatible(Model):
         self, messages: Sequence[Message], tools: Sequence[ToolSpec], options: ModelOptions
     ) -> ModelTurn:
         kwargs = self._map_request(messages, tools, options)
-        response = await send(
-            lambda: self._client.chat.completions.create(**kwargs),
-            table=self._errors,
-            policy=self.policy,
-            model=self.name,
-        )
+        response = await self._send(kwargs)
         return self._process_response(_as_dict(response), tools)
 
     async def stream(
@@ -145,18 +153,13 @@ class OpenAICompatible(Model):
         kwargs["stream"] = True
         if self.stream_usage:
             kwargs["stream_options"] = {"include_usage": True}
-        response = await send(
-            lambda: self._client.chat.completions.create(**kwargs),
-            table=self._errors,
-            policy=self.policy,
-            model=self.name,
-        )
+        response = await self._send(kwargs)
         usage: dict[str, int] = {}
         finish: str | None = None
         model_name = self.model
         if self.api == "text":
             parser = _import_parsing().StreamParser(
-                prompt_format(self.text_format).parser, tools=_names(tools)
+                prompt_format(self.text_format).name, tools=_names(tools)
             )
             raw: list[str] = []
         else:
@@ -205,9 +208,38 @@ class OpenAICompatible(Model):
                 yield CallFailed(index=failure.index, error=failure)
         yield TurnDone(turn=turn)
 
+    async def _send(self, kwargs: dict[str, Any]) -> Any:
+        try:
+            return await send(
+                lambda: self._client.chat.completions.create(**kwargs),
+                table=self._errors,
+                policy=self.policy,
+                model=self.name,
+            )
+        except ModelError as exc:
+            if self.constrain is None:
+                raise
+            raise refused(exc, self.constrain) from exc
+
     # --- ours -> wire ------------------------------------------------------------------
 
     def _map_request(
+        self, messages: Sequence[Message], tools: Sequence[ToolSpec], options: ModelOptions
+    ) -> dict[str, Any]:
+        kwargs = self._map_plain(messages, tools, options)
+        if self.constrain is not None and tools:
+            constrain_request(
+                kwargs,
+                self.constrain,
+                api=self.api,
+                text_format=self.text_format,
+                tools=tools,
+                tool_choice=options.tool_choice,
+                parallel=options.parallel_tool_calls,
+            )
+        return kwargs
+
+    def _map_plain(
         self, messages: Sequence[Message], tools: Sequence[ToolSpec], options: ModelOptions
     ) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"model": self.model, "messages": without_echo(messages)}
@@ -226,7 +258,8 @@ class OpenAICompatible(Model):
             if choice != "none":
                 fmt = prompt_format(self.text_format)
                 kwargs["messages"] = _with_system(
-                    messages, fmt.tools(tools, rules_for(choice, options.parallel_tool_calls))
+                    messages,
+                    fmt.tools_prompt(tools, rules_for(choice, options.parallel_tool_calls)),
                 )
             return kwargs
         names = wire_names([s.name for s in tools])
@@ -254,7 +287,7 @@ class OpenAICompatible(Model):
     ) -> list[Message]:
         if self.api != "text":
             return super().result_messages(turn, results)
-        return [{"role": "user", "content": prompt_format(self.text_format).results(results)}]
+        return [{"role": "user", "content": prompt_format(self.text_format).write_results(results)}]
 
     # --- wire -> ours ------------------------------------------------------------------
 
@@ -269,7 +302,7 @@ class OpenAICompatible(Model):
         message = choices[0].get("message") or {}
         text = message.get("content") or ""
         parsed = _import_parsing().parse(
-            text, format=prompt_format(self.text_format).parser, tools=_names(tools)
+            text, format=prompt_format(self.text_format).name, tools=_names(tools)
         )
         return ModelTurn(
             parsed=parsed,

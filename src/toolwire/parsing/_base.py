@@ -30,6 +30,8 @@ encoding.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
@@ -143,6 +145,8 @@ class Engine:
         self.buf = ""
         self.pos = 0
         self.eof = False
+        # characters searched or copied by the operations (for the linearity tests)
+        self.work = 0
         self.events: list[StreamEvent] = []
         self._content: list[str] = []
         self._reasoning: list[str] = []
@@ -172,6 +176,7 @@ class Engine:
             if pos == len(self.buf):  # the usual case: the last delta was consumed whole
                 self.buf = delta
             else:
+                self.work += len(self.buf) - pos
                 self.buf = self.buf[pos:] + delta if pos else self.buf + delta
             self.pos = 0
             self._pump()
@@ -235,8 +240,21 @@ class Engine:
             self.events.append(ReasoningDelta(text=text))
 
     def unread(self, text: str) -> None:
-        """Put ``text`` back in front of the unconsumed input."""
-        self.buf = text + self.buf[self.pos :]
+        """Put ``text`` back in front of the unconsumed input.
+
+        What grammars put back is almost always what they just consumed (a marker, some
+        whitespace); then the position moves back over it and nothing is copied. Otherwise the
+        rest of the buffer is copied once — which for a large ``feed`` would make every such
+        call cost the whole remaining input, so the rewind is what keeps parsing linear.
+        """
+        if not text:
+            return
+        pos = self.pos
+        if pos >= len(text) and self.buf.startswith(text, pos - len(text)):
+            self.pos = pos - len(text)
+            return
+        self.work += len(self.buf) - pos
+        self.buf = text + self.buf[pos:]
         self.pos = 0
 
     def start_call(self, name: str, call_id: str | None = None) -> Call:
@@ -278,39 +296,53 @@ class Engine:
 # -- operations ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _Markers:
+    """A set of markers prepared once (per distinct tuple) for every ``Until`` that uses it."""
+
+    markers: tuple[str, ...]  # longest first: at one position the longest marker wins
+    maxlen: int
+    prefixes: frozenset[str]
+    first: frozenset[str]
+    longer: Mapping[str, tuple[str, ...]]
+    search: Any  # the compiled alternation's ``search`` (None for a single marker: str.find)
+
+
+@functools.lru_cache(maxsize=4096)
+def _markers(given: tuple[str, ...]) -> _Markers:
+    markers = tuple(sorted(set(given), key=lambda m: (-len(m), m)))
+    pattern = "|".join(re.escape(m) for m in markers)
+    return _Markers(
+        markers=markers,
+        maxlen=max((len(m) for m in markers), default=0),
+        prefixes=frozenset(m[:k] for m in markers for k in range(1, len(m))),
+        first=frozenset(m[0] for m in markers),
+        longer={
+            m: tuple(x for x in markers if len(x) > len(m) and x.startswith(m)) for m in markers
+        },
+        search=re.compile(pattern).search if len(markers) > 1 else None,
+    )
+
+
 class Until(Op):
     """Pass text to ``sink`` until one of ``markers``; result: the marker, or None at EOF.
 
     With ``sink="collect"`` the text is kept in ``.text``. With ``consume=False`` the marker is
     left in the input. At one position the longest marker wins, and a marker that is a prefix of
-    a longer one waits until the longer one is ruled out.
+    a longer one waits until the longer one is ruled out. One search (a compiled alternation)
+    runs from the current position to the first marker, so each character is looked at once
+    however many markers there are and however large the input.
     """
 
-    __slots__ = (
-        "_first",
-        "_longer",
-        "_maxlen",
-        "_parts",
-        "_prefixes",
-        "consume",
-        "markers",
-        "sink",
-        "text",
-    )
+    __slots__ = ("_m", "_parts", "consume", "markers", "sink", "text")
 
     def __init__(self, markers: Iterable[str], sink: Sink, *, consume: bool = True) -> None:
-        self.markers = tuple(sorted(set(markers), key=len, reverse=True))
+        self._m = _markers(tuple(markers))
+        self.markers = self._m.markers
         self.sink = sink
         self.consume = consume
         self.text = ""
         self._parts: list[str] = []
-        self._maxlen = max((len(m) for m in self.markers), default=0)
-        self._prefixes = frozenset(m[:k] for m in self.markers for k in range(1, len(m)))
-        self._first = frozenset(m[0] for m in self.markers)
-        self._longer = {
-            m: tuple(x for x in self.markers if len(x) > len(m) and x.startswith(m))
-            for m in self.markers
-        }
 
     def _out(self, eng: Engine, text: str) -> None:
         if not text:
@@ -328,15 +360,20 @@ class Until(Op):
         return result
 
     def step(self, eng: Engine) -> Any:
-        buf, pos = eng.buf, eng.pos
-        best, which = -1, ""
-        for m in self.markers:
-            i = buf.find(m, pos, best + len(m) if best >= 0 else len(buf))
-            if i != -1 and (best == -1 or i < best):
-                best, which = i, m
+        buf, pos, ms = eng.buf, eng.pos, self._m
+        n = len(buf)
+        if ms.search is not None:
+            found = ms.search(buf, pos)
+            best, which = (found.start(), found.group()) if found is not None else (-1, "")
+        elif ms.markers:
+            which = ms.markers[0]
+            best = buf.find(which, pos)
+        else:
+            best, which = -1, ""
         if best != -1:
+            eng.work += best + len(which) - pos
             if not eng.eof and any(
-                len(buf) - best < len(x) and x.startswith(buf[best:]) for x in self._longer[which]
+                n - best < len(x) and x.startswith(buf[best:]) for x in ms.longer[which]
             ):
                 self._out(eng, buf[pos:best])
                 eng.pos = best
@@ -344,13 +381,14 @@ class Until(Op):
             self._out(eng, buf[pos:best])
             eng.pos = best + len(which) if self.consume else best
             return self._done(which)
+        eng.work += n - pos
         if eng.eof:
             self._out(eng, buf[pos:])
-            eng.pos = len(buf)
+            eng.pos = n
             return self._done(None)
-        keep = len(buf)
-        for k in range(max(pos, len(buf) - self._maxlen + 1), len(buf)):
-            if buf[k] in self._first and buf[k:] in self._prefixes:
+        keep = n
+        for k in range(max(pos, n - ms.maxlen + 1), n):
+            if buf[k] in ms.first and buf[k:] in ms.prefixes:
                 keep = k
                 break
         self._out(eng, buf[pos:keep])

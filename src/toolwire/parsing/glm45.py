@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 
 from toolwire.parsing._base import Engine, Run, Sections, Until
+from toolwire.parsing._record import Cue, TextFormat
+from toolwire.parsing._shape import CallShape, TaggedParameters
 from toolwire.parsing.qwen3_coder import close_args, emit_param
 
-__all__ = ["Glm45", "glm_block"]
+__all__ = ["FORMAT", "Glm45", "glm_block"]
 
 OPEN = "<tool_call>"
 CLOSE = "</tool_call>"
@@ -81,3 +83,22 @@ def glm_block(eng: Engine, *, guessed: bool = False) -> Run:
     eng.finish_call(call)
     if m == OPEN:
         eng.unread(OPEN)
+
+
+FORMAT = TextFormat(
+    name="glm45",
+    parser=Glm45,
+    family="GLM-4.5, GLM-4.6",
+    markers=(OPEN, KEY, KEY_END, VAL, VAL_END, CLOSE),
+    peers={"vllm": ("glm45",), "sglang": ("glm45", "glm")},
+    call=CallShape(
+        layout=TaggedParameters(open=KEY + "{key}" + KEY_END + "\n" + VAL, close=VAL_END + "\n"),
+        call_open=OPEN + "{name}\n",
+        call_close=CLOSE,
+        separator="\n",
+    ),
+    # after <tool_call>, neither JSON nor <function=: a GLM call, if it looks like one
+    cues=(Cue(marker=OPEN, read=lambda eng, m: glm_block(eng, guessed=True)),),
+    reasoning=True,
+    quirks="values are text typed by the tool's schema",
+)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from toolwire.parsing._base import Engine, Run, Sections, Until
 from toolwire.parsing._jsonops import JsonCalls
+from toolwire.parsing._prompting import hermes_results, hermes_tools
+from toolwire.parsing._record import Cue, TextFormat
+from toolwire.parsing._shape import CallShape, JsonObject
 
-__all__ = ["Hermes", "hermes_block"]
+__all__ = ["FORMAT", "Hermes", "hermes_block"]
 
 OPEN = "<tool_call>"
 CLOSE = "</tool_call>"
@@ -26,3 +29,25 @@ def hermes_block(eng: Engine) -> Run:
     yield JsonCalls((CLOSE, OPEN), non_call="error")
     if (yield Until((CLOSE, OPEN), "drop")) == OPEN:
         eng.unread(OPEN)
+
+
+FORMAT = TextFormat(
+    name="hermes",
+    parser=Hermes,
+    family="Hermes 2 Pro / 3, Qwen 2.5, Qwen 3",
+    markers=(OPEN, CLOSE),
+    aliases=("qwen", "qwen25"),
+    peers={"vllm": ("hermes",), "sglang": ("hermes", "qwen", "qwen25")},
+    call=CallShape(
+        layout=JsonObject(),
+        call_open=OPEN + "\n",
+        call_close="\n" + CLOSE,
+        separator="\n",
+    ),
+    prompt=hermes_tools,
+    results=hermes_results,
+    cues=(Cue(marker=OPEN, first="{[", read=lambda eng, m: hermes_block(eng)),),
+    reasoning=True,
+    quirks="a JSON list of calls inside one block is read too; arguments given as a JSON "
+    "string are decoded",
+)

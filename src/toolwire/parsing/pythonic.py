@@ -13,8 +13,12 @@ from __future__ import annotations
 import ast
 import json
 import re
+import string
+from collections.abc import Sequence
 from typing import Any
 
+from toolwire import _json
+from toolwire._spec import ToolSpec
 from toolwire.parsing._base import (
     NEED,
     Call,
@@ -27,9 +31,12 @@ from toolwire.parsing._base import (
     first_char,
 )
 from toolwire.parsing._jsonscan import canon, encode_str
+from toolwire.parsing._prompting import function_of, plain_results
+from toolwire.parsing._record import Cue, TextFormat
 from toolwire.parsing._repair import scan_whole
+from toolwire.parsing._shape import CallShape, PythonicCall
 
-__all__ = ["PyCalls", "Pythonic"]
+__all__ = ["FORMAT", "IDENT_START", "PyCalls", "Pythonic"]
 
 START = "<|python_start|>"
 END = "<|python_end|>"
@@ -38,6 +45,7 @@ _IDENT = re.compile(r"[A-Za-z0-9_.\-]+")
 _STR_RUN = {"'": re.compile(r"[^'\\]+"), '"': re.compile(r'[^"\\]+')}
 _PLAIN_RUN = re.compile(r"[^\"'()\[\]{},]+")
 _MAX_LITERAL = 100_000
+IDENT_START = string.ascii_letters + "_"
 _KEYWORDS = frozenset({"True", "False", "None", "true", "false", "null"})
 
 # states
@@ -284,3 +292,48 @@ class Pythonic(Format):
                 return
             yield PyCalls((END,), brackets=None)
             yield Until((END,), "drop")
+
+
+def pythonic_tools(specs: Sequence[ToolSpec], rules: str) -> str:
+    functions = _json.dumps([function_of(s) for s in specs])
+    return (
+        "You can call these functions (JSON Schema signatures):\n"
+        + functions
+        + "\n\nTo call functions, reply with only a Python list of calls with keyword "
+        "arguments, for example [func_a(x=1, name='b'), func_b()]." + rules
+    )
+
+
+def _marked(eng: Engine, marker: str) -> Run:
+    yield PyCalls((END,), brackets=None)
+    yield Until((END,), "drop")
+
+
+def _bare(eng: Engine, marker: str) -> Run:
+    yield PyCalls()  # auto put the "[" back
+
+
+FORMAT = TextFormat(
+    name="pythonic",
+    parser=Pythonic,
+    family="Llama 3.2 / 4 (pythonic), ToolACE",
+    markers=(START, END),
+    peers={"vllm": ("pythonic",), "sglang": ("pythonic",)},
+    # A bare list counts only at the start of the output; after words it needs the markers.
+    call=CallShape(
+        layout=PythonicCall(),
+        begin="[",
+        separator=", ",
+        end="]",
+        begin_after_text=START + "[",
+        end_after_text="]" + END,
+        text_gap="",
+    ),
+    prompt=pythonic_tools,
+    results=plain_results,
+    cues=(
+        Cue(marker=START, read=_marked),
+        Cue(marker="[", first=IDENT_START, at_start=True, read=_bare),
+    ),
+    quirks="a bare list counts only at the start of the output; Python or JSON literals",
+)

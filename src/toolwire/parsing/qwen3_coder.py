@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from toolwire.parsing._base import Call, Engine, Run, Sections, Until
 from toolwire.parsing._jsonscan import canon, encode_str
+from toolwire.parsing._record import Cue, TextFormat
+from toolwire.parsing._shape import CallShape, TaggedParameters
 from toolwire.parsing._values import coerce, param_schema
 
-__all__ = ["Qwen3Coder", "close_args", "emit_param", "qwen_block", "qwen_function"]
+__all__ = ["FORMAT", "Qwen3Coder", "close_args", "emit_param", "qwen_block", "qwen_function"]
 
 OPEN = "<tool_call>"
 CLOSE = "</tool_call>"
@@ -91,3 +93,26 @@ def qwen_function(eng: Engine) -> Run:
         eng.unread(OPEN)
     elif m == FUNC_END and (yield Until((CLOSE, OPEN, FUNC), "drop", consume=False)) == CLOSE:
         yield Until((CLOSE,), "drop")
+
+
+FORMAT = TextFormat(
+    name="qwen3_coder",
+    parser=Qwen3Coder,
+    family="Qwen3-Coder, Qwen3-Next, Qwen3.5",
+    markers=(OPEN, FUNC, PARAM, PARAM_END, FUNC_END, CLOSE),
+    peers={"vllm": ("qwen3_coder",), "sglang": ("qwen3_coder",)},
+    call=CallShape(
+        layout=TaggedParameters(open=PARAM + "{key}>\n", close="\n" + PARAM_END + "\n"),
+        call_open=OPEN + "\n" + FUNC + "{name}>\n",
+        call_close=FUNC_END + "\n" + CLOSE,
+        separator="\n",
+        text_gap="\n\n",
+    ),
+    cues=(
+        Cue(marker=OPEN, first="<", read=lambda eng, m: qwen_block(eng)),
+        Cue(marker=FUNC, read=lambda eng, m: qwen_function(eng)),
+    ),
+    reasoning=True,
+    quirks="values are text typed by the tool's schema; one newline after an opening tag and "
+    "before a closing one is layout",
+)

@@ -152,12 +152,8 @@ class Router(Model):
         """``messages`` in ``model``'s form; a history it cannot be given fails this route."""
         if model.api == "tools":
             return messages
-        # OpenAICompatible names its family format; other text models write the generic one.
-        fmt = getattr(model, "text_format", None)
         try:
-            return convert_history(
-                messages, model.api, text_format=fmt if isinstance(fmt, str) else None
-            )
+            return convert_history(messages, model.api, text_format=model.text_format)
         except ValueError as exc:
             raise ModelError(
                 f"the history cannot be written for {model.describe()} ({model.api}): {exc}",

@@ -25,6 +25,7 @@ from toolwire.serve._audit import audit
 from toolwire.serve._audit import logger as audit_logger
 from toolwire.serve._auth import Authenticator
 from toolwire.serve._limits import InFlight, Limits, check_arguments
+from toolwire.serve._redact import redact, redact_problem
 from toolwire.serve._stats import CallStats
 
 ReadyCheck = Callable[[], Awaitable[None]]
@@ -67,6 +68,7 @@ class ToolService:
         limits: Limits | None = None,
         ready_checks: Sequence[ReadyCheck] = (),
         stats: CallStats | None = None,
+        redact_errors: bool | None = None,
     ) -> None:
         self.box = box
         self.auth = auth or Authenticator()
@@ -74,6 +76,10 @@ class ToolService:
         self.in_flight = InFlight(self.limits)
         self.ready_checks = tuple(ready_checks)
         self.stats = stats or CallStats()
+        # Send only kind + generic message (+ error id) for handler and upstream failures
+        # (see _redact). None: undecided, and off until ``serve_async`` decides by the bind
+        # address (on for non-loopback).
+        self.redact_errors = redact_errors
 
     # --- tools -------------------------------------------------------------------------
 
@@ -170,6 +176,8 @@ class ToolService:
             )
         if call_id is not None and result.call_id != call_id:
             result = replace(result, call_id=call_id)
+        if self.redact_errors and result.error is not None:
+            result = redact(result, caller=caller, transport=transport)
         latency = time.perf_counter() - started
         self.stats.record(
             transport=transport,
@@ -224,5 +232,8 @@ class ToolService:
                 await asyncio.wait_for(check(), timeout=2.0)
                 out[label] = "ok"
             except Exception as exc:
-                out[label] = f"{type(exc).__name__}: {exc}"
+                # /readyz needs no credentials: with redaction on, a Redis URL in the
+                # exception's text stays in the log
+                problem = f"{type(exc).__name__}: {exc}"
+                out[label] = redact_problem(label, exc) if self.redact_errors else problem
         return out
