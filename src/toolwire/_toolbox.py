@@ -28,13 +28,13 @@ if TYPE_CHECKING:
 
 # Dialects with distinct name rules: a wire name from any of them resolves back.
 _ALIAS_DIALECTS = ("openai", "gemini", "mcp")
-_CALL_PREFIX = os.urandom(4).hex()
+_CALL_PREFIX = f"tw_{os.urandom(4).hex()}_"
 _call_numbers = itertools.count(1)
 
 
 def new_call_id() -> str:
     """A process-unique call id, cheap enough for the hot path."""
-    return f"tw_{_CALL_PREFIX}_{next(_call_numbers)}"
+    return f"{_CALL_PREFIX}{next(_call_numbers)}"
 
 
 class Toolbox:
@@ -238,10 +238,12 @@ class Toolbox:
         runtime = self._runtime
         if runtime is None or type(runtime) is _SharedRuntime:
             runtime = self.runtime
-        # the runtime's own entry from the call's parts: no ToolCall is built for it
+        # the runtime's own entry from the call's parts: no ToolCall is built for it, and the
+        # tool is looked up here already (None: an alias or unknown, the runtime asks get())
         return runtime._run_one(  # type: ignore[union-attr]
             self,
-            call_id or new_call_id(),
+            self._tools.get(name),
+            call_id or f"{_CALL_PREFIX}{next(_call_numbers)}",
             name,
             arguments,
             caller,

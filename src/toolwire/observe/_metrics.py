@@ -23,7 +23,7 @@ BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 UNKNOWN_TOOL = "__unknown__"
 # Latencies are kept as they come and put into buckets in batches of this many (and at
 # scrape time): appending is a quarter of the cost of binning each call as it ends.
-_BIN_EVERY = 256
+BIN_EVERY = 256
 
 
 class ToolMetrics:
@@ -33,7 +33,7 @@ class ToolMetrics:
     few attribute updates with no lookups by name.
     """
 
-    __slots__ = ("_pending", "cache_hits", "errors", "hist", "ok", "retries")
+    __slots__ = ("cache_hits", "errors", "hist", "latencies", "ok", "retries")
 
     def __init__(self) -> None:
         self.ok = 0
@@ -41,7 +41,7 @@ class ToolMetrics:
         self.hist = [0.0] * (len(BUCKETS) + 2)  # per-bucket counts (+Inf last), then the sum
         self.retries = 0
         self.cache_hits = 0
-        self._pending: list[float] = []
+        self.latencies: list[float] = []
 
     def record(self, kind: str | None, latency_s: float, attempts: int, cached: bool) -> None:
         """One finished call; ``kind`` is its error kind (None: ok)."""
@@ -49,9 +49,9 @@ class ToolMetrics:
             self.ok += 1
         else:
             self.errors[kind] = self.errors.get(kind, 0) + 1
-        pending = self._pending
+        pending = self.latencies
         pending.append(latency_s)
-        if len(pending) >= _BIN_EVERY:
+        if len(pending) >= BIN_EVERY:
             self.bin()
         if attempts > 1:
             self.retries += attempts - 1
@@ -60,7 +60,7 @@ class ToolMetrics:
 
     def bin(self) -> None:
         """Put the latencies kept so far into the histogram."""
-        pending, self._pending = self._pending, []
+        pending, self.latencies = self.latencies, []
         hist = self.hist
         for latency in pending:
             hist[bisect_left(BUCKETS, latency)] += 1

@@ -34,6 +34,7 @@ from toolwire.observe import (
     Subscriber,
     get_metrics,
 )
+from toolwire.observe._metrics import BIN_EVERY
 from toolwire.observe._tracing import TRACE, finish_span, tool_span, tracing_active
 from toolwire.runtime._keys import cache_key
 from toolwire.runtime._layers import fold
@@ -214,12 +215,14 @@ class Executor:
         process cannot report progress: the callback stays in this process.
         """
         return self._run_one(
-            box, call.id, call.name, call.arguments, caller, idempotency_key, deadline, progress
-        )
+            box, None, call.id, call.name, call.arguments, caller, idempotency_key, deadline,
+            progress,
+        )  # fmt: skip
 
     async def _run_one(
         self,
         box: ToolLookup,
+        tool: Tool | None,
         call_id: str,
         name: str,
         arguments: Any,
@@ -230,7 +233,8 @@ class Executor:
         depth: int = 0,
         record: bool = True,
     ) -> ToolResult:
-        """One call from the wire's parts (``Toolbox.call`` starts here, with no ToolCall)."""
+        """One call from the wire's parts (``Toolbox.call`` starts here, with no ToolCall,
+        and the tool when it found it by name already)."""
         started = _monotonic()
         if record and (TRACE.active or started >= TRACE.next_check) and tracing_active():
             return await self._traced(
@@ -239,21 +243,64 @@ class Executor:
         plan: ToolPlan | None = None
         stats: CallStats | None = None
         try:
-            tool = box.get(name)
+            if tool is None:
+                tool = box.get(name)
             plan = self._plans.get(name)
             if plan is None or plan.tool is not tool:
                 plan = self._plan_for(name, tool)
             kwargs: Mapping[str, Any] | None = plan.quick(arguments)
             if kwargs is None:
                 kwargs = plan.validate(arguments)
-            if plan.bare and idempotency_key is None and deadline is None:
-                result = await self._bare(plan, call_id, name, kwargs, caller, progress, started)
-            else:
-                stats = CallStats()
-                result = await self._prepared(
-                    box, call_id, name, arguments, kwargs, plan, caller, idempotency_key,
-                    deadline, progress, started, stats, depth,
-                )  # fmt: skip
+            slots = self._slots
+            if (
+                plan.bare
+                and idempotency_key is None
+                and deadline is None
+                and slots.free > 0
+                and not slots.waiters
+            ):
+                # No layer but the attempt, no timer, a free slot: the attempt right here, as
+                # the attempt layer would run it (a coroutine less on the commonest call).
+                slots.free -= 1
+                error: ToolError | None = None
+                value: Any = None
+                try:
+                    if plan.context_params:
+                        ctx = _context(call_id, plan.name, caller, progress)
+                        kwargs = with_context(kwargs, plan.context_params, ctx)
+                    if plan.awaited:
+                        value = await plan.handler(**kwargs)  # type: ignore[misc]
+                    else:
+                        value = plan.handler(**kwargs)  # type: ignore[misc]
+                except BaseException as exc:
+                    error = error_of(exc)  # (the caller's cancellation re-raised)
+                finally:
+                    if slots.waiters:
+                        slots.release()
+                    else:
+                        slots.free += 1
+                elapsed = _monotonic() - started
+                result = new_result(call_id, name, error is None, value, error, 1, False, elapsed)
+                if depth or not record:
+                    return result
+                metrics = plan.metrics
+                if metrics is not None:
+                    if error is None:  # (ToolMetrics.record, inlined for the commonest call)
+                        metrics.ok += 1
+                    else:
+                        metrics.errors[error.kind] = metrics.errors.get(error.kind, 0) + 1
+                    latencies = metrics.latencies
+                    latencies.append(elapsed)
+                    if len(latencies) >= BIN_EVERY:
+                        metrics.bin()
+                if self._observers.subs:
+                    self._emit_record(plan, name, call_id, caller, result, None)
+                return result
+            stats = CallStats()
+            result = await self._prepared(
+                box, call_id, name, arguments, kwargs, plan, caller, idempotency_key,
+                deadline, progress, started, stats, depth,
+            )  # fmt: skip
         except UnknownTool as exc:
             result = _result(call_id, name, started, exc.to_error())
         except InvalidArguments as exc:
@@ -268,7 +315,7 @@ class Executor:
                 call_id, name, started, "execution_error",
                 f"internal error: {type(exc).__name__}: {exc}",
             )  # fmt: skip
-        if record and depth == 0 and (self._metrics is not None or self._observers):
+        if record and depth == 0 and (self._metrics is not None or self._observers.subs):
             self._record(plan, name, call_id, caller, result, stats)
         return result
 
@@ -302,44 +349,6 @@ class Executor:
         )  # fmt: skip
         return plan.chain_for(idempotency_key is not None)(prepared)
 
-    async def _bare(
-        self,
-        plan: ToolPlan,
-        call_id: str,
-        name: str,
-        kwargs: Any,
-        caller: Caller | None,
-        progress: ProgressCallback | None,
-        started: float,
-    ) -> ToolResult:
-        """A call of a tool with no layer but the attempt and no timer: the attempt here,
-        as the attempt layer would run it (one coroutine less). The executor-wide slot is
-        still taken; when none is free at once, the chain (its concurrency layer) waits."""
-        slots = self._slots
-        if not slots.try_acquire():
-            prepared = new_prepared(
-                call_id, name, "", kwargs, plan, caller, None, None, progress, started,
-                _NO_BOX, CallStats(), 0,
-            )  # fmt: skip
-            return await plan.chain_for(False)(prepared)
-        error: ToolError | None = None
-        value: Any = None
-        try:
-            if plan.context_params:
-                ctx = _context(call_id, plan.name, caller, progress)
-                kwargs = with_context(kwargs, plan.context_params, ctx)
-            if plan.kind == "async":
-                value = await plan.handler(**kwargs)  # type: ignore[misc]
-            else:
-                value = plan.handler(**kwargs)  # type: ignore[misc]
-        except BaseException as exc:
-            error = error_of(exc)  # (the caller's cancellation re-raised)
-        finally:
-            slots.release()
-        return new_result(
-            call_id, name, error is None, value, error, 1, False, _monotonic() - started
-        )
-
     async def _traced(
         self,
         box: ToolLookup,
@@ -353,7 +362,7 @@ class Executor:
     ) -> ToolResult:
         with tool_span(name, call_id) as span:
             result = await self._run_one(
-                box, call_id, name, arguments, caller, idempotency_key, deadline, progress,
+                box, None, call_id, name, arguments, caller, idempotency_key, deadline, progress,
                 record=False,
             )  # fmt: skip
             err = result.error
@@ -370,7 +379,7 @@ class Executor:
     def _redirect(self, call: PreparedCall, name: str) -> Any:
         """A breaker's fallback: ``name`` with the call's arguments, recorded as this call."""
         return self._run_one(
-            call.box, call.call_id, name, call.arguments, call.caller, None, call.deadline,
+            call.box, None, call.call_id, name, call.arguments, call.caller, None, call.deadline,
             call.progress, depth=1,
         )  # fmt: skip
 
@@ -389,7 +398,9 @@ class Executor:
         if len(calls) == 1:
             c = calls[0]
             return [
-                await self._run_one(box, c.id, c.name, c.arguments, caller, None, deadline, None)
+                await self._run_one(
+                    box, None, c.id, c.name, c.arguments, caller, None, deadline, None
+                )
             ]
         tasks = self._start_all(box, calls, caller, deadline)
         try:
@@ -413,7 +424,7 @@ class Executor:
         if _EAGER:  # 3.12+: a call that never suspends finishes here, with no scheduling
             return [
                 asyncio.Task(
-                    run(box, c.id, c.name, c.arguments, caller, None, deadline, None),
+                    run(box, None, c.id, c.name, c.arguments, caller, None, deadline, None),
                     loop=loop,
                     eager_start=True,  # type: ignore[call-arg,unused-ignore]
                 )
@@ -421,7 +432,8 @@ class Executor:
             ]
         make = loop.create_task
         return [
-            make(run(box, c.id, c.name, c.arguments, caller, None, deadline, None)) for c in calls
+            make(run(box, None, c.id, c.name, c.arguments, caller, None, deadline, None))
+            for c in calls
         ]
 
     async def run_iter(
@@ -455,21 +467,32 @@ class Executor:
         stats: CallStats | None,
     ) -> None:
         error = result.error
-        kind = error.kind if error is not None else None
         metrics = self._metrics
         if metrics is not None:
             handle = plan.metrics if plan is not None else None
             if handle is None:
                 handle = metrics.for_tool(UNKNOWN_TOOL if plan is None else plan.name)
+            kind = error.kind if error is not None else None
             handle.record(kind, result.elapsed_s, result.attempts, result.cached)
-        if not self._observers:
-            return
+        if self._observers.subs:
+            self._emit_record(plan, name, call_id, caller, result, stats)
+
+    def _emit_record(
+        self,
+        plan: ToolPlan | None,
+        name: str,
+        call_id: str,
+        caller: Caller | None,
+        result: ToolResult,
+        stats: CallStats | None,
+    ) -> None:
+        error = result.error
         rec = CallRecord(
             tool=name if plan is None else plan.name,
             call_id=call_id,
             caller=caller.id if caller is not None else None,
             ok=result.ok,
-            outcome=kind or "ok",
+            outcome=error.kind if error is not None else "ok",
             attempts=result.attempts,
             latency_s=result.elapsed_s,
             cached=result.cached,
@@ -485,14 +508,6 @@ class Executor:
         if self._metrics is not None:
             self._metrics.observe_breaker(ev)
         self._observers.emit(ev)
-
-
-class _NoBox:
-    def get(self, name: str) -> Any:  # a bare call's fallback needs no lookup
-        raise UnknownTool(name)
-
-
-_NO_BOX = _NoBox()
 
 
 def _context(call_id: str, tool: str, caller: Caller | None, progress: Any) -> Context:

@@ -39,6 +39,7 @@ class ToolPlan:
     """The compiled form of one tool under one executor's policies."""
 
     __slots__ = (
+        "awaited",
         "bare",
         "breaker_cfg",
         "breaker_key",
@@ -100,6 +101,8 @@ class ToolPlan:
         self.keyed_chain: Layer | None = None
         # A call needing no layer but the attempt and no timer runs its handler directly in
         # the executor's own coroutine (one coroutine less): see Executor._run_one.
+        # a bare call whose handler is awaited (async), not called (inline)
+        self.awaited = self.kind == "async"
         self.bare = (
             self.kind in ("async", "inline")
             and policy.timeout is None
