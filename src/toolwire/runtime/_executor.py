@@ -40,15 +40,9 @@ from toolwire.runtime._keys import cache_key
 from toolwire.runtime._layers import fold
 from toolwire.runtime._layers.attempt import with_context
 from toolwire.runtime._limits import Limiter
-from toolwire.runtime._plan import ToolPlan
+from toolwire.runtime._outcomes import error_of
+from toolwire.runtime._plan import CallStats, PreparedCall, ToolLookup, ToolPlan, new_prepared
 from toolwire.runtime._policy import Policy
-from toolwire.runtime._prepared import (
-    CallStats,
-    PreparedCall,
-    ToolLookup,
-    error_of,
-    new_prepared,
-)
 from toolwire.runtime._process import ProcessPool
 from toolwire.runtime._resolve import check_policy, effective_policy
 from toolwire.runtime._services import Services

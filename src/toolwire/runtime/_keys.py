@@ -15,7 +15,8 @@ from typing import Any
 from toolwire import _json
 from toolwire._calls import ToolResult
 from toolwire._errors import ToolError
-from toolwire.runtime._prepared import PreparedCall, finish, refuse
+from toolwire.runtime._outcomes import finish, refuse
+from toolwire.runtime._plan import PreparedCall
 
 # Canonical argument texts up to this size are keys as they are in process memory (hashing
 # cost ~0.5 us, as much as the rest of a miss's key work); longer ones are hashed so a key

@@ -1,24 +1,29 @@
-"""A tool's call plan: everything about running its calls that does not change per call.
+"""A tool's call plan, and the prepared call its chain is handed.
 
-Compiled once per tool and executor, when the tool's policy is first resolved: the
+:class:`ToolPlan`: everything about running a tool's calls that does not change per call,
+compiled once per tool and executor when the tool's policy is first resolved: the
 validator's fast path, how the handler runs, the process-local limits, the breaker's
 settings, the metrics handle and the chain of policy layers this policy actually uses (folded
 by ``runtime._layers.fold``). A call then costs only what its tool's policy asks for.
+
+:class:`PreparedCall`: one call that found its tool and passed validation, frozen, with its
+counters apart in :class:`CallStats` (the only thing layers write).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
 
+from toolwire._calls import ToolResult
+from toolwire._context import Caller, ProgressCallback
+from toolwire._fast import builder
+from toolwire._tools import Tool
 from toolwire.observe import ToolMetrics
 from toolwire.runtime._limits import Limiter, RetryBudget
 from toolwire.runtime._policy import Policy
-from toolwire.state import BreakerConfig
-
-if TYPE_CHECKING:
-    from toolwire._tools import Tool
-    from toolwire.runtime._layers import Layer
+from toolwire.state import BreakerConfig, BreakerState
 
 # How the handler runs: an async handler awaited in the loop, a sync one in the loop
 # ("inline"), in the thread pool, in a worker process; or no handler at all.
@@ -97,8 +102,8 @@ class ToolPlan:
         self.metrics = metrics
         # Set by runtime._layers.fold: the layers of a call without and with an idempotency
         # key (the idempotency layer is only in the second).
-        self.chain: Layer | None = None
-        self.keyed_chain: Layer | None = None
+        self.chain: Chain | None = None
+        self.keyed_chain: Chain | None = None
         # A call needing no layer but the attempt and no timer runs its handler directly in
         # the executor's own coroutine (one coroutine less): see Executor._run_one.
         # a bare call whose handler is awaited (async), not called (inline)
@@ -110,7 +115,7 @@ class ToolPlan:
             and not has_layers(policy, tool)
         )
 
-    def chain_for(self, keyed: bool) -> Layer:
+    def chain_for(self, keyed: bool) -> Chain:
         chain = self.keyed_chain if keyed else self.chain
         assert chain is not None, "a plan is folded before its first call"
         return chain
@@ -126,3 +131,67 @@ def has_layers(policy: Policy, tool: Tool) -> bool:
         or policy.retry is not None
         or tool.sequential
     )
+
+
+class ToolLookup(Protocol):
+    """What the executor needs of a toolbox: a tool by name (raising ``UnknownTool``)."""
+
+    def get(self, name: str) -> Any: ...
+
+
+class CallStats:
+    """The counters of one call, written by the layers as it goes through them."""
+
+    __slots__ = ("attempts", "breaker_state", "cached", "deduplicated", "exc", "invoked")
+
+    def __init__(self) -> None:
+        self.attempts = 0
+        self.cached = False
+        self.deduplicated = False
+        self.invoked = False  # the handler was started (not refused, not answered from state)
+        self.exc: BaseException | None = None  # what the last attempt raised
+        self.breaker_state: BreakerState | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PreparedCall:
+    """One call that found its tool and passed validation, ready for the tool's chain.
+
+    ``name`` is the name the call used (an exported wire name may differ from the tool's,
+    ``plan.name``); ``arguments`` its JSON text; ``kwargs`` the validated arguments;
+    ``deadline`` the earlier of the caller's and the policy's ``total_timeout``
+    (``time.monotonic()``); ``depth`` is 1 for a breaker's fallback call.
+    """
+
+    call_id: str
+    name: str
+    arguments: str
+    kwargs: Mapping[str, Any]
+    plan: ToolPlan
+    caller: Caller | None
+    idempotency_key: str | None
+    deadline: float | None
+    progress: ProgressCallback | None
+    started: float
+    box: ToolLookup
+    stats: CallStats
+    depth: int
+
+    @property
+    def tool(self) -> Tool:
+        return self.plan.tool
+
+    @property
+    def policy(self) -> Policy:
+        return self.plan.policy
+
+    @property
+    def caller_id(self) -> str | None:
+        return self.caller.id if self.caller is not None else None
+
+
+new_prepared = builder(PreparedCall)
+
+
+# A folded chain: its first layer (``runtime._layers``), called once per call.
+Chain = Callable[[PreparedCall], Awaitable[ToolResult]]

@@ -13,7 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from toolwire._calls import ToolResult
 from toolwire.runtime._limits import Limiter
-from toolwire.runtime._prepared import PreparedCall, cancelling, finish
+from toolwire.runtime._outcomes import cancelling, finish
+from toolwire.runtime._plan import PreparedCall
 from toolwire.runtime._process import ProcessPool
 from toolwire.runtime._settle import Settler
 from toolwire.state import StateBackend

@@ -21,8 +21,8 @@ from toolwire._context import Context
 from toolwire._errors import ToolFailure
 from toolwire.runtime._drive import first_step
 from toolwire.runtime._layers.base import Layer
-from toolwire.runtime._plan import ToolPlan
-from toolwire.runtime._prepared import PreparedCall, error_of, finish
+from toolwire.runtime._outcomes import error_of, finish
+from toolwire.runtime._plan import PreparedCall, ToolPlan
 from toolwire.runtime._services import Services
 
 _monotonic = time.monotonic

@@ -19,8 +19,7 @@ and listed, in chain order, in ``runtime._layers.CHAIN`` (or ``SHARED_CHAIN``).
 from __future__ import annotations
 
 from toolwire._calls import ToolResult
-from toolwire.runtime._plan import ToolPlan
-from toolwire.runtime._prepared import PreparedCall
+from toolwire.runtime._plan import PreparedCall, ToolPlan
 from toolwire.runtime._services import Services
 
 

@@ -14,9 +14,9 @@ from toolwire import _json
 from toolwire._calls import ToolResult
 from toolwire.runtime._keys import cache_bytes, call_cache_key
 from toolwire.runtime._layers.base import Layer
-from toolwire.runtime._plan import ToolPlan
+from toolwire.runtime._outcomes import finish
+from toolwire.runtime._plan import PreparedCall, ToolPlan
 from toolwire.runtime._policy import Cache
-from toolwire.runtime._prepared import PreparedCall, finish
 from toolwire.runtime._services import Services
 from toolwire.state import BackendUnavailable
 

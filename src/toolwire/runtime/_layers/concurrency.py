@@ -12,8 +12,8 @@ from __future__ import annotations
 from toolwire._calls import ToolResult
 from toolwire._errors import ToolFailure
 from toolwire.runtime._layers.base import Layer
-from toolwire.runtime._plan import ToolPlan
-from toolwire.runtime._prepared import PreparedCall, finish
+from toolwire.runtime._outcomes import finish
+from toolwire.runtime._plan import PreparedCall, ToolPlan
 
 
 class Concurrency(Layer):

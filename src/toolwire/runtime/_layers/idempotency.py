@@ -22,8 +22,8 @@ from toolwire.runtime._keys import (
     idem_unavailable,
 )
 from toolwire.runtime._layers.base import Layer
-from toolwire.runtime._plan import ToolPlan
-from toolwire.runtime._prepared import PreparedCall, finish, lease, refuse
+from toolwire.runtime._outcomes import finish, lease, refuse
+from toolwire.runtime._plan import PreparedCall, ToolPlan
 from toolwire.state import BackendUnavailable
 
 # seconds between looks at another call's pending record

@@ -11,9 +11,9 @@ import time
 
 from toolwire._calls import ToolResult
 from toolwire.runtime._layers.base import Layer
-from toolwire.runtime._plan import ToolPlan
+from toolwire.runtime._outcomes import refuse
+from toolwire.runtime._plan import PreparedCall, ToolPlan
 from toolwire.runtime._policy import RateLimit
-from toolwire.runtime._prepared import PreparedCall, refuse
 from toolwire.runtime._services import Services
 from toolwire.state import BackendUnavailable
 

@@ -15,9 +15,8 @@ from toolwire._calls import ToolResult
 from toolwire._errors import ToolError
 from toolwire.runtime._layers.base import Layer
 from toolwire.runtime._limits import backoff_delay
-from toolwire.runtime._plan import ToolPlan
+from toolwire.runtime._plan import PreparedCall, ToolPlan
 from toolwire.runtime._policy import Retry
-from toolwire.runtime._prepared import PreparedCall
 from toolwire.runtime._services import Services
 
 NEVER_RETRY = frozenset(

@@ -20,7 +20,8 @@ import time
 from toolwire._calls import ToolResult
 from toolwire._errors import ToolFailure
 from toolwire.runtime._limits import queue_full, wait_timeout
-from toolwire.runtime._prepared import PreparedCall, finish, refuse
+from toolwire.runtime._outcomes import finish, refuse
+from toolwire.runtime._plan import PreparedCall
 from toolwire.state import BackendUnavailable, CallPlan, SlotStatus, StateBackend
 
 # Pauses between a waiter's asks: from 5 ms doubling to 50 ms, each drawn in [half, whole].

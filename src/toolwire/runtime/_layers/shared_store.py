@@ -39,8 +39,8 @@ from toolwire.runtime._layers import breaker as breaker_layer
 from toolwire.runtime._layers import rate_limit
 from toolwire.runtime._layers import shared_slots as slots
 from toolwire.runtime._layers.base import Layer
-from toolwire.runtime._plan import ToolPlan
-from toolwire.runtime._prepared import PreparedCall, finish, lease, refuse
+from toolwire.runtime._outcomes import finish, lease, refuse
+from toolwire.runtime._plan import PreparedCall, ToolPlan
 from toolwire.state import Admission, BackendUnavailable, CallPlan, Clearance, Settlement
 
 POLL = 0.02  # seconds between looks at another process's in-flight call
