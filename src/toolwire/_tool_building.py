@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from toolwire._errors import ToolDefinitionError
-from toolwire._spec import ToolAnnotations, ToolSpec
+from toolwire._spec import TASK_SUPPORT, TaskSupport, ToolAnnotations, ToolSpec
 from toolwire._validate import ToKwargs
 from toolwire.runtime._policy import Policy
 from toolwire.schema._hints import is_context_type, type_hints
@@ -50,6 +50,7 @@ class ToolOptions(TypedDict, total=False):
     output_schema: Mapping[str, Any] | None
     max_argument_bytes: int
     max_depth: int
+    task_support: TaskSupport
 
 
 class Binding:
@@ -194,6 +195,11 @@ def make_spec(
     meta_check(name, input_schema, "input")
     if output_schema is not None:
         meta_check(name, output_schema, "output")
+    task_support = options.get("task_support", doc.get("task_support", "forbidden"))
+    if task_support not in TASK_SUPPORT:
+        raise ToolDefinitionError(
+            f"tool {name!r}: task_support must be one of {TASK_SUPPORT}, not {task_support!r}"
+        )
     return ToolSpec(
         name=name,
         description=description,
@@ -203,6 +209,7 @@ def make_spec(
         tags=tags,
         strict=strict,
         title=options.get("title", doc.get("title")),
+        task_support=task_support,
     )
 
 

@@ -406,7 +406,9 @@ def tool(
     ``destructive``, ``open_world``, ``tags``, ``strict``, ``policy``, ``isolation``
     (``"thread"`` default for sync handlers, ``"inline"``, ``"process"``), ``sequential``,
     ``requires_approval``, ``audit_arguments``, ``output_schema`` (default: from the return
-    annotation), ``max_argument_bytes`` (1 MiB), ``max_depth`` (64).
+    annotation), ``max_argument_bytes`` (1 MiB), ``max_depth`` (64), ``task_support``
+    (``"forbidden"`` default, ``"optional"``, ``"required"``: whether calls may or must run as
+    durable tasks, see :meth:`~toolwire.Toolbox.start`).
 
     Example::
 

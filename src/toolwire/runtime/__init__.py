@@ -11,6 +11,14 @@ from toolwire.runtime._resolve import check_policy, effective_policy
 if TYPE_CHECKING:
     from toolwire.runtime._executor import Executor
     from toolwire.runtime._limits import backoff_delay
+    from toolwire.runtime._tasks import (
+        TaskHandle,
+        TaskInfo,
+        TaskPage,
+        Tasks,
+        TaskUpdate,
+        UnknownTask,
+    )
 
 __all__ = [
     "Breaker",
@@ -20,10 +28,21 @@ __all__ = [
     "Policy",
     "RateLimit",
     "Retry",
+    "TaskHandle",
+    "TaskInfo",
+    "TaskPage",
+    "TaskUpdate",
+    "Tasks",
+    "UnknownTask",
     "backoff_delay",
     "check_policy",
     "effective_policy",
 ]
+
+
+_TASK_NAMES = frozenset(
+    {"TaskHandle", "TaskInfo", "TaskPage", "TaskUpdate", "Tasks", "UnknownTask"}
+)
 
 
 def __getattr__(name: str) -> Any:
@@ -37,4 +56,8 @@ def __getattr__(name: str) -> Any:
         from toolwire.runtime._limits import backoff_delay
 
         return backoff_delay
+    if name in _TASK_NAMES:  # the same, for the task machinery
+        from toolwire.runtime import _tasks
+
+        return getattr(_tasks, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -65,6 +65,9 @@ def map_tool(tool: Any) -> types.Tool:
             idempotent_hint=ann.idempotent or ann.read_only,
             open_world_hint=ann.open_world,
         ),
+        execution=None
+        if spec.task_support == "forbidden"
+        else types.ToolExecution(task_support=spec.task_support),
     )
 
 

@@ -78,6 +78,9 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 def rest_routes(service: ToolService) -> list[Route]:
+    # Imported here: the task routes build on this module's helpers.
+    from toolwire.serve._tasks_rest import stream_call, task_routes, wants_events
+
     limits = service.limits
 
     async def call_tool(request: Request) -> Response:
@@ -93,6 +96,8 @@ def rest_routes(service: ToolService) -> list[Route]:
             body = object_body(await read_body(request, limits.max_body_bytes))
         except ToolwireError as exc:  # answered like any failed call, as the document says
             return result_response(failed(name, exc.to_error()))
+        if wants_events(request):  # progress reports as they come, then the result
+            return stream_call(service, name, body, caller, key)
         result = await service.call(
             name,
             body,
@@ -166,6 +171,7 @@ def rest_routes(service: ToolService) -> list[Route]:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
+        *task_routes(service),
     ]
 
 
@@ -223,6 +229,7 @@ def describe_tool(tool: Any) -> dict[str, Any]:
             "open_world": ann.open_world,
         },
         "tags": sorted(spec.tags),
+        "task_support": spec.task_support,
     }
 
 
