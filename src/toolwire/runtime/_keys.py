@@ -100,6 +100,8 @@ def decode_idem(call: PreparedCall, data: bytes) -> ToolResult:
                 "invalid_arguments",
                 f"idempotency key {call.idempotency_key!r} was already used for a call of "
                 f"`{call.plan.name}` with different arguments; use a new key for a new call",
+                # A conflict with the stored call (serve answers HTTP 409), not bad arguments.
+                details={"reason": "idempotency_key_reused"},
             )
     call.stats.cached = call.stats.deduplicated = True
     return decode(call, data)
