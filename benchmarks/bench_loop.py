@@ -7,6 +7,10 @@
    run vs a bare ``asyncio.gather`` of the same 1,000 coroutines. Target: <= 1.15x. The same
    for 1, 10 and 100 calls (the scaling curve), with pydantic-ai ``Agent.run`` and
    openai-agents ``Runner.run`` emitting the same calls when they are importable.
+3. Native clients: the same two steps (a call, then the answer) with each model client against
+   a local server speaking its provider's wire format (``benchmarks/_wire_loop.py``, in its own
+   process): Anthropic, Gemini and OpenAIResponses, whole and streamed, vs OpenAICompatible
+   on Chat Completions and vs pydantic-ai's client for the same provider, in alternating rounds.
 
 Peers are measured in ``.venv-peers`` (a subprocess running this file with ``--peers``)
 when they are not importable here. ``--json`` prints one JSON object last.
@@ -27,6 +31,7 @@ from typing import Any
 # ``python benchmarks/bench_loop.py`` (and the peers subprocess below) import the harness as
 # a package module, like ``python -m benchmarks.bench_loop`` does.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks import _wire_loop
 from benchmarks._harness import (
     Row,
     Settings,
@@ -420,8 +425,10 @@ def run(settings: Settings) -> dict[str, Any]:
             r = divide(v, g)
             cells.append(f"{v:9.1f} ({r:4.2f}x)" if v is not None and r else f"{'—':>16}")
         print(f"{name:42}" + "".join(f"{c:>16}" for c in cells) + f"  {fan_notes.get(name, '')}")
+    wire = _wire_loop.wire_rows(settings)
     return {
         "rows": rows,
+        "wire": wire,
         "per_run_us": run_us,
         "box_run_us": tool_us,
         "loop_overhead_per_step_us": step_us,
@@ -485,6 +492,7 @@ def schema(settings: Settings, measured: dict[str, Any]) -> dict[str, Any]:
                 f" ({divide(box_fan, gather[-1]) or 0:.2f}x); best of {measured['repeats']}"
             ),
         ),
+        *_wire_loop.wire_results(measured["wire"]),
     ]
     ratios = {
         name: [divide(v, g) for v, g in zip(values, gather, strict=True)]

@@ -100,7 +100,7 @@ def test_error_kinds_are_the_designed_set() -> None:
     assert set(tw.ERROR_KINDS) == {
         "invalid_arguments", "unknown_tool", "timeout", "circuit_open", "rate_limited",
         "execution_error", "cancelled", "unauthorized", "forbidden", "too_large",
-        "remote_error", "approval_required",
+        "remote_error", "approval_required", "unavailable",
     }  # fmt: skip
 
 

@@ -23,6 +23,7 @@ ErrorKind = Literal[
     "too_large",
     "remote_error",
     "approval_required",
+    "unavailable",
 ]
 ERROR_KINDS: tuple[ErrorKind, ...] = get_args(ErrorKind)
 

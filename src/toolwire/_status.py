@@ -37,13 +37,16 @@ STATUS: Final = MappingProxyType(
         "execution_error": Status(http=500, grpc="UNKNOWN", grpc_value=2),
         "remote_error": Status(http=502, grpc="UNAVAILABLE", grpc_value=14),
         "circuit_open": Status(http=503, grpc="UNAVAILABLE", grpc_value=14),
+        # The runtime's shared state (the idempotency store) cannot be reached, so the call was
+        # not run: nothing happened, and the same call may be sent again later.
+        "unavailable": Status(http=503, grpc="UNAVAILABLE", grpc_value=14),
         "timeout": Status(http=504, grpc="DEADLINE_EXCEEDED", grpc_value=4),
     }
 )
 
 # Kinds whose answers carry a Retry-After header (and gRPC retry hint) when the runtime knows
 # when to come back.
-RETRYABLE: Final = frozenset({"rate_limited", "circuit_open"})
+RETRYABLE: Final = frozenset({"rate_limited", "circuit_open", "unavailable"})
 
 assert set(STATUS) == set(ERROR_KINDS), "every error kind needs a status"
 

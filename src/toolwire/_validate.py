@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from toolwire._errors import ArgumentProblem, InvalidArguments
+from toolwire._json import NumberOutOfRange, exact_int, finite_float, out_of_range
 from toolwire._validate_schema import (
     NOTHING,
     allowed_names,
@@ -282,7 +283,11 @@ class ArgumentValidator:
         try:
             data = orjson.loads(text)
         except orjson.JSONDecodeError as exc:
-            raise _Reject([_json_problem(text, exc)]) from None
+            if not out_of_range(exc):
+                raise _Reject([_json_problem(text, exc)]) from None
+            # a number beyond a double (10**309): valid JSON, read exactly by the stdlib,
+            # whose recursion is bounded by the size limit and caught in _stdlib_loads
+            return _stdlib_loads(text)
         # orjson turns integers beyond 64 bits into floats; re-read those rare texts exactly.
         if type(data) is not str and (
             _LONG_DIGITS_B.search(text) if isinstance(text, bytes) else _LONG_DIGITS.search(text)
@@ -535,7 +540,17 @@ def _stdlib_loads(text: str | bytes, **options: Any) -> Any:
     """The stdlib parser for what orjson cannot do (exact big integers, duplicate keys); callers
     bound the nesting first, and anything it still refuses is a structured problem."""
     try:
-        return json.loads(text, parse_constant=reject_constant, **options)
+        return json.loads(
+            text,
+            parse_constant=reject_constant,
+            parse_int=exact_int,
+            parse_float=finite_float,
+            **options,
+        )
+    except NumberOutOfRange as exc:  # valid JSON that Python cannot hold: say which limit
+        raise _Reject(
+            [ArgumentProblem(path="$", message=str(exc), expected="a number within the limit")]
+        ) from None
     except RecursionError:
         raise _Reject(
             [ArgumentProblem(path="$", message="the arguments nest too deeply to read")]

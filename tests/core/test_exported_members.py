@@ -33,6 +33,9 @@ EXPECTED = [
     "ReasoningDelta",
     "Retry",
     "StepFinished",
+    "TaskHandle",
+    "TaskInfo",
+    "Tasks",
     "Tool",
     "ToolAnnotations",
     "ToolCall",
@@ -79,3 +82,9 @@ def test_lazy_names_are_not_imported_until_used() -> None:
         "assert 'toolwire.runner' in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_grammar_surface_is_pinned() -> None:
+    import toolwire.grammar
+
+    assert toolwire.grammar.__all__ == ["SYNTAXES", "GrammarWarning", "Problem", "build"]

@@ -14,12 +14,13 @@ from toolwire._calls import Parsed, ToolCall, ToolResult
 from toolwire._errors import ToolError
 from toolwire.models._base import ModelTurn, assistant_messages, result_messages
 from toolwire.models._history import convert_history
-from toolwire.models._prompts import PROMPT_FORMATS, prompt_format
-from toolwire.models._text_calls import CALL_WRITERS, write_calls
+from toolwire.models._prompts import prompt_format, prompted_formats
+from toolwire.models._text_calls import write_calls
 from toolwire.parsing import parse
 
-# The parser that reads each prompt format's calls (qwen speaks hermes).
-PARSER_FOR = {name: fmt.parser for name, fmt in PROMPT_FORMATS.items()}
+# Every name text mode takes (qwen is an alias of hermes), and the format that reads it.
+PROMPT_FORMATS = prompted_formats()
+PARSER_FOR = {name: prompt_format(name).name for name in PROMPT_FORMATS}
 
 
 def call(id: str, name: str, **args: Any) -> ToolCall:
@@ -50,8 +51,10 @@ GZ = call("c3", "get_time", zone="Asia/Shanghai")
 USER = {"role": "user", "content": "北京、上海的天气和时间"}
 
 
-def test_the_registries_of_text_formats_stay_in_step() -> None:
-    assert set(CALL_WRITERS) == set(PROMPT_FORMATS) == set(PARSER_FOR)
+def test_every_prompted_format_writes_calls_and_results() -> None:
+    # one record per format: a prompt without a call writer would leave a history unwritable
+    assert {"hermes", "qwen", "qwen25", "llama3_json", "mistral", "pythonic"} <= set(PARSER_FOR)
+    assert all(prompt_format(name).call is not None for name in PROMPT_FORMATS)
 
 
 def test_tools_form_is_left_as_it_is() -> None:
@@ -106,7 +109,7 @@ def test_error_results_in_text_form_match_the_text_writers(fmt: str | None) -> N
     if fmt is None:
         assert out[2:] == result_messages(pairs, "text")
     else:
-        assert out[2]["content"] == prompt_format(fmt).results(pairs)
+        assert out[2]["content"] == prompt_format(fmt).write_results(pairs)
     assert "the weather service did not answer" in out[2]["content"]
     parsed = parse(out[1]["content"], format=PARSER_FOR[fmt or "hermes"], tools=["get_weather"])
     assert [c.parsed_arguments() for c in parsed.calls] == [
@@ -189,4 +192,6 @@ def test_text_calls_parse_back_to_the_same_calls(
     assert [c.parsed_arguments() for c in parsed.calls] == [c.parsed_arguments() for c in calls]
     assert parsed.content.strip() == content.strip()
     # Every result is delivered, in call order, to the right call.
-    assert out[2]["content"] == prompt_format(fmt).results(list(zip(calls, results, strict=True)))
+    assert out[2]["content"] == prompt_format(fmt).write_results(
+        list(zip(calls, results, strict=True))
+    )

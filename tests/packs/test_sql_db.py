@@ -17,9 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from toolwire._errors import ToolFailure
-from toolwire.packs.sql._db import Limits, PostgresDatabase, SQLiteDatabase, _authorize, connect
+from toolwire.packs.sql._db import Limits, PostgresDatabase, SQLiteDatabase, connect
 from toolwire.packs.sql._guard import check_read_only
 from toolwire.packs.sql._sample import build, build_postgres, rows, sample_database
+from toolwire.packs.sql._sqlite import _authorize
 
 TABLES = ("customers", "products", "orders", "order_items")
 
@@ -363,10 +364,15 @@ async def test_postgres_connection_is_read_only_without_the_parser(
 ) -> None:
     db, admin, _ = pg
     before = await _pg_checksum(admin)
+    # statements that cannot be a subquery do not even run (the size check wraps the query)
     for sql in ("DELETE FROM customers", "UPDATE products SET price = 0"):
         with pytest.raises(ToolFailure) as info:
             await db._run(sql, [], 10)
-        assert info.value.kind == "forbidden"
+        assert info.value.kind in ("forbidden", "execution_error")
+    # a query that runs and tries to write meets the READ ONLY transaction
+    with pytest.raises(ToolFailure) as read_only:
+        await db._run("SELECT nextval('customers_id_seq')", [], 10)
+    assert read_only.value.kind == "forbidden"
     assert await _pg_checksum(admin) == before
 
 
@@ -379,7 +385,7 @@ def test_connect_urls(tmp_path: Path) -> None:
 
 
 def test_postgres_parameter_coercion() -> None:
-    from toolwire.packs.sql._db import _coerce_one
+    from toolwire.packs.sql._postgres import _coerce_one
 
     assert _coerce_one("7", "int4") == 7 and _coerce_one(2, "float8") == 2.0
     assert _coerce_one(1.5, "numeric") == Decimal("1.5")

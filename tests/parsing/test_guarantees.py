@@ -22,8 +22,10 @@ KEYS = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_siz
 STRINGS = st.text(
     st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=24
 ) | st.sampled_from(["{", "}", "[", "]", '"', "\\", "</tool_call>", "<|call|>", "北京", "😀"])
-# A text-valued format cannot hold its own value end tag in a value (nothing escapes it).
-STRINGS = STRINGS.filter(lambda s: "</arg_value>" not in s and "</parameter>" not in s)
+# A text-valued format cannot hold its own value end tag in a value (nothing escapes it), nor
+# the tags that end a value whose end tag is missing (Qwen3-Coder's </function>, <parameter=).
+_ENDS = ("</arg_value>", "</parameter>", "</function>", "<parameter=")
+STRINGS = STRINGS.filter(lambda s: not any(end in s for end in _ENDS))
 SCALARS = st.none() | st.booleans() | st.integers(-(10**20), 10**20) | STRINGS
 SCALARS |= st.floats(allow_nan=False, allow_infinity=False, width=64)
 VALUES = st.recursive(
@@ -204,3 +206,45 @@ def test_arguments_delta_shortcut_builds_the_same_event() -> None:
     assert dataclasses.astuple(fast) == ("arguments_delta", 3, "x")
     with pytest.raises(dataclasses.FrozenInstanceError):
         fast.text = "y"  # type: ignore[misc]
+
+
+def _work(fmt: str, text: str, chunk: int, tools: Any) -> int:
+    sp = StreamParser(fmt, tools)
+    for i in range(0, len(text), chunk):
+        sp.feed(text[i : i + chunk])
+    sp.close()
+    assert len(sp.result().calls) > 0
+    return sp._eng.work  # characters the operations searched or copied
+
+
+@pytest.mark.parametrize("fmt", [*RENDERED, "auto"])
+@pytest.mark.parametrize("chunk", [1 << 30, 16 * 1024])
+def test_whole_texts_and_big_chunks_cost_linear_work(fmt: str, chunk: int) -> None:
+    # Issue 13: 400 KB of repeated calls cost ~10x 100 KB (each call copied the rest of the
+    # input when it put a marker back, and every absent marker was searched to the end).
+    source = "hermes" if fmt == "auto" else fmt
+    block, tools = RENDER[source]([("get_weather", {"city": "Paris", "days": 3})])
+    block += "\nok "
+    small, big = block * (64 * 1024 // len(block)), block * (256 * 1024 // len(block))
+    w_small, w_big = _work(fmt, small, chunk, tools), _work(fmt, big, chunk, tools)
+    # each character looked at about once, whatever the size (quadratic work passes 2x at once)
+    assert w_small <= 2 * len(small) and w_big <= 2 * len(big), (w_small, w_big)
+    if chunk > len(big):  # whole texts: the work grows with the text (chunks add a bounded
+        assert w_big / w_small <= 4.4, (w_small, w_big)  # copy at their boundaries)
+
+
+UNCLOSED = {  # each call opened by the next one's marker: the reader puts the marker back
+    "hermes": '<tool_call>{"name": "f", "arguments": {"a": 1}}',
+    "auto": '<tool_call>{"name": "f", "arguments": {"a": 1}}',
+    "glm45": "<tool_call>f\n<arg_key>a</arg_key>\n<arg_value>1</arg_value>\n",
+    "qwen3_coder": "<tool_call>\n<function=f>\n<parameter=a>\n1\n</parameter>\n</function>\n",
+}
+
+
+@pytest.mark.parametrize("fmt", sorted(UNCLOSED))
+def test_calls_opened_by_the_next_marker_cost_linear_work(fmt: str) -> None:
+    block = UNCLOSED[fmt]
+    small, big = block * (64 * 1024 // len(block)), block * (256 * 1024 // len(block))
+    w_small, w_big = _work(fmt, small, 1 << 30, None), _work(fmt, big, 1 << 30, None)
+    assert parse(big, fmt).calls[-1].arguments == '{"a":1}'
+    assert w_big <= 2 * len(big) and w_big / w_small <= 4.4, (w_small, w_big)

@@ -83,7 +83,9 @@ def start_serve(folder: Path, config: str, *, port: int | None = None) -> Served
         "--grpc-port",
         "-1",
     ]
-    env = {**os.environ, "REL_LOG": str(log), "PYTHONPATH": str(HERE)}
+    # keep the caller's PYTHONPATH (a worktree's src/) so the server runs the code under test
+    path = os.pathsep.join(p for p in (str(HERE), os.environ.get("PYTHONPATH", "")) if p)
+    env = {**os.environ, "REL_LOG": str(log), "PYTHONPATH": path}
     proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE)
     try:
         wait_port(port, proc)

@@ -65,7 +65,7 @@ async def test_redis_killed_and_restarted_mid_run(tmp_path: Path) -> None:
         during = await _batch(box, during_notes)
         assert len(during) == 40  # one result each, nothing raised
         for r in during:
-            assert r.ok or (r.error is not None and r.error.kind == "execution_error"), r
+            assert r.ok or (r.error is not None and r.error.kind == "unavailable"), r
             assert r.ok or r.error is None or r.error.retry_after is not None
         failed = [n for n, r in zip(during_notes, during, strict=True) if not r.ok]
 
@@ -160,3 +160,28 @@ async def test_server_killed_mid_batch_then_retried(tmp_path: Path) -> None:
         log = Counter(first.log.read_text().split())
         assert {n: c for n, c in log.items() if c > 1} == {}, "a non-idempotent call ran twice"
         assert set(log) == set(notes)  # and every call ran, once
+
+
+async def test_an_idempotent_call_during_an_outage_is_a_retryable_503(tmp_path: Path) -> None:
+    # issue 13: refused (not run), as 503 `unavailable` with Retry-After, not a 500
+    with private_redis(tmp_path / "redis") as (port, procs):
+        config = CONFIG.format(port=port, prefix=uuid.uuid4().hex[:8])
+        served = start_serve(tmp_path / "serve", config)
+        timeout = aiohttp.ClientTimeout(total=30)
+        try:
+            async with aiohttp.ClientSession(timeout=timeout) as session:
+                up = await _post(session, served.base, "before", 0.0)
+                assert up["status"] == 200, up
+                stop(procs[0], hard=True)
+                async with session.post(
+                    f"{served.base}/v1/tools/record/call",
+                    json={"note": "during", "seconds": 0.0},
+                    headers={"Idempotency-Key": "during"},
+                ) as r:
+                    body = await r.json()
+                    assert r.status == 503, body
+                    assert body["error"]["kind"] == "unavailable"
+                    assert int(r.headers["Retry-After"]) >= 1
+        finally:
+            stop(served.proc, hard=True)
+        assert "during" not in served.log.read_text().split()  # not run

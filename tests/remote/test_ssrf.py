@@ -106,9 +106,10 @@ async def test_public_addresses_and_allowlist_pass() -> None:
     assert await guard.check_url("http://localhost:9/") == []
     assert await guard.check_url("http://10.9.9.9/") == []
     assert await guard.check_url("http://api.corp.test/") == []
-    assert await guard.check_url("http://[::1]/") == []
-    with pytest.raises(ToolFailure):
-        await guard.check_url("http://192.168.0.1/")
+    assert await guard.check_url("http://[::1]:8080/") == []
+    for refused in ("http://192.168.0.1/", "http://[::1]/"):  # [::1]:8080 opens port 8080 only
+        with pytest.raises(ToolFailure):
+            await guard.check_url(refused)
 
 
 @pytest.mark.anyio
@@ -364,7 +365,7 @@ def test_any_lookalike_dot_or_digit_spelling_is_refused(dotted: str, data: st.Da
         chars.append(data.draw(st.sampled_from(options)))
     host = "".join(chars)
     _, dialled, _ = client_host(f"http://{host}/")
-    verdict, _ = _host_verdict(Guard(), dialled)
+    verdict, _ = _host_verdict(Guard(), dialled, 80)
     assert verdict == "forbid", (host, dialled)
 
 

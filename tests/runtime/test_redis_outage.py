@@ -7,14 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import shutil
-import socket
-import subprocess
-import time
-from collections.abc import Iterator
 
 import pytest
+from rt_fixtures import RedisServer, close_backend, private_redis_fixture  # noqa: F401
 
 import toolwire as tw
 from toolwire.runtime import Executor
@@ -23,53 +18,9 @@ from toolwire.state.redis import RedisBackend
 pytestmark = pytest.mark.anyio
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class RedisServer:
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                return
-            except OSError:
-                time.sleep(0.02)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(10)
-            self.proc = None
-
-
-@pytest.fixture
-def server() -> Iterator[RedisServer]:
-    if shutil.which("redis-server") is None:
-        # same rule as conftest.need: skip locally, fail in CI
-        (pytest.fail if os.environ.get("CI", "").lower() == "true" else pytest.skip)(
-            "redis-server binary not installed"
-        )
-    srv = RedisServer()
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-async def test_outage_and_recovery(server: RedisServer, caplog: pytest.LogCaptureFixture) -> None:
+async def test_outage_and_recovery(
+    private_redis: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
     runs = {"open": 0, "closed": 0}
     limit = tw.RateLimit(rate=1000, per=1)
     breaker = tw.Breaker(window=10, min_calls=10, open_for=60)
@@ -84,7 +35,7 @@ async def test_outage_and_recovery(server: RedisServer, caplog: pytest.LogCaptur
         runs["closed"] += 1
         return i
 
-    backend = RedisBackend(f"redis://127.0.0.1:{server.port}/0", retry_interval=0.05)
+    backend = RedisBackend(f"redis://127.0.0.1:{private_redis.port}/0", retry_interval=0.05)
     box = tw.Toolbox([lenient, strict], runtime=Executor(backend=backend))
     phases: list[list[tw.ToolResult]] = []
 
@@ -99,10 +50,10 @@ async def test_outage_and_recovery(server: RedisServer, caplog: pytest.LogCaptur
 
     caplog.set_level(logging.INFO, logger="toolwire.state")
     phases.append(await batch(0))  # up
-    server.stop()
+    private_redis.stop()
     phases.append(await batch(1))  # down
     phases.append(await batch(2))  # still down
-    server.start()
+    private_redis.start()
     await asyncio.sleep(0.1)  # past retry_interval: the next call probes Redis again
     phases.append(await batch(3))  # back
     await backend.aclose()
@@ -119,3 +70,54 @@ async def test_outage_and_recovery(server: RedisServer, caplog: pytest.LogCaptur
     outage_lines = [r for r in caplog.records if "unreachable" in r.getMessage()]
     assert len(outage_lines) == 1  # one line per outage, not one per call
     assert any("reachable again" in r.getMessage() for r in caplog.records)
+
+
+async def test_idempotent_orders_never_run_twice_through_an_outage(
+    private_redis: RedisServer,
+) -> None:
+    # Issue 13: orders flow (one every 10 ms, each retried by its client with the same key
+    # 150 ms later) while Redis is killed for 1.5 s and restarted empty. Under the default
+    # fail_open, 155 of 417 orders used to run twice. Idempotency fails closed whatever
+    # fail_open says, with a retryable kind.
+    runs: dict[str, int] = {}
+
+    @tw.tool(idempotent=False)
+    async def place_order(order: str) -> str:
+        runs[order] = runs.get(order, 0) + 1
+        await asyncio.sleep(0.005)
+        return order
+
+    backend = RedisBackend(private_redis.url, retry_interval=0.05, timeout=0.5)
+    box = tw.Toolbox([place_order], runtime=Executor(backend=backend))
+    results: list[tw.ToolResult] = []
+
+    async def client(order: str) -> None:
+        first = box.call("place_order", {"order": order}, idempotency_key=order)
+        results.append(await first)
+        await asyncio.sleep(0.15)
+        results.append(await box.call("place_order", {"order": order}, idempotency_key=order))
+
+    async def killer() -> None:
+        await asyncio.sleep(0.5)
+        private_redis.stop(hard=True)
+        await asyncio.sleep(1.5)
+        private_redis.start()
+
+    clients: list[asyncio.Task[None]] = []
+    kill = asyncio.create_task(killer())
+    for i in range(300):
+        clients.append(asyncio.create_task(client(f"o{i}")))
+        await asyncio.sleep(0.01)
+    async with asyncio.timeout(60):
+        await asyncio.gather(kill, *clients)
+    await close_backend(backend)
+
+    assert len(results) == 600  # one result per call
+    twice = {order: n for order, n in runs.items() if n > 1}
+    assert twice == {}, f"{len(twice)} orders ran twice"
+    refused = [r for r in results if not r.ok]
+    assert refused, "the outage refused nothing: it did not happen during the run"
+    for r in refused:
+        assert r.error is not None and r.error.kind == "unavailable", r
+        assert r.error.retry_after is not None and r.error.retry_after > 0
+    assert len(runs) > 0

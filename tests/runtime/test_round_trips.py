@@ -1,5 +1,10 @@
 """Redis round trips per call, counted at the connection, for each policy combination; and
-the chain-order rules the one-step ``admit`` must keep (on memory, composed and Redis)."""
+the chain-order rules the one-step ``admit`` must keep (on memory, composed and Redis).
+
+The counts run against a private redis-server that starts with no scripts loaded, so they
+cannot depend on what earlier tests (or earlier runs) left in a shared server's script cache:
+the counted call's scripts were loaded when the warm-up ran, whichever path that took.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from rt_fixtures import _drop_prefix, backend_fixture, redis_prefix_fixture  # noqa: F401
+from rt_fixtures import (  # noqa: F401
+    RedisServer,
+    backend_fixture,
+    close_backend,
+    private_redis_fixture,
+    redis_prefix_fixture,
+)
 
 import toolwire as tw
 from toolwire.runtime import Executor
@@ -28,7 +39,7 @@ class Counted:
 
 
 @pytest.fixture(name="counted")
-async def counted_fixture(redis_url: str, redis_prefix: str) -> AsyncIterator[Counted]:
+async def counted_fixture(private_redis: RedisServer, redis_prefix: str) -> AsyncIterator[Counted]:
     import redis.asyncio as aioredis
     from redis.asyncio.connection import Connection
 
@@ -42,13 +53,17 @@ async def counted_fixture(redis_url: str, redis_prefix: str) -> AsyncIterator[Co
             trips[0] += 1
             await super().send_packed_command(command, check_health)
 
-    client = aioredis.Redis.from_url(redis_url, connection_class=CountingConnection)
+    client = aioredis.Redis.from_url(
+        private_redis.url,
+        connection_class=CountingConnection,
+        socket_timeout=5.0,
+        socket_connect_timeout=5.0,
+    )
     backend = RedisBackend(client=client, prefix=redis_prefix)
     try:
         yield Counted(backend, trips)
     finally:
-        await _drop_prefix(client, redis_prefix)
-        await backend.aclose()
+        await close_backend(backend)
 
 
 CACHE = tw.Cache(ttl=30)

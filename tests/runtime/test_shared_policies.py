@@ -242,6 +242,51 @@ async def test_cache_keeps_only_successes_and_scopes_per_caller(backend: StateBa
     assert runs == 3
 
 
+async def test_a_cached_tool_that_reads_the_caller_is_cached_per_caller(
+    backend: StateBackend,
+) -> None:
+    # Issue 13: Bob received Alice's account from the cache of a tool reading ctx.caller
+    @tw.tool(read_only=True, policy=tw.Policy(cache=tw.Cache()))
+    def account(ctx: tw.Context) -> str:
+        return f"account of {ctx.caller.id if ctx.caller else '-'}"
+
+    box = tw.Toolbox([account], runtime=Executor(backend=backend))
+    alice, bob = tw.Caller(id="alice"), tw.Caller(id="bob")
+    assert (await box.call("account", caller=alice)).value == "account of alice"
+    bobs = await box.call("account", caller=bob)
+    assert (bobs.value, bobs.cached) == ("account of bob", False)
+    again = await box.call("account", caller=alice)
+    assert (again.value, again.cached) == ("account of alice", True)
+    # invalidating one caller's entry leaves the other's
+    assert await box.runtime.invalidate("account", {}, caller=alice) == 1
+    assert (await box.call("account", caller=bob)).cached
+
+
+async def test_a_tool_with_a_context_may_say_its_cache_is_shared(backend: StateBackend) -> None:
+    runs = 0
+
+    @tw.tool(read_only=True, policy=tw.Policy(cache=tw.Cache(per_caller=False)))
+    def clock(ctx: tw.Context) -> str:
+        nonlocal runs
+        runs += 1
+        return f"reading {runs}"  # reads only the deadline, say: the same for everyone
+
+    box = tw.Toolbox([clock], runtime=Executor(backend=backend))
+    first = await box.call("clock", caller=tw.Caller(id="alice"))
+    second = await box.call("clock", caller=tw.Caller(id="bob"))
+    assert (first.value, second.value, second.cached) == ("reading 1", "reading 1", True)
+
+
+async def test_a_tool_without_a_context_shares_its_cache(backend: StateBackend) -> None:
+    @tw.tool(read_only=True, policy=tw.Policy(cache=tw.Cache()))
+    def rates(currency: str) -> str:
+        return currency.upper()
+
+    box = tw.Toolbox([rates], runtime=Executor(backend=backend))
+    await box.call("rates", {"currency": "eur"}, caller=tw.Caller(id="alice"))
+    assert (await box.call("rates", {"currency": "eur"}, caller=tw.Caller(id="bob"))).cached
+
+
 async def test_cache_stampede_across_executors_sharing_redis(
     redis_url: str, redis_prefix: str
 ) -> None:

@@ -101,6 +101,45 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
+class StderrLines:
+    """The lines a child writes to stderr, read raw with a deadline (a buffered reader could
+    hold lines that ``select`` then misses)."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stderr is not None
+        self.proc = proc
+        self.fd = proc.stderr.fileno()
+        self.lines: list[str] = []
+        self._pending = b""
+
+    def until(self, pattern: re.Pattern[str], timeout: float = 30) -> re.Match[str]:
+        """The first line (from the start) matching ``pattern``, reading more while needed."""
+        seen = 0
+        deadline = time.monotonic() + timeout
+        with selectors.DefaultSelector() as sel:
+            sel.register(self.fd, selectors.EVENT_READ)
+            while True:
+                for line in self.lines[seen:]:
+                    found = pattern.search(line)
+                    if found:
+                        return found
+                seen = len(self.lines)
+                left = deadline - time.monotonic()
+                if left <= 0 or not sel.select(timeout=left):
+                    raise TimeoutError(f"no line matching {pattern.pattern!r}: {self.text}")
+                chunk = os.read(self.fd, 65536)
+                if not chunk:
+                    self.proc.wait(timeout=10)
+                    raise RuntimeError(f"exited {self.proc.returncode}: {self.text}")
+                self._pending += chunk
+                *complete, self._pending = self._pending.split(b"\n")
+                self.lines.extend(raw.decode(errors="replace") for raw in complete)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
 @dataclass
 class Started:
     """A ``toolwire serve`` child started on port 0, with the ports it reported."""
@@ -108,42 +147,25 @@ class Started:
     proc: subprocess.Popen[bytes]
     port: int
     grpc_port: int | None
-    lines: list[str]
+    stderr: StderrLines
 
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
 
-_READY = re.compile(r"REST http://[^:]+:(\d+)/v1.*?(?:gRPC \S+:(\d+))?$")
+READY = re.compile(r"REST http://[^:]+:(\d+)/v1(?:.*? gRPC [^ ]+:(\d+))?")
 
 
 def start_serve(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Started:
     """Start ``toolwire serve ARGS`` and wait for its ready line on stderr (which names the
     ports it really listens on); raises with everything it printed if it exits first."""
     proc = subprocess.Popen(serve_command(*args), env=env or child_env(), stderr=subprocess.PIPE)
-    assert proc.stderr is not None
-    fd = proc.stderr.fileno()  # read raw: a buffered reader could hold lines select misses
-    lines: list[str] = []
-    pending = b""
-    deadline = time.monotonic() + timeout
-    with selectors.DefaultSelector() as sel:
-        sel.register(fd, selectors.EVENT_READ)
-        while time.monotonic() < deadline:
-            if not sel.select(timeout=max(0.0, deadline - time.monotonic())):
-                break
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                proc.wait(timeout=10)
-                raise RuntimeError(f"toolwire serve exited {proc.returncode}: {''.join(lines)}")
-            pending += chunk
-            *complete, pending = pending.split(b"\n")
-            for raw in complete:
-                line = raw.decode(errors="replace")
-                lines.append(line + "\n")
-                found = _READY.search(line.strip())
-                if found:
-                    grpc = int(found.group(2)) if found.group(2) else None
-                    return Started(proc, int(found.group(1)), grpc, lines)
-    stop(proc)
-    raise RuntimeError(f"toolwire serve did not report ready: {''.join(lines)}")
+    stderr = StderrLines(proc)
+    try:
+        found = stderr.until(READY, timeout)
+    except (TimeoutError, RuntimeError):
+        stop(proc)
+        raise
+    grpc = int(found.group(2)) if found.group(2) else None
+    return Started(proc, int(found.group(1)), grpc, stderr)

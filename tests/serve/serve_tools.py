@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 import toolwire as tw
 from toolwire._tools import tool
@@ -44,3 +45,9 @@ def admin_only() -> str:
 def whoami(ctx: tw.Context) -> str:
     """The caller's id."""
     return ctx.caller.id if ctx.caller else "nobody"
+
+
+@tool
+def worker_pid() -> int:
+    """The id of the process that answered (tells --workers processes apart)."""
+    return os.getpid()

@@ -161,10 +161,11 @@ def test_openapi_and_metrics_need_auth_when_auth_is_on() -> None:
         return x
 
     key = "k" * 40
-    auth = Authenticator(AuthConfig(api_keys=(ApiKey(id="a", hash=hash_api_key(key)),)))
+    keys = (ApiKey(id="a", hash=hash_api_key(key), scopes=frozenset({"ops"})),)
+    auth = Authenticator(AuthConfig(api_keys=keys))
     app = create_app(ToolService(tw.Toolbox([secret_tool]), auth=auth), mcp=False, port=PORT)
     with TestClient(app, base_url=LOCAL) as client:
-        for path in ("/openapi.json", "/metrics", "/v1/tools"):
+        for path in ("/openapi.json", "/metrics", "/v1/tools", "/v1/dashboard"):
             answer = client.get(path)
             assert answer.status_code == 401, path
             assert answer.json()["error"]["kind"] == "unauthorized"
@@ -252,7 +253,7 @@ def test_a_token_the_key_cannot_check_is_401_not_500() -> None:
         ok = client.post(
             "/v1/tools/whoami/call", json={}, headers={"authorization": f"Bearer {good}"}
         )
-        assert ok.status_code == 200 and ok.json()["value"] == "u"
+        assert ok.status_code == 200 and ok.json()["value"] == "jwt:u"
         bad = client.post(
             "/v1/tools/whoami/call", json={}, headers={"authorization": f"Bearer {crossed}"}
         )

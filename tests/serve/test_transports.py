@@ -52,8 +52,8 @@ async def mcp_call(server: Server, name: str, args: dict[str, Any], headers: dic
 
 def mcp_outcome(result: Any) -> tuple[bool, Any]:
     """(ok, value or error kind) of an MCP CallToolResult."""
-    if result.is_error:
-        return False, result.structured_content["error"]["kind"]
+    if result.is_error:  # the error is the text content, as JSON (no structured content)
+        return False, json.loads(result.content[0].text)["error"]["kind"]
     return True, result.structured_content
 
 
@@ -218,11 +218,11 @@ async def test_scopes_and_identity_reach_the_tool(server: Server) -> None:
     status, body, _ = await rest(server, "admin_only", {}, **jwt_admin)
     assert status == 200
     _, body, _ = await rest(server, "whoami", {}, **jwt_admin)
-    assert body["value"] == "boss"
+    assert body["value"] == "jwt:boss"
     async with GrpcToolClient(server.grpc, api_key=KEY) as client:
-        assert (await client.call("whoami", {})).value == "user"
+        assert (await client.call("whoami", {})).value == "key:user"
     result = await mcp_call(server, "whoami", {}, {"X-API-Key": ADMIN_KEY})
-    assert result.content[0].text == "admin"
+    assert result.content[0].text == "key:admin"
 
 
 async def test_rest_routes(server: Server) -> None:
@@ -236,7 +236,9 @@ async def test_rest_routes(server: Server) -> None:
             assert r.status == 401
         async with s.get("/v1/tools", headers=auth) as r:
             names = {t["name"] for t in (await r.json())["tools"]}
-            assert {"get_weather", "fail", "slow", "admin_only", "whoami"} <= names
+            # the key lacks the admin scope: admin_only is not listed for it
+            assert {"get_weather", "fail", "slow", "whoami"} <= names
+            assert "admin_only" not in names
         for dialect in ("openai", "anthropic", "gemini", "mcp", "openai-functions"):
             async with s.get("/v1/tools", params={"dialect": dialect}, headers=auth) as r:
                 assert r.status == 200, dialect
@@ -282,6 +284,8 @@ async def test_rest_routes(server: Server) -> None:
         async with s.get("/metrics") as r:
             assert r.status == 401  # auth is on: tool names stay private
         async with s.get("/metrics", headers=auth) as r:
+            assert r.status == 403  # the key lacks the ops scope: every tool is named there
+        async with s.get("/metrics", headers={"X-API-Key": ADMIN_KEY}) as r:
             text = await r.text()
             assert (
                 'toolwire_serve_calls_total{outcome="ok",tool="get_weather",transport="rest"}'

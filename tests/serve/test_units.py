@@ -63,8 +63,8 @@ def test_api_keys_hashed_and_scoped() -> None:
         )
     )
     caller = auth.authenticate(api_key=key)
-    assert caller.id == "ci" and caller.credentials == key
-    assert auth.authenticate(authorization=f"Bearer {key}").id == "ci"
+    assert caller.id == "key:ci" and caller.credentials == key
+    assert auth.authenticate(authorization=f"Bearer {key}").id == "key:ci"
     assert auth.allowed(caller, "get_weather")
     with pytest.raises(ToolFailure) as info:
         auth.authorize(caller, "db_query")
@@ -95,7 +95,7 @@ def test_jwt_hs256() -> None:
     now = time.time()
     good = jwt.encode({"sub": "ann", "aud": "tw", "exp": now + 60, "scope": "x y"}, secret)
     caller = auth.authenticate(authorization=f"Bearer {good}")
-    assert caller.id == "ann" and caller.scopes == {"x", "y"} and caller.claims["aud"] == "tw"
+    assert caller.id == "jwt:ann" and caller.scopes == {"x", "y"} and caller.claims["aud"] == "tw"
     auth.authorize(caller, "x")
     cases = {
         "expired": jwt.encode({"sub": "a", "aud": "tw", "exp": now - 100}, secret),
@@ -133,7 +133,7 @@ def test_jwt_rs256_with_jwks(tmp_path: Path) -> None:
     }
     good = jwt.encode(claims, private, algorithm="RS256", headers={"kid": "k1"})
     caller = auth.authenticate(authorization=f"Bearer {good}")
-    assert caller.id == "svc"
+    assert caller.id == "jwt:https://issuer.test:svc"
     auth.authorize(caller, "get_weather")
     forged = jwt.encode(claims, other, algorithm="RS256", headers={"kid": "k1"})
     unknown_kid = jwt.encode(claims, private, algorithm="RS256", headers={"kid": "k9"})

@@ -27,6 +27,7 @@ from toolwire._toolbox import Toolbox
 from toolwire._tools import Tool
 from toolwire.examples.seed import SEED_GET_WEATHER_SCHEMA
 from toolwire.models._base import Api, Model
+from toolwire.models._kinds import MODEL_KINDS
 from toolwire.models.offline import Offline
 from toolwire.runner._runner import Runner, RunResult
 from toolwire.runtime._policy import Breaker, Cache, Policy, Retry
@@ -66,36 +67,72 @@ def seed_toolbox() -> Toolbox:
 def resolve_model(
     spec: str | None, *, api: Api = "tools", config_path: str | None = None
 ) -> Model | None:
-    """``--model``: an ``http(s)://`` base URL, or a name from ``[models]`` in toolwire.toml.
+    """``--model``: ``offline``, an ``http(s)://`` base URL (an OpenAI-compatible server),
+    ``KIND:MODEL`` (a kind of :data:`~toolwire.models.MODEL_KINDS`, e.g. ``anthropic:claude-x``)
+    or a name from ``[models]`` in toolwire.toml (whose ``kind`` defaults to
+    ``openai-compatible``).
 
-    Secrets come from the environment (``api_key_env`` in the file, else ``OPENAI_API_KEY``);
-    the model name for a bare URL from ``TOOLWIRE_MODEL_NAME`` (default ``default``).
+    Secrets come from the environment (``api_key_env`` in the file, else the kind's own
+    variable, e.g. ``OPENAI_API_KEY``); the model name for a bare URL from
+    ``TOOLWIRE_MODEL_NAME`` (default ``default``).
     """
     if not spec:
         return None
-    from toolwire.models.openai_compatible import OpenAICompatible
-
+    if spec == "offline":
+        return _build("offline", {"api": api})
     if spec.startswith(("http://", "https://")):
-        return OpenAICompatible(
+        return _build(
+            "openai-compatible",
+            {"api": api},
             model=os.environ.get("TOOLWIRE_MODEL_NAME", "default"),
             base_url=spec,
-            api_key=os.environ.get("OPENAI_API_KEY"),
-            api=api,
         )
+    kind, sep, name = spec.partition(":")
+    if sep and kind in MODEL_KINDS:
+        return _build(kind, {"api": api}, model=name)
     from toolwire.config import load_config
 
     config = load_config(config_path)
     table = config.models.get(spec)
     if table is None:
         known = ", ".join(sorted(config.models)) or "none configured"
-        raise click.UsageError(f"unknown model {spec!r} (models in toolwire.toml: {known})")
-    return OpenAICompatible(
+        raise click.UsageError(
+            f"unknown model {spec!r}: not offline, a URL or KIND:MODEL (kinds: "
+            f"{', '.join(MODEL_KINDS)}), nor a model in toolwire.toml ({known})"
+        )
+    kind = str(table.get("kind", "openai-compatible"))
+    options = {k: table[k] for k in ("api", "text_format") if k in table}
+    return _build(
+        kind,
+        {"api": api, **options},
         model=str(table.get("model", spec)),
         base_url=table.get("base_url"),
-        api_key=config.secret(table, "api_key") or os.environ.get("OPENAI_API_KEY"),
-        api=table.get("api", api),
-        text_format=str(table.get("text_format", "hermes")),
+        api_key=config.secret(table, "api_key"),
+        given=frozenset(options),
     )
+
+
+def _build(
+    kind_name: str,
+    options: dict[str, Any],
+    *,
+    model: str | None = None,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    given: frozenset[str] = frozenset(),
+) -> Model:
+    """A client of ``kind_name``; an option the kind does not take is dropped when it only
+    came from a CLI default (``--api``) and refused when the config file set it."""
+    kind = MODEL_KINDS.get(kind_name)
+    if kind is None:
+        raise click.UsageError(f"unknown model kind {kind_name!r}; known: {', '.join(MODEL_KINDS)}")
+    taken = {k: v for k, v in options.items() if k in kind.options or k in given}
+    if kind.key_env and api_key is None:
+        api_key = os.environ.get(kind.key_env)
+    try:
+        return kind.build(model=model, base_url=base_url, api_key=api_key, options=taken)
+    except (TypeError, ValueError) as exc:
+        raise click.UsageError(f"model kind {kind_name!r}: {exc}") from None
 
 
 async def close_model(model: Model | None) -> None:

@@ -1,4 +1,5 @@
-"""``toolwire tools list|export``: show tools, or print them in a model dialect as JSON.
+"""``toolwire tools list|export|grammar``: show tools, print them in a model dialect as JSON, or
+print the grammar that constrains a model to valid calls to them.
 
 Without ``--tools`` the seed's ``get_weather`` schema is used. Sources are those of
 ``toolwire serve --tools`` (see :mod:`toolwire._sources`): ``module:attr``, ``path.py:attr``,
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import warnings
 from collections.abc import Iterable
 
 import click
@@ -20,6 +22,7 @@ from toolwire._toolbox import Toolbox
 from toolwire._tools import Tool
 from toolwire.dialects._export import EXPORT_DIALECTS
 from toolwire.examples.seed import SEED_GET_WEATHER_SCHEMA
+from toolwire.grammar import SYNTAXES, GrammarWarning, build
 
 
 def load_tools(sources: Iterable[str]) -> Toolbox:
@@ -46,7 +49,7 @@ _TOOLS_OPTION = click.option(
 
 @click.group()
 def tools() -> None:
-    """List tools or export them to a model dialect."""
+    """List tools, export them to a model dialect, or print their call grammar."""
 
 
 @tools.command("list")
@@ -97,3 +100,54 @@ def export_tools(sources: tuple[str, ...], dialect: str, strict: bool, pretty: b
         raise click.ClickException(str(exc)) from exc
     text = dumps(exported)
     click.echo(json.dumps(json.loads(text), indent=2, ensure_ascii=False) if pretty else text)
+
+
+@tools.command("grammar")
+@_TOOLS_OPTION
+@click.option(
+    "--format",
+    "format_",
+    default="json",
+    show_default=True,
+    help="The call format: json, or a text format (hermes, qwen3_coder, mistral, llama3_json...).",
+)
+@click.option(
+    "--syntax",
+    type=click.Choice(SYNTAXES),
+    default="lark",
+    show_default=True,
+    help="lark (llguidance), gbnf (llama.cpp), json_schema, structural_tag (vLLM/SGLang).",
+)
+@click.option(
+    "--tool-choice",
+    default="auto",
+    show_default=True,
+    help="auto, required, none, or one tool's name.",
+)
+@click.option("--no-parallel", is_flag=True, help="At most one call.")
+def grammar_tools(
+    sources: tuple[str, ...], format_: str, syntax: str, tool_choice: str, no_parallel: bool
+) -> None:
+    """Print the grammar that lets a model write only valid calls to the tools.
+
+    Constraints the syntax cannot express are listed on stderr (the grammar leaves them open).
+    """
+    box = load_tools(sources)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", GrammarWarning)
+        try:
+            built = build(
+                box,
+                format=format_,
+                syntax=syntax,
+                tool_choice=tool_choice,
+                parallel=not no_parallel,
+            )
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+    for item in caught:
+        click.echo(f"warning: {item.message}", err=True)
+    if isinstance(built, dict):
+        click.echo(json.dumps(built, indent=2, ensure_ascii=False))
+    else:
+        click.echo(built, nl=False)

@@ -9,19 +9,32 @@ from toolwire._spec import ToolSpec
 from toolwire.dialects._names import wire_names
 from toolwire.dialects._schema_ops import plain
 
-__all__ = ["RESULT_KEY", "export", "output_schema_for"]
+__all__ = ["RESULT_KEY", "export", "output_schema_for", "structured_content", "wraps_output"]
 
-# MCP requires an object output schema; any other result is wrapped under this key (and the
-# structured content a server returns must be wrapped the same way).
+# MCP up to 2025-11-25 requires an object output schema (clients reject the whole tools/list
+# otherwise); any other result is wrapped under this key, on every revision so that a tool
+# looks the same to every client, and the structured content is wrapped the same way.
 RESULT_KEY = "result"
 
 
+def wraps_output(spec: ToolSpec) -> bool:
+    """Whether ``spec``'s value travels as ``{"result": value}`` in MCP (its output schema is
+    not an object schema: an int, a string, a list, ``X | None``...)."""
+    return spec.output_schema is not None and spec.output_schema.get("type") != "object"
+
+
 def output_schema_for(spec: ToolSpec) -> dict[str, Any] | None:
-    """The MCP ``outputSchema`` of ``spec``: its output schema, wrapped when not an object."""
+    """The MCP ``outputSchema`` of ``spec``: its output schema, wrapped when not an object.
+
+    Example::
+
+        output_schema_for(as_int.spec)
+        # {"type": "object", "properties": {"result": {"type": "integer"}}, "required": ["result"]}
+    """
     if spec.output_schema is None:
         return None
     schema: dict[str, Any] = plain(spec.output_schema)
-    if schema.get("type") == "object":
+    if not wraps_output(spec):
         return schema
     defs = schema.pop("$defs", None)
     wrapped: dict[str, Any] = {
@@ -32,6 +45,15 @@ def output_schema_for(spec: ToolSpec) -> dict[str, Any] | None:
     if defs is not None:
         wrapped["$defs"] = defs
     return wrapped
+
+
+def structured_content(spec: ToolSpec, value: Any) -> Any:
+    """The MCP ``structuredContent`` for a successful call of ``spec`` that returned ``value``
+    (already JSON-shaped): ``None`` without an output schema, else what
+    :func:`output_schema_for` describes."""
+    if spec.output_schema is None:
+        return None
+    return {RESULT_KEY: value} if wraps_output(spec) else value
 
 
 def _map_tool(spec: ToolSpec, name: str) -> dict[str, Any]:
@@ -55,6 +77,8 @@ def _map_tool(spec: ToolSpec, name: str) -> dict[str, Any]:
         openWorldHint=hints.open_world,
     )
     tool["annotations"] = annotations
+    if spec.task_support != "forbidden":  # absent means forbidden (MCP 2025-11-25)
+        tool["execution"] = {"taskSupport": spec.task_support}
     return tool
 
 

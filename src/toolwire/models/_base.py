@@ -105,10 +105,15 @@ class Model(abc.ABC):
 
     Subclasses implement :meth:`complete`; :meth:`stream` defaults to replaying the complete
     turn as events. ``api`` decides how turns and results are written into the history.
+    ``text_format`` (a :data:`toolwire.parsing.FORMATS` name or alias) is the format a text-mode
+    model (``api == "text"``) writes its calls in and reads its history in; None means the
+    generic ``<tool_call>`` / ``<tool_response>`` form. A :class:`~toolwire.Router` reads both
+    to write a shared history for each model.
     """
 
     name: str = "model"
     api: Api = "tools"
+    text_format: str | None = None
 
     @abc.abstractmethod
     async def complete(

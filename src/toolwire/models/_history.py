@@ -145,7 +145,7 @@ def _results(
     written = [(c, _result(c, content_text(m.get("content")), decode=True)) for c, m in pairs]
     if text_format is None:
         return result_messages(written, "text")
-    return [{"role": "user", "content": prompt_format(text_format).results(written)}]
+    return [{"role": "user", "content": prompt_format(text_format).write_results(written)}]
 
 
 def _result(call: ToolCall, text: str, *, decode: bool) -> ToolResult:

@@ -10,16 +10,12 @@ SDK's own retries are switched off so that there is exactly one retry policy.
 
 from __future__ import annotations
 
-import asyncio
-import email.utils
 import importlib
-import random
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
 
-from toolwire._calls import CallFailed, CallParseError, Parsed, ToolCall, ToolResult
-from toolwire._errors import ErrorKind, MissingExtra
+from toolwire._calls import CallFailed, ToolCall, ToolResult
+from toolwire._errors import MissingExtra
 from toolwire._spec import ToolSpec
 from toolwire.dialects._export import export_specs
 from toolwire.dialects._names import wire_names
@@ -34,17 +30,24 @@ from toolwire.models._base import (
     ModelTurn,
     TurnDone,
 )
+from toolwire.models._client import cut_turn
+from toolwire.models._constrain import check_constrain, constrain_request, refused
+from toolwire.models._native import without_echo
 from toolwire.models._prompts import prompt_format, rules_for
+from toolwire.models._transport import (
+    ErrorTable,
+    Failure,
+    RetryPolicy,
+    StreamError,
+    read_stream_error,
+    retry_after,
+    send,
+    status_failure,
+    translate,
+    transport_failure,
+)
 
-T = TypeVar("T")
-_RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
-_STATUS_KINDS: dict[int, ErrorKind] = {
-    401: "unauthorized",
-    403: "forbidden",
-    408: "timeout",
-    413: "too_large",
-    429: "rate_limited",
-}
+__all__ = ["OpenAICompatible", "retry_after"]
 
 
 def _import_openai() -> Any:
@@ -66,11 +69,18 @@ class OpenAICompatible(Model):
         model = OpenAICompatible(model="qwen2.5-7b-instruct", base_url="http://localhost:8000/v1")
         legacy = OpenAICompatible(model="gpt-4", api_key=key, api="functions")   # the seed's API
         raw = OpenAICompatible(model="hermes-3", base_url=url, api="text", text_format="hermes")
+        strict = OpenAICompatible(model="qwen3", base_url=url, api="text", constrain="vllm")
+
+    ``constrain`` (``"vllm"``, ``"sglang"``, ``"llama.cpp"``, ``"ollama"``, ``"openai"``) sends
+    a grammar from :mod:`toolwire.grammar` in the parameter that engine reads, so the model can
+    write only valid calls (see :mod:`toolwire.models._constrain` and docs/grammar.md).
 
     ``retries`` counts extra attempts after the first; ``backoff`` doubles per attempt up to
     ``max_backoff`` (full jitter), and a ``Retry-After`` header wins when present (capped at
     ``max_backoff``). ``timeout`` bounds each request.
     """
+
+    text_format: str = "hermes"
 
     def __init__(
         self,
@@ -91,6 +101,7 @@ class OpenAICompatible(Model):
         extra_body: Mapping[str, Any] | None = None,
         client: Any = None,
         name: str | None = None,
+        constrain: str | None = None,
     ) -> None:
         openai = _import_openai()
         self.model = model
@@ -99,14 +110,15 @@ class OpenAICompatible(Model):
         self.text_format = text_format
         if api == "text":
             prompt_format(text_format)  # fail now, not at the first request
-        self.retries = retries
-        self.backoff = backoff
-        self.max_backoff = max_backoff
+        if constrain is not None:
+            check_constrain(constrain, api=api, text_format=text_format)
+        self.constrain = constrain
+        self.policy = RetryPolicy(retries=retries, backoff=backoff, max_backoff=max_backoff)
         self.temperature = temperature
         self.max_tokens = max_tokens
         self.stream_usage = stream_usage
         self.extra_body = dict(extra_body or {})
-        self._openai = openai
+        self._errors = openai_errors(openai)
         self._client = client or openai.AsyncOpenAI(
             base_url=base_url,
             api_key=api_key or "unused",  # local servers need none; the SDK insists on one
@@ -131,7 +143,7 @@ class OpenAICompatible(Model):
         self, messages: Sequence[Message], tools: Sequence[ToolSpec], options: ModelOptions
     ) -> ModelTurn:
         kwargs = self._map_request(messages, tools, options)
-        response = await self._with_retries(lambda: self._client.chat.completions.create(**kwargs))
+        response = await self._send(kwargs)
         return self._process_response(_as_dict(response), tools)
 
     async def stream(
@@ -141,13 +153,13 @@ class OpenAICompatible(Model):
         kwargs["stream"] = True
         if self.stream_usage:
             kwargs["stream_options"] = {"include_usage": True}
-        response = await self._with_retries(lambda: self._client.chat.completions.create(**kwargs))
+        response = await self._send(kwargs)
         usage: dict[str, int] = {}
         finish: str | None = None
         model_name = self.model
         if self.api == "text":
             parser = _import_parsing().StreamParser(
-                prompt_format(self.text_format).parser, tools=_names(tools)
+                prompt_format(self.text_format).name, tools=_names(tools)
             )
             raw: list[str] = []
         else:
@@ -169,12 +181,8 @@ class OpenAICompatible(Model):
                         raw.append(text)
                         for event in parser.feed(text):
                             yield event
-        except self._openai.OpenAIError as exc:
-            cut = f"the stream broke: {exc}"
-        except OSError as exc:
-            cut = f"the stream broke: {exc}"
-        except Exception as exc:  # the transport's own errors (httpx) surface unwrapped here
-            if type(exc).__module__.split(".")[0] not in ("httpx", "httpx2", "httpcore", "h11"):
+        except Exception as exc:
+            if translate(self._errors, exc) is None:
                 raise
             cut = f"the stream broke: {exc.__class__.__name__}: {exc}"
         if self.api == "text":
@@ -195,17 +203,46 @@ class OpenAICompatible(Model):
             finish = parsed.metadata.get("finish_reason")
             turn = ModelTurn(parsed=parsed, usage=usage, finish_reason=finish, model=model_name)
         if cut is not None:
-            turn = _mark_cut(turn, cut)
+            turn = cut_turn(turn, cut)
             for failure in turn.parsed.errors[len(parsed.errors) :]:
                 yield CallFailed(index=failure.index, error=failure)
         yield TurnDone(turn=turn)
+
+    async def _send(self, kwargs: dict[str, Any]) -> Any:
+        try:
+            return await send(
+                lambda: self._client.chat.completions.create(**kwargs),
+                table=self._errors,
+                policy=self.policy,
+                model=self.name,
+            )
+        except ModelError as exc:
+            if self.constrain is None:
+                raise
+            raise refused(exc, self.constrain) from exc
 
     # --- ours -> wire ------------------------------------------------------------------
 
     def _map_request(
         self, messages: Sequence[Message], tools: Sequence[ToolSpec], options: ModelOptions
     ) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"model": self.model, "messages": list(messages)}
+        kwargs = self._map_plain(messages, tools, options)
+        if self.constrain is not None and tools:
+            constrain_request(
+                kwargs,
+                self.constrain,
+                api=self.api,
+                text_format=self.text_format,
+                tools=tools,
+                tool_choice=options.tool_choice,
+                parallel=options.parallel_tool_calls,
+            )
+        return kwargs
+
+    def _map_plain(
+        self, messages: Sequence[Message], tools: Sequence[ToolSpec], options: ModelOptions
+    ) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"model": self.model, "messages": without_echo(messages)}
         temperature = options.temperature if options.temperature is not None else self.temperature
         if temperature is not None:
             kwargs["temperature"] = temperature
@@ -221,7 +258,8 @@ class OpenAICompatible(Model):
             if choice != "none":
                 fmt = prompt_format(self.text_format)
                 kwargs["messages"] = _with_system(
-                    messages, fmt.tools(tools, rules_for(choice, options.parallel_tool_calls))
+                    messages,
+                    fmt.tools_prompt(tools, rules_for(choice, options.parallel_tool_calls)),
                 )
             return kwargs
         names = wire_names([s.name for s in tools])
@@ -249,7 +287,7 @@ class OpenAICompatible(Model):
     ) -> list[Message]:
         if self.api != "text":
             return super().result_messages(turn, results)
-        return [{"role": "user", "content": prompt_format(self.text_format).results(results)}]
+        return [{"role": "user", "content": prompt_format(self.text_format).write_results(results)}]
 
     # --- wire -> ours ------------------------------------------------------------------
 
@@ -264,7 +302,7 @@ class OpenAICompatible(Model):
         message = choices[0].get("message") or {}
         text = message.get("content") or ""
         parsed = _import_parsing().parse(
-            text, format=prompt_format(self.text_format).parser, tools=_names(tools)
+            text, format=prompt_format(self.text_format).name, tools=_names(tools)
         )
         return ModelTurn(
             parsed=parsed,
@@ -274,67 +312,22 @@ class OpenAICompatible(Model):
             raw_text=text,
         )
 
-    async def _with_retries(self, send: Callable[[], Awaitable[T]]) -> T:
-        attempt = 0
-        while True:
-            try:
-                return await send()
-            except self._openai.APIStatusError as exc:
-                status = int(exc.status_code)
-                if status not in _RETRY_STATUS or status == 409 or attempt >= self.retries:
-                    raise self._error(exc, status) from exc
-                delay = self._delay(attempt, exc.response.headers)
-            except self._openai.APIConnectionError as exc:  # includes APITimeoutError
-                if attempt >= self.retries:
-                    raise self._error(exc, None) from exc
-                delay = self._delay(attempt, {})
-            attempt += 1
-            await asyncio.sleep(delay)
 
-    def _delay(self, attempt: int, headers: Mapping[str, str]) -> float:
-        hinted = retry_after(headers)
-        if hinted is not None:
-            return min(hinted, self.max_backoff)
-        return random.uniform(0, min(self.max_backoff, self.backoff * (2**attempt)))
-
-    def _error(self, exc: Exception, status: int | None) -> ModelError:
-        kind: ErrorKind = "remote_error"
-        if status is not None:
-            kind = _STATUS_KINDS.get(status, "remote_error")
-        elif isinstance(exc, self._openai.APITimeoutError):
-            kind = "timeout"
-        retryable = status is None or status in _RETRY_STATUS
-        where = f"HTTP {status}" if status is not None else exc.__class__.__name__
-        return ModelError(
-            f"the model {self.name!r} request failed ({where}): {exc}",
-            kind=kind,
-            status=status,
-            retryable=retryable,
-            model=self.name,
-        )
-
-
-def retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` / ``Retry-After`` (seconds or an HTTP date)."""
-    lowered = {k.lower(): v for k, v in headers.items()}
-    ms = lowered.get("retry-after-ms")
-    if ms is not None:
-        try:
-            return max(0.0, float(ms) / 1000.0)
-        except ValueError:
-            pass
-    value = lowered.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
+def openai_errors(openai: Any) -> ErrorTable:
+    """The ``openai`` SDK's exceptions -> our failures (subclasses before their bases)."""
+    httpx2 = importlib.import_module("httpx2")
+    return (
+        (openai.APIStatusError, lambda exc: status_failure(exc.status_code, exc.response.headers)),
+        (openai.APITimeoutError, transport_failure("timeout")),
+        (openai.APIConnectionError, transport_failure()),
+        (StreamError, read_stream_error),
+        # A stream's body breaking after its headers: the transport's own errors, unwrapped.
+        (httpx2.TimeoutException, transport_failure("timeout")),
+        (httpx2.TransportError, transport_failure()),
+        (OSError, transport_failure()),
+        # The base class last: an error the server reported inside a stream (``data.error``).
+        (openai.APIError, lambda exc: Failure(kind="remote_error")),
+    )
 
 
 def _as_dict(obj: Any) -> dict[str, Any]:
@@ -361,27 +354,3 @@ def _with_system(messages: Sequence[Message], text: str) -> list[Message]:
         out[0]["content"] = f"{out[0].get('content') or ''}\n\n{text}".strip()
         return out
     return [{"role": "system", "content": text}, *out]
-
-
-def _mark_cut(turn: ModelTurn, reason: str) -> ModelTurn:
-    """After a broken stream no call can be trusted to be whole: quarantine them all."""
-    parsed = turn.parsed
-    from_calls = tuple(_cut_error(call, index, reason) for index, call in enumerate(parsed.calls))
-    cut = Parsed(
-        content=parsed.content,
-        calls=(),
-        errors=(*parsed.errors, *from_calls),
-        reasoning=parsed.reasoning,
-        metadata={**parsed.metadata, "truncated": True},
-    )
-    return ModelTurn(
-        parsed=cut,
-        usage=turn.usage,
-        finish_reason="error",
-        model=turn.model,
-        raw_text=turn.raw_text,
-    )
-
-
-def _cut_error(call: ToolCall, index: int, reason: str) -> CallParseError:
-    return CallParseError(message=reason, raw=call.arguments, name=call.name, index=index)

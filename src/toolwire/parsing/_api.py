@@ -6,19 +6,22 @@ from typing import Any
 
 from toolwire._calls import Parsed, StreamEvent
 from toolwire.parsing._base import Engine
-from toolwire.parsing._registry import REGISTRY
+from toolwire.parsing._registry import TEXT_FORMATS, text_format
 from toolwire.parsing._toolmap import tool_schemas
 
 __all__ = ["FORMATS", "StreamParser", "parse"]
 
-FORMATS: tuple[str, ...] = tuple(REGISTRY)
+FORMATS: tuple[str, ...] = tuple(TEXT_FORMATS)
+"""The formats' own names; ``parse`` and ``StreamParser`` also take their aliases."""
 
 
 class StreamParser:
     """Parse a model's raw text as it streams in.
 
-    ``tools`` (a Toolbox, Tools, ToolSpecs, OpenAI-style dicts or ``{name: schema}``) types
-    parameter values for formats that write them as text, and flags calls to unknown names.
+    ``format`` is any name in ``FORMATS`` or an alias (the peers' names: ``qwen25``,
+    ``deepseekv31``, ...). ``tools`` (a Toolbox, Tools, ToolSpecs, OpenAI-style dicts or
+    ``{name: schema}``) types parameter values for formats that write them as text, and flags
+    calls to unknown names.
 
     >>> sp = StreamParser("hermes")
     >>> events = sp.feed('Hi <tool_call>{"name": "f", "argu')
@@ -34,14 +37,9 @@ class StreamParser:
     def __init__(
         self, format: str = "hermes", tools: Any = None, *, reasoning_open: bool = False
     ) -> None:
-        try:
-            cls = REGISTRY[format]
-        except KeyError:
-            raise ValueError(
-                f"unknown format {format!r}; known: {', '.join(sorted(REGISTRY))}"
-            ) from None
+        fmt = text_format(format)  # ValueError naming every known name
         self.format = format
-        self._eng = Engine(cls(), tool_schemas(tools), reasoning_open=reasoning_open)
+        self._eng = Engine(fmt.parser(), tool_schemas(tools), reasoning_open=reasoning_open)
 
     def feed(self, delta: str) -> list[StreamEvent]:
         """Consume ``delta``; the events it completes. Never raises on any text."""

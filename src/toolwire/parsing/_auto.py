@@ -1,140 +1,112 @@
 """``format="auto"``: find the format by its markers, then read each call with that format.
 
-Detection happens per call, at the marker, so the decision depends only on the text (never on
-where deltas were cut). Where formats share a marker, what follows decides: after
-``<tool_call>`` a ``{`` or ``[`` is Hermes, ``<function=`` is Qwen3-Coder, a name followed by
-``<arg_key>`` (or, with no arguments, a name in ``tools``) is GLM-4.5, anything else an error;
-after ``<｜tool▁sep｜>`` the word ``function`` is DeepSeek V3, anything else V3.1. At the very
-start of the output a ``{`` is a Llama 3 JSON call, ``[{`` a JSON list of calls (xLAM) and
-``[name(`` a pythonic list. Harmony takes over the rest of the stream once its tokens appear.
+The detector is built from the formats' :class:`~toolwire.parsing._record.Cue` records, so a
+new format teaches ``auto`` in its own module. Detection happens per call, at the marker, so the
+decision depends only on the text (never on where deltas were cut). Where formats share a marker,
+the character after it (and any whitespace) decides: after ``<tool_call>`` a ``{`` or ``[`` is
+Hermes, ``<`` Qwen3-Coder, anything else the fallback (GLM-4.5, which checks the body looks
+like a call). At the very start of the output the ``at_start`` cues apply too (a bare ``{``
+for Llama 3 JSON, ``[{`` for xLAM, ``[name(`` pythonic); the longest marker wins. A cue that
+``takes_over`` (Harmony) reads the rest of the stream.
 """
 
 from __future__ import annotations
 
+from collections.abc import Generator, Iterable, Sequence
+from typing import Any
+
 from toolwire.parsing._base import (
+    NEED,
+    THINK,
     Engine,
     Format,
+    Op,
     Peek,
     Run,
-    Starts,
-    Until,
     content_until,
     first_char,
 )
-from toolwire.parsing._jsonops import JsonCalls
-from toolwire.parsing.deepseek_v3 import CALLS as DS_CALLS
-from toolwire.parsing.deepseek_v3 import calls_section
-from toolwire.parsing.glm45 import glm_block
-from toolwire.parsing.granite import TAG as GRANITE
-from toolwire.parsing.harmony import CHANNEL, START, Harmony
-from toolwire.parsing.hermes import OPEN as TOOL_CALL
-from toolwire.parsing.hermes import hermes_block
-from toolwire.parsing.internlm import START as ACTION
-from toolwire.parsing.internlm import internlm_action
-from toolwire.parsing.jamba import OPEN as JAMBA
-from toolwire.parsing.jamba import jamba_block
-from toolwire.parsing.kimi_k2 import SECTION, SECTION_ALT, kimi_section
-from toolwire.parsing.llama3_json import TAG as PYTHON_TAG
-from toolwire.parsing.llama3_json import calls_joined
-from toolwire.parsing.mistral import TC, mistral_calls
-from toolwire.parsing.phi4_mini import TAG as FUNCTOOLS
-from toolwire.parsing.pythonic import END as PY_END
-from toolwire.parsing.pythonic import START as PY_START
-from toolwire.parsing.pythonic import PyCalls
-from toolwire.parsing.qwen3_coder import FUNC, qwen_block, qwen_function
-from toolwire.parsing.xlam import FENCE, fenced_calls
+from toolwire.parsing._record import Cue
 
-__all__ = ["Auto"]
+__all__ = ["Auto", "Opens"]
 
-_MARKERS = (
-    TOOL_CALL,
-    FUNC,
-    TC,
-    PYTHON_TAG,
-    DS_CALLS,
-    SECTION,
-    SECTION_ALT,
-    CHANNEL,
-    START,
-    GRANITE,
-    ACTION,
-    JAMBA,
-    FUNCTOOLS,
-    PY_START,
-    FENCE,
-)
+
+class Opens(Op):
+    """Result: the longest of ``literals`` the input starts with (consumed), or "" for none."""
+
+    __slots__ = ("_maxlen", "literals")
+
+    def __init__(self, literals: Iterable[str]) -> None:
+        self.literals = tuple(sorted(set(literals), key=len, reverse=True))
+        self._maxlen = max((len(x) for x in self.literals), default=0)
+
+    def step(self, eng: Engine) -> Any:
+        head = eng.buf[eng.pos : eng.pos + self._maxlen]
+        if (
+            not eng.eof
+            and len(head) < self._maxlen
+            and any(len(head) < len(x) and x.startswith(head) for x in self.literals)
+        ):
+            return NEED  # a longer literal is still possible
+        for x in self.literals:
+            if head.startswith(x):
+                eng.pos += len(x)
+                return x
+        return ""
+
+
+def _by_marker(cues: Iterable[Cue]) -> dict[str, list[Cue]]:
+    out: dict[str, list[Cue]] = {}
+    for cue in cues:
+        out.setdefault(cue.marker, []).append(cue)
+    return out
 
 
 class Auto(Format):
+    """Every format at once, told apart by the cues of the formats' records."""
+
     name = "auto"
 
+    def __init__(self, cues: Sequence[Cue], thinks: tuple[tuple[str, str], ...] = ()) -> None:
+        self.reasoning_tags = thinks
+        self.anywhere = _by_marker(c for c in cues if not c.at_start)
+        self.at_start = _by_marker(c for c in cues if c.at_start)
+        self.opens = tuple(self.anywhere)
+
     def run(self, eng: Engine) -> Run:
-        ch = yield from first_char(eng)
-        if ch == "{":
-            yield from calls_joined(eng)
-        elif ch == "[":
-            if (yield Starts(TC)):
-                yield from mistral_calls(eng)
-            else:
-                yield from _leading_list(eng)
+        yield from first_char(eng)
+        m = yield Opens((*self.anywhere, *self.at_start))
+        if m in self.anywhere:
+            if (yield from self._dispatch(eng, m, self.anywhere[m])):
+                return
+        elif m:
+            yield from self._dispatch(eng, m, self.at_start[m], at_start=True)
         while True:
-            m = yield from content_until(eng, _MARKERS)
+            m = yield from content_until(eng, self.opens, thinks=self.reasoning_tags or THINK)
             if m is None:
                 return
-            if m in (CHANNEL, START):
-                eng.unread(m)
-                yield from Harmony().run(eng)
+            if (yield from self._dispatch(eng, m, self.anywhere[m])):
                 return
-            yield from _dispatch(eng, m)
 
-
-def _leading_list(eng: Engine) -> Run:
-    yield Starts("[")
-    inner = Peek()
-    ch = yield inner
-    eng.unread("[" + inner.ws)
-    if ch == "{":
-        yield JsonCalls(non_call="content")
-    elif ch.isalpha() or ch == "_":
-        yield PyCalls()
-
-
-def _tool_call(eng: Engine) -> Run:
-    peek = Peek()
-    ch = yield peek
-    if ch in ("{", "["):
-        yield from hermes_block(eng)
-    elif ch == "<":
-        yield from qwen_block(eng)
-    else:
-        eng.unread(peek.ws)
-        yield from glm_block(eng, guessed=True)
-
-
-def _dispatch(eng: Engine, m: str) -> Run:
-    if m == TOOL_CALL:
-        yield from _tool_call(eng)
-    elif m == FUNC:
-        yield from qwen_function(eng)
-    elif m == TC:
-        yield from mistral_calls(eng)
-    elif m == PYTHON_TAG:
-        yield from calls_joined(eng)
-    elif m == DS_CALLS:
-        yield from calls_section(eng)
-    elif m in (SECTION, SECTION_ALT):
-        yield from kimi_section(eng)
-    elif m == GRANITE:
-        yield JsonCalls(non_call="error")
-    elif m == ACTION:
-        yield from internlm_action(eng)
-    elif m == JAMBA:
-        yield from jamba_block(eng)
-    elif m == FUNCTOOLS:
-        eng.unread("[")
-        yield JsonCalls(non_call="error")
-    elif m == PY_START:
-        yield PyCalls((PY_END,), brackets=None)
-        yield Until((PY_END,), "drop")
-    elif m == FENCE:
-        yield from fenced_calls(eng)
+    def _dispatch(
+        self, eng: Engine, marker: str, cues: list[Cue], *, at_start: bool = False
+    ) -> Generator[Op, Any, bool]:
+        """Read what ``marker`` opens with the cue that claims it; True: the stream is taken."""
+        ws = ""
+        if len(cues) == 1 and not cues[0].first:
+            cue: Cue | None = cues[0]
+        else:
+            peek = Peek()
+            ch = yield peek
+            ws = peek.ws
+            cue = next((c for c in cues if c.first and ch and ch in c.first), None)
+            if cue is None:
+                cue = next((c for c in cues if not c.first), None)
+        if cue is None:  # no format claims this: the marker was only text
+            eng.unread(marker + ws if at_start else ws)
+            if not at_start:
+                eng.content(marker)
+            return False
+        eng.unread(marker + ws if at_start or cue.takes_over else ws)
+        yield from cue.read(eng, marker)
+        return cue.takes_over

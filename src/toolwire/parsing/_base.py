@@ -30,6 +30,8 @@ encoding.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
@@ -90,6 +92,8 @@ class Format:
     name: ClassVar[str] = ""
     #: markers that identify the format, for ``format="auto"`` and the docs
     markers: ClassVar[tuple[str, ...]] = ()
+    #: the family's reasoning tags (open, close), when not ``<think>``/``</think>``
+    thinks: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def run(self, eng: Engine) -> Run:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -107,8 +111,9 @@ class Sections(Format):
 
     def run(self, eng: Engine) -> Run:
         opens = self.opens or self.markers
+        thinks = self.thinks or THINK
         while True:
-            m = yield from content_until(eng, opens)
+            m = yield from content_until(eng, opens, thinks=thinks)
             if m is None:
                 return
             yield from self.section(eng, m)
@@ -143,6 +148,8 @@ class Engine:
         self.buf = ""
         self.pos = 0
         self.eof = False
+        # characters searched or copied by the operations (for the linearity tests)
+        self.work = 0
         self.events: list[StreamEvent] = []
         self._content: list[str] = []
         self._reasoning: list[str] = []
@@ -159,7 +166,8 @@ class Engine:
     def _open_reasoning(self, fmt: Format) -> Run:
         # The prompt already opened <think> (templates that force reasoning): everything up
         # to </think> is reasoning, then the format reads the rest as usual.
-        yield Until((THINK_CLOSE,), "reasoning")
+        # the family's own close tag, or the common </think>
+        yield Until(tuple({THINK_CLOSE, *(close for _, close in fmt.thinks)}), "reasoning")
         yield from fmt.run(self)
 
     # -- driving ----------------------------------------------------------------------------
@@ -172,6 +180,7 @@ class Engine:
             if pos == len(self.buf):  # the usual case: the last delta was consumed whole
                 self.buf = delta
             else:
+                self.work += len(self.buf) - pos
                 self.buf = self.buf[pos:] + delta if pos else self.buf + delta
             self.pos = 0
             self._pump()
@@ -235,8 +244,21 @@ class Engine:
             self.events.append(ReasoningDelta(text=text))
 
     def unread(self, text: str) -> None:
-        """Put ``text`` back in front of the unconsumed input."""
-        self.buf = text + self.buf[self.pos :]
+        """Put ``text`` back in front of the unconsumed input.
+
+        What grammars put back is almost always what they just consumed (a marker, some
+        whitespace); then the position moves back over it and nothing is copied. Otherwise the
+        rest of the buffer is copied once — which for a large ``feed`` would make every such
+        call cost the whole remaining input, so the rewind is what keeps parsing linear.
+        """
+        if not text:
+            return
+        pos = self.pos
+        if pos >= len(text) and self.buf.startswith(text, pos - len(text)):
+            self.pos = pos - len(text)
+            return
+        self.work += len(self.buf) - pos
+        self.buf = text + self.buf[pos:]
         self.pos = 0
 
     def start_call(self, name: str, call_id: str | None = None) -> Call:
@@ -264,6 +286,11 @@ class Engine:
         self._calls.append(tc)
         self.events.append(CallFinished(index=call.index, call=tc))
 
+    def stray(self, text: str, where: str) -> None:
+        """Text found ``where`` only calls belong: kept as an error (never dropped) unless blank."""
+        if text.strip():
+            self.fail_call(None, f"text {where} that is not a call", text)
+
     def fail_call(self, call: Call | None, message: str, raw: str, name: str | None = None) -> None:
         err = CallParseError(
             message=message,
@@ -278,39 +305,53 @@ class Engine:
 # -- operations ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _Markers:
+    """A set of markers prepared once (per distinct tuple) for every ``Until`` that uses it."""
+
+    markers: tuple[str, ...]  # longest first: at one position the longest marker wins
+    maxlen: int
+    prefixes: frozenset[str]
+    first: frozenset[str]
+    longer: Mapping[str, tuple[str, ...]]
+    search: Any  # the compiled alternation's ``search`` (None for a single marker: str.find)
+
+
+@functools.lru_cache(maxsize=4096)
+def _markers(given: tuple[str, ...]) -> _Markers:
+    markers = tuple(sorted(set(given), key=lambda m: (-len(m), m)))
+    pattern = "|".join(re.escape(m) for m in markers)
+    return _Markers(
+        markers=markers,
+        maxlen=max((len(m) for m in markers), default=0),
+        prefixes=frozenset(m[:k] for m in markers for k in range(1, len(m))),
+        first=frozenset(m[0] for m in markers),
+        longer={
+            m: tuple(x for x in markers if len(x) > len(m) and x.startswith(m)) for m in markers
+        },
+        search=re.compile(pattern).search if len(markers) > 1 else None,
+    )
+
+
 class Until(Op):
     """Pass text to ``sink`` until one of ``markers``; result: the marker, or None at EOF.
 
     With ``sink="collect"`` the text is kept in ``.text``. With ``consume=False`` the marker is
     left in the input. At one position the longest marker wins, and a marker that is a prefix of
-    a longer one waits until the longer one is ruled out.
+    a longer one waits until the longer one is ruled out. One search (a compiled alternation)
+    runs from the current position to the first marker, so each character is looked at once
+    however many markers there are and however large the input.
     """
 
-    __slots__ = (
-        "_first",
-        "_longer",
-        "_maxlen",
-        "_parts",
-        "_prefixes",
-        "consume",
-        "markers",
-        "sink",
-        "text",
-    )
+    __slots__ = ("_m", "_parts", "consume", "markers", "sink", "text")
 
     def __init__(self, markers: Iterable[str], sink: Sink, *, consume: bool = True) -> None:
-        self.markers = tuple(sorted(set(markers), key=len, reverse=True))
+        self._m = _markers(tuple(markers))
+        self.markers = self._m.markers
         self.sink = sink
         self.consume = consume
         self.text = ""
         self._parts: list[str] = []
-        self._maxlen = max((len(m) for m in self.markers), default=0)
-        self._prefixes = frozenset(m[:k] for m in self.markers for k in range(1, len(m)))
-        self._first = frozenset(m[0] for m in self.markers)
-        self._longer = {
-            m: tuple(x for x in self.markers if len(x) > len(m) and x.startswith(m))
-            for m in self.markers
-        }
 
     def _out(self, eng: Engine, text: str) -> None:
         if not text:
@@ -328,15 +369,20 @@ class Until(Op):
         return result
 
     def step(self, eng: Engine) -> Any:
-        buf, pos = eng.buf, eng.pos
-        best, which = -1, ""
-        for m in self.markers:
-            i = buf.find(m, pos, best + len(m) if best >= 0 else len(buf))
-            if i != -1 and (best == -1 or i < best):
-                best, which = i, m
+        buf, pos, ms = eng.buf, eng.pos, self._m
+        n = len(buf)
+        if ms.search is not None:
+            found = ms.search(buf, pos)
+            best, which = (found.start(), found.group()) if found is not None else (-1, "")
+        elif ms.markers:
+            which = ms.markers[0]
+            best = buf.find(which, pos)
+        else:
+            best, which = -1, ""
         if best != -1:
+            eng.work += best + len(which) - pos
             if not eng.eof and any(
-                len(buf) - best < len(x) and x.startswith(buf[best:]) for x in self._longer[which]
+                n - best < len(x) and x.startswith(buf[best:]) for x in ms.longer[which]
             ):
                 self._out(eng, buf[pos:best])
                 eng.pos = best
@@ -344,13 +390,14 @@ class Until(Op):
             self._out(eng, buf[pos:best])
             eng.pos = best + len(which) if self.consume else best
             return self._done(which)
+        eng.work += n - pos
         if eng.eof:
             self._out(eng, buf[pos:])
-            eng.pos = len(buf)
+            eng.pos = n
             return self._done(None)
-        keep = len(buf)
-        for k in range(max(pos, len(buf) - self._maxlen + 1), len(buf)):
-            if buf[k] in self._first and buf[k:] in self._prefixes:
+        keep = n
+        for k in range(max(pos, n - ms.maxlen + 1), n):
+            if buf[k] in ms.first and buf[k:] in ms.prefixes:
                 keep = k
                 break
         self._out(eng, buf[pos:keep])
@@ -413,18 +460,31 @@ THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
 
 
-def content_until(
-    eng: Engine, markers: Iterable[str], *, think: bool = True
-) -> Generator[Op, Any, str | None]:
-    """Content up to one of ``markers`` (returned; None at EOF), with ``<think>`` as reasoning.
+THINK: tuple[tuple[str, str], ...] = ((THINK_OPEN, THINK_CLOSE),)
+"""The reasoning tags most families use; a format with its own passes them to content_until."""
 
-    A stray ``</think>`` (the opening tag was in the prompt) is dropped, not shown as content.
+
+def content_until(
+    eng: Engine,
+    markers: Iterable[str],
+    *,
+    think: bool = True,
+    thinks: tuple[tuple[str, str], ...] = THINK,
+) -> Generator[Op, Any, str | None]:
+    """Content up to one of ``markers`` (returned; None at EOF), with reasoning split off.
+
+    ``thinks`` are the (open, close) reasoning tags (``<think>``/``</think>``; Seed-OSS
+    ``<seed:think>``...). A stray close (its opening tag was in the prompt) is dropped, not
+    shown as content.
     """
     wanted = tuple(markers)
-    all_markers = (*wanted, THINK_OPEN, THINK_CLOSE) if think else wanted
+    pairs = thinks if think else ()
+    opens = dict(pairs)
+    closes = {c for _, c in pairs}
+    all_markers = (*wanted, *opens, *closes)
     while True:
         m = yield Until(all_markers, "content")
-        if not think or (m != THINK_OPEN and m != THINK_CLOSE) or m in wanted:
+        if m is None or m in wanted or (m not in opens and m not in closes):
             return m  # type: ignore[no-any-return]
-        if m == THINK_OPEN:
-            yield Until((THINK_CLOSE,), "reasoning")
+        if m in opens:
+            yield Until((opens[m],), "reasoning")

@@ -1,44 +1,104 @@
-"""Format name -> format class. A dict, so adding a format is one line."""
+"""Every text format, one line each: name -> :class:`~toolwire.parsing._record.TextFormat`.
+
+A format module ends with ``FORMAT = TextFormat(...)``; adding a format is that module plus one
+line in ``_FORMATS``. ``auto`` is built here from the other formats' cues, in this order (where
+two formats claim the same marker and character, the earlier one wins).
+"""
 
 from __future__ import annotations
 
+from functools import partial
+
+from toolwire.parsing import (
+    deepseek_v3,
+    deepseek_v4,
+    deepseek_v31,
+    deepseek_v32,
+    glm45,
+    glm47,
+    granite,
+    harmony,
+    hermes,
+    hunyuan,
+    internlm,
+    jamba,
+    k2_horizon,
+    kimi_k2,
+    lfm2,
+    llama3_json,
+    minimax_m2,
+    mistral,
+    olmo3,
+    phi4_mini,
+    pythonic,
+    qwen3_coder,
+    seed_oss,
+    step3,
+    xlam,
+)
 from toolwire.parsing._auto import Auto
-from toolwire.parsing._base import Format
-from toolwire.parsing.deepseek_v3 import DeepSeekV3
-from toolwire.parsing.deepseek_v31 import DeepSeekV31
-from toolwire.parsing.glm45 import Glm45
-from toolwire.parsing.granite import Granite
-from toolwire.parsing.harmony import Harmony
-from toolwire.parsing.hermes import Hermes
-from toolwire.parsing.internlm import InternLM
-from toolwire.parsing.jamba import Jamba
-from toolwire.parsing.kimi_k2 import KimiK2
-from toolwire.parsing.llama3_json import Llama3Json
-from toolwire.parsing.mistral import Mistral
-from toolwire.parsing.phi4_mini import Phi4Mini
-from toolwire.parsing.pythonic import Pythonic
-from toolwire.parsing.qwen3_coder import Qwen3Coder
-from toolwire.parsing.xlam import Xlam
+from toolwire.parsing._base import THINK
+from toolwire.parsing._record import TextFormat
 
-__all__ = ["REGISTRY"]
+__all__ = ["ALIASES", "TEXT_FORMATS", "text_format"]
 
-_ALL: tuple[type[Format], ...] = (
-    Hermes,
-    Llama3Json,
-    Mistral,
-    DeepSeekV3,
-    DeepSeekV31,
-    Qwen3Coder,
-    Glm45,
-    KimiK2,
-    Harmony,
-    Pythonic,
-    Granite,
-    InternLM,
-    Jamba,
-    Xlam,
-    Phi4Mini,
-    Auto,
+_FORMATS: tuple[TextFormat, ...] = (
+    hermes.FORMAT,
+    llama3_json.FORMAT,
+    mistral.FORMAT,
+    deepseek_v3.FORMAT,
+    deepseek_v31.FORMAT,
+    qwen3_coder.FORMAT,
+    glm45.FORMAT,
+    kimi_k2.FORMAT,
+    harmony.FORMAT,
+    pythonic.FORMAT,
+    granite.FORMAT,
+    internlm.FORMAT,
+    jamba.FORMAT,
+    xlam.FORMAT,
+    phi4_mini.FORMAT,
+    glm47.FORMAT,
+    seed_oss.FORMAT,
+    minimax_m2.FORMAT,
+    deepseek_v32.FORMAT,
+    deepseek_v4.FORMAT,
+    step3.FORMAT,
+    hunyuan.FORMAT,
+    k2_horizon.FORMAT,
+    lfm2.FORMAT,
+    olmo3.FORMAT,
 )
 
-REGISTRY: dict[str, type[Format]] = {cls.name: cls for cls in _ALL}
+_AUTO = TextFormat(
+    name="auto",
+    parser=partial(
+        Auto,
+        tuple(cue for fmt in _FORMATS for cue in fmt.cues),
+        # every family's reasoning tags
+        tuple(dict.fromkeys((*THINK, *(t for fmt in _FORMATS for t in fmt.parser().thinks)))),
+    ),
+    family="any of the above, found by its markers",
+    reasoning=True,
+)
+
+TEXT_FORMATS: dict[str, TextFormat] = {fmt.name: fmt for fmt in (*_FORMATS, _AUTO)}
+"""Each format by its own name (``FORMATS`` lists these names)."""
+
+ALIASES: dict[str, str] = {
+    alias: fmt.name for fmt in TEXT_FORMATS.values() for alias in fmt.aliases
+}
+"""Other accepted names (the peers' names for the same wire format) -> the format's name."""
+
+
+def text_format(name: str) -> TextFormat:
+    """The record of the format called ``name`` (its own name or an alias).
+
+    >>> text_format("qwen25").name
+    'hermes'
+    """
+    fmt = TEXT_FORMATS.get(name) or TEXT_FORMATS.get(ALIASES.get(name, ""))
+    if fmt is None:
+        known = ", ".join(sorted((*TEXT_FORMATS, *ALIASES)))
+        raise ValueError(f"unknown format {name!r}; known: {known}")
+    return fmt

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from toolwire.parsing._base import Engine, Peek, Run, Sections, Starts, Until
 from toolwire.parsing._jsonops import JsonArgs
+from toolwire.parsing._record import Cue, TextFormat
+from toolwire.parsing._shape import CallShape, JsonArguments
 
-__all__ = ["DeepSeekV3", "calls_section"]
+__all__ = ["FORMAT", "DeepSeekV3", "calls_section"]
 
 CALLS = "<｜tool▁calls▁begin｜>"
 CALLS_END = "<｜tool▁calls▁end｜>"
@@ -23,9 +25,20 @@ FENCE = "```"
 
 def calls_section(eng: Engine) -> Run:
     """After ``<｜tool▁calls▁begin｜>``: each call, until the section ends."""
+    opened = True
     while True:
-        m = yield Until((CALL, CALLS_END, CALLS), "drop")
+        between = Until((CALL, CALLS_END, CALLS), "collect")
+        m = yield between
+        if m != CALL and opened and m != CALLS_END:
+            # the section opened and nothing readable followed (cut off, or no call token):
+            # its text, marker included, is kept
+            eng.fail_call(None, "a DeepSeek tool-call section without a call", CALLS + between.text)
+        else:
+            eng.stray(between.text, "between calls")
+        opened = False
         if m != CALL:
+            if m == CALLS:
+                eng.unread(CALLS)
             return
         head = Until((SEP, CALL_END, CALLS_END), "collect")
         if (yield head) != SEP:
@@ -57,3 +70,26 @@ class DeepSeekV3(Sections):
 
     def section(self, eng: Engine, marker: str) -> Run:
         return calls_section(eng)
+
+
+FORMAT = TextFormat(
+    name="deepseek_v3",
+    parser=DeepSeekV3,
+    family="DeepSeek V3, R1",
+    markers=(CALLS, CALL, SEP, CALL_END, CALLS_END),
+    aliases=("deepseekv3",),
+    peers={"vllm": ("deepseek_v3",), "sglang": ("deepseekv3",)},
+    call=CallShape(
+        layout=JsonArguments(),
+        begin=CALLS,
+        call_open=CALL + "function" + SEP + "{name}\n```json\n",
+        call_close="\n```" + CALL_END,
+        separator="\n",
+        end=CALLS_END,
+    ),
+    # the reader tells V3 from V3.1 by what precedes the separator: one cue reads both
+    cues=(Cue(marker=CALLS, read=lambda eng, m: calls_section(eng)),),
+    reasoning=True,
+    quirks="the type `function` before the separator, the name after it, arguments in a "
+    "```json fence",
+)

@@ -7,10 +7,32 @@ format is that reader under its own name.
 
 from __future__ import annotations
 
-from toolwire.parsing.deepseek_v3 import DeepSeekV3
+from toolwire.parsing._record import TextFormat
+from toolwire.parsing._shape import CallShape, JsonArguments
+from toolwire.parsing.deepseek_v3 import CALL, CALL_END, CALLS, CALLS_END, SEP, DeepSeekV3
 
-__all__ = ["DeepSeekV31"]
+__all__ = ["FORMAT", "DeepSeekV31"]
 
 
 class DeepSeekV31(DeepSeekV3):
     name = "deepseek_v31"
+
+
+FORMAT = TextFormat(
+    name="deepseek_v31",
+    parser=DeepSeekV31,
+    family="DeepSeek V3.1",
+    markers=(CALLS, CALL, SEP, CALL_END, CALLS_END),
+    aliases=("deepseekv31",),
+    peers={"vllm": ("deepseek_v31",), "sglang": ("deepseekv31",)},
+    call=CallShape(
+        layout=JsonArguments(),
+        begin=CALLS,
+        call_open=CALL + "{name}" + SEP,
+        call_close=CALL_END,
+        end=CALLS_END,
+    ),
+    reasoning=True,
+    quirks="the name before the separator, bare JSON after it; `auto` reads it through "
+    "deepseek_v3's cue",
+)

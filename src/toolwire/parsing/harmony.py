@@ -13,8 +13,10 @@ import re
 
 from toolwire.parsing._base import Engine, Format, Run, Sink, Until
 from toolwire.parsing._jsonops import JsonArgs
+from toolwire.parsing._record import Cue, TextFormat
+from toolwire.parsing._shape import CallShape, JsonArguments
 
-__all__ = ["Harmony"]
+__all__ = ["FORMAT", "Harmony"]
 
 START = "<|start|>"
 CHANNEL = "<|channel|>"
@@ -61,3 +63,33 @@ class Harmony(Format):
             end = yield Until((*ENDS, START), sink, consume=False)
         if end is not None and end != START:
             yield Until(ENDS, "drop")
+
+
+def _rest(eng: Engine, marker: str) -> Run:
+    return Harmony().run(eng)
+
+
+FORMAT = TextFormat(
+    name="harmony",
+    parser=Harmony,
+    family="gpt-oss (OpenAI Harmony)",
+    markers=(START, CHANNEL, MESSAGE, *ENDS),
+    aliases=("openai", "gpt-oss"),
+    peers={"vllm": ("openai",), "sglang": ("gpt-oss",)},
+    call=CallShape(
+        layout=JsonArguments(),
+        call_open=START
+        + "assistant"
+        + CHANNEL
+        + "commentary to=functions.{name} <|constrain|>json"
+        + MESSAGE,
+        call_close="<|call|>",
+    ),
+    cues=(
+        Cue(marker=CHANNEL, takes_over=True, read=_rest),
+        Cue(marker=START, takes_over=True, read=_rest),
+    ),
+    reasoning=True,
+    quirks="the analysis channel is reasoning; the first message may lack "
+    "`<|start|>assistant` (the prompt ended with it)",
+)

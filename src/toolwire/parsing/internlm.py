@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from toolwire.parsing._base import Engine, Peek, Run, Sections, Starts, Until
 from toolwire.parsing._jsonops import JsonCalls
+from toolwire.parsing._record import Cue, TextFormat
+from toolwire.parsing._shape import CallShape, JsonObject
 
-__all__ = ["InternLM", "internlm_action"]
+__all__ = ["FORMAT", "InternLM", "internlm_action"]
 
 START = "<|action_start|>"
 PLUGIN = "<|plugin|>"
@@ -31,3 +33,21 @@ def internlm_action(eng: Engine) -> Run:
         return
     yield JsonCalls((END,), non_call="error")
     yield Until((END,), "drop")
+
+
+FORMAT = TextFormat(
+    name="internlm",
+    parser=InternLM,
+    family="InternLM 2.5",
+    markers=(START, PLUGIN, END),
+    aliases=("interns1",),
+    peers={"vllm": ("internlm",), "sglang": ("interns1",)},
+    call=CallShape(
+        layout=JsonObject(arguments_key="parameters"),
+        call_open=START + PLUGIN + "\n",
+        call_close=END,
+        separator="\n",
+    ),
+    cues=(Cue(marker=START, read=lambda eng, m: internlm_action(eng)),),
+    quirks="other actions (`<|interpreter|>` code) stay content",
+)

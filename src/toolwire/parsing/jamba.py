@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from toolwire.parsing._base import Engine, Run, Sections, Until
 from toolwire.parsing._jsonops import JsonCalls
+from toolwire.parsing._record import Cue, TextFormat
+from toolwire.parsing._shape import CallShape, JsonObject
 
-__all__ = ["Jamba", "jamba_block"]
+__all__ = ["FORMAT", "Jamba", "jamba_block"]
 
 OPEN = "<tool_calls>"
 CLOSE = "</tool_calls>"
@@ -22,3 +24,14 @@ class Jamba(Sections):
 def jamba_block(eng: Engine) -> Run:
     yield JsonCalls((CLOSE,), non_call="error")
     yield Until((CLOSE,), "drop")
+
+
+FORMAT = TextFormat(
+    name="jamba",
+    parser=Jamba,
+    family="AI21 Jamba 1.5 / 1.6",
+    markers=(OPEN, CLOSE),
+    peers={"vllm": ("jamba",)},
+    call=CallShape(layout=JsonObject(), begin=OPEN + "[", separator=", ", end="]" + CLOSE),
+    cues=(Cue(marker=OPEN, read=lambda eng, m: jamba_block(eng)),),
+)

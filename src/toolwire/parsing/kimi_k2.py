@@ -11,8 +11,10 @@ import re
 
 from toolwire.parsing._base import Engine, Run, Sections, Until
 from toolwire.parsing._jsonops import JsonArgs
+from toolwire.parsing._record import Cue, TextFormat
+from toolwire.parsing._shape import CallShape, JsonArguments
 
-__all__ = ["KimiK2", "kimi_section", "name_from_id"]
+__all__ = ["FORMAT", "KimiK2", "kimi_section", "name_from_id"]
 
 SECTION = "<|tool_calls_section_begin|>"
 SECTION_ALT = "<|tool_call_section_begin|>"
@@ -56,3 +58,25 @@ def kimi_section(eng: Engine) -> Run:
         yield JsonArgs(call, (CALL_END, SECTION_END))
         if (yield Until((CALL_END, CALL, SECTION_END), "drop", consume=False)) == CALL_END:
             yield Until((CALL_END,), "drop")
+
+
+FORMAT = TextFormat(
+    name="kimi_k2",
+    parser=KimiK2,
+    family="Kimi K2",
+    markers=(SECTION, CALL, ARGS, CALL_END, SECTION_END),
+    peers={"vllm": ("kimi_k2",), "sglang": ("kimi_k2",)},
+    call=CallShape(
+        layout=JsonArguments(),
+        begin=SECTION,
+        call_open=CALL + "functions.{name}:{index}" + ARGS,
+        call_close=CALL_END,
+        end=SECTION_END,
+    ),
+    cues=(
+        Cue(marker=SECTION, read=lambda eng, m: kimi_section(eng)),
+        Cue(marker=SECTION_ALT, read=lambda eng, m: kimi_section(eng)),
+    ),
+    reasoning=True,
+    quirks="the model's id `functions.NAME:N` is kept as the call id",
+)

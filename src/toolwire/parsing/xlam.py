@@ -16,8 +16,10 @@ from toolwire.parsing._base import (
     first_char,
 )
 from toolwire.parsing._jsonops import JsonCalls
+from toolwire.parsing._record import Cue, TextFormat
+from toolwire.parsing._shape import CallShape, JsonObject
 
-__all__ = ["Xlam", "fenced_calls"]
+__all__ = ["FORMAT", "Xlam", "fenced_calls"]
 
 FENCE = "```json"
 FENCE_END = "```"
@@ -61,3 +63,31 @@ def fenced_calls(eng: Engine) -> Run:
     yield Until((FENCE_END,), "drop" if n else "content")
     if not n:
         eng.content(FENCE_END)
+
+
+def _bare(eng: Engine, marker: str) -> Run:
+    yield JsonCalls(non_call="content")  # auto put the "[" back
+
+
+FORMAT = TextFormat(
+    name="xlam",
+    parser=Xlam,
+    family="Salesforce xLAM",
+    markers=(FENCE, TC),
+    peers={"vllm": ("xlam",)},
+    call=CallShape(
+        layout=JsonObject(),
+        begin="[",
+        separator=", ",
+        end="]",
+        begin_after_text=FENCE + "\n[",
+        end_after_text="]\n" + FENCE_END,
+    ),
+    cues=(
+        Cue(marker=FENCE, read=lambda eng, m: fenced_calls(eng)),
+        Cue(marker="[", first="{", at_start=True, read=_bare),
+    ),
+    reasoning=True,
+    quirks="a bare list at the start or right after `</think>`, a ```json fence, or after "
+    "`[TOOL_CALLS]` / inside `<tool_call>`",
+)

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import time
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin
 
 from toolwire._errors import MissingExtra, ToolFailure
 from toolwire._json import loads
+from toolwire._retry_after import retry_after_seconds
 from toolwire.remote._ssrf import Guard, client_host
 
 try:
@@ -75,7 +74,7 @@ class _GuardedResolver(AbstractResolver):
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
         addresses = await self._guard.resolver(host, port)
-        self._guard.check_addresses(f"//{host}:{port}", host, addresses)
+        self._guard.check_addresses(f"//{host}:{port}", host, addresses, port)
         out: list[ResolveResult] = []
         for address in addresses:
             fam = socket.AF_INET6 if ":" in address else socket.AF_INET
@@ -115,7 +114,7 @@ class _GuardedConnector(aiohttp.TCPConnector):
         self, host: str, port: int, traces: Sequence[Trace] | None = None
     ) -> list[ResolveResult]:
         hosts = await super()._resolve_host(host, port, traces=traces)
-        self._guard.check_addresses(f"//{host}:{port}", host, [h["host"] for h in hosts])
+        self._guard.check_addresses(f"//{host}:{port}", host, [h["host"] for h in hosts], port)
         return hosts
 
     async def _wrap_create_connection(
@@ -125,9 +124,11 @@ class _GuardedConnector(aiohttp.TCPConnector):
         peer = transport.get_extra_info("peername")
         req = kwargs.get("req")
         host = (req.url.raw_host if req is not None else None) or ""
-        if isinstance(peer, tuple) and peer:
+        if isinstance(peer, tuple) and len(peer) >= 2:
             try:
-                self._guard.check_addresses(f"//{host}", host, [str(peer[0])])
+                self._guard.check_addresses(
+                    f"//{host}:{peer[1]}", host, [str(peer[0])], int(peer[1])
+                )
             except ToolFailure:
                 transport.close()
                 raise
@@ -260,21 +261,6 @@ async def close_clients() -> None:
     clients = _CLIENTS.pop(asyncio.get_running_loop(), {})
     for client in clients.values():
         await client.aclose()
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """``Retry-After`` as seconds (it may be a number or an HTTP date)."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def failure_for(response: Response, what: str) -> ToolFailure | None:

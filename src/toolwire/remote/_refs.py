@@ -23,26 +23,158 @@ Loader = Callable[[str], Awaitable[Any]]
 """``async loader(uri) -> parsed document``, for ``http(s)://`` and ``file://`` URIs."""
 
 MAX_DEPTH = 64
+"""How many ``$ref`` hops one chain or one inlined schema may take."""
+MAX_DOCUMENT_BYTES = 32 * 1024 * 1024
+"""The largest OpenAPI or ``$ref`` document read (over HTTP the 10 MB response cap is first)."""
+MAX_NESTING = 200
+"""How deeply containers may nest in a document, and in a schema once its refs are inlined."""
+MAX_ALIAS_NODES = 100_000
+"""How many nodes YAML aliases may add to a document once expanded (the "billion laughs")."""
+_HTTP = ("http", "https")
 
 
 class RefError(ValueError):
-    """A ``$ref`` that cannot be resolved (missing document, bad pointer, too deep)."""
+    """A ``$ref`` that cannot be resolved (missing document, bad pointer, too deep), or a
+    document that cannot be read safely (too large, too deep, an alias bomb)."""
 
 
 def parse_document(text: str | bytes, where: str) -> Any:
-    """JSON, or YAML when PyYAML is installed (OpenAPI documents come in both)."""
+    """JSON, or YAML when PyYAML is installed (OpenAPI documents come in both).
+
+    Bounded: at most :data:`MAX_DOCUMENT_BYTES`, containers nested at most
+    :data:`MAX_NESTING` deep, YAML aliases expanding to at most :data:`MAX_ALIAS_NODES`
+    nodes; anything beyond raises :class:`RefError` naming the document and the limit.
+    """
+    if len(text) > MAX_DOCUMENT_BYTES:
+        raise RefError(
+            f"{where} is {len(text)} bytes; documents of more than {MAX_DOCUMENT_BYTES} bytes "
+            "are not read"
+        )
     raw = text.decode("utf-8") if isinstance(text, bytes) else text
     stripped = raw.lstrip()
     if stripped.startswith(("{", "[")):
-        return loads(raw)
+        try:
+            document = loads(raw)
+        except ValueError as exc:
+            raise RefError(f"{where} is not valid JSON: {exc}") from exc
+    else:
+        document = _yaml_load(raw, where)
+    _check_nesting(document, where)
+    return document
+
+
+def _yaml_load(raw: str, where: str) -> Any:
     try:
         yaml: Any = importlib.import_module("yaml")  # untyped, optional
     except ImportError as exc:  # pragma: no cover - PyYAML ships with the dev tools
         raise RefError(f"{where} looks like YAML; install PyYAML to read it") from exc
+    loader = _bounded_loader(yaml)(raw)
     try:
-        return yaml.safe_load(raw)
+        return loader.get_single_data()
+    except _Bound as exc:
+        raise RefError(f"{where}: {exc}") from None
     except yaml.YAMLError as exc:
         raise RefError(f"{where} is neither JSON nor YAML: {exc}") from exc
+    finally:
+        loader.dispose()
+
+
+class _Bound(Exception):
+    """A YAML document over one of the limits (raised from inside the composer)."""
+
+
+_LOADERS: dict[int, type] = {}
+
+
+def _bounded_loader(yaml: Any) -> type:
+    """PyYAML's safe loader, counting nodes as it composes them.
+
+    An alias adds the whole (expanded) size of the node it names: the count is what the
+    document becomes once every alias is expanded, which is what later walks over it cost.
+    Composition recurses once per level, so depth is bounded here too (before Python's own
+    recursion limit would turn it into a RecursionError).
+    """
+    made = _LOADERS.get(id(yaml))
+    if made is not None:
+        return made
+
+    class BoundedLoader(yaml.SafeLoader):  # type: ignore[misc]
+        def __init__(self, stream: str) -> None:
+            super().__init__(stream)
+            self.tw_depth = 0
+            self.tw_aliased = 0
+            self.tw_sizes: dict[int, int] = {}
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                anchor = self.peek_event().anchor
+                target = self.anchors.get(anchor)
+                if target is not None:
+                    size = self.tw_sizes.get(id(target))
+                    if size is None:
+                        raise _Bound(f"the alias *{anchor} refers to itself (a recursive alias)")
+                    self.tw_aliased += size
+                    if self.tw_aliased > MAX_ALIAS_NODES:
+                        raise _Bound(
+                            f"its aliases expand to more than {MAX_ALIAS_NODES} nodes "
+                            "(an alias bomb?); expand them in the document instead"
+                        )
+                return super().compose_node(parent, index)
+            self.tw_depth += 1
+            if self.tw_depth > MAX_NESTING:
+                raise _Bound(f"it nests more than {MAX_NESTING} levels deep")
+            try:
+                node = super().compose_node(parent, index)
+            finally:
+                self.tw_depth -= 1
+            children: list[Any] = []
+            if isinstance(node, yaml.SequenceNode):
+                children = node.value
+            elif isinstance(node, yaml.MappingNode):
+                children = [n for pair in node.value for n in pair]
+            self.tw_sizes[id(node)] = 1 + sum(self.tw_sizes.get(id(c), 1) for c in children)
+            return node
+
+    _LOADERS[id(yaml)] = BoundedLoader
+    return BoundedLoader
+
+
+def _check_nesting(document: Any, where: str) -> None:
+    """Refuse documents nested deeper than :data:`MAX_NESTING` (iteratively: no recursion)."""
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise RefError(f"{where} nests more than {MAX_NESTING} levels deep")
+        if isinstance(node, Mapping):
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, Mapping | list))
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, Mapping | list))
+
+
+def read_document(path: str | Path, where: str) -> Any:
+    """Read and parse a document file, reading at most one byte past the size limit."""
+    with open(path, "rb") as handle:
+        raw = handle.read(MAX_DOCUMENT_BYTES + 1)
+    return parse_document(raw, where)
+
+
+def _scheme(uri: str) -> str:
+    return urlsplit(uri).scheme.lower()
+
+
+def _check_origin(ref: str, source: str, target: str) -> None:
+    """A document fetched over HTTP may refer only to other http(s) documents.
+
+    Its author is the remote server: a ``file:`` ref (or any other scheme) would read this
+    machine's files into a tool schema, which is then sent to the model and every export.
+    Documents read from a file (or given as a dict without an HTTP base) may refer to files.
+    """
+    if _scheme(source) in _HTTP and _scheme(target) not in _HTTP:
+        raise RefError(
+            f"$ref {ref!r} in {source}: a document loaded over HTTP may refer only to "
+            f"http(s) documents, not to {target}"
+        )
 
 
 def file_uri(path: str | Path) -> str:
@@ -72,6 +204,8 @@ def _walk_pointer(document: Any, pointer: str, where: str) -> Any:
 
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+# a schema level is two JSON levels (an object, then "properties" or a list of subschemas)
+_SCHEMA_NESTING = MAX_NESTING // 2
 
 
 class Refs:
@@ -104,6 +238,7 @@ class Refs:
                 if not doc_part:
                     continue
                 target = urljoin(uri, doc_part) if uri else doc_part
+                _check_origin(ref, uri, target)
                 if target in seen:
                     continue
                 seen.add(target)
@@ -115,7 +250,7 @@ class Refs:
         if parts.scheme in ("", "file"):
             path = Path(unquote(parts.path)) if parts.scheme == "file" else Path(uri)
             try:
-                return parse_document(await asyncio.to_thread(path.read_bytes), uri)
+                return await asyncio.to_thread(read_document, path, uri)
             except OSError as exc:
                 raise RefError(f"cannot read the referenced document {uri}: {exc}") from exc
         if self._loader is None:
@@ -126,6 +261,7 @@ class Refs:
         """``(document uri, node, canonical key)`` for ``ref`` found in document ``uri``."""
         doc_part, pointer = _split(ref)
         target = (urljoin(uri, doc_part) if uri else doc_part) if doc_part else uri
+        _check_origin(ref, uri, target)
         if target not in self.documents:
             raise RefError(f"$ref {ref!r}: the document {target or '(root)'} was not loaded")
         node = _walk_pointer(self.documents[target], pointer, f"$ref {ref!r}")
@@ -180,10 +316,19 @@ class _Inliner:
             self.names[key] = name
         return self.names[key]
 
-    def run(self, node: Any, uri: str, stack: tuple[str, ...]) -> Any:
-        """Inline one schema object (schema-aware: property *names* are never keywords)."""
+    def run(self, node: Any, uri: str, stack: tuple[str, ...], depth: int = 0) -> Any:
+        """Inline one schema object (schema-aware: property *names* are never keywords).
+
+        ``depth`` counts schema objects from the top: refs that are shallow one by one can
+        still stack into a schema no serializer or validator can take.
+        """
         if len(stack) > MAX_DEPTH:
             raise RefError("schema references nest too deeply")
+        if depth > _SCHEMA_NESTING:
+            raise RefError(
+                f"a schema nests more than {_SCHEMA_NESTING} levels deep once its $refs are inlined"
+            )
+        depth += 1
         if not isinstance(node, Mapping):
             return node
         ref = node.get("$ref")
@@ -196,19 +341,19 @@ class _Inliner:
                     self.pending.append(key)
                 out: Any = {"$ref": f"#/$defs/{self._def_name(key)}"}
             else:
-                out = self.run(target, target_uri, (*stack, key))
+                out = self.run(target, target_uri, (*stack, key), depth - 1)
             if siblings and isinstance(out, dict):
-                extra = self.run(siblings, uri, stack)
+                extra = self.run(siblings, uri, stack, depth - 1)
                 out = {**out, **{k: v for k, v in extra.items() if k not in out}}
             return out
         result: dict[str, Any] = {}
         for keyword, value in node.items():
             if keyword in _SCHEMA_MAPS and isinstance(value, Mapping):
-                result[keyword] = {k: self.run(v, uri, stack) for k, v in value.items()}
+                result[keyword] = {k: self.run(v, uri, stack, depth) for k, v in value.items()}
             elif keyword in _SCHEMA_LISTS and isinstance(value, list):
-                result[keyword] = [self.run(v, uri, stack) for v in value]
+                result[keyword] = [self.run(v, uri, stack, depth) for v in value]
             elif keyword in _SCHEMA_ONE or (keyword == "items" and isinstance(value, Mapping)):
-                result[keyword] = self.run(value, uri, stack)
+                result[keyword] = self.run(value, uri, stack, depth)
             else:
                 result[keyword] = value
         return _fix_openapi30(result)

@@ -44,6 +44,7 @@ _METADATA_ADDRESSES = frozenset(
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 _IPV4_COMPAT = ipaddress.ip_network("::/96")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def _embedded_v4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
@@ -139,71 +140,92 @@ def _forbidden(url: str, host: str, address: str, reason: str) -> ToolFailure:
     )
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Guard:
     """Checks outbound URLs and resolved addresses; ``allow_hosts`` lifts the checks.
 
-    ``allow_hosts`` holds host names (``api.internal``), wildcards (``*.corp.example``), IP
-    addresses and networks (``10.0.0.0/8``); entries match with or without a port.
+    ``allow_hosts`` entries are host names (``api.internal``), wildcards (``*.corp.example``),
+    IP addresses and networks (``10.0.0.0/8``, ``::1``, ``fd00::/8``), each alone or with a
+    port: ``api.internal:8443``, ``127.0.0.1:8080``, ``[::1]:8080`` (IPv6 in brackets when a
+    port follows). An entry without a port opens every port of that host; one with a port
+    opens that port only, compared with the URL's port (or its scheme's default: 80, 443).
+    A malformed entry raises ``ValueError`` naming it. ``unix:...`` entries are kept for gRPC,
+    which matches them exactly.
 
     Example::
 
-        guard = Guard(allow_hosts=("127.0.0.1",))
+        guard = Guard(allow_hosts=("127.0.0.1:8000",))
         await guard.check_url("http://127.0.0.1:8000/weather")  # allowed
+        await guard.check_url("http://127.0.0.1:6379/")         # ToolFailure("forbidden")
         await Guard().check_url("http://169.254.169.254/")       # ToolFailure("forbidden")
     """
 
     allow_hosts: tuple[str, ...] = ()
     resolver: Resolver = system_resolver
-    _names: frozenset[str] = field(init=False, repr=False, default=frozenset())
-    _suffixes: tuple[str, ...] = field(init=False, repr=False, default=())
-    _networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(
-        init=False, repr=False, default=()
-    )
+    # (host or suffix or network, port or None for every port)
+    _names: frozenset[tuple[str, int | None]] = field(init=False, repr=False, default=frozenset())
+    _suffixes: tuple[tuple[str, int | None], ...] = field(init=False, repr=False, default=())
+    _networks: tuple[tuple[Network, int | None], ...] = field(init=False, repr=False, default=())
     _hash: int = field(init=False, repr=False, compare=False, default=0)
 
     def __hash__(self) -> int:  # guards key connection pools and caches: hash once
         return self._hash
 
     def __post_init__(self) -> None:
-        names: set[str] = set()
-        suffixes: list[str] = []
-        networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+        names: set[tuple[str, int | None]] = set()
+        suffixes: list[tuple[str, int | None]] = []
+        networks: list[tuple[Network, int | None]] = []
         for raw in self.allow_hosts:
-            entry = raw.strip().lower()
+            if raw.startswith("unix:"):
+                continue
+            host, port = _parse_entry(raw)
             try:
-                networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
+                networks.append((ipaddress.ip_network(host, strict=False), port))
                 continue
             except ValueError:
                 pass
-            host = _split_host(entry)
             if host.startswith("*."):
-                suffixes.append(host[1:])
+                suffixes.append((host[1:], port))
             else:
-                names.add(host)
+                names.add((host, port))
         object.__setattr__(self, "_names", frozenset(names))
         object.__setattr__(self, "_suffixes", tuple(suffixes))
         object.__setattr__(self, "_networks", tuple(networks))
         object.__setattr__(self, "_hash", hash((self.allow_hosts, self.resolver)))
 
-    def allows_host(self, host: str) -> bool:
-        """True when ``host`` (a name or an address) is allowlisted."""
+    def allows_host(self, host: str, port: int | None) -> bool:
+        """True when ``host`` (a name or an address) is allowlisted for ``port``.
+
+        ``port=None`` (unknown) matches only the entries that open every port.
+        """
         host = host.lower().strip("[]").rstrip(".")
-        if host in self._names or any(host.endswith(s) for s in self._suffixes):
+        names = self._names
+        if (host, None) in names or (port is not None and (host, port) in names):
+            return True
+        if any(host.endswith(s) and p in (None, port) for s, p in self._suffixes):
             return True
         ip = parse_ip(host)
-        return ip is not None and self.allows_address(ip)
+        return ip is not None and self.allows_address(ip, port)
 
-    def allows_address(self, ip: IPAddress) -> bool:
-        return any(ip.version == net.version and ip in net for net in self._networks)
+    def allows_address(self, ip: IPAddress, port: int | None) -> bool:
+        return any(
+            ip.version == net.version and ip in net and p in (None, port)
+            for net, p in self._networks
+        )
 
-    def check_addresses(self, url: str, host: str, addresses: Iterable[str]) -> None:
-        """Raise ``ToolFailure("forbidden")`` when any address ``host`` resolved to is refused."""
-        if self.allows_host(host):
+    def check_addresses(
+        self, url: str, host: str, addresses: Iterable[str], port: int | None
+    ) -> None:
+        """Raise ``ToolFailure("forbidden")`` when any address ``host`` resolved to is refused
+        (``port`` is the one about to be dialled: allowlist entries may name one)."""
+        if self.allows_host(host, port):
             return
         for address in addresses:
             ip = ipaddress.ip_address(address.split("%", 1)[0])
-            reason = None if self.allows_address(ip) else forbidden_reason(ip)
+            reason = None if self.allows_address(ip, port) else forbidden_reason(ip)
             if reason:
                 raise _forbidden(url, host, address, reason)
 
@@ -213,7 +235,7 @@ class Guard:
         ``resolve=False`` skips the DNS lookup of host names: the HTTP client does that when
         it connects (through :meth:`check_addresses`), so a call does not resolve twice.
         """
-        scheme, host, port = client_host(url)
+        scheme, host, explicit = client_host(url)
         if scheme not in ("http", "https"):
             raise ToolFailure(
                 "forbidden",
@@ -222,7 +244,8 @@ class Guard:
             )
         if not host:
             raise ToolFailure("forbidden", f"Refused to call {url}: the URL has no host.")
-        verdict, detail = _host_verdict(self, host)
+        port = explicit or _DEFAULT_PORTS[scheme]
+        verdict, detail = _host_verdict(self, host, port)
         if verdict == "allow":
             return []
         if verdict == "forbid":
@@ -231,8 +254,8 @@ class Guard:
             return [detail[0]]
         if not resolve:
             return []
-        addresses = await self.resolve(url, host, port or (443 if scheme == "https" else 80))
-        self.check_addresses(url, host, addresses)
+        addresses = await self.resolve(url, host, port)
+        self.check_addresses(url, host, addresses, port)
         return addresses
 
     async def dial_addresses(self, url: str) -> list[str]:
@@ -250,7 +273,7 @@ class Guard:
         literal = parse_ip(host)
         if literal is not None:
             return [str(literal)]
-        return await self.resolve(url, host, port or (443 if scheme == "https" else 80))
+        return await self.resolve(url, host, port or _DEFAULT_PORTS[scheme])
 
     async def resolve(self, url: str, host: str, port: int) -> list[str]:
         """``host``'s addresses through :attr:`resolver` (unchecked); a lookup failure is a
@@ -307,29 +330,51 @@ def _invalid(url: str, exc: Exception) -> ToolFailure:
 
 
 @functools.lru_cache(maxsize=4096)
-def _host_verdict(guard: Guard, host: str) -> tuple[str, tuple[str, ...]]:
-    """What the guard says about a host before any DNS lookup (cached: it never changes).
+def _host_verdict(guard: Guard, host: str, port: int) -> tuple[str, tuple[str, ...]]:
+    """What the guard says about a host and port before any DNS lookup (cached: it never
+    changes).
 
     ``("allow", ())``, ``("address", (ip,))`` for a public literal address,
     ``("forbid", (address, reason))`` or ``("name", ())`` when only DNS can tell.
     """
-    if guard.allows_host(host):
+    if guard.allows_host(host, port):
         return "allow", ()
     if host in METADATA_NAMES:
         return "forbid", (host, "a cloud metadata service name")
     ip = parse_ip(host)
     if ip is None:
         return "name", ()
-    reason = None if guard.allows_address(ip) else forbidden_reason(ip)
+    reason = None if guard.allows_address(ip, port) else forbidden_reason(ip)
     if reason:
         return "forbid", (str(ip), reason)
     return "address", (str(ip),)
 
 
-def _split_host(entry: str) -> str:
-    """``host``, ``host:port`` or ``[v6]:port`` -> the host part."""
+def _parse_entry(raw: str) -> tuple[str, int | None]:
+    """An ``allow_hosts`` entry -> ``(host, port or None)``.
+
+    ``host``, ``host:port``, ``[v6]:port``, ``[v6]`` or a bare IPv6 address/network (more
+    than one colon: no port can follow it unbracketed).
+    """
+    entry = raw.strip().lower()
+    port_text: str | None = None
     if entry.startswith("["):
-        return entry[1:].split("]", 1)[0]
-    if entry.count(":") == 1:
-        return entry.split(":", 1)[0]
-    return entry
+        host, closed, rest = entry[1:].partition("]")
+        if not closed or (rest and not rest.startswith(":")):
+            raise ValueError(f"allow_hosts entry {raw!r}: write an IPv6 address as [addr]:port")
+        port_text = rest[1:] if rest else None
+    elif entry.count(":") == 1:
+        host, _, port_text = entry.partition(":")
+    else:
+        host = entry
+    host = host.rstrip(".")
+    if not host:
+        raise ValueError(f"allow_hosts entry {raw!r} names no host")
+    if port_text is None:
+        return host, None
+    if not port_text.isascii() or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ValueError(
+            f"allow_hosts entry {raw!r}: the port must be a number from 1 to 65535 "
+            "(write host:port, or [ipv6]:port)"
+        )
+    return host, int(port_text)

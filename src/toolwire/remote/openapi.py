@@ -20,7 +20,6 @@ import fnmatch
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote, urlencode, urljoin
 
@@ -30,7 +29,7 @@ from toolwire._json import dumps_bytes
 from toolwire._tools import Tool
 from toolwire.remote._discovery import CONVERSION_ERRORS, Discovery, tools_only
 from toolwire.remote._http import DEFAULT_TIMEOUT, client_for, failure_for
-from toolwire.remote._refs import Refs, file_uri, parse_document
+from toolwire.remote._refs import Refs, file_uri, parse_document, read_document
 from toolwire.remote._ssrf import Guard, Resolver, system_resolver
 from toolwire.runtime._policy import Policy
 
@@ -159,8 +158,7 @@ async def discover(
             spec_uri, document = spec, await fetch(spec)
         else:
             spec_uri = file_uri(spec)
-            raw = await asyncio.to_thread(Path(spec).read_bytes)
-            document = parse_document(raw, spec)
+            document = await asyncio.to_thread(read_document, spec, spec)
     else:
         spec_uri, document = ref_base or "", spec
     if not isinstance(document, Mapping) or "paths" not in document:

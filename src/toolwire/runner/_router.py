@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from toolwire._spec import ToolSpec
 from toolwire.models._base import (
@@ -108,7 +108,7 @@ class Router(Model):
             self.last_attempts.append(attempt)
             try:
                 history = self._history_for(route.model, messages)
-                return await route.model.complete(history, tools, options)
+                return _written_by(await route.model.complete(history, tools, options), route.model)
             except ModelError as exc:
                 attempt.error = str(exc)
                 errors.append(f"{attempt.model}: {exc}")
@@ -128,9 +128,10 @@ class Router(Model):
                 history = self._history_for(route.model, messages)
                 async for event in route.model.stream(history, tools, options):
                     started = True
-                    yield event
                     if isinstance(event, TurnDone):
+                        yield TurnDone(turn=_written_by(event.turn, route.model))
                         return
+                    yield event
             except ModelError as exc:
                 if started:
                     raise  # events already went out; switching models now would mix answers
@@ -138,17 +139,21 @@ class Router(Model):
                 errors.append(f"{attempt.model}: {exc}")
         raise ModelError("every routed model failed: " + "; ".join(errors), model=self.name)
 
+    def assistant_messages(self, turn: ModelTurn) -> list[Message]:
+        # The model that answered writes its turn: a native client keeps what its API needs
+        # echoed (thinking signatures...) on the tools-form message; other routes ignore it.
+        writer = turn.parsed.metadata.get(_WRITER)
+        if isinstance(writer, Model) and writer.api == "tools":
+            return writer.assistant_messages(turn)
+        return super().assistant_messages(turn)
+
     @staticmethod
     def _history_for(model: Model, messages: Sequence[Message]) -> Sequence[Message]:
         """``messages`` in ``model``'s form; a history it cannot be given fails this route."""
         if model.api == "tools":
             return messages
-        # OpenAICompatible names its family format; other text models write the generic one.
-        fmt = getattr(model, "text_format", None)
         try:
-            return convert_history(
-                messages, model.api, text_format=fmt if isinstance(fmt, str) else None
-            )
+            return convert_history(messages, model.api, text_format=model.text_format)
         except ValueError as exc:
             raise ModelError(
                 f"the history cannot be written for {model.describe()} ({model.api}): {exc}",
@@ -159,3 +164,12 @@ class Router(Model):
     def describe(self) -> str:
         chosen = next((a.model for a in reversed(self.last_attempts) if a.error is None), None)
         return f"router -> {chosen}" if chosen else "router"
+
+
+_WRITER = "router_writer"
+
+
+def _written_by(turn: ModelTurn, model: Model) -> ModelTurn:
+    """``turn`` marked with the model that answered, for :meth:`Router.assistant_messages`."""
+    metadata = {**turn.parsed.metadata, _WRITER: model}
+    return replace(turn, parsed=replace(turn.parsed, metadata=metadata))

@@ -46,6 +46,7 @@ from toolwire.runtime._percall import (
     decode_idem,
     encode_idem,
     idem_key,
+    idem_unavailable,
     lease,
 )
 from toolwire.runtime._policy import Breaker, FallbackTool, Policy, Retry
@@ -170,7 +171,7 @@ class Executor:
             # the key the executor stored: validated arguments, the tool's own per_caller
             kwargs = tool.validate(arguments)
             cache = self.policy_for(tool).cache
-            per_caller = cache is not None and cache.per_caller
+            per_caller = cache is not None and cache.scoped(tool)
         key = cache_key(name, kwargs, caller_id, per_caller, local=not self.backend.shared)
         return await self.backend.cache_delete(key)
 
@@ -396,12 +397,12 @@ class Executor:
 
     # cache ------------------------------------------------------------------------------
     async def _cached(self, c: CallState) -> ToolResult:
-        cache = c.policy.cache
-        assert cache is not None
+        st = c.state
+        assert st is not None
         caller_id = c.caller.id if c.caller is not None else None
         try:
             key = cache_key(
-                c.tool.name, c.kwargs, caller_id, cache.per_caller, local=not self.backend.shared
+                st.name, c.kwargs, caller_id, st.cache_per_caller, local=not self.backend.shared
             )
         except (TypeError, ValueError):  # arguments without a JSON form: no caching
             return await self._deduped(c)
@@ -425,7 +426,7 @@ class Executor:
         assert cache is not None and st is not None
         caller_id = c.caller.id if c.caller is not None else None
         try:
-            key = cache_key(st.name, c.kwargs, caller_id, cache.per_caller, local=True)
+            key = cache_key(st.name, c.kwargs, caller_id, st.cache_per_caller, local=True)
         except (TypeError, ValueError):
             return None
         try:
@@ -500,13 +501,8 @@ class Executor:
             try:
                 rec = await self.backend.idem_begin(key, self._owner, lease(c))
             except BackendUnavailable:
-                if c.policy.fail_open is not False:
-                    return await self._after_idem(c)
-                return c.fail(
-                    "execution_error",
-                    "the idempotency store is unavailable, so the call was not run; retry later",
-                    retry_after=1.0,
-                )
+                # never fail open: running without the record could run the call twice
+                return idem_unavailable(c)
             except ToolFailure as exc:  # the store refused a new key (full of claims)
                 return c.result(error=exc.to_error())
             if rec.status == "done":

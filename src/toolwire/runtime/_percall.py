@@ -23,6 +23,7 @@ class ToolState:
         "breaker_cfg",
         "breaker_key",
         "budget",
+        "cache_per_caller",
         "limiter",
         "name",
         "policy",
@@ -42,6 +43,7 @@ class ToolState:
             Limiter(cap, policy.max_queue, name=f"tool {tool.name}") if cap is not None else None
         )
         self.budget = RetryBudget(policy.retry.budget) if policy.retry is not None else None
+        self.cache_per_caller = policy.cache is not None and policy.cache.scoped(tool)
         br = policy.breaker
         self.breaker_key = (br.key or tool.name) if br is not None else ""
         self.breaker_cfg = (
@@ -195,6 +197,25 @@ def arguments_tag(kwargs: Any) -> bytes:
     return _digest(text).encode()
 
 
+# How long a caller refused for an unreachable idempotency store should wait: the backend
+# tries the store again after its own retry interval (0.5 s by default).
+IDEM_RETRY_AFTER = 1.0
+
+
+def idem_unavailable(c: CallState) -> ToolResult:
+    """The refusal of a call with an idempotency key while the store cannot be reached.
+
+    Idempotency never fails open: without the record a retried key would run a second time
+    (issue 13: 155 of 417 orders did). The call did not run, so the caller may send it again.
+    """
+    return c.fail(
+        "unavailable",
+        "the idempotency store is unavailable, so the call was not run; "
+        "send it again with the same idempotency key",
+        retry_after=IDEM_RETRY_AFTER,
+    )
+
+
 # A stored idempotency record: b"a:" + the arguments' tag + b":" + the encoded result.
 _TAGGED = b"a:"
 
@@ -212,6 +233,8 @@ def decode_idem(c: CallState, data: bytes) -> ToolResult:
                 "invalid_arguments",
                 f"idempotency key {c.idem_key!r} was already used for a call of "
                 f"`{c.tool.name}` with different arguments; use a new key for a new call",
+                # A conflict with the stored call (serve answers HTTP 409), not bad arguments.
+                details={"reason": "idempotency_key_reused"},
             )
     c.cached = c.deduplicated = True
     return decode(c, data)

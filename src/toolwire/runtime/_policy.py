@@ -74,11 +74,26 @@ class FallbackTool:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Cache:
-    """Cache successful results of read-only/idempotent tools."""
+    """Cache successful results of read-only/idempotent tools.
+
+    ``per_caller``: one entry per caller (True) or one for everyone (False). Left at None, a
+    tool whose handler takes a ``tw.Context`` (so its answer may depend on who calls) is
+    cached per caller and any other tool is shared; say False to share a Context tool's cache.
+
+    Example::
+
+        tw.Policy(cache=tw.Cache(ttl=300.0))
+    """
 
     ttl: float = 60.0
     max_entries: int = 10_000
-    per_caller: bool = False
+    per_caller: bool | None = None
+
+    def scoped(self, tool: Any) -> bool:
+        """Whether ``tool``'s entries are kept per caller under this cache."""
+        if self.per_caller is not None:
+            return self.per_caller
+        return bool(tool.context_params)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -30,6 +30,7 @@ from toolwire.runtime._percall import (
     decode_idem,
     encode_idem,
     idem_key,
+    idem_unavailable,
     lease,
 )
 from toolwire.runtime._shared_slots import Slot, limited, new_holder, unavailable
@@ -59,7 +60,8 @@ async def run_shared(ex: Executor, c: CallState) -> ToolResult:
     if cache is not None:
         caller_id = c.caller.id if c.caller is not None else None
         try:
-            ckey = cache_key(c.tool.name, c.kwargs, caller_id, cache.per_caller)
+            per_caller = c.state is not None and c.state.cache_per_caller
+            ckey = cache_key(c.tool.name, c.kwargs, caller_id, per_caller)
         except (TypeError, ValueError):  # arguments without a JSON form: no caching
             ckey = None
     ikey: str | None = None
@@ -248,15 +250,13 @@ async def _settle(
 
 
 async def _unadmitted(ex: Executor, c: CallState, plan: CallPlan) -> ToolResult:
-    """The store is unreachable: a cache miss; the other policies fail open or closed."""
+    """The store is unreachable: a cache miss; an idempotency key refuses the call; the other
+    policies fail open or closed."""
     policy = c.policy
+    if plan.idem_key is not None:
+        # whatever fail_open says: running without the record could run the call twice
+        return idem_unavailable(c)
     if policy.fail_open is False:
-        if plan.idem_key is not None:
-            return c.fail(
-                "execution_error",
-                "the idempotency store is unavailable, so the call was not run; retry later",
-                retry_after=1.0,
-            )
         if plan.rate_key is not None:
             return c.fail(
                 "rate_limited", "the rate limiter is unavailable; retry later", retry_after=1.0

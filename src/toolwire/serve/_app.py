@@ -12,6 +12,7 @@ from toolwire.serve._openapi import build_openapi
 from toolwire.serve._origin import LocalOnly, LocalOnlyMiddleware
 from toolwire.serve._rest import authenticate, error_response, json_response, rest_routes
 from toolwire.serve._service import ToolService
+from toolwire.serve._tasks import tasks_running
 
 try:
     from fastapi import FastAPI
@@ -20,6 +21,9 @@ try:
     from starlette.routing import Route
 except ImportError as exc:  # pragma: no cover - part of the serve extra
     raise MissingExtra("fastapi", "serve") from exc
+
+
+_OPENAPI_CACHED = 64  # documents kept (distinct tool sets seen); rebuilt after a clear
 
 
 class _Asgi:
@@ -69,33 +73,40 @@ def create_app(
         routes.append(Route("/mcp", _Asgi(mcp_asgi(service, manager))))
     routes.extend(dashboard_routes(service, title=title, grpc_port=grpc_port, mcp=mcp))
 
-    cached: dict[str, Any] = {}
+    # One document per set of tools a caller may see (callers with the same scopes share it).
+    cached: dict[tuple[str, ...], Any] = {}
 
     async def openapi(request: Request) -> Response:
-        # Tool names and schemas are as private as /v1/tools when auth is on.
+        # Tool names and schemas are as private as /v1/tools when auth is on: each caller's
+        # document describes only the tools it may call.
         try:
-            authenticate(service, request)
+            caller = authenticate(service, request)
         except ToolwireError as exc:
             return error_response(exc.to_error())
-        if "doc" not in cached:
+        tools = service.tools(caller)
+        key = tuple(t.name for t in tools)
+        doc = cached.get(key)
+        if doc is None:
             try:
-                exported = service.export("openapi")
+                exported = service.export("openapi", caller)
             except Exception:  # any exporter problem: fall back to the doc built here
                 exported = None
-            cached["doc"] = build_openapi(
-                service.tools(), title=title, version=version, exported=exported
-            )
-        return json_response(cached["doc"])
+            doc = build_openapi(tools, title=title, version=version, exported=exported)
+            if len(cached) >= _OPENAPI_CACHED:
+                cached.clear()
+            cached[key] = doc
+        return json_response(doc)
 
     routes.append(Route("/openapi.json", openapi, methods=["GET"]))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if manager is None:
-            yield
-            return
-        async with manager.run():
-            yield
+        async with tasks_running(service):
+            if manager is None:
+                yield
+                return
+            async with manager.run():
+                yield
 
     # FastAPI's own schema would describe the generic routes only: the merged one is served.
     app = FastAPI(

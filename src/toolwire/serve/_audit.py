@@ -18,6 +18,7 @@ from toolwire._context import Caller
 
 logger = logging.getLogger("toolwire.audit")
 REDACTED = "[redacted]"
+_REQUESTED_MAX = 200  # characters kept of a name that is no tool (any client can send one)
 
 
 def audit_record(
@@ -29,6 +30,7 @@ def audit_record(
     latency_s: float,
     arguments: Mapping[str, Any] | str | bytes | None = None,
     show_arguments: bool = False,
+    requested: str | None = None,
 ) -> dict[str, Any]:
     record: dict[str, Any] = {
         "ts": round(time.time(), 3),
@@ -42,6 +44,11 @@ def audit_record(
         "attempts": result.attempts,
         "cached": result.cached,
     }
+    if requested is not None:
+        record["requested"] = requested[:_REQUESTED_MAX]
+    error_id = result.error.details.get("error_id") if result.error is not None else None
+    if error_id is not None:
+        record["error_id"] = error_id
     if arguments is not None:
         record["arguments"] = _shown(arguments) if show_arguments else REDACTED
     return record
@@ -66,6 +73,7 @@ def audit(
     latency_s: float,
     arguments: Mapping[str, Any] | str | bytes | None = None,
     show_arguments: bool = False,
+    requested: str | None = None,
 ) -> None:
     """Log one call on ``toolwire.audit`` at INFO (skipped cheaply when disabled)."""
     if not logger.isEnabledFor(logging.INFO):
@@ -80,6 +88,7 @@ def audit(
                 latency_s=latency_s,
                 arguments=arguments,
                 show_arguments=show_arguments,
+                requested=requested,
             )
         )
     )

@@ -10,7 +10,15 @@ Two kinds of credentials:
 
 Per-tool scopes: ``tool_scopes`` maps tool-name globs to scopes; a caller needs every scope
 of every glob its tool matches. The scope ``*`` grants everything. Tools no glob matches need
-only an authenticated caller.
+only an authenticated caller. A caller sees (in every tool listing) only the tools it may
+call. The operational views (dashboard figures, ``/metrics``) name every tool and caller, so
+they need a scope of their own, ``ops_scope`` (``ops`` unless configured).
+
+Caller ids carry their kind, so that the two credentials never share a namespace: an API key
+configured as ``id = "ops"`` is the caller ``key:ops``; a token with ``sub = "ops"`` is
+``jwt:<issuer>:ops`` (``jwt:ops`` when neither the settings nor the token name an issuer).
+Per-caller caches, rate limits and idempotency records are keyed by this id, so a token can
+never reach a key's records (or another issuer's subject's).
 """
 
 from __future__ import annotations
@@ -108,11 +116,15 @@ class JwtSettings:
         return ["HS256"] if self.secret is not None else ["RS256"]
 
 
+OPS_SCOPE = "ops"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuthConfig:
     api_keys: tuple[ApiKey, ...] = ()
     jwt: JwtSettings | None = None
     tool_scopes: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    ops_scope: str = OPS_SCOPE  # needed for the dashboard figures and /metrics
 
     @property
     def enabled(self) -> bool:
@@ -169,6 +181,15 @@ class Authenticator:
             return self._from_jwt(token, self.config.jwt)
         return self._from_key(token)
 
+    def from_headers(self, headers: Mapping[str, str]) -> Caller:
+        """:meth:`authenticate` with the credentials of an HTTP header mapping
+        (``authorization``, ``x-api-key``; Starlette's headers match names in any case)."""
+        if not self.enabled:
+            return ANONYMOUS
+        return self.authenticate(
+            authorization=headers.get("authorization"), api_key=headers.get("x-api-key")
+        )
+
     def _from_key(self, key: str) -> Caller:
         digest = hashlib.sha256(key.encode()).digest()
         found: ApiKey | None = None
@@ -178,7 +199,7 @@ class Authenticator:
                 found = entry
         if found is None:
             raise _fail("unauthorized", "The API key or token is not valid.")
-        return Caller(id=found.id, scopes=found.scopes, credentials=key)
+        return Caller(id=f"key:{found.id}", scopes=found.scopes, credentials=key)
 
     def _from_jwt(self, token: str, settings: JwtSettings) -> Caller:
         try:
@@ -219,8 +240,11 @@ class Authenticator:
         subject = claims.get(settings.subject_claim)
         if not isinstance(subject, str) or not subject:
             raise _fail("unauthorized", "The token names no subject.", reason="invalid")
+        issuer = settings.issuer or claims.get("iss")
         return Caller(
-            id=subject,
+            id=f"jwt:{issuer}:{subject}"
+            if isinstance(issuer, str) and issuer
+            else f"jwt:{subject}",
             scopes=_scopes_of(claims.get(settings.scope_claim)),
             claims=claims,
             credentials=token,
@@ -254,6 +278,23 @@ class Authenticator:
             return True
         needed = self.required_scopes(tool)
         return not needed or "*" in caller.scopes or needed <= caller.scopes
+
+    def is_ops(self, caller: Caller) -> bool:
+        """May ``caller`` read the operational views (every tool's and caller's figures)?"""
+        if not self.enabled:
+            return True
+        return "*" in caller.scopes or self.config.ops_scope in caller.scopes
+
+    def authorize_ops(self, caller: Caller) -> None:
+        """Raise ``ToolFailure`` of kind ``forbidden`` unless ``caller`` :meth:`is_ops`."""
+        if not self.is_ops(caller):
+            scope = self.config.ops_scope
+            raise _fail(
+                "forbidden",
+                f"Caller {caller.id!r} may not read the operational views (dashboard figures, "
+                f"/metrics): they need the scope {scope!r}.",
+                missing_scopes=[scope],
+            )
 
     def authorize(self, caller: Caller, tool: str) -> None:
         """Raise ``ToolFailure`` of kind ``forbidden`` unless ``caller`` may call ``tool``."""

@@ -8,7 +8,7 @@ from typing import Any
 
 from toolwire._tables import check_keys
 from toolwire.config._loader import Config, ConfigError
-from toolwire.serve._auth import ApiKey, AuthConfig, JwtSettings, parse_scopes
+from toolwire.serve._auth import OPS_SCOPE, ApiKey, AuthConfig, JwtSettings, parse_scopes
 from toolwire.serve._limits import Limits
 
 _LIMIT_KEYS = frozenset(Limits.__dataclass_fields__)
@@ -71,10 +71,14 @@ def auth_from(config: Config) -> AuthConfig:
     scopes_table = table.get("scopes", {})
     if not isinstance(scopes_table, Mapping):
         raise ConfigError(f"{where}.scopes must be a table of tool glob -> scopes")
+    ops_scope = table.get("ops_scope", OPS_SCOPE)
+    if not isinstance(ops_scope, str) or not ops_scope.strip() or " " in ops_scope.strip():
+        raise ConfigError(f"{where}: ops_scope must be one scope name, got {ops_scope!r}")
     return AuthConfig(
         api_keys=tuple(keys),
         jwt=jwt_settings,
         tool_scopes={str(k): parse_scopes(v) for k, v in scopes_table.items()},
+        ops_scope=ops_scope.strip(),
     )
 
 

@@ -45,7 +45,7 @@ def dashboard_routes(
         body = page.substitute(
             title=html.escape(title),
             auth="on" if service.auth.enabled else "off",
-            tool_count=len(tools),
+            tool_count="?" if service.auth.enabled else len(tools),  # each caller sees its own
             tool_items=items,
             grpc=f":{grpc_port}" if grpc_port else "off",
             mcp="/mcp" if mcp else "off",
@@ -59,8 +59,9 @@ def dashboard_routes(
         return Response(assets[name], media_type=_TYPES[name], headers=_NO_STORE)
 
     async def data(request: Request) -> Response:
+        # Every caller's calls and every tool's figures: the operational scope's.
         try:
-            authenticate(service, request)
+            service.auth.authorize_ops(authenticate(service, request))
         except ToolwireError as exc:
             return error_response(exc.to_error())
         since = request.query_params.get("since", "0")

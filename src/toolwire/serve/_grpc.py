@@ -1,7 +1,10 @@
 """gRPC: ``toolwire.v1.ToolService`` on grpcio aio, plus health checking and reflection.
 
-Unary ``CallTool`` fails with the status mapped from the error kind (one table, ``_status``)
-and the full error as JSON in the trailing metadata key ``toolwire-error``. The streaming
+Unary ``CallTool`` fails with the status mapped from the error kind (one table, ``_status``),
+the full error as JSON in the trailing metadata key ``toolwire-error`` (ASCII: other characters
+are ``\\uXXXX`` escapes, since a text metadata value must be printable ASCII) and the standard
+``grpc-status-details-bin`` (a ``google.rpc.Status`` with an ``ErrorInfo`` whose ``reason`` is
+the kind, plus ``BadRequest`` field violations and ``RetryInfo`` when known). The streaming
 ``CallTools`` runs every request as it arrives, concurrently, and answers each in completion
 order with the error (and the code it would have had) inside the message. The caller's
 deadline becomes the call's deadline in the runtime.
@@ -10,8 +13,11 @@ deadline becomes the call's deadline in the runtime.
 from __future__ import annotations
 
 import asyncio
+import datetime
+import json
 import time
-from collections.abc import AsyncIterator, Sequence
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 from toolwire import _json
@@ -20,11 +26,14 @@ from toolwire._context import Caller
 from toolwire._errors import MissingExtra, ToolError, ToolwireError
 from toolwire._status import status_of
 from toolwire.serve._auth import ANONYMOUS
+from toolwire.serve._progress import ProgressRelay, relay_until
 from toolwire.serve._rest import describe_tool
 from toolwire.serve._service import ToolService
 
 try:
     import grpc
+    from google.protobuf import any_pb2, duration_pb2
+    from google.rpc import error_details_pb2, status_pb2
     from grpc_health.v1 import health_pb2, health_pb2_grpc
     from grpc_health.v1._async import HealthServicer
     from grpc_reflection.v1alpha import reflection
@@ -35,6 +44,8 @@ except ImportError as exc:  # pragma: no cover - part of the grpc extra
 
 SERVICE_NAME = "toolwire.v1.ToolService"
 ERROR_KEY = "toolwire-error"
+DETAILS_KEY = "grpc-status-details-bin"
+ERROR_DOMAIN = "toolwire"
 
 
 def _map_result(result: ToolResult) -> tools_pb2.CallToolResponse:
@@ -87,14 +98,60 @@ def _map_tool(tool: Any) -> tools_pb2.ToolInfo:
         open_world=ann["open_world"],
         tags=d["tags"],
         title=d["title"] or "",
+        task_support=d["task_support"],
     )
 
 
-def _trailers(error: ToolError) -> tuple[tuple[str, str], ...]:
-    out = [(ERROR_KEY, _json.dumps(error.to_dict()))]
+def _trailers(error: ToolError) -> tuple[tuple[str, str | bytes], ...]:
+    out: list[tuple[str, str | bytes]] = [
+        (ERROR_KEY, _ascii_json(error.to_dict())),
+        (DETAILS_KEY, _map_status(error).SerializeToString()),
+    ]
     if error.retry_after is not None:
         out.append(("retry-after", str(error.retry_after)))
     return tuple(out)
+
+
+def _ascii_json(data: Any) -> str:
+    """JSON that is a legal text metadata value (printable ASCII, 0x20-0x7E): grpcio answers
+    ``INTERNAL: Invalid metadata`` for anything else, losing the error's status and kind."""
+    text = _json.dumps(data)
+    if text.isascii() and "\x7f" not in text:
+        return text  # the usual case: no second pass
+    # JSON escapes control characters but not DEL (it can only appear inside strings).
+    return json.dumps(json.loads(text), separators=(",", ":")).replace("\x7f", "\\u007f")
+
+
+def _map_status(error: ToolError) -> status_pb2.Status:
+    """The ``google.rpc.Status`` for ``error`` (what ``grpc_status.rpc_status.from_call`` and
+    grpcurl read): the mapped code, the message, and typed details."""
+    status = status_pb2.Status(code=status_of(error.kind).grpc_value, message=error.message)
+    info = error_details_pb2.ErrorInfo(
+        reason=error.kind.upper(), domain=ERROR_DOMAIN, metadata={"kind": error.kind}
+    )
+    details = [info]
+    problems = error.details.get("problems")
+    if isinstance(problems, list) and problems:
+        details.append(
+            error_details_pb2.BadRequest(
+                field_violations=[
+                    error_details_pb2.BadRequest.FieldViolation(
+                        field=str(p.get("path", "")), description=str(p.get("message", ""))
+                    )
+                    for p in problems
+                    if isinstance(p, dict)
+                ]
+            )
+        )
+    if error.retry_after is not None:
+        delay = duration_pb2.Duration()
+        delay.FromTimedelta(datetime.timedelta(seconds=max(0.0, error.retry_after)))
+        details.append(error_details_pb2.RetryInfo(retry_delay=delay))
+    for detail in details:
+        packed = any_pb2.Any()
+        packed.Pack(detail)
+        status.details.append(packed)
+    return status
 
 
 class ToolServicer(tools_pb2_grpc.ToolServiceServicer):
@@ -124,11 +181,12 @@ class ToolServicer(tools_pb2_grpc.ToolServiceServicer):
     async def ListTools(
         self, request: tools_pb2.ListToolsRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> tools_pb2.ListToolsResponse:
-        await self._caller(context)
-        response = tools_pb2.ListToolsResponse(tools=[_map_tool(t) for t in self.service.tools()])
+        caller = await self._caller(context)
+        tools = self.service.tools(caller)
+        response = tools_pb2.ListToolsResponse(tools=[_map_tool(t) for t in tools])
         if request.dialect:
             try:
-                response.export_json = _json.dumps(self.service.export(request.dialect))
+                response.export_json = _json.dumps(self.service.export(request.dialect, caller))
             except (ValueError, KeyError, LookupError, NotImplementedError) as exc:
                 await self._abort(
                     context,
@@ -159,6 +217,9 @@ class ToolServicer(tools_pb2_grpc.ToolServiceServicer):
         tasks: set[asyncio.Task[None]] = set()
 
         async def one(request: tools_pb2.CallToolRequest) -> None:
+            if request.progress:  # its reports first, as they come, then its result
+                await self._with_progress(request, caller, context, done.put)
+                return
             await done.put(_map_result(await self._call(request, caller, context)))
 
         async def feed() -> None:
@@ -186,6 +247,9 @@ class ToolServicer(tools_pb2_grpc.ToolServiceServicer):
         request: tools_pb2.CallToolRequest,
         caller: Caller,
         context: grpc.aio.ServicerContext[Any, Any],
+        *,
+        call_id: str | None = None,
+        progress: ProgressRelay | None = None,
     ) -> ToolResult:
         remaining = context.time_remaining()
         deadline = time.monotonic() + remaining if remaining is not None else None
@@ -195,9 +259,38 @@ class ToolServicer(tools_pb2_grpc.ToolServiceServicer):
             caller=caller,
             transport="grpc",
             idempotency_key=request.idempotency_key or None,
-            call_id=request.call_id or None,
+            call_id=call_id or request.call_id or None,
             deadline=deadline,
+            progress=progress,
         )
+
+    async def _with_progress(
+        self,
+        request: tools_pb2.CallToolRequest,
+        caller: Caller,
+        context: grpc.aio.ServicerContext[Any, Any],
+        put: Callable[[tools_pb2.CallToolResponse], Awaitable[None]],
+    ) -> None:
+        """One streamed call with its progress reports (the call id is fixed here, so that
+        the reports before the result already name it)."""
+        from toolwire.serve._tasks_grpc import progress_answer  # loaded with the task RPCs
+
+        call_id = request.call_id or "call_" + uuid.uuid4().hex[:20]
+        relay = ProgressRelay()
+        call = asyncio.ensure_future(
+            self._call(request, caller, context, call_id=call_id, progress=relay)
+        )
+        try:
+            while (reports := await relay_until(call, relay)) is not None:
+                for report in reports:
+                    await put(progress_answer(call_id, request.name, report))
+            for report in relay.pending():
+                await put(progress_answer(call_id, request.name, report))
+            await put(_map_result(call.result()))
+        finally:
+            if not call.done():  # the stream went away: stop the call
+                call.cancel()
+                await asyncio.gather(call, return_exceptions=True)
 
 
 def _text(value: Any) -> str | None:
@@ -223,11 +316,16 @@ async def start_grpc(
     settings.update(options)
     server = grpc.aio.server(options=list(settings.items()))
     tools_pb2_grpc.add_ToolServiceServicer_to_server(ToolServicer(service), server)  # type: ignore[no-untyped-call]
+    # Imported here: the task servicer builds on this module's servicer.
+    from toolwire.serve._tasks_grpc import TASK_SERVICE_NAME, TaskServicer
+
+    tools_pb2_grpc.add_TaskServiceServicer_to_server(TaskServicer(service), server)  # type: ignore[no-untyped-call]
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     reflection.enable_server_reflection(
         (
             SERVICE_NAME,
+            TASK_SERVICE_NAME,
             health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
             reflection.SERVICE_NAME,
         ),
@@ -237,4 +335,5 @@ async def start_grpc(
     await server.start()
     await health.set("", health_pb2.HealthCheckResponse.SERVING)
     await health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
+    await health.set(TASK_SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
     return server, bound

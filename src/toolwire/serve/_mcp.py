@@ -3,27 +3,47 @@
 The SDK's low-level ``Server`` is used (not ``MCPServer``) because our tools already carry
 their own JSON schemas and validation: ``tools/list`` maps each ``ToolSpec`` to an MCP tool
 with annotations and output schema, and ``tools/call`` goes through :class:`ToolService` like
-every other transport. Failed calls come back as ``is_error`` results whose structured content
-is ``{"error": {"kind", "message", ...}}``, so a model (or a client) sees the same error kinds
-as REST and gRPC. Progress reported by a tool (``Context.report_progress``) is forwarded as MCP
-progress notifications; an MCP cancellation cancels the call in the runtime.
+every other transport. An output schema that is not an object schema (a tool returning an int,
+a string, a list, ``X | None``, a pack's row list) is wrapped as ``{"result": ...}`` in
+``outputSchema`` and ``structuredContent`` alike, on every protocol revision: the rule of
+``tools export --dialect mcp`` (``dialects._export_mcp``), since clients up to 2025-11-25 reject
+the whole ``tools/list`` otherwise. Failed calls come back as ``is_error`` results whose text
+is ``{"error": {"kind", "message", ...}}`` as JSON, so a model (or a client) sees the same error
+kinds as REST and gRPC; they carry no structured content, which clients (the TypeScript SDK)
+check against the tool's output schema even on errors.
+
+Streamable-HTTP sessions belong to the credential that opened them: the authenticated caller is
+handed to the SDK as the request's user, whose session manager then answers another caller's
+request for that session (``DELETE`` included) with 404, as for a session that does not exist.
+
+Progress reported by a tool (``Context.report_progress``) is forwarded as MCP progress
+notifications when the request carries a ``progressToken``; an MCP cancellation cancels the
+call in the runtime. Tasks (2025-11-25 and the 2026-07-28 extension): ``_tasks_mcp``.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from toolwire import _json
 from toolwire._calls import ToolResult
 from toolwire._context import Caller
 from toolwire._errors import MissingExtra, ToolwireError
+from toolwire.dialects._export_mcp import output_schema_for, structured_content
 from toolwire.observe._tracing import tracing_active
 from toolwire.serve._origin import LocalOnly
+from toolwire.serve._progress import ProgressRelay, relay_until
 from toolwire.serve._service import ToolService, failed
+from toolwire.serve._tasks import TaskFront, supports_tasks
+from toolwire.serve._tasks_mcp import install_tasks
 
 try:
     import mcp_types as types
     from mcp.server import Server, ServerRequestContext
+    from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+    from mcp.server.auth.provider import AccessToken
     from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
     from mcp.server.transport_security import TransportSecuritySettings
 except ImportError as exc:  # pragma: no cover - part of the mcp extra
@@ -42,7 +62,7 @@ def map_tool(tool: Any) -> types.Tool:
         title=spec.title,
         description=spec.description or None,
         input_schema=dict(spec.input_schema),
-        output_schema=dict(spec.output_schema) if spec.output_schema else None,
+        output_schema=output_schema_for(spec),
         annotations=types.ToolAnnotations(
             title=spec.title,
             read_only_hint=ann.read_only,
@@ -50,19 +70,30 @@ def map_tool(tool: Any) -> types.Tool:
             idempotent_hint=ann.idempotent or ann.read_only,
             open_world_hint=ann.open_world,
         ),
+        execution=None
+        if spec.task_support == "forbidden"
+        else types.ToolExecution(task_support=spec.task_support),
     )
 
 
-def map_result(result: ToolResult, *, structured: bool) -> types.CallToolResult:
+def map_result(result: ToolResult, spec: Any = None) -> types.CallToolResult:
+    """The MCP answer for ``result``; ``spec`` (the tool's) decides the structured content."""
     text = types.TextContent(type="text", text=result.as_text())
     if not result.ok:
-        assert result.error is not None
-        return types.CallToolResult(
-            content=[text], structured_content={"error": result.error.to_dict()}, is_error=True
-        )
-    if structured:
-        return types.CallToolResult(content=[text], structured_content=result.value)
-    return types.CallToolResult(content=[text])
+        return types.CallToolResult(content=[text], is_error=True)
+    if spec is None or spec.output_schema is None:
+        return types.CallToolResult(content=[text])
+    return types.CallToolResult(
+        content=[text], structured_content=structured_content(spec, _plain(result.value))
+    )
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON-shaped data (a Pydantic model or dataclass a tool returned, as the
+    object its text content shows)."""
+    if value is None or isinstance(value, (dict, list, str, int, float, bool)):
+        return value
+    return _json.loads(_json.dumps(value))
 
 
 def build_mcp_server(
@@ -97,38 +128,48 @@ def build_mcp_server(
     async def list_tools(
         ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        return types.ListToolsResult(tools=list(mapped()["tools"]))
+        tools = list(mapped()["tools"])
+        if service.auth.enabled and ctx.request is not None:
+            # Only the tools this caller may call (/mcp has authenticated it already).
+            caller = service.auth.from_headers(ctx.request.headers)
+            tools = [t for t in tools if service.auth.allowed(caller, t.name)]
+        return types.ListToolsResult(tools=tools)
+
+    def caller_of(ctx: ServerRequestContext[Any]) -> Caller:
+        request = ctx.request
+        if request is None:
+            return STDIO_CALLER
+        headers = request.headers
+        return service.auth.authenticate(
+            authorization=headers.get("authorization"), api_key=headers.get("x-api-key")
+        )
+
+    def render(result: ToolResult, tool_name: str) -> dict[str, Any]:
+        tool = mapped()["by_name"].get(tool_name)
+        spec = tool.spec if tool is not None and result.ok else None
+        answer: dict[str, Any] = map_result(result, spec).model_dump(
+            by_alias=True, mode="json", exclude_none=True
+        )
+        return answer
 
     async def call_tool(
         ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
-        request = ctx.request
-        if request is None:
-            caller = STDIO_CALLER
+        try:
+            caller = caller_of(ctx)
+        except ToolwireError as exc:
+            return map_result(failed(params.name, exc.to_error()))
+        meta = (ctx.params or {}).get("_meta")
+        if isinstance(meta, Mapping) and meta.get("progressToken") is not None:
+            result = await _with_progress(ctx, service, params, caller)
         else:
-            try:
-                headers = request.headers
-                caller = service.auth.authenticate(
-                    authorization=headers.get("authorization"), api_key=headers.get("x-api-key")
-                )
-            except ToolwireError as exc:
-                return map_result(failed(params.name, exc.to_error()), structured=True)
-
-        async def progress(done: float, total: float | None, message: str | None) -> None:
-            await ctx.session.report_progress(done, total, message)
-
-        result = await service.call(
-            params.name,
-            params.arguments or {},
-            caller=caller,
-            transport="mcp",
-            progress=progress,
-        )
+            result = await service.call(
+                params.name, params.arguments or {}, caller=caller, transport="mcp"
+            )
         if not result.ok:
-            return map_result(result, structured=True)
+            return map_result(result)
         tool = mapped()["by_name"].get(result.name)
-        structured = bool(tool.spec.output_schema) if tool is not None else False
-        return map_result(result, structured=structured)
+        return map_result(result, tool.spec if tool is not None else None)
 
     server: Server[Any] = Server(
         name,
@@ -138,7 +179,33 @@ def build_mcp_server(
         on_call_tool=call_tool,
     )
     server.middleware = [_only_when_tracing(m) for m in server.middleware]
+    if supports_tasks(service):
+        install_tasks(server, TaskFront(service), caller_of, render)
     return server
+
+
+async def _with_progress(
+    ctx: ServerRequestContext[Any], service: ToolService, params: Any, caller: Caller
+) -> ToolResult:
+    """The call, with each progress report sent as ``notifications/progress`` in order (the
+    relay takes reports from async tools and from sync tools' threads alike)."""
+    relay = ProgressRelay()
+    call = asyncio.ensure_future(
+        service.call(
+            params.name, params.arguments or {}, caller=caller, transport="mcp", progress=relay
+        )
+    )
+    try:
+        while (reports := await relay_until(call, relay)) is not None:
+            for report in reports:
+                await ctx.session.report_progress(report.done, report.total, report.message)
+        for report in relay.pending():
+            await ctx.session.report_progress(report.done, report.total, report.message)
+        return call.result()
+    finally:
+        if not call.done():  # the client cancelled: so is the call
+            call.cancel()
+            await asyncio.gather(call, return_exceptions=True)
 
 
 class _WhenTracing:
@@ -198,16 +265,29 @@ def mcp_asgi(service: ToolService, manager: StreamableHTTPSessionManager) -> ASG
         if service.auth.enabled and scope["type"] == "http":
             request = Request(scope)
             try:
-                service.auth.authenticate(
+                caller = service.auth.authenticate(
                     authorization=request.headers.get("authorization"),
                     api_key=request.headers.get("x-api-key"),
                 )
             except ToolwireError as exc:
                 await error_response(exc.to_error())(scope, receive, send)
                 return
+            scope = {**scope, "user": session_owner(caller)}
         await manager.asgi_app(scope, receive, send)
 
     return app
+
+
+def session_owner(caller: Caller) -> AuthenticatedUser:
+    """The SDK's user for ``caller``: its session manager binds each session to the principal
+    of the user that opened it. Caller ids name their kind (``key:<id>``, ``jwt:<iss>:<sub>``),
+    so a token whose subject equals a key's id is someone else."""
+    token = AccessToken(
+        token="",  # never kept: the SDK compares principals, not credentials
+        client_id=caller.id,
+        scopes=sorted(caller.scopes),
+    )
+    return AuthenticatedUser(token)
 
 
 async def run_stdio(service: ToolService, *, version: str = "") -> None:

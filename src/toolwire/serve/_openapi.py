@@ -16,6 +16,12 @@ from toolwire._errors import ERROR_KINDS
 from toolwire._status import STATUS
 
 DIALECTS = ("openai", "openai-functions", "openai-responses", "anthropic", "gemini", "mcp")
+# An Idempotency-Key (header or batch field) is 1 to this many characters; the REST routes
+# refuse anything else with 400, as this document says.
+IDEMPOTENCY_KEY_MAX = 200
+# The detail that marks a key reused with other arguments: answered 409, a conflict with the
+# stored call, not a problem with the arguments themselves.
+KEY_REUSED = "idempotency_key_reused"
 
 _ERROR = {
     "type": "object",
@@ -70,6 +76,10 @@ def _describe(status: int) -> str:
     if status == 415:
         return "the body is not declared application/json"
     kinds = [k for k, s in STATUS.items() if s.http == status]
+    if status == 400:
+        kinds.append("a malformed Idempotency-Key")
+    if status == 409:
+        kinds.append("the Idempotency-Key was already used with other arguments")
     return ", ".join(kinds) if kinds else "error"
 
 
@@ -80,8 +90,11 @@ _IDEMPOTENCY = {
     "name": "Idempotency-Key",
     "in": "header",
     "required": False,
-    "schema": {"type": "string", "maxLength": 200},
-    "description": "Calls repeated with the same key run once (within the runtime's window).",
+    "schema": {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX},
+    "description": (
+        "Calls repeated with the same key and arguments run once (within the runtime's window); "
+        "the same key with other arguments is refused (409). Keys are per caller and per tool."
+    ),
 }
 
 
@@ -117,7 +130,8 @@ def build_openapi(
             **_error_responses((*_AUTH, 415)),
         }
         op["parameters"] = [_IDEMPOTENCY]
-    doc["paths"].update(_fixed_paths())
+
+    doc["paths"].update(_fixed_paths(tools[0].spec.name if tools else None))
     components.setdefault("securitySchemes", {}).update(
         {
             "bearer": {"type": "http", "scheme": "bearer"},
@@ -149,7 +163,7 @@ def _fallback(tools: list[Any]) -> dict[str, Any]:
     return {"paths": paths, "components": {"schemas": {}}}
 
 
-def _fixed_paths() -> dict[str, Any]:
+def _fixed_paths(example_tool: str | None) -> dict[str, Any]:
     list_schema = {
         "type": "object",
         "required": ["tools"],
@@ -182,7 +196,14 @@ def _fixed_paths() -> dict[str, Any]:
                 "operationId": "get_tool",
                 "summary": "One tool's description and schemas",
                 "parameters": [
-                    {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+                    {
+                        "name": "name",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                        # a name that exists, so a client (or a fuzzer) can reach the 200
+                        **({"example": example_tool} if example_tool else {}),
+                    }
                 ],
                 "responses": {
                     "200": {
@@ -211,9 +232,16 @@ def _fixed_paths() -> dict[str, Any]:
                                         "required": ["name"],
                                         "properties": {
                                             "name": {"type": "string"},
-                                            "arguments": {"type": "object"},
-                                            "id": {"type": "string"},
-                                            "idempotency_key": {"type": "string"},
+                                            "arguments": {
+                                                "type": ["object", "string", "null"],
+                                                "description": "an object, or JSON text",
+                                            },
+                                            "id": {"type": ["string", "null"]},
+                                            "idempotency_key": {
+                                                "type": ["string", "null"],
+                                                "minLength": 1,
+                                                "maxLength": IDEMPOTENCY_KEY_MAX,
+                                            },
                                         },
                                     },
                                 }

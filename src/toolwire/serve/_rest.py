@@ -17,8 +17,8 @@ from toolwire._context import Caller
 from toolwire._errors import ToolError, ToolFailure, ToolwireError
 from toolwire._status import RETRYABLE, status_of
 from toolwire.serve._limits import too_large
-from toolwire.serve._openapi import DIALECTS
-from toolwire.serve._service import BatchItem, ToolService
+from toolwire.serve._openapi import DIALECTS, IDEMPOTENCY_KEY_MAX, KEY_REUSED
+from toolwire.serve._service import BatchItem, ToolService, failed
 
 JSON = "application/json"
 
@@ -30,7 +30,7 @@ def json_response(
 
 
 def error_response(error: ToolError, *, body: Any = None) -> Response:
-    status = status_of(error.kind).http
+    status = 409 if error.details.get("reason") == KEY_REUSED else status_of(error.kind).http
     headers: dict[str, str] = {}
     if error.kind in RETRYABLE or error.retry_after is not None:
         headers["Retry-After"] = str(max(1, math.ceil(error.retry_after or 1.0)))
@@ -47,10 +47,7 @@ def result_response(result: ToolResult) -> Response:
 
 
 def authenticate(service: ToolService, request: Request) -> Caller:
-    headers = request.headers
-    return service.auth.authenticate(
-        authorization=headers.get("authorization"), api_key=headers.get("x-api-key")
-    )
+    return service.auth.from_headers(request.headers)
 
 
 def require_json(request: Request) -> Response | None:
@@ -81,6 +78,9 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 def rest_routes(service: ToolService) -> list[Route]:
+    # Imported here: the task routes build on this module's helpers.
+    from toolwire.serve._tasks_rest import stream_call, task_routes, wants_events
+
     limits = service.limits
 
     async def call_tool(request: Request) -> Response:
@@ -88,15 +88,22 @@ def rest_routes(service: ToolService) -> list[Route]:
             return refused
         try:
             caller = authenticate(service, request)
-            body = await read_body(request, limits.max_body_bytes)
         except ToolwireError as exc:
             return error_response(exc.to_error())
+        name = request.path_params["name"]
+        try:
+            key = idempotency_key(request.headers.get("idempotency-key"), "Idempotency-Key")
+            body = object_body(await read_body(request, limits.max_body_bytes))
+        except ToolwireError as exc:  # answered like any failed call, as the document says
+            return result_response(failed(name, exc.to_error()))
+        if wants_events(request):  # progress reports as they come, then the result
+            return stream_call(service, name, body, caller, key)
         result = await service.call(
-            request.path_params["name"],
+            name,
             body,
             caller=caller,
             transport="rest",
-            idempotency_key=request.headers.get("idempotency-key"),
+            idempotency_key=key,
         )
         return result_response(result)
 
@@ -114,24 +121,24 @@ def rest_routes(service: ToolService) -> list[Route]:
 
     async def list_tools(request: Request) -> Response:
         try:
-            authenticate(service, request)
+            caller = authenticate(service, request)
         except ToolwireError as exc:
             return error_response(exc.to_error())
         dialect = request.query_params.get("dialect")
-        if dialect:
+        if dialect is not None:  # present but empty is not a dialect either
             if dialect not in DIALECTS:
                 return _bad_dialect(dialect)
             try:
-                exported = service.export(dialect)
+                exported = service.export(dialect, caller)
             except (ValueError, KeyError, LookupError, NotImplementedError) as exc:
                 return _bad_dialect(dialect, str(exc))
             return json_response({"dialect": dialect, "tools": exported})
-        return json_response({"tools": [describe_tool(t) for t in service.tools()]})
+        return json_response({"tools": [describe_tool(t) for t in service.tools(caller)]})
 
     async def get_tool(request: Request) -> Response:
         try:
-            authenticate(service, request)
-            tool = service.get(request.path_params["name"])
+            caller = authenticate(service, request)
+            tool = service.get(request.path_params["name"], caller)
         except ToolwireError as exc:
             return error_response(exc.to_error())
         return json_response(describe_tool(tool))
@@ -147,9 +154,9 @@ def rest_routes(service: ToolService) -> list[Route]:
         )
 
     async def metrics(request: Request) -> Response:
-        # Series are labelled by tool name: behind auth when auth is on.
+        # Series name every tool: with auth on, only for callers with the ops scope.
         try:
-            authenticate(service, request)
+            service.auth.authorize_ops(authenticate(service, request))
         except ToolwireError as exc:
             return error_response(exc.to_error())
         from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
@@ -164,7 +171,39 @@ def rest_routes(service: ToolService) -> list[Route]:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
+        *task_routes(service),
     ]
+
+
+def object_body(body: bytes) -> bytes:
+    """``body`` unless it is JSON other than an object: the route's document says the body is
+    the arguments object (``null``, which the toolbox reads as "no arguments" from a model, is
+    not one). An empty body still means no arguments."""
+    start = body.lstrip()[:1]
+    if start in (b"", b"{"):
+        return body
+    raise ToolFailure(
+        "invalid_arguments",
+        "Send the arguments as a JSON object ({} for none).",
+        details={"expected": "a JSON object"},
+    )
+
+
+def idempotency_key(value: Any, where: str) -> str | None:
+    """``value`` as an idempotency key, or ``None`` when absent; raises ``invalid_arguments``
+    for anything the OpenAPI document does not allow (an empty key would be one key shared by
+    every call of the caller; a key is a string of 1 to ``IDEMPOTENCY_KEY_MAX`` characters)."""
+    if value is None:
+        return None
+    if isinstance(value, str) and 0 < len(value) <= IDEMPOTENCY_KEY_MAX:
+        return value
+    got = f"{len(value)} characters" if isinstance(value, str) else type(value).__name__
+    raise ToolFailure(
+        "invalid_arguments",
+        f"{where} must be a string of 1 to {IDEMPOTENCY_KEY_MAX} characters (got {got}); "
+        "send a new unique key (a UUID) for each new call, or none.",
+        details={"field": where, "limit": IDEMPOTENCY_KEY_MAX},
+    )
 
 
 def _bad_dialect(dialect: str, why: str = "") -> Response:
@@ -190,6 +229,7 @@ def describe_tool(tool: Any) -> dict[str, Any]:
             "open_world": ann.open_world,
         },
         "tags": sorted(spec.tags),
+        "task_support": spec.task_support,
     }
 
 
@@ -198,7 +238,7 @@ def _batch_items(body: bytes, max_batch: int) -> list[BatchItem]:
         data = _json.loads(body) if body else None
     except ValueError as exc:
         raise ToolFailure("invalid_arguments", f"The body is not valid JSON: {exc}") from None
-    calls = data.get("calls") if isinstance(data, Mapping) else data
+    calls = data.get("calls") if isinstance(data, Mapping) else None  # the document's one form
     if not isinstance(calls, list):
         raise ToolFailure(
             "invalid_arguments",
@@ -228,13 +268,18 @@ def _batch_items(body: bytes, max_batch: int) -> list[BatchItem]:
                 details={"index": i},
             )
         call_id = call.get("id")
-        key = call.get("idempotency_key")
+        if call_id is not None and not isinstance(call_id, str):
+            raise ToolFailure(
+                "invalid_arguments", f"calls[{i}].id must be a string.", details={"index": i}
+            )
         items.append(
             BatchItem(
                 name=call["name"],
                 arguments=arguments,
-                call_id=str(call_id) if call_id is not None else None,
-                idempotency_key=str(key) if key is not None else None,
+                call_id=call_id,
+                idempotency_key=idempotency_key(
+                    call.get("idempotency_key"), f"calls[{i}].idempotency_key"
+                ),
             )
         )
     return items

@@ -1,11 +1,18 @@
 """Run REST (+ dashboard + MCP at /mcp) on uvicorn and gRPC on grpcio aio, in one event loop;
-``workers > 1`` starts that many such processes sharing the ports (SO_REUSEPORT)."""
+``workers > 1`` starts that many such processes sharing the ports.
+
+With workers the parent binds the REST socket once and hands it to every worker (as uvicorn
+does), so ``--port 0`` means one port, not one per worker; for gRPC (grpcio binds its own
+sockets) it reserves the port with SO_REUSEPORT and the workers bind that same port with
+SO_REUSEPORT. The parent prints the ports once every worker is listening.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import ipaddress
+import os
 import signal
 import socket
 import subprocess
@@ -30,7 +37,9 @@ class ServeOptions:
     mcp: bool = True
     insecure: bool = False
     workers: int = 1
-    reuse_port: bool = False  # set in worker processes
+    reuse_port: bool = False  # set in worker processes: gRPC binds with SO_REUSEPORT
+    fd: int | None = None  # set in worker processes: the REST socket the parent bound
+    ready_fd: int | None = None  # set in worker processes: write one byte there when ready
     limits: Limits = field(default_factory=Limits)
     title: str = "toolwire"
     log_level: str = "warning"
@@ -58,20 +67,36 @@ def check_bind(host: str, *, auth_enabled: bool, insecure: bool) -> None:
     )
 
 
-def _bind_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket:
+def _bind_socket(
+    host: str, port: int, *, reuse_port: bool, listen: bool = True, what: str = ""
+) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     if reuse_port:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
-        sock.bind((host, port))
+        sock.bind((host.strip("[]"), port))
     except OSError as exc:
         sock.close()
-        raise RefusedToStart(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    sock.listen(2048)
-    sock.setblocking(False)
+        raise RefusedToStart(f"cannot listen{what} on {host}:{port}: {exc.strerror}") from None
+    if listen:
+        sock.listen(2048)
+        sock.setblocking(False)
     return sock
+
+
+def _rest_socket(options: ServeOptions) -> socket.socket:
+    if options.fd is not None:  # a worker: the parent's socket, already listening
+        sock = socket.socket(fileno=options.fd)
+        sock.setblocking(False)
+        return sock
+    return _bind_socket(options.host, options.port, reuse_port=False)
+
+
+def redacts_by_default(host: str) -> bool:
+    """Error redaction is on unless the server listens on loopback only."""
+    return not is_loopback(host)
 
 
 async def serve_async(
@@ -87,7 +112,9 @@ async def serve_async(
     from toolwire.serve._app import create_app
 
     check_bind(options.host, auth_enabled=service.auth.enabled, insecure=options.insecure)
-    sock = _bind_socket(options.host, options.port, reuse_port=options.reuse_port)
+    if service.redact_errors is None:
+        service.redact_errors = redacts_by_default(options.host)
+    sock = _rest_socket(options)
     grpc_server: Any = None
     grpc_port: int | None = None
     try:
@@ -178,13 +205,12 @@ def run(
         service = await service_factory()
 
         def ready(port: int, grpc_port: int | None) -> None:
-            where = f"http://{options.host}:{port}"
-            parts = [f"REST {where}/v1", f"dashboard {where}/"]
-            if options.mcp:
-                parts.append(f"MCP {where}/mcp")
-            if grpc_port:
-                parts.append(f"gRPC {options.host}:{grpc_port}")
-            print("toolwire serve: " + " · ".join(parts), file=sys.stderr, flush=True)
+            if options.ready_fd is not None:  # a worker: the parent reports for all of them
+                os.write(options.ready_fd, b"r")
+                os.close(options.ready_fd)
+                return
+            notes = ["errors redacted"] if service.redact_errors else []
+            announce(options, port, grpc_port, notes)
 
         await serve_async(service, options, on_ready=ready)
 
@@ -192,12 +218,40 @@ def run(
         runner.run(main())
 
 
-def run_workers(argv: Sequence[str], workers: int) -> int:
-    """Start ``workers`` copies of this command (each with ``--workers 1 --reuse-port``) and
-    wait; SIGINT/SIGTERM are forwarded. Returns the first non-zero exit status."""
-    args = [sys.executable, "-m", "toolwire", *argv]
-    args += ["--workers", "1", "--reuse-port"]
-    procs = [subprocess.Popen(args) for _ in range(workers)]
+def announce(
+    options: ServeOptions, port: int, grpc_port: int | None, notes: Sequence[str] = ()
+) -> None:
+    """The ready line on stderr, with the ports really listened on (``--port 0``)."""
+    where = f"http://{options.host}:{port}"
+    parts = [f"REST {where}/v1", f"dashboard {where}/"]
+    if options.mcp:
+        parts.append(f"MCP {where}/mcp")
+    if grpc_port:
+        parts.append(f"gRPC {options.host}:{grpc_port}")
+    print("toolwire serve: " + " · ".join([*parts, *notes]), file=sys.stderr, flush=True)
+
+
+def run_workers(argv: Sequence[str], options: ServeOptions) -> int:
+    """Start ``options.workers`` copies of this command sharing one REST socket (bound here)
+    and one gRPC port (reserved here), report the ports once all listen, and wait;
+    SIGINT/SIGTERM are forwarded. Returns the first non-zero exit status."""
+    rest = _bind_socket(options.host, options.port, reuse_port=False)
+    port = rest.getsockname()[1]
+    grpc_port: int | None = None
+    held: list[socket.socket] = [rest]
+    if options.grpc_port is not None:
+        # Bound, never listening: it keeps the port (and its number, for --grpc-port 0)
+        # while the workers bind it with SO_REUSEPORT; it receives no connections.
+        reserved = _bind_socket(
+            options.host, options.grpc_port, reuse_port=True, listen=False, what=" for gRPC"
+        )
+        held.append(reserved)
+        grpc_port = reserved.getsockname()[1]
+    read_end, write_end = os.pipe()
+    args = [sys.executable, "-m", "toolwire", *argv, "--workers", "1", "--reuse-port"]
+    args += ["--fd", str(rest.fileno()), "--ready-fd", str(write_end)]
+    args += ["--grpc-port", str(grpc_port if grpc_port is not None else -1)]
+    procs: list[subprocess.Popen[bytes]] = []
 
     def forward(signum: int, _frame: Any) -> None:
         for p in procs:
@@ -206,5 +260,34 @@ def run_workers(argv: Sequence[str], workers: int) -> int:
 
     signal.signal(signal.SIGINT, forward)
     signal.signal(signal.SIGTERM, forward)
-    codes = [p.wait() for p in procs]
+    try:
+        fds = (rest.fileno(), write_end)
+        procs.extend(subprocess.Popen(args, pass_fds=fds) for _ in range(options.workers))
+        os.close(write_end)
+        rest.close()  # the workers hold it now
+        if _wait_ready(read_end, options.workers):
+            notes = [f"{options.workers} workers"]
+            announce(options, port, grpc_port, notes)
+        else:
+            forward(signal.SIGTERM, None)  # one worker failed to start: stop the others
+        codes = [p.wait() for p in procs]
+    finally:
+        os.close(read_end)
+        for sock in held:
+            sock.close()
     return next((c for c in codes if c not in (0, -signal.SIGINT, -signal.SIGTERM)), 0)
+
+
+def _wait_ready(read_end: int, workers: int) -> bool:
+    """True once every worker wrote its byte; False when they all closed the pipe first
+    (a worker exited during startup: its error is on stderr)."""
+    seen = 0
+    while seen < workers:
+        try:
+            chunk = os.read(read_end, workers)
+        except InterruptedError:  # pragma: no cover - PEP 475 retries; kept for clarity
+            continue
+        if not chunk:
+            return False
+        seen += len(chunk)
+    return True

@@ -20,14 +20,19 @@ from typing import Any
 
 from toolwire._calls import ToolResult
 from toolwire._context import Caller, ProgressCallback
-from toolwire._errors import ERROR_KINDS, ToolError, ToolwireError
+from toolwire._errors import ERROR_KINDS, ToolError, ToolwireError, UnknownTool
 from toolwire.serve._audit import audit
 from toolwire.serve._audit import logger as audit_logger
 from toolwire.serve._auth import Authenticator
 from toolwire.serve._limits import InFlight, Limits, check_arguments
+from toolwire.serve._redact import redact, redact_problem
 from toolwire.serve._stats import CallStats
+from toolwire.serve._tasks import refuse_plain_call
 
 ReadyCheck = Callable[[], Awaitable[None]]
+# Every name a client sends that is not a tool is counted under this one label (metrics,
+# dashboard): one series per name would let any client grow them without bound.
+UNKNOWN_TOOL = "__unknown__"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,6 +69,7 @@ class ToolService:
         limits: Limits | None = None,
         ready_checks: Sequence[ReadyCheck] = (),
         stats: CallStats | None = None,
+        redact_errors: bool | None = None,
     ) -> None:
         self.box = box
         self.auth = auth or Authenticator()
@@ -71,18 +77,44 @@ class ToolService:
         self.in_flight = InFlight(self.limits)
         self.ready_checks = tuple(ready_checks)
         self.stats = stats or CallStats()
+        # Send only kind + generic message (+ error id) for handler and upstream failures
+        # (see _redact). None: undecided, and off until ``serve_async`` decides by the bind
+        # address (on for non-loopback).
+        self.redact_errors = redact_errors
 
     # --- tools -------------------------------------------------------------------------
 
-    def tools(self) -> list[Any]:
-        return list(self.box)
+    def tools(self, caller: Caller | None = None) -> list[Any]:
+        """The tools ``caller`` may call (all of them for ``None``: the server's own view)."""
+        tools = list(self.box)
+        if caller is None or not self.auth.enabled:
+            return tools
+        return [t for t in tools if self.auth.allowed(caller, t.name)]
 
-    def get(self, name: str) -> Any:
-        """The tool, or raises ``UnknownTool`` (the toolbox's own lookup and suggestions)."""
-        return self.box.get(name)
+    def get(self, name: str, caller: Caller | None = None) -> Any:
+        """The tool, or raises ``UnknownTool`` (the toolbox's lookup; its suggestions only
+        name tools ``caller`` may call) or, when ``caller`` may not call it, ``forbidden``."""
+        try:
+            tool = self.box.get(name)
+        except UnknownTool as exc:
+            raise self._unknown(exc, caller) from None
+        if caller is not None:
+            self.auth.authorize(caller, tool.name)
+        return tool
 
-    def export(self, dialect: str) -> Any:
-        return self.box.export(dialect)
+    def _unknown(self, exc: UnknownTool, caller: Caller | None) -> UnknownTool:
+        if caller is None or not self.auth.enabled or not exc.suggestions:
+            return exc
+        shown = [s for s in exc.suggestions if self.auth.allowed(caller, s)]
+        return exc if len(shown) == len(exc.suggestions) else UnknownTool(exc.name, shown)
+
+    def export(self, dialect: str, caller: Caller | None = None) -> Any:
+        """The tools ``caller`` may call, exported to ``dialect``."""
+        if caller is None or not self.auth.enabled:
+            return self.box.export(dialect)
+        from toolwire.dialects._export import export_specs  # loaded with the exporters
+
+        return export_specs([t.spec for t in self.tools(caller)], dialect)
 
     # --- calls -------------------------------------------------------------------------
 
@@ -104,9 +136,13 @@ class ToolService:
         tool: Any = None
         entered = False
         try:
-            tool = self.box.get(name)
+            try:
+                tool = self.box.get(name)
+            except UnknownTool as exc:
+                raise self._unknown(exc, caller) from None
             name = tool.name
             self.auth.authorize(caller, name)
+            refuse_plain_call(tool)
             text = check_arguments(name, arguments, self.limits)
             self.in_flight.enter()
             entered = True
@@ -142,13 +178,22 @@ class ToolService:
             )
         if call_id is not None and result.call_id != call_id:
             result = replace(result, call_id=call_id)
+        if self.redact_errors and result.error is not None:
+            result = redact(result, caller=caller, transport=transport)
         latency = time.perf_counter() - started
-        self.stats.record(transport=transport, caller=caller, result=result, latency_s=latency)
+        self.stats.record(
+            transport=transport,
+            caller=caller,
+            result=result,
+            latency_s=latency,
+            tool=name if tool is not None else UNKNOWN_TOOL,
+        )
         if audit_logger.isEnabledFor(logging.INFO):  # checked here: the call has 7 arguments
             audit(
                 transport=transport,
                 caller=caller,
-                tool=name,
+                tool=name if tool is not None else UNKNOWN_TOOL,
+                requested=None if tool is not None else name,
                 result=result,
                 latency_s=latency,
                 arguments=text,
@@ -189,5 +234,8 @@ class ToolService:
                 await asyncio.wait_for(check(), timeout=2.0)
                 out[label] = "ok"
             except Exception as exc:
-                out[label] = f"{type(exc).__name__}: {exc}"
+                # /readyz needs no credentials: with redaction on, a Redis URL in the
+                # exception's text stays in the log
+                problem = f"{type(exc).__name__}: {exc}"
+                out[label] = redact_problem(label, exc) if self.redact_errors else problem
         return out

@@ -58,10 +58,19 @@ class CallStats:
         self._metrics = _metrics()
 
     def record(
-        self, *, transport: str, caller: Caller | None, result: ToolResult, latency_s: float
+        self,
+        *,
+        transport: str,
+        caller: Caller | None,
+        result: ToolResult,
+        latency_s: float,
+        tool: str | None = None,
     ) -> None:
+        """Count one call under ``tool`` (default: the result's name). The service passes one
+        label for every name that is no tool, so clients cannot add series or rows; callers
+        appear only in the bounded table of recent calls, never in a series."""
         self.total += 1
-        name = result.name
+        name = tool if tool is not None else result.name
         figures = self.tools.get(name)
         if figures is None:
             figures = self.tools[name] = ToolFigures()

@@ -188,6 +188,15 @@ class RedisBackend(StateBackend):
         self._slot_acquire = client.register_script(SLOT_ACQUIRE)
         self._slot_release = client.register_script(SLOT_RELEASE)
         self._slot_renew = client.register_script(SLOT_RENEW)
+        # Loaded together before the first script runs (one pipelined round trip) and again
+        # after an outage: otherwise each script's first call on a server that has not seen it
+        # (a fresh or restarted Redis) costs two more trips (NOSCRIPT, SCRIPT LOAD).
+        self._scripts = (
+            self._acquire, self._record, self._force, self._rate, self._release, self._idem,
+            self._idem_finish, self._get_or_lock, self._set_unlock, self._admit, self._settle,
+            self._slot_acquire, self._slot_release, self._slot_renew,
+        )  # fmt: skip
+        self._scripts_loaded = False
         self.concurrency_lease = concurrency_lease
         # the slots this backend's calls hold (slot key -> holders), renewed by one task
         self._held: dict[str, set[str]] = {}
@@ -251,6 +260,7 @@ class RedisBackend(StateBackend):
 
     def _mark_down(self, exc: BaseException) -> None:
         now = time.monotonic()
+        self._scripts_loaded = False  # the server may come back without them
         self._next_try = now + self._retry_interval
         if self._down_since is None:
             self._down_since = now
@@ -262,7 +272,20 @@ class RedisBackend(StateBackend):
             )
 
     async def _script(self, script: Any, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        if not self._scripts_loaded:
+            await self._load_scripts()
         return await self._call(script, keys=list(keys), args=list(args))
+
+    async def _load_scripts(self) -> None:
+        if self.cluster:
+            # each node learns a script on its first call there (redis-py reloads it then)
+            self._scripts_loaded = True
+            return
+        pipe = self.client.pipeline(transaction=False)
+        for script in self._scripts:
+            pipe.script_load(script.script)
+        await self._call(pipe.execute)
+        self._scripts_loaded = True
 
     def _k(self, kind: str, key: str) -> str:
         return f"{self.prefix}{kind}:{tagged(key)}"

@@ -263,3 +263,21 @@ def _qualified_call(node: object) -> tuple[str, str] | None:
 def _is_anonymous(node: exp.Func) -> bool:
     """A call sqlglot does not know by name (so nothing is known about what it does)."""
     return isinstance(node, exp.Anonymous) or type(node).__name__.startswith("Anonymous")
+
+
+def statement_text(sql: str, dialect: Dialect) -> str:
+    """``sql`` without what follows its last token (trailing ``;`` and comments), so that it
+    can be embedded in another statement. Strings, quoted names and dollar quotes are read by
+    the tokenizer, so a ``;`` or ``--`` inside them is kept.
+
+    Example::
+
+        statement_text("SELECT 1; -- done", "postgres")   # 'SELECT 1'
+    """
+    try:
+        tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(sql)
+    except SqlglotError:
+        return sql.strip()
+    while tokens and tokens[-1].token_type == sqlglot.TokenType.SEMICOLON:
+        tokens.pop()
+    return sql[: tokens[-1].end + 1] if tokens else sql.strip()

@@ -24,7 +24,9 @@ def tools(
     ``sqlite:///shop.db`` (relative), ``sqlite:////abs/shop.db`` or ``postgresql://...``
     (``schema`` picks the PostgreSQL search path). Every query is parsed and refused unless it
     is one read-only statement, then runs on a read-only connection with a row limit, a result
-    size cap (``truncated`` is set when either cuts) and a timeout; parameters are always bound.
+    size cap (``truncated`` is set when either cuts) and a timeout, all enforced while rows
+    are read (a value or row far over ``max_bytes`` is refused with ``too_large`` before it
+    is built or sent); parameters are always bound.
 
     Example::
 
@@ -75,7 +77,8 @@ def tools(
         "PRAGMA/SET and several statements are refused. Put values in params and refer to "
         f"them with {db.placeholder} placeholders; never paste values into the SQL text. At most "
         f"{limits.max_rows} rows and {limits.max_bytes} bytes come back ('truncated' says when "
-        f"results were cut: use LIMIT, aggregates or filters); queries stop after "
+        f"results were cut: use LIMIT, aggregates or filters; a single value or row far over "
+        f"the size is refused: select substr() or length()); queries stop after "
         f"{limits.timeout_s:g} s.",
         read_only=True,
         tags={"sql"},

@@ -8,6 +8,7 @@
   let tools = [];
   let current = null;
   let lastSeq = 0;
+  let figuresHidden = false; // this caller lacks the ops scope: stop asking for them
 
   function headers(extra) {
     const h = Object.assign({ "Content-Type": "application/json" }, extra || {});
@@ -101,7 +102,7 @@
       text(out, res.status + "\n" + JSON.stringify(body, null, 2));
     } finally {
       $("#call-btn").disabled = false;
-      poll();
+      if (!figuresHidden) poll();
     }
   }
 
@@ -123,7 +124,13 @@
 
   async function poll() {
     const { res, body } = await api("/v1/dashboard?since=" + lastSeq);
-    if (!res.ok) { status("dashboard: " + ((body.error && body.error.message) || res.status)); return; }
+    if (res.status === 403) {
+      // A caller without the ops scope may call its tools, not read everyone's figures.
+      status("live figures: " + ((body.error && body.error.message) || "forbidden"));
+      figuresHidden = true;
+      return false;
+    }
+    if (!res.ok) { status("dashboard: " + ((body.error && body.error.message) || res.status)); return true; }
     status("updated " + new Date().toLocaleTimeString() + " · up " + body.uptime_s + " s");
     text($("#total"), "(" + body.total + " total)");
     const rows = $("#calls tbody");
@@ -156,12 +163,18 @@
       cell(tr, "").appendChild(spark(s.recent_ms));
       stats.appendChild(tr);
     }
+    return true;
   }
 
+  let timer = null;
   async function start() {
+    if (timer !== null) { clearInterval(timer); timer = null; }
+    figuresHidden = false;
     await loadTools();
-    await poll();
-    setInterval(poll, 1000);
+    if (!(await poll())) return;
+    timer = setInterval(async () => {
+      if (!(await poll())) { clearInterval(timer); timer = null; }
+    }, 1000);
   }
 
   $("#call-form").addEventListener("submit", callTool);
