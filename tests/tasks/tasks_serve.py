@@ -211,5 +211,14 @@ def runs(log: Path) -> collections.Counter[str]:
     )
 
 
+def starters(log: Path, task_id: str) -> list[int]:
+    """The pids that started ``task_id``, in order."""
+    return [
+        int(line.split()[2])
+        for line in log.read_text().splitlines()
+        if line.startswith("start ") and line.split()[1] == task_id
+    ]
+
+
 def headers(key: str) -> dict[str, str]:
     return {"X-API-Key": key, "Content-Type": "application/json"}

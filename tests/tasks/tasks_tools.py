@@ -64,6 +64,13 @@ async def noop(ctx: tw.Context) -> str:
     return "ok"
 
 
+@tw.tool(task_support="optional")
+async def fails(ctx: tw.Context) -> str:
+    """Always fails (a tool error, not a protocol one)."""
+    _log("start", ctx.call_id)
+    raise tw.ToolFailure("remote_error", "the upstream said no")
+
+
 @tw.tool
 def add(a: int, b: int) -> int:
     """A plain tool: never a task."""

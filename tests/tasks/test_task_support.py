@@ -3,6 +3,8 @@ imported MCP tools) and every way it is shown (MCP export, REST listing); ``[tas
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -108,3 +110,22 @@ def test_several_workers_need_a_shared_store_for_tasks() -> None:
         tasks_from(config, None, tools=[job], several=True)
     tasks_from(config, None, tools=[plain], several=True)  # no task: nothing to lose
     tasks_from(config, None, tools=[job], several=False)
+
+
+LEGACY_SERVER = Path(__file__).resolve().parent / "legacy_mcp_server.py"
+
+
+@pytest.mark.anyio
+async def test_imported_mcp_tools_keep_their_task_support() -> None:
+    """From a 2025-11-25 server (its listing declares execution.taskSupport)."""
+    import toolwire.remote.mcp as remote_mcp
+
+    try:
+        tools = await remote_mcp.load(f"{sys.executable} {LEGACY_SERVER}")
+        assert {t.name: t.spec.task_support for t in tools} == {
+            "report": "optional",
+            "etl": "required",
+            "plain": "forbidden",
+        }
+    finally:
+        await remote_mcp.close_sessions()

@@ -273,5 +273,6 @@ async def test_the_tool_listing_says_task_support(served: tuple[Replica, Path]) 
         "work_idem": "optional",
         "sync_work": "required",
         "noop": "optional",
+        "fails": "optional",
         "add": "forbidden",
     }

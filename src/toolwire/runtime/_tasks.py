@@ -22,9 +22,11 @@ Guarantees (see ``docs/tasks.md``):
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -34,6 +36,7 @@ from toolwire._calls import ToolResult
 from toolwire._context import Caller
 from toolwire._errors import ToolError, ToolFailure
 from toolwire.runtime._task_worker import Worker, encode_result
+from toolwire.state._base import BackendUnavailable
 from toolwire.state._tasks import (
     NewTask,
     TaskKeyReused,
@@ -65,6 +68,20 @@ class UnknownTask(ToolFailure):
             details={"reason": UNKNOWN_TASK, "task_id": task_id},
         )
         self.task_id = task_id
+
+
+@contextlib.contextmanager
+def _store_errors() -> Iterator[None]:
+    """The store out of reach is ``unavailable`` for the caller (503, retry shortly)."""
+    try:
+        yield
+    except BackendUnavailable as exc:
+        raise ToolFailure(
+            "unavailable",
+            "The task store cannot be reached right now; try again in a moment.",
+            details={"reason": "task_store_unavailable"},
+            retry_after=1.0,
+        ) from exc
 
 
 def iso(timestamp: float) -> str:
@@ -314,7 +331,8 @@ class Tasks:
         # the caller itself (its credentials are never stored) for a run in this process
         self._worker.callers[task.id] = caller
         try:
-            record, _ = await self.store.create(task, max_active=self.max_per_caller)
+            with _store_errors():
+                record, _ = await self.store.create(task, max_active=self.max_per_caller)
         except TaskLimitReached as exc:
             self._worker.callers.pop(task.id, None)
             raise ToolFailure(
@@ -345,7 +363,8 @@ class Tasks:
         return TaskHandle(self, task_id, "", caller)
 
     async def _own(self, task_id: str, caller: Caller | None) -> TaskRecord:
-        record = await self.store.get(task_id) if _plausible(task_id) else None
+        with _store_errors():
+            record = await self.store.get(task_id) if _plausible(task_id) else None
         if record is None or record.owner != (caller.id if caller is not None else ""):
             raise UnknownTask(task_id)
         return record
@@ -362,7 +381,8 @@ class Tasks:
             raise ToolFailure("invalid_arguments", "limit must be between 1 and 1000")
         owner = caller.id if caller is not None else ""
         try:
-            records, after = await self.store.page(owner, limit=limit, cursor=cursor)
+            with _store_errors():
+                records, after = await self.store.page(owner, limit=limit, cursor=cursor)
         except ValueError:
             raise ToolFailure(
                 "invalid_arguments",
@@ -386,7 +406,8 @@ class Tasks:
             error=ToolError(kind="cancelled", message="The task was cancelled by its caller."),
             attempts=0,
         )
-        after = await self.store.cancel(record, encode_result(cancelled))
+        with _store_errors():
+            after = await self.store.cancel(record, encode_result(cancelled))
         if after is None:
             raise UnknownTask(task_id)
         self._worker.cancelled(task_id)  # this process's run, if any, stops now
@@ -401,7 +422,9 @@ class Tasks:
         with ``after`` (an update's ``id``) it resumes after that update. A task that has
         already ended yields its end at once.
         """
-        record, last = await self.store.snapshot(task_id) if _plausible(task_id) else (None, None)
+        with _store_errors():
+            found = await self.store.snapshot(task_id) if _plausible(task_id) else (None, None)
+        record, last = found
         if record is None or record.owner != (caller.id if caller is not None else ""):
             raise UnknownTask(task_id)
         info = TaskInfo.of(record)
@@ -414,7 +437,12 @@ class Tasks:
             after = last
         quiet = 0.0
         while True:
-            events = await self.store.events(task_id, after, wait=0.0 if info.done else 1.0)
+            try:
+                events = await self.store.events(task_id, after, wait=0.0 if info.done else 1.0)
+            except BackendUnavailable:  # ride out an outage: the task goes on meanwhile
+                await asyncio.sleep(0.5)
+                quiet += 0.5
+                continue
             if not events and info.done:  # resumed after the end, or its events are gone
                 yield TaskUpdate(id=last, kind="end", task=info)
                 return
@@ -422,10 +450,8 @@ class Tasks:
                 quiet += 1.0
                 if quiet >= _RECHECK_S:
                     quiet = 0.0
-                    fresh = await self.store.get(task_id)
-                    if fresh is None:
-                        raise UnknownTask(task_id)
-                    if fresh.done:
+                    fresh = await self._fresh(task_id)
+                    if fresh is not None and fresh.done:
                         yield TaskUpdate(id=after, kind="end", task=TaskInfo.of(fresh))
                         return
                 continue
@@ -433,14 +459,25 @@ class Tasks:
             for event in events:
                 after = event.id
                 if event.kind == "end":
-                    final = await self.store.get(task_id)
-                    if final is None:
-                        raise UnknownTask(task_id)
+                    final = await self._fresh(task_id)
+                    if final is None:  # the store did not answer: the end is known anyway
+                        continue
                     yield TaskUpdate(id=event.id, kind="end", task=TaskInfo.of(final))
                     return
                 if event.progress is not None:
                     info = replace(info, progress=event.progress)
                     yield TaskUpdate(id=event.id, kind="progress", task=info)
+
+    async def _fresh(self, task_id: str) -> TaskRecord | None:
+        """The record again (None while the store is unreachable); ``UnknownTask`` when it is
+        gone (expired, or lost with a store that restarted empty)."""
+        try:
+            record = await self.store.get(task_id)
+        except BackendUnavailable:
+            return None
+        if record is None:
+            raise UnknownTask(task_id)
+        return record
 
     async def wait(self, task_id: str, *, caller: Caller | None = None) -> TaskInfo:
         """The task once it has ended (waits: bound it with ``asyncio.timeout``)."""
