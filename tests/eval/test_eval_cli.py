@@ -113,7 +113,8 @@ def _run(tmp_path: Path, bfcl_dir: Path, model: str, *extra: str) -> dict[str, A
         ],
     )
     assert result.exit_code == 0, result.output
-    return json.loads(out.read_text())
+    data: dict[str, Any] = json.loads(out.read_text())
+    return data
 
 
 @pytest.mark.parametrize("server", [False], indirect=True)
@@ -148,3 +149,12 @@ def test_offline_model_runs_and_resumes(tmp_path: Path, bfcl_dir: Path) -> None:
     assert again["categories"] == first["categories"]
     assert [c["id"] for c in again["cases"]] == [c["id"] for c in first["cases"]]
     assert again["cases"][:7] == first["cases"][:7]  # kept, not re-run
+
+
+def test_html_report_has_a_chart_per_model_and_no_network(tmp_path: Path, bfcl_dir: Path) -> None:
+    page = tmp_path / "report.html"
+    both = _run(tmp_path, bfcl_dir, "offline", "--model", "offline", "--html", str(page))
+    assert [r["model"] for r in both["models"]] == ["offline", "offline"]  # side by side
+    text = page.read_text()
+    assert text.count("<svg") == 1 and text.count("<rect") >= 2 * len(CATS) + 2
+    assert "src=" not in text and "href=" not in text  # self-contained

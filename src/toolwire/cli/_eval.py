@@ -113,6 +113,7 @@ def _table(reports: list[dict[str, Any]]) -> None:
 @click.option("--limit", type=click.IntRange(min=1), default=None)
 @click.option("--concurrency", type=click.IntRange(min=1, max=256), default=4, show_default=True)
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--html", "html_out", type=click.Path(dir_okay=False, path_type=Path))
 def eval(
     models: tuple[str, ...],
     data_dir: Path | None,
@@ -122,6 +123,7 @@ def eval(
     limit: int | None,
     concurrency: int,
     json_out: Path | None,
+    html_out: Path | None,
 ) -> None:
     """Score models on BFCL categories or your own cases (one turn each, no tool runs)."""
     from toolwire.eval._run import load_bfcl, load_own
@@ -145,3 +147,7 @@ def eval(
         raise click.UsageError("nothing to run: give --data DIR --category CAT or --cases FILE")
     reports = asyncio.run(_evaluate(models, cases, concurrency, json_out))
     _table(reports)
+    if html_out is not None:
+        from toolwire.eval._html import render
+
+        html_out.write_text(render(reports), encoding="utf-8")
