@@ -42,7 +42,7 @@ from toolwire.runtime._policy import Breaker, Cache, FallbackTool, Policy, RateL
 
 if TYPE_CHECKING:
     from toolwire.runner import Route, Router, Runner, RunResult, RunState, model_tool
-    from toolwire.runtime import Executor
+    from toolwire.runtime import Executor, TaskHandle, TaskInfo, Tasks
 
 __version__ = "0.1.0"
 
@@ -55,6 +55,9 @@ _LAZY = {
     "RunResult": "toolwire.runner",
     "RunState": "toolwire.runner",
     "Runner": "toolwire.runner",
+    "TaskHandle": "toolwire.runtime",
+    "TaskInfo": "toolwire.runtime",
+    "Tasks": "toolwire.runtime",
     "model_tool": "toolwire.runner",
 }
 
@@ -97,6 +100,9 @@ __all__ = [
     "RunState",
     "Runner",
     "StepFinished",
+    "TaskHandle",
+    "TaskInfo",
+    "Tasks",
     "Tool",
     "ToolAnnotations",
     "ToolCall",

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
+
+# Whether a tool runs as a background task (MCP's ``execution.taskSupport``): ``forbidden`` (only
+# plain calls), ``optional`` (either) or ``required`` (only as a task, through ``Toolbox.start``
+# or a transport's task routes).
+TaskSupport = Literal["forbidden", "optional", "required"]
+TASK_SUPPORT: tuple[TaskSupport, ...] = get_args(TaskSupport)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -31,6 +37,8 @@ class ToolSpec:
     """The portable description of a tool: everything a dialect exporter needs.
 
     ``input_schema`` is JSON Schema 2020-12 with ``"type": "object"`` at the top.
+    ``task_support`` says whether calls may (``optional``) or must (``required``) run as
+    durable tasks (see ``docs/tasks.md``); the default ``forbidden`` allows plain calls only.
     """
 
     name: str
@@ -43,3 +51,4 @@ class ToolSpec:
     tags: frozenset[str] = frozenset()
     strict: bool | None = None
     title: str | None = None
+    task_support: TaskSupport = "forbidden"

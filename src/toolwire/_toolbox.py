@@ -25,6 +25,7 @@ from toolwire.runtime._resolve import check_policy
 
 if TYPE_CHECKING:
     from toolwire.runtime._executor import Executor
+    from toolwire.runtime._tasks import TaskHandle, Tasks
 
 # Dialects with distinct name rules: a wire name from any of them resolves back.
 _ALIAS_DIALECTS = ("openai", "gemini", "mcp")
@@ -51,17 +52,21 @@ class Toolbox:
         result = await box.call("get_weather", {"location": "北京"})
     """
 
-    __slots__ = ("_aliases", "_runtime", "_tools")
+    __slots__ = ("_aliases", "_runtime", "_tasks", "_tools")
 
     def __init__(
         self,
         tools: Iterable[Tool | Callable[..., Any]] = (),
         *,
         runtime: Executor | None = None,
+        tasks: Tasks | None = None,
     ) -> None:
         self._tools: dict[str, Tool] = {}
         self._aliases: dict[str, dict[str, str]] | None = None
         self._runtime: Executor | _SharedRuntime | None = runtime
+        self._tasks: Tasks | Toolbox | None = tasks
+        if tasks is not None:
+            tasks._attach(self)
         for item in tools:
             self.add(item)
 
@@ -179,6 +184,7 @@ class Toolbox:
         ]
         box = Toolbox(chosen)
         box._runtime = self._runtime if self._runtime is not None else _SharedRuntime(self)
+        box._tasks = self  # the parent's tasks: its worker runs them
         return box
 
     # describe and validate --------------------------------------------------------------------
@@ -214,6 +220,46 @@ class Toolbox:
 
             runtime = self._runtime = Executor()
         return runtime
+
+    @property
+    def tasks(self) -> Tasks:
+        """The tasks of this toolbox (in memory unless ``Toolbox(tasks=...)`` says otherwise;
+        a subset's are its parent's)."""
+        tasks = self._tasks
+        if isinstance(tasks, Toolbox):
+            return tasks.tasks
+        if tasks is None:
+            # Imported here: ``import toolwire`` must not pay for the task machinery.
+            from toolwire.runtime._tasks import Tasks
+
+            tasks = self._tasks = Tasks()
+            tasks._attach(self)
+        return tasks
+
+    async def start(
+        self,
+        name: str,
+        arguments: str | bytes | Mapping[str, Any] = "{}",
+        *,
+        caller: Caller | None = None,
+        idempotency_key: str | None = None,
+    ) -> TaskHandle:
+        """Start a durable task running the tool in the background; returns its handle.
+
+        The tool must declare ``task_support="optional"`` or ``"required"``. The run goes
+        through :meth:`call` (validation, policies), so ``await handle.result()`` is the
+        :class:`~toolwire.ToolResult` that call gives. See ``docs/tasks.md``.
+
+        Example::
+
+            handle = await box.start("build_report", {"year": 2025})
+            print((await handle.status()).status)   # "working"
+            result = await handle.result()
+        """
+        tool = self.get(name)  # a subset starts only its own tools
+        return await self.tasks.start(
+            tool.name, arguments, caller=caller, idempotency_key=idempotency_key
+        )
 
     def call(
         self,

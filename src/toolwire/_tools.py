@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar, Unpack, over
 
 from toolwire._context import Context
 from toolwire._errors import ToolDefinitionError, ToolFailure
-from toolwire._spec import ToolAnnotations, ToolSpec
+from toolwire._spec import TASK_SUPPORT, TaskSupport, ToolAnnotations, ToolSpec
 from toolwire._validate import MAX_ARGUMENT_BYTES, MAX_DEPTH, ArgumentValidator, ToKwargs, Validated
 from toolwire.runtime._policy import Policy
 from toolwire.schema._documents import read_document
@@ -55,6 +55,7 @@ class ToolOptions(TypedDict, total=False):
     output_schema: Mapping[str, Any] | None
     max_argument_bytes: int
     max_depth: int
+    task_support: TaskSupport
 
 
 class _Binding:
@@ -441,7 +442,9 @@ def tool(
     ``destructive``, ``open_world``, ``tags``, ``strict``, ``policy``, ``isolation``
     (``"thread"`` default for sync handlers, ``"inline"``, ``"process"``), ``sequential``,
     ``requires_approval``, ``audit_arguments``, ``output_schema`` (default: from the return
-    annotation), ``max_argument_bytes`` (1 MiB), ``max_depth`` (64).
+    annotation), ``max_argument_bytes`` (1 MiB), ``max_depth`` (64), ``task_support``
+    (``"forbidden"`` default, ``"optional"``, ``"required"``: whether calls may or must run as
+    durable tasks, see :meth:`~toolwire.Toolbox.start`).
 
     Example::
 
@@ -585,6 +588,11 @@ def _make_spec(
     _meta_check(name, input_schema, "input")
     if output_schema is not None:
         _meta_check(name, output_schema, "output")
+    task_support = options.get("task_support", doc.get("task_support", "forbidden"))
+    if task_support not in TASK_SUPPORT:
+        raise ToolDefinitionError(
+            f"tool {name!r}: task_support must be one of {TASK_SUPPORT}, not {task_support!r}"
+        )
     return ToolSpec(
         name=name,
         description=description,
@@ -594,6 +602,7 @@ def _make_spec(
         tags=tags,
         strict=strict,
         title=options.get("title", doc.get("title")),
+        task_support=task_support,
     )
 
 

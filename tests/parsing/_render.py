@@ -11,6 +11,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from toolwire._calls import ToolCall
+from toolwire.parsing import TEXT_FORMATS
+
 Raw = list[tuple[str, str]]
 Calls = list[tuple[str, dict[str, Any]]]
 
@@ -92,7 +95,11 @@ def schemas_for(calls: Calls) -> list[dict[str, Any]]:
     for n, a in calls:
         props = tools.setdefault(n, {"name": n, "parameters": {"properties": {}}})
         for k, v in a.items():
-            props["parameters"]["properties"][k] = {"type": "string"} if isinstance(v, str) else {}
+            schema = {"type": "string"} if isinstance(v, str) else {}
+            # two calls of one tool disagreeing on a parameter's type: leave it untyped
+            known = props["parameters"]["properties"].setdefault(k, schema)
+            if known != schema:
+                props["parameters"]["properties"][k] = {}
     return list(tools.values())
 
 
@@ -134,3 +141,22 @@ def _from_raw(fmt: str) -> Callable[[Calls], tuple[str, Any]]:
 
 RENDER: dict[str, Callable[[Calls], tuple[str, Any]]] = {fmt: _from_raw(fmt) for fmt in RAW}
 RENDER.update({"qwen3_coder": qwen3_coder, "glm45": glm45, "pythonic": pythonic})
+
+
+def _from_record(fmt: str) -> Callable[[Calls], tuple[str, Any]]:
+    """Every other format is written by its own record's CallShape writer."""
+
+    def render(calls: Calls) -> tuple[str, Any]:
+        made = [
+            ToolCall(id=f"c{i}", name=n, arguments=json.dumps(a, ensure_ascii=False))
+            for i, (n, a) in enumerate(calls)
+        ]
+        text = TEXT_FORMATS[fmt].write_calls(made)
+        return text, schemas_for(calls) if calls else None
+
+    return render
+
+
+for _name, _record in TEXT_FORMATS.items():
+    if _record.call is not None and _name not in RENDER:
+        RENDER[_name] = _from_record(_name)

@@ -22,8 +22,10 @@ KEYS = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_siz
 STRINGS = st.text(
     st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=24
 ) | st.sampled_from(["{", "}", "[", "]", '"', "\\", "</tool_call>", "<|call|>", "北京", "😀"])
-# A text-valued format cannot hold its own value end tag in a value (nothing escapes it).
-STRINGS = STRINGS.filter(lambda s: "</arg_value>" not in s and "</parameter>" not in s)
+# A text-valued format cannot hold its own value end tag in a value (nothing escapes it), nor
+# the tags that end a value whose end tag is missing (Qwen3-Coder's </function>, <parameter=).
+_ENDS = ("</arg_value>", "</parameter>", "</function>", "<parameter=")
+STRINGS = STRINGS.filter(lambda s: not any(end in s for end in _ENDS))
 SCALARS = st.none() | st.booleans() | st.integers(-(10**20), 10**20) | STRINGS
 SCALARS |= st.floats(allow_nan=False, allow_infinity=False, width=64)
 VALUES = st.recursive(
@@ -225,8 +227,10 @@ def test_whole_texts_and_big_chunks_cost_linear_work(fmt: str, chunk: int) -> No
     block += "\nok "
     small, big = block * (64 * 1024 // len(block)), block * (256 * 1024 // len(block))
     w_small, w_big = _work(fmt, small, chunk, tools), _work(fmt, big, chunk, tools)
-    assert w_big <= 2 * len(big), (w_small, w_big)  # each character looked at about once
-    assert w_big / w_small <= 4.4, (w_small, w_big)
+    # each character looked at about once, whatever the size (quadratic work passes 2x at once)
+    assert w_small <= 2 * len(small) and w_big <= 2 * len(big), (w_small, w_big)
+    if chunk > len(big):  # whole texts: the work grows with the text (chunks add a bounded
+        assert w_big / w_small <= 4.4, (w_small, w_big)  # copy at their boundaries)
 
 
 UNCLOSED = {  # each call opened by the next one's marker: the reader puts the marker back

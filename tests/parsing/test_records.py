@@ -162,7 +162,9 @@ def _body(shape: CallShape) -> str:
     if isinstance(layout, JsonArguments):
         return _JSON
     if isinstance(layout, TaggedParameters):
-        return "(?:" + _literal(layout.open) + ".*?" + re.escape(layout.close) + ")*"
+        opens = {layout.open, layout.json_open or layout.open}
+        open_ = "(?:" + "|".join(_literal(o) for o in opens) + ")"
+        return "(?:" + open_ + ".*?" + re.escape(layout.close) + ")*"
     assert isinstance(layout, PythonicCall)
     return _NAME + r"\(.*?\)"
 

@@ -86,6 +86,7 @@ def specs(draw: st.DrawFn) -> ToolSpec:
         title=draw(st.sampled_from([None, "Weather"])),
         output_schema=draw(schemas),
         tags=frozenset(draw(st.lists(st.sampled_from(["b", "a", "geo"]), max_size=3))),
+        task_support=draw(st.sampled_from(["forbidden", "optional", "required"])),
         annotations=ToolAnnotations(
             read_only=draw(st.booleans()),
             idempotent=draw(st.booleans()),
@@ -134,6 +135,9 @@ def test_every_wire_describes_a_tool_with_the_same_facts(spec: ToolSpec) -> None
     assert grpc_output == spec.output_schema
     assert mcp.output_schema == output_schema_for(spec)
     assert rest["tags"] == list(info.tags) == sorted(spec.tags)
+    assert rest["task_support"] == info.task_support == spec.task_support
+    support = mcp.execution.task_support if mcp.execution is not None else "forbidden"
+    assert support == spec.task_support
 
 
 def test_the_catalog_filters_by_scope_and_follows_the_toolbox() -> None:

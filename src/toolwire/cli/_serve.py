@@ -150,7 +150,7 @@ def serve(
         raise click.ClickException(str(exc)) from None
 
     async def build() -> Any:
-        return await _service(config, tool_specs, auth, limits, redact)
+        return await _service(config, tool_specs, auth, limits, redact, several=reuse_port)
 
     try:
         run(build, options, cleanup=close_connections)
@@ -201,13 +201,20 @@ def _audit_to(target: str) -> None:
 
 
 async def _service(
-    config: Any, tool_specs: tuple[str, ...], auth: Any, limits: Any, redact: bool | None
+    config: Any,
+    tool_specs: tuple[str, ...],
+    auth: Any,
+    limits: Any,
+    redact: bool | None,
+    *,
+    several: bool = False,
 ) -> Any:
     from toolwire._toolbox import Toolbox
     from toolwire.config import load_tools
     from toolwire.serve._auth import Authenticator
     from toolwire.serve._config import backend_from
     from toolwire.serve._service import ToolService
+    from toolwire.serve._tasks import tasks_from
 
     tools = await load_tools(config, tool_specs)
     if not tools:
@@ -224,7 +231,9 @@ async def _service(
             await backend.client.ping()
 
         checks.append(redis)
-    box = Toolbox(tools, runtime=runtime)
+    box = Toolbox(
+        tools, runtime=runtime, tasks=tasks_from(config, backend, tools=tools, several=several)
+    )
     return ToolService(
         box, auth=Authenticator(auth), limits=limits, ready_checks=checks, redact_errors=redact
     )

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from toolwire._tables import check_keys
+from toolwire.config._tasks import check_tasks
 from toolwire.runtime._policy import Breaker, Cache, Policy, RateLimit, Retry
 
 DEFAULT_FILE = "toolwire.toml"
@@ -45,6 +46,7 @@ class Config:
     policies: Mapping[str, Policy] = field(default_factory=dict)
     sources: tuple[Mapping[str, Any], ...] = ()
     models: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    tasks: Mapping[str, Any] = field(default_factory=dict)
     raw: Mapping[str, Any] = field(default_factory=dict)
 
     def policy_for(self, tool: str) -> Policy | None:
@@ -107,7 +109,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     return parse_config(data, path=found)
 
 
-_SECTIONS = {"server", "auth", "state", "policies", "sources", "models"}
+_SECTIONS = {"server", "auth", "state", "policies", "sources", "models", "tasks"}
 # The keys each table may hold: a key no reader knows is an error, never ignored (a misspelt
 # ``api_keys`` would otherwise start a server with auth off). ``[server.limits]`` is checked
 # against ``Limits`` by the serve layer, ``[[sources]]`` by each source's loader.
@@ -173,6 +175,8 @@ def parse_config(data: Mapping[str, Any], *, path: Path | None = None) -> Config
         check_keys(table, MODEL_KEYS, f"{where} [models.{name}]", error=ConfigError)
     state = _table(data, "state", where)
     check_keys(state, STATE_KEYS, f"{where} [state]", error=ConfigError)
+    tasks = _table(data, "tasks", where)
+    check_tasks(tasks, where, ConfigError)
     backend = state.get("backend", "memory")
     if backend not in ("memory", "redis"):
         raise ConfigError(f"{where} [state]: backend must be 'memory' or 'redis', not {backend!r}")
@@ -184,6 +188,7 @@ def parse_config(data: Mapping[str, Any], *, path: Path | None = None) -> Config
         policies=policies,
         sources=tuple(sources),
         models={k: dict(v) for k, v in models.items()},
+        tasks=tasks,
         raw=data,
     )
 

@@ -77,6 +77,8 @@ def _map_tool(spec: ToolSpec, name: str) -> dict[str, Any]:
         openWorldHint=hints.open_world,
     )
     tool["annotations"] = annotations
+    if spec.task_support != "forbidden":  # absent means forbidden (MCP 2025-11-25)
+        tool["execution"] = {"taskSupport": spec.task_support}
     return tool
 
 

@@ -149,8 +149,10 @@ class _Calls:
                 )
                 element = seq(head, value, lit(close_rest))
             else:
+                # a value written as JSON opens with json_open where the format has one (DSML)
+                json_head = lit((layout.json_open or open_).replace("{key}", key))
                 node = compiler.value(sub, path, key)
-                element = NOTHING if node == NOTHING else seq(head, node, lit(close))
+                element = NOTHING if node == NOTHING else seq(json_head, node, lit(close))
             if element == NOTHING and key in required:
                 return NOTHING
             parts.append(element if key in required else opt(element))

@@ -12,13 +12,12 @@ switched off by every client, so there is exactly one retry policy.
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from toolwire._errors import ErrorKind
+from toolwire._retry_after import retry_after
 from toolwire.models._base import ModelError
 from toolwire.runtime._limits import backoff_delay
 
@@ -134,26 +133,3 @@ async def send(
                 raise model_error(failure, exc, model) from exc
         await asyncio.sleep(policy.delay(attempt, failure.retry_after))
         attempt += 1
-
-
-def retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` / ``Retry-After`` (seconds or an HTTP date)."""
-    lowered = {k.lower(): v for k, v in headers.items()}
-    ms = lowered.get("retry-after-ms")
-    if ms is not None:
-        try:
-            return max(0.0, float(ms) / 1000.0)
-        except ValueError:
-            pass
-    value = lowered.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())

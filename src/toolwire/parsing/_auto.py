@@ -15,7 +15,17 @@ from __future__ import annotations
 from collections.abc import Generator, Iterable, Sequence
 from typing import Any
 
-from toolwire.parsing._base import NEED, Engine, Format, Op, Peek, Run, content_until, first_char
+from toolwire.parsing._base import (
+    NEED,
+    THINK,
+    Engine,
+    Format,
+    Op,
+    Peek,
+    Run,
+    content_until,
+    first_char,
+)
 from toolwire.parsing._record import Cue
 
 __all__ = ["Auto", "Opens"]
@@ -57,7 +67,8 @@ class Auto(Format):
 
     name = "auto"
 
-    def __init__(self, cues: Sequence[Cue]) -> None:
+    def __init__(self, cues: Sequence[Cue], thinks: tuple[tuple[str, str], ...] = ()) -> None:
+        self.reasoning_tags = thinks
         self.anywhere = _by_marker(c for c in cues if not c.at_start)
         self.at_start = _by_marker(c for c in cues if c.at_start)
         self.opens = tuple(self.anywhere)
@@ -71,7 +82,7 @@ class Auto(Format):
         elif m:
             yield from self._dispatch(eng, m, self.at_start[m], at_start=True)
         while True:
-            m = yield from content_until(eng, self.opens)
+            m = yield from content_until(eng, self.opens, thinks=self.reasoning_tags or THINK)
             if m is None:
                 return
             if (yield from self._dispatch(eng, m, self.anywhere[m])):

@@ -92,6 +92,8 @@ class Format:
     name: ClassVar[str] = ""
     #: markers that identify the format, for ``format="auto"`` and the docs
     markers: ClassVar[tuple[str, ...]] = ()
+    #: the family's reasoning tags (open, close), when not ``<think>``/``</think>``
+    thinks: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def run(self, eng: Engine) -> Run:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -109,8 +111,9 @@ class Sections(Format):
 
     def run(self, eng: Engine) -> Run:
         opens = self.opens or self.markers
+        thinks = self.thinks or THINK
         while True:
-            m = yield from content_until(eng, opens)
+            m = yield from content_until(eng, opens, thinks=thinks)
             if m is None:
                 return
             yield from self.section(eng, m)
@@ -163,7 +166,8 @@ class Engine:
     def _open_reasoning(self, fmt: Format) -> Run:
         # The prompt already opened <think> (templates that force reasoning): everything up
         # to </think> is reasoning, then the format reads the rest as usual.
-        yield Until((THINK_CLOSE,), "reasoning")
+        # the family's own close tag, or the common </think>
+        yield Until(tuple({THINK_CLOSE, *(close for _, close in fmt.thinks)}), "reasoning")
         yield from fmt.run(self)
 
     # -- driving ----------------------------------------------------------------------------
@@ -281,6 +285,11 @@ class Engine:
         )
         self._calls.append(tc)
         self.events.append(CallFinished(index=call.index, call=tc))
+
+    def stray(self, text: str, where: str) -> None:
+        """Text found ``where`` only calls belong: kept as an error (never dropped) unless blank."""
+        if text.strip():
+            self.fail_call(None, f"text {where} that is not a call", text)
 
     def fail_call(self, call: Call | None, message: str, raw: str, name: str | None = None) -> None:
         err = CallParseError(
@@ -451,18 +460,31 @@ THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
 
 
-def content_until(
-    eng: Engine, markers: Iterable[str], *, think: bool = True
-) -> Generator[Op, Any, str | None]:
-    """Content up to one of ``markers`` (returned; None at EOF), with ``<think>`` as reasoning.
+THINK: tuple[tuple[str, str], ...] = ((THINK_OPEN, THINK_CLOSE),)
+"""The reasoning tags most families use; a format with its own passes them to content_until."""
 
-    A stray ``</think>`` (the opening tag was in the prompt) is dropped, not shown as content.
+
+def content_until(
+    eng: Engine,
+    markers: Iterable[str],
+    *,
+    think: bool = True,
+    thinks: tuple[tuple[str, str], ...] = THINK,
+) -> Generator[Op, Any, str | None]:
+    """Content up to one of ``markers`` (returned; None at EOF), with reasoning split off.
+
+    ``thinks`` are the (open, close) reasoning tags (``<think>``/``</think>``; Seed-OSS
+    ``<seed:think>``...). A stray close (its opening tag was in the prompt) is dropped, not
+    shown as content.
     """
     wanted = tuple(markers)
-    all_markers = (*wanted, THINK_OPEN, THINK_CLOSE) if think else wanted
+    pairs = thinks if think else ()
+    opens = dict(pairs)
+    closes = {c for _, c in pairs}
+    all_markers = (*wanted, *opens, *closes)
     while True:
         m = yield Until(all_markers, "content")
-        if not think or (m != THINK_OPEN and m != THINK_CLOSE) or m in wanted:
+        if m is None or m in wanted or (m not in opens and m not in closes):
             return m  # type: ignore[no-any-return]
-        if m == THINK_OPEN:
-            yield Until((THINK_CLOSE,), "reasoning")
+        if m in opens:
+            yield Until((opens[m],), "reasoning")

@@ -11,22 +11,33 @@ from functools import partial
 
 from toolwire.parsing import (
     deepseek_v3,
+    deepseek_v4,
     deepseek_v31,
+    deepseek_v32,
     glm45,
+    glm47,
     granite,
     harmony,
     hermes,
+    hunyuan,
     internlm,
     jamba,
+    k2_horizon,
     kimi_k2,
+    lfm2,
     llama3_json,
+    minimax_m2,
     mistral,
+    olmo3,
     phi4_mini,
     pythonic,
     qwen3_coder,
+    seed_oss,
+    step3,
     xlam,
 )
 from toolwire.parsing._auto import Auto
+from toolwire.parsing._base import THINK
 from toolwire.parsing._record import TextFormat
 
 __all__ = ["ALIASES", "TEXT_FORMATS", "text_format"]
@@ -47,11 +58,26 @@ _FORMATS: tuple[TextFormat, ...] = (
     jamba.FORMAT,
     xlam.FORMAT,
     phi4_mini.FORMAT,
+    glm47.FORMAT,
+    seed_oss.FORMAT,
+    minimax_m2.FORMAT,
+    deepseek_v32.FORMAT,
+    deepseek_v4.FORMAT,
+    step3.FORMAT,
+    hunyuan.FORMAT,
+    k2_horizon.FORMAT,
+    lfm2.FORMAT,
+    olmo3.FORMAT,
 )
 
 _AUTO = TextFormat(
     name="auto",
-    parser=partial(Auto, tuple(cue for fmt in _FORMATS for cue in fmt.cues)),
+    parser=partial(
+        Auto,
+        tuple(cue for fmt in _FORMATS for cue in fmt.cues),
+        # every family's reasoning tags
+        tuple(dict.fromkeys((*THINK, *(t for fmt in _FORMATS for t in fmt.parser().thinks)))),
+    ),
     family="any of the above, found by its markers",
     reasoning=True,
 )

@@ -50,12 +50,16 @@ class TaggedParameters:
 
     ``open`` holds ``{key}`` (the argument's name). The value is written as text: a string as
     itself (no quotes, no escapes: the value cannot contain ``close``), any other value as JSON
-    (``3``, ``true``, ``{"a": [1]}``). Parsers type the text back by the tool's schema.
+    (``3``, ``true``, ``{"a": [1]}``), after ``json_open`` instead of ``open`` when that is set.
+    Parsers type the text back by the tool's schema (or by what the tag says).
     """
 
     kind: Literal["tagged_parameters"] = "tagged_parameters"
     open: str
     close: str
+    #: the open tag for a value written as JSON (not a string), when it differs from ``open``
+    #: (DSML says ``string="false"`` there)
+    json_open: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

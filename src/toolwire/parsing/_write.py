@@ -58,8 +58,9 @@ def _body(shape: CallShape, call: ToolCall) -> str:
         return dump(arguments_of(call))
     if isinstance(layout, TaggedParameters):
         args = _object(call, "as tagged parameters")
+        json_open = layout.open if layout.json_open is None else layout.json_open
         return "".join(
-            layout.open.replace("{key}", key)
+            (layout.open if isinstance(value, str) else json_open).replace("{key}", key)
             + (value if isinstance(value, str) else dump(value))
             + layout.close
             for key, value in args.items()

@@ -25,9 +25,20 @@ FENCE = "```"
 
 def calls_section(eng: Engine) -> Run:
     """After ``<｜tool▁calls▁begin｜>``: each call, until the section ends."""
+    opened = True
     while True:
-        m = yield Until((CALL, CALLS_END, CALLS), "drop")
+        between = Until((CALL, CALLS_END, CALLS), "collect")
+        m = yield between
+        if m != CALL and opened and m != CALLS_END:
+            # the section opened and nothing readable followed (cut off, or no call token):
+            # its text, marker included, is kept
+            eng.fail_call(None, "a DeepSeek tool-call section without a call", CALLS + between.text)
+        else:
+            eng.stray(between.text, "between calls")
+        opened = False
         if m != CALL:
+            if m == CALLS:
+                eng.unread(CALLS)
             return
         head = Until((SEP, CALL_END, CALLS_END), "collect")
         if (yield head) != SEP:
@@ -66,6 +77,7 @@ FORMAT = TextFormat(
     parser=DeepSeekV3,
     family="DeepSeek V3, R1",
     markers=(CALLS, CALL, SEP, CALL_END, CALLS_END),
+    aliases=("deepseekv3",),
     peers={"vllm": ("deepseek_v3",), "sglang": ("deepseekv3",)},
     call=CallShape(
         layout=JsonArguments(),

@@ -23,6 +23,7 @@ FORMAT = TextFormat(
     parser=DeepSeekV31,
     family="DeepSeek V3.1",
     markers=(CALLS, CALL, SEP, CALL_END, CALLS_END),
+    aliases=("deepseekv31",),
     peers={"vllm": ("deepseek_v31",), "sglang": ("deepseekv31",)},
     call=CallShape(
         layout=JsonArguments(),

@@ -74,6 +74,7 @@ FORMAT = TextFormat(
     parser=Harmony,
     family="gpt-oss (OpenAI Harmony)",
     markers=(START, CHANNEL, MESSAGE, *ENDS),
+    aliases=("openai", "gpt-oss"),
     peers={"vllm": ("openai",), "sglang": ("gpt-oss",)},
     call=CallShape(
         layout=JsonArguments(),

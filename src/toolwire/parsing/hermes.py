@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from toolwire.parsing._base import Engine, Run, Sections, Until
+from toolwire.parsing._base import Engine, Peek, Run, Sections, Starts, Until
 from toolwire.parsing._jsonops import JsonCalls
 from toolwire.parsing._prompting import hermes_results, hermes_tools
 from toolwire.parsing._record import Cue, TextFormat
@@ -25,10 +25,32 @@ class Hermes(Sections):
 
 
 def hermes_block(eng: Engine) -> Run:
-    """After ``<tool_call>``: the JSON, then up to and including ``</tool_call>``."""
+    """After ``<tool_call>``: the JSON, then up to and including ``</tool_call>``.
+
+    Several objects in one block (``{A}, {B}``, with or without the comma) are several calls;
+    other text before the close tag is reported, never dropped.
+    """
     yield JsonCalls((CLOSE, OPEN), non_call="error")
-    if (yield Until((CLOSE, OPEN), "drop")) == OPEN:
+    while True:
+        peek = Peek()
+        ch = yield peek
+        if ch == ",":
+            yield Starts(",")
+            after = Peek()
+            if (yield after) in ("{", "["):
+                yield JsonCalls((CLOSE, OPEN), non_call="error")
+                continue
+            eng.unread("," + after.ws)
+            break
+        if ch in ("{", "["):
+            yield JsonCalls((CLOSE, OPEN), non_call="error")
+            continue
+        eng.unread(peek.ws)
+        break
+    rest = Until((CLOSE, OPEN), "collect")
+    if (yield rest) == OPEN:
         eng.unread(OPEN)
+    eng.stray(rest.text, f"inside {OPEN}")
 
 
 FORMAT = TextFormat(

@@ -40,7 +40,8 @@ FORMAT = TextFormat(
     parser=InternLM,
     family="InternLM 2.5",
     markers=(START, PLUGIN, END),
-    peers={"vllm": ("internlm",)},
+    aliases=("interns1",),
+    peers={"vllm": ("internlm",), "sglang": ("interns1",)},
     call=CallShape(
         layout=JsonObject(arguments_key="parameters"),
         call_open=START + PLUGIN + "\n",

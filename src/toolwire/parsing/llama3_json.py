@@ -21,13 +21,15 @@ TAG = "<|python_tag|>"
 
 
 def calls_joined(eng: Engine) -> Run:
-    """One or more call objects separated by ``;``; trailing text goes back to content."""
+    """Call objects separated by ``;`` or line breaks; trailing text goes back to content."""
     while True:
         started = yield JsonCalls((";", TAG), non_call="content")
         if not started:
             return
         peek = Peek()
         ch = yield peek
+        if ch == "{" and "\n" in peek.ws:
+            continue  # the next call on its own line
         if ch != ";" or not (yield Starts(";")):
             eng.content(peek.ws)
             return
@@ -68,7 +70,8 @@ FORMAT = TextFormat(
     parser=Llama3Json,
     family="Llama 3.1 / 3.2 / 3.3 (JSON tool calling)",
     markers=(TAG,),
-    peers={"vllm": ("llama3_json",), "sglang": ("llama3",)},
+    aliases=("llama3", "llama4_json"),
+    peers={"vllm": ("llama3_json", "llama4_json"), "sglang": ("llama3",)},
     # The prompt asks for a bare object; after words it needs the tag to count as a call.
     call=CallShape(
         layout=JsonObject(arguments_key="parameters"),

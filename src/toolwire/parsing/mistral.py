@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from toolwire import _json
 from toolwire._calls import ToolCall, ToolResult
 from toolwire._spec import ToolSpec
-from toolwire.parsing._base import Engine, Peek, Run, Sections, Until
+from toolwire.parsing._base import Engine, Peek, Run, Sections, Starts, Until
 from toolwire.parsing._jsonops import JsonArgs, JsonCalls
 from toolwire.parsing._prompting import function_of, result_value
 from toolwire.parsing._record import Cue, TextFormat
@@ -20,6 +21,7 @@ TC = "[TOOL_CALLS]"
 ARGS = "[ARGS]"
 CALL_ID = "[CALL_ID]"
 EOS = "</s>"
+_NAME = re.compile(r"[A-Za-z_][\w.\-]*")
 
 
 class Mistral(Sections):
@@ -38,9 +40,20 @@ def mistral_calls(eng: Engine) -> Run:
     if ch in ("[", "{"):
         yield JsonCalls((TC, EOS), non_call="error")
         return
-    head = Until((ARGS, CALL_ID, TC), "collect")
+    # v11+ writes name[ARGS]{...}; vLLM's default decoding drops [ARGS]: name{...}
+    head = Until((ARGS, CALL_ID, TC, "{"), "collect", consume=False)
     m = yield head
     name, call_id = head.text.strip(), None
+    if m == "{" and _NAME.fullmatch(name):
+        yield JsonArgs(eng.start_call(name), (TC, EOS))
+        return
+    if m in (ARGS, CALL_ID):
+        yield Starts(m)
+    elif m == "{":  # not a name before the arguments
+        rest = Until((TC, EOS), "collect", consume=False)
+        yield rest
+        eng.fail_call(None, "a [TOOL_CALLS] entry without a name", head.text + rest.text)
+        return
     if m == CALL_ID:
         idpart = Until((ARGS, TC), "collect")
         m = yield idpart

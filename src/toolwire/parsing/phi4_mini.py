@@ -30,6 +30,7 @@ FORMAT = TextFormat(
     parser=Phi4Mini,
     family="Phi-4-mini",
     markers=(TAG,),
+    aliases=("phi4_mini_json",),
     peers={"vllm": ("phi4_mini_json",)},
     call=CallShape(layout=JsonObject(), begin=TAG, separator=", ", end="]"),
     cues=(Cue(marker=TAG, read=functools_list),),

@@ -8,13 +8,12 @@ Arguments stream one parameter at a time.
 
 from __future__ import annotations
 
-from toolwire.parsing._base import Call, Engine, Run, Sections, Until
-from toolwire.parsing._jsonscan import canon, encode_str
+from toolwire.parsing._base import Engine, Run, Sections, Until
+from toolwire.parsing._params import close_args, emit_param, trim_newlines
 from toolwire.parsing._record import Cue, TextFormat
 from toolwire.parsing._shape import CallShape, TaggedParameters
-from toolwire.parsing._values import coerce, param_schema
 
-__all__ = ["FORMAT", "Qwen3Coder", "close_args", "emit_param", "qwen_block", "qwen_function"]
+__all__ = ["FORMAT", "Qwen3Coder", "qwen_block", "qwen_function"]
 
 OPEN = "<tool_call>"
 CLOSE = "</tool_call>"
@@ -22,24 +21,6 @@ FUNC = "<function="
 FUNC_END = "</function>"
 PARAM = "<parameter="
 PARAM_END = "</parameter>"
-
-
-def emit_param(eng: Engine, call: Call, key: str, text: str) -> None:
-    """Stream one typed parameter: ``{"k":v`` first, then ``,"k":v``; ``finish`` adds ``}``."""
-    value = coerce(text, param_schema(eng.schemas, call.name, key))
-    eng.args(call, ("," if call.parts else "{") + encode_str(key) + ":" + canon(value))
-
-
-def close_args(eng: Engine, call: Call) -> None:
-    eng.args(call, "}" if call.parts else "{}")
-
-
-def _trim(v: str) -> str:
-    if v.startswith("\n"):
-        v = v[1:]
-    if v.endswith("\n"):
-        v = v[:-1]
-    return v
 
 
 class Qwen3Coder(Sections):
@@ -51,31 +32,39 @@ class Qwen3Coder(Sections):
         return qwen_block(eng) if marker == OPEN else qwen_function(eng)
 
 
-def qwen_block(eng: Engine) -> Run:
-    """After ``<tool_call>``."""
-    m = yield Until((FUNC, CLOSE, OPEN), "drop")
-    if m == OPEN:
-        eng.unread(OPEN)
+def qwen_block(eng: Engine, open: str = OPEN, close: str = CLOSE, *, trim: bool = True) -> Run:
+    """After ``<tool_call>`` (or the family's ``open``): the ``<function=...>`` call inside."""
+    skipped = Until((FUNC, close, open), "collect")
+    m = yield skipped
+    eng.stray(skipped.text, f"inside {open}")
+    if m == open:
+        eng.unread(open)
     if m == FUNC:
-        yield from qwen_function(eng)
+        yield from qwen_function(eng, open, close, trim=trim)
 
 
-def qwen_function(eng: Engine) -> Run:
-    """After ``<function=``: the name, the parameters, the closing tags."""
-    head = Until((">", "\n", PARAM, FUNC_END, CLOSE), "collect", consume=False)
+def qwen_function(eng: Engine, open: str = OPEN, close: str = CLOSE, *, trim: bool = True) -> Run:
+    """After ``<function=``: the name, the parameters, the closing tags.
+
+    ``trim``: one newline after an opening and before a closing tag is layout (Qwen3-Coder's
+    template writes them; Seed-OSS's does not, so there a value keeps its newlines).
+    """
+    head = Until((">", "\n", PARAM, FUNC_END, close), "collect", consume=False)
     m = yield head
     name = head.text.strip()
     if m == ">":
         yield Until((">",), "drop")
     if not name:
-        rest = Until((CLOSE, OPEN), "collect")
-        if (yield rest) == OPEN:
-            eng.unread(OPEN)
+        rest = Until((close, open), "collect")
+        if (yield rest) == open:
+            eng.unread(open)
         eng.fail_call(None, "a <function=...> without a name", FUNC + head.text + rest.text)
         return
     call = eng.start_call(name)
     while True:
-        m = yield Until((PARAM, FUNC_END, CLOSE, OPEN), "drop")
+        between = Until((PARAM, FUNC_END, close, open), "collect")
+        m = yield between
+        eng.stray(between.text, f"inside <function={name}>")
         if m != PARAM:
             break
         key = Until((">",), "collect")
@@ -86,13 +75,16 @@ def qwen_function(eng: Engine) -> Run:
         end = yield value
         if end == PARAM_END:
             yield Until((PARAM_END,), "drop")
-        emit_param(eng, call, key.text.strip(), _trim(value.text))
+        emit_param(eng, call, key.text.strip(), trim_newlines(value.text) if trim else value.text)
     close_args(eng, call)
     eng.finish_call(call)
-    if m == OPEN:
-        eng.unread(OPEN)
-    elif m == FUNC_END and (yield Until((CLOSE, OPEN, FUNC), "drop", consume=False)) == CLOSE:
-        yield Until((CLOSE,), "drop")
+    if m == open:
+        eng.unread(open)
+    elif m == FUNC_END:
+        after = Until((close, open, FUNC), "collect", consume=False)
+        if (yield after) == close:
+            yield Until((close,), "drop")
+        eng.stray(after.text, "after </function>")
 
 
 FORMAT = TextFormat(
@@ -100,7 +92,8 @@ FORMAT = TextFormat(
     parser=Qwen3Coder,
     family="Qwen3-Coder, Qwen3-Next, Qwen3.5",
     markers=(OPEN, FUNC, PARAM, PARAM_END, FUNC_END, CLOSE),
-    peers={"vllm": ("qwen3_coder",), "sglang": ("qwen3_coder",)},
+    aliases=("qwen3_xml", "step3p5"),
+    peers={"vllm": ("qwen3_coder", "qwen3_xml", "step3p5"), "sglang": ("qwen3_coder", "step3p5")},
     call=CallShape(
         layout=TaggedParameters(open=PARAM + "{key}>\n", close="\n" + PARAM_END + "\n"),
         call_open=OPEN + "\n" + FUNC + "{name}>\n",

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import time
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin
 
 from toolwire._errors import MissingExtra, ToolFailure
 from toolwire._json import loads
+from toolwire._retry_after import retry_after_seconds
 from toolwire.remote._ssrf import Guard, client_host
 
 try:
@@ -262,21 +261,6 @@ async def close_clients() -> None:
     clients = _CLIENTS.pop(asyncio.get_running_loop(), {})
     for client in clients.values():
         await client.aclose()
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """``Retry-After`` as seconds (it may be a number or an HTTP date)."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def failure_for(response: Response, what: str) -> ToolFailure | None:

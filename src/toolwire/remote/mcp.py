@@ -406,6 +406,11 @@ def _tool(source: _Source, remote: Any, prefix: str, policy: Policy | None) -> T
     title = remote.title or getattr(hints, "title", None)
     if title:
         document["title"] = str(title)
+    support = getattr(getattr(remote, "execution", None), "task_support", None)
+    if support in ("optional", "required"):
+        # the server runs it as a task: so may we (a plain call of ours reaches it plainly,
+        # which its server accepts for "optional"; "required" ones answer with their error)
+        document["execution"] = {"taskSupport": support}
     return Tool.from_schema(
         document,
         handler=_Caller(source, remote.name, safe_to_repeat=idempotent),

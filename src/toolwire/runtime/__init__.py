@@ -10,6 +10,14 @@ from toolwire.runtime._resolve import check_policy, effective_policy
 
 if TYPE_CHECKING:
     from toolwire.runtime._executor import Executor
+    from toolwire.runtime._tasks import (
+        TaskHandle,
+        TaskInfo,
+        TaskPage,
+        Tasks,
+        TaskUpdate,
+        UnknownTask,
+    )
 
 __all__ = [
     "Breaker",
@@ -19,9 +27,20 @@ __all__ = [
     "Policy",
     "RateLimit",
     "Retry",
+    "TaskHandle",
+    "TaskInfo",
+    "TaskPage",
+    "TaskUpdate",
+    "Tasks",
+    "UnknownTask",
     "check_policy",
     "effective_policy",
 ]
+
+
+_TASK_NAMES = frozenset(
+    {"TaskHandle", "TaskInfo", "TaskPage", "TaskUpdate", "Tasks", "UnknownTask"}
+)
 
 
 def __getattr__(name: str) -> Any:
@@ -31,4 +50,8 @@ def __getattr__(name: str) -> Any:
         from toolwire.runtime._executor import Executor
 
         return Executor
+    if name in _TASK_NAMES:  # the same, for the task machinery
+        from toolwire.runtime import _tasks
+
+        return getattr(_tasks, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

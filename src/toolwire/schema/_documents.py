@@ -29,6 +29,15 @@ _MCP_HINTS = {
 }
 
 
+def _task_support(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """MCP's ``execution.taskSupport`` (2025-11-25) when the document declares one: absent means
+    "forbidden"; a value that is not one of the three is refused by the tool constructor."""
+    execution = doc.get("execution")
+    if isinstance(execution, Mapping) and "taskSupport" in execution:
+        return {"task_support": execution["taskSupport"]}
+    return {}
+
+
 def read_document(schema: Any) -> dict[str, Any]:
     """Pick name, description, parameters... out of any accepted document shape."""
     if not isinstance(schema, Mapping):
@@ -85,6 +94,7 @@ def read_document(schema: Any) -> dict[str, Any]:
     if title is not None and not isinstance(title, str):
         title = None
     return {
+        **_task_support(inner),
         "name": name,
         "description": description,
         "parameters": parameters,

@@ -12,6 +12,7 @@ from toolwire.serve._openapi import build_openapi
 from toolwire.serve._origin import LocalOnly, LocalOnlyMiddleware
 from toolwire.serve._rest import authenticate, error_response, json_response, rest_routes
 from toolwire.serve._service import ToolService
+from toolwire.serve._tasks import tasks_running
 
 try:
     from fastapi import FastAPI
@@ -100,11 +101,12 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if manager is None:
-            yield
-            return
-        async with manager.run():
-            yield
+        async with tasks_running(service):
+            if manager is None:
+                yield
+                return
+            async with manager.run():
+                yield
 
     # FastAPI's own schema would describe the generic routes only: the merged one is served.
     app = FastAPI(

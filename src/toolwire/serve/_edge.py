@@ -25,7 +25,7 @@ from typing import Any
 
 from toolwire._context import Caller
 from toolwire._errors import ToolError, ToolFailure
-from toolwire._spec import ToolSpec
+from toolwire._spec import TaskSupport, ToolSpec
 from toolwire._status import RETRYABLE, status_of
 from toolwire.serve._auth import ANONYMOUS, Authenticator
 from toolwire.serve._openapi import KEY_REUSED
@@ -61,6 +61,7 @@ class ToolView:
     destructive: bool
     open_world: bool
     tags: tuple[str, ...]  # sorted
+    task_support: TaskSupport  # "forbidden", "optional" or "required" (docs/tasks.md)
     spec: ToolSpec  # for wire rules that read the spec itself (MCP's output schema)
 
     def to_dict(self) -> dict[str, Any]:
@@ -79,6 +80,7 @@ class ToolView:
                 "open_world": self.open_world,
             },
             "tags": list(self.tags),
+            "task_support": self.task_support,
         }
 
 
@@ -97,6 +99,7 @@ def tool_view(tool: Any) -> ToolView:
         destructive=ann.destructive,
         open_world=ann.open_world,
         tags=tuple(sorted(spec.tags)),
+        task_support=spec.task_support,
         spec=spec,
     )
 

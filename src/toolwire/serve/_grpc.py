@@ -16,7 +16,8 @@ import asyncio
 import datetime
 import json
 import time
-from collections.abc import AsyncIterator, Sequence
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 from toolwire import _json
@@ -26,6 +27,7 @@ from toolwire._errors import MissingExtra, ToolError, ToolwireError
 from toolwire._status import status_of
 from toolwire.serve._auth import ANONYMOUS
 from toolwire.serve._edge import CREDENTIAL_HEADERS, ToolView, caller_of, export_tools
+from toolwire.serve._progress import ProgressRelay, relay_until
 from toolwire.serve._service import ToolService
 
 try:
@@ -95,6 +97,7 @@ def _map_tool(view: ToolView) -> tools_pb2.ToolInfo:
         open_world=view.open_world,
         tags=view.tags,
         title=view.title or "",
+        task_support=view.task_support,
     )
 
 
@@ -212,6 +215,9 @@ class ToolServicer(tools_pb2_grpc.ToolServiceServicer):
         tasks: set[asyncio.Task[None]] = set()
 
         async def one(request: tools_pb2.CallToolRequest) -> None:
+            if request.progress:  # its reports first, as they come, then its result
+                await self._with_progress(request, caller, context, done.put)
+                return
             await done.put(_map_result(await self._call(request, caller, context)))
 
         async def feed() -> None:
@@ -239,6 +245,9 @@ class ToolServicer(tools_pb2_grpc.ToolServiceServicer):
         request: tools_pb2.CallToolRequest,
         caller: Caller,
         context: grpc.aio.ServicerContext[Any, Any],
+        *,
+        call_id: str | None = None,
+        progress: ProgressRelay | None = None,
     ) -> ToolResult:
         remaining = context.time_remaining()
         deadline = time.monotonic() + remaining if remaining is not None else None
@@ -248,9 +257,38 @@ class ToolServicer(tools_pb2_grpc.ToolServiceServicer):
             caller=caller,
             transport="grpc",
             idempotency_key=request.idempotency_key or None,
-            call_id=request.call_id or None,
+            call_id=call_id or request.call_id or None,
             deadline=deadline,
+            progress=progress,
         )
+
+    async def _with_progress(
+        self,
+        request: tools_pb2.CallToolRequest,
+        caller: Caller,
+        context: grpc.aio.ServicerContext[Any, Any],
+        put: Callable[[tools_pb2.CallToolResponse], Awaitable[None]],
+    ) -> None:
+        """One streamed call with its progress reports (the call id is fixed here, so that
+        the reports before the result already name it)."""
+        from toolwire.serve._tasks_grpc import progress_answer  # loaded with the task RPCs
+
+        call_id = request.call_id or "call_" + uuid.uuid4().hex[:20]
+        relay = ProgressRelay()
+        call = asyncio.ensure_future(
+            self._call(request, caller, context, call_id=call_id, progress=relay)
+        )
+        try:
+            while (reports := await relay_until(call, relay)) is not None:
+                for report in reports:
+                    await put(progress_answer(call_id, request.name, report))
+            for report in relay.pending():
+                await put(progress_answer(call_id, request.name, report))
+            await put(_map_result(call.result()))
+        finally:
+            if not call.done():  # the stream went away: stop the call
+                call.cancel()
+                await asyncio.gather(call, return_exceptions=True)
 
 
 async def start_grpc(
@@ -270,11 +308,16 @@ async def start_grpc(
     settings.update(options)
     server = grpc.aio.server(options=list(settings.items()))
     tools_pb2_grpc.add_ToolServiceServicer_to_server(ToolServicer(service), server)  # type: ignore[no-untyped-call]
+    # Imported here: the task servicer builds on this module's servicer.
+    from toolwire.serve._tasks_grpc import TASK_SERVICE_NAME, TaskServicer
+
+    tools_pb2_grpc.add_TaskServiceServicer_to_server(TaskServicer(service), server)  # type: ignore[no-untyped-call]
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     reflection.enable_server_reflection(
         (
             SERVICE_NAME,
+            TASK_SERVICE_NAME,
             health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
             reflection.SERVICE_NAME,
         ),
@@ -284,4 +327,5 @@ async def start_grpc(
     await server.start()
     await health.set("", health_pb2.HealthCheckResponse.SERVING)
     await health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
+    await health.set(TASK_SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
     return server, bound

@@ -17,11 +17,13 @@ handed to the SDK as the request's user, whose session manager then answers anot
 request for that session (``DELETE`` included) with 404, as for a session that does not exist.
 
 Progress reported by a tool (``Context.report_progress``) is forwarded as MCP progress
-notifications; an MCP cancellation cancels the call in the runtime.
+notifications when the request carries a ``progressToken``; an MCP cancellation cancels the
+call in the runtime. Tasks (2025-11-25 and the 2026-07-28 extension): ``_tasks_mcp``.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -33,7 +35,10 @@ from toolwire.dialects._export_mcp import output_schema_for, structured_content
 from toolwire.observe._tracing import tracing_active
 from toolwire.serve._edge import ToolView, asgi_headers, caller_of, http_headers, http_status
 from toolwire.serve._origin import LocalOnly
+from toolwire.serve._progress import ProgressRelay, relay_until
 from toolwire.serve._service import ToolService, failed
+from toolwire.serve._tasks import TaskFront, supports_tasks
+from toolwire.serve._tasks_mcp import install_tasks
 
 try:
     import mcp_types as types
@@ -68,6 +73,9 @@ def map_tool(view: ToolView) -> types.Tool:
             idempotent_hint=view.idempotent or view.read_only,
             open_world_hint=view.open_world,
         ),
+        execution=None
+        if view.task_support == "forbidden"
+        else types.ToolExecution(task_support=view.task_support),
     )
 
 
@@ -128,28 +136,33 @@ def build_mcp_server(
         caller = caller_of(service.auth, ctx.request.headers) if ctx.request is not None else None
         return types.ListToolsResult(tools=[mcp_tool(v) for v in catalog.views(caller)])
 
+    def caller_for(ctx: ServerRequestContext[Any]) -> Caller:
+        # over stdio (no request) the caller is whoever launched the server
+        request = ctx.request
+        return STDIO_CALLER if request is None else caller_of(service.auth, request.headers)
+
+    def render(result: ToolResult, tool_name: str) -> dict[str, Any]:
+        view = catalog.find(tool_name)
+        spec = view.spec if view is not None and result.ok else None
+        answer: dict[str, Any] = map_result(result, spec).model_dump(
+            by_alias=True, mode="json", exclude_none=True
+        )
+        return answer
+
     async def call_tool(
         ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
-        request = ctx.request
-        if request is None:
-            caller = STDIO_CALLER
+        try:
+            caller = caller_for(ctx)
+        except ToolwireError as exc:
+            return map_result(failed(params.name, exc.to_error()))
+        meta = (ctx.params or {}).get("_meta")
+        if isinstance(meta, Mapping) and meta.get("progressToken") is not None:
+            result = await _with_progress(ctx, service, params, caller)
         else:
-            try:
-                caller = caller_of(service.auth, request.headers)
-            except ToolwireError as exc:
-                return map_result(failed(params.name, exc.to_error()))
-
-        async def progress(done: float, total: float | None, message: str | None) -> None:
-            await ctx.session.report_progress(done, total, message)
-
-        result = await service.call(
-            params.name,
-            params.arguments or {},
-            caller=caller,
-            transport="mcp",
-            progress=progress,
-        )
+            result = await service.call(
+                params.name, params.arguments or {}, caller=caller, transport="mcp"
+            )
         if not result.ok:
             return map_result(result)
         view = catalog.find(result.name)
@@ -163,7 +176,33 @@ def build_mcp_server(
         on_call_tool=call_tool,
     )
     server.middleware = [_only_when_tracing(m) for m in server.middleware]
+    if supports_tasks(service):
+        install_tasks(server, TaskFront(service), caller_for, render)
     return server
+
+
+async def _with_progress(
+    ctx: ServerRequestContext[Any], service: ToolService, params: Any, caller: Caller
+) -> ToolResult:
+    """The call, with each progress report sent as ``notifications/progress`` in order (the
+    relay takes reports from async tools and from sync tools' threads alike)."""
+    relay = ProgressRelay()
+    call = asyncio.ensure_future(
+        service.call(
+            params.name, params.arguments or {}, caller=caller, transport="mcp", progress=relay
+        )
+    )
+    try:
+        while (reports := await relay_until(call, relay)) is not None:
+            for report in reports:
+                await ctx.session.report_progress(report.done, report.total, report.message)
+        for report in relay.pending():
+            await ctx.session.report_progress(report.done, report.total, report.message)
+        return call.result()
+    finally:
+        if not call.done():  # the client cancelled: so is the call
+            call.cancel()
+            await asyncio.gather(call, return_exceptions=True)
 
 
 class _WhenTracing:

@@ -72,6 +72,9 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 def rest_routes(service: ToolService) -> list[Route]:
+    # Imported here: the task routes build on this module's helpers.
+    from toolwire.serve._tasks_rest import stream_call, task_routes, wants_events
+
     limits = service.limits
 
     async def call_tool(request: Request) -> Response:
@@ -87,6 +90,8 @@ def rest_routes(service: ToolService) -> list[Route]:
             body = object_body(await read_body(request, limits.max_body_bytes))
         except ToolwireError as exc:  # answered like any failed call, as the document says
             return result_response(failed(name, exc.to_error()))
+        if wants_events(request):  # progress reports as they come, then the result
+            return stream_call(service, name, body, caller, key)
         result = await service.call(
             name,
             body,
@@ -160,6 +165,7 @@ def rest_routes(service: ToolService) -> list[Route]:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
+        *task_routes(service),
     ]
 
 

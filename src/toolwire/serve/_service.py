@@ -28,6 +28,7 @@ from toolwire.serve._edge import Catalog
 from toolwire.serve._limits import InFlight, Limits, check_arguments
 from toolwire.serve._redact import redact, redact_problem
 from toolwire.serve._stats import CallStats
+from toolwire.serve._tasks import refuse_plain_call
 
 ReadyCheck = Callable[[], Awaitable[None]]
 # Every name a client sends that is not a tool is counted under this one label (metrics,
@@ -143,6 +144,7 @@ class ToolService:
                 raise self._unknown(exc, caller) from None
             name = tool.name
             self.auth.authorize(caller, name)
+            refuse_plain_call(tool)
             text = check_arguments(name, arguments, self.limits)
             self.in_flight.enter()
             entered = True

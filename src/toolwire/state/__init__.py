@@ -1,7 +1,10 @@
 """Shared state for the runtime's policies: in memory (default) or in Redis.
 
-``RedisBackend`` lives in ``toolwire.state.redis`` and needs the ``redis`` extra.
+``RedisBackend`` lives in ``toolwire.state.redis`` and needs the ``redis`` extra. Tasks have a
+store of their own: ``TaskStore`` (the contract), ``MemoryTaskStore`` and ``RedisTaskStore``.
 """
+
+from typing import Any
 
 from toolwire.state._base import (
     BREAKER_STATES,
@@ -19,6 +22,17 @@ from toolwire.state._base import (
     Stop,
     Transition,
 )
+from toolwire.state._tasks import (
+    Claim,
+    NewTask,
+    TaskEvent,
+    TaskKeyReused,
+    TaskLimitReached,
+    TaskProgress,
+    TaskRecord,
+    TaskStore,
+)
+from toolwire.state._tasks_memory import MemoryTaskStore
 from toolwire.state.memory import MemoryBackend
 
 __all__ = [
@@ -28,13 +42,31 @@ __all__ = [
     "BreakerConfig",
     "BreakerState",
     "CallPlan",
+    "Claim",
     "Clearance",
     "IdemRecord",
     "MemoryBackend",
+    "MemoryTaskStore",
+    "NewTask",
     "RateDecision",
+    "RedisTaskStore",
     "Settlement",
     "SlotStatus",
     "StateBackend",
     "Stop",
+    "TaskEvent",
+    "TaskKeyReused",
+    "TaskLimitReached",
+    "TaskProgress",
+    "TaskRecord",
+    "TaskStore",
     "Transition",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "RedisTaskStore":  # its module pulls in the Lua scripts: loaded when used
+        from toolwire.state._tasks_redis import RedisTaskStore
+
+        return RedisTaskStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,7 +16,7 @@ _sym_db = _symbol_database.Default()
 
 
 DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(
-    b'\n\x17toolwire/v1/tools.proto\x12\x0btoolwire.v1"#\n\x10ListToolsRequest\x12\x0f\n\x07\x64ialect\x18\x01 \x01(\t"\xd1\x01\n\x08ToolInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x19\n\x11input_schema_json\x18\x03 \x01(\t\x12\x1a\n\x12output_schema_json\x18\x04 \x01(\t\x12\x11\n\tread_only\x18\x05 \x01(\x08\x12\x12\n\nidempotent\x18\x06 \x01(\x08\x12\x13\n\x0b\x64\x65structive\x18\x07 \x01(\x08\x12\x12\n\nopen_world\x18\x08 \x01(\x08\x12\x0c\n\x04tags\x18\t \x03(\t\x12\r\n\x05title\x18\n \x01(\t"N\n\x11ListToolsResponse\x12$\n\x05tools\x18\x01 \x03(\x0b\x32\x15.toolwire.v1.ToolInfo\x12\x13\n\x0b\x65xport_json\x18\x02 \x01(\t"a\n\x0f\x43\x61llToolRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\x0e\x61rguments_json\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x03 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t"n\n\rToolErrorInfo\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x14\n\x0c\x64\x65tails_json\x18\x03 \x01(\t\x12\x18\n\x0bretry_after\x18\x04 \x01(\x01H\x00\x88\x01\x01\x42\x0e\n\x0c_retry_after"\xc4\x01\n\x10\x43\x61llToolResponse\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\n\n\x02ok\x18\x03 \x01(\x08\x12\x12\n\nvalue_json\x18\x04 \x01(\t\x12)\n\x05\x65rror\x18\x05 \x01(\x0b\x32\x1a.toolwire.v1.ToolErrorInfo\x12\x10\n\x08\x61ttempts\x18\x06 \x01(\x05\x12\x0e\n\x06\x63\x61\x63hed\x18\x07 \x01(\x08\x12\x11\n\telapsed_s\x18\x08 \x01(\x01\x12\x11\n\tgrpc_code\x18\t \x01(\x05\x32\xf0\x01\n\x0bToolService\x12J\n\tListTools\x12\x1d.toolwire.v1.ListToolsRequest\x1a\x1e.toolwire.v1.ListToolsResponse\x12G\n\x08\x43\x61llTool\x12\x1c.toolwire.v1.CallToolRequest\x1a\x1d.toolwire.v1.CallToolResponse\x12L\n\tCallTools\x12\x1c.toolwire.v1.CallToolRequest\x1a\x1d.toolwire.v1.CallToolResponse(\x01\x30\x01\x62\x06proto3'
+    b'\n\x17toolwire/v1/tools.proto\x12\x0btoolwire.v1"#\n\x10ListToolsRequest\x12\x0f\n\x07\x64ialect\x18\x01 \x01(\t"\xe7\x01\n\x08ToolInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x19\n\x11input_schema_json\x18\x03 \x01(\t\x12\x1a\n\x12output_schema_json\x18\x04 \x01(\t\x12\x11\n\tread_only\x18\x05 \x01(\x08\x12\x12\n\nidempotent\x18\x06 \x01(\x08\x12\x13\n\x0b\x64\x65structive\x18\x07 \x01(\x08\x12\x12\n\nopen_world\x18\x08 \x01(\x08\x12\x0c\n\x04tags\x18\t \x03(\t\x12\r\n\x05title\x18\n \x01(\t\x12\x14\n\x0ctask_support\x18\x0b \x01(\t"N\n\x11ListToolsResponse\x12$\n\x05tools\x18\x01 \x03(\x0b\x32\x15.toolwire.v1.ToolInfo\x12\x13\n\x0b\x65xport_json\x18\x02 \x01(\t"s\n\x0f\x43\x61llToolRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\x0e\x61rguments_json\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x03 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\x12\x10\n\x08progress\x18\x05 \x01(\x08"n\n\rToolErrorInfo\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x14\n\x0c\x64\x65tails_json\x18\x03 \x01(\t\x12\x18\n\x0bretry_after\x18\x04 \x01(\x01H\x00\x88\x01\x01\x42\x0e\n\x0c_retry_after"\xf3\x01\n\x10\x43\x61llToolResponse\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\n\n\x02ok\x18\x03 \x01(\x08\x12\x12\n\nvalue_json\x18\x04 \x01(\t\x12)\n\x05\x65rror\x18\x05 \x01(\x0b\x32\x1a.toolwire.v1.ToolErrorInfo\x12\x10\n\x08\x61ttempts\x18\x06 \x01(\x05\x12\x0e\n\x06\x63\x61\x63hed\x18\x07 \x01(\x08\x12\x11\n\telapsed_s\x18\x08 \x01(\x01\x12\x11\n\tgrpc_code\x18\t \x01(\x05\x12-\n\x08progress\x18\n \x01(\x0b\x32\x1b.toolwire.v1.ProgressReport"^\n\x0eProgressReport\x12\x0c\n\x04\x64one\x18\x01 \x01(\x01\x12\x12\n\x05total\x18\x02 \x01(\x01H\x00\x88\x01\x01\x12\x14\n\x07message\x18\x03 \x01(\tH\x01\x88\x01\x01\x42\x08\n\x06_totalB\n\n\x08_message"Q\n\x10StartTaskRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\x0e\x61rguments_json\x18\x02 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t"!\n\x0eGetTaskRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t"2\n\x10WatchTaskRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\r\n\x05\x61\x66ter\x18\x02 \x01(\t"$\n\x11\x43\x61ncelTaskRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t"1\n\x10ListTasksRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\x12\x0e\n\x06\x63ursor\x18\x02 \x01(\t"N\n\x11ListTasksResponse\x12$\n\x05tasks\x18\x01 \x03(\x0b\x32\x15.toolwire.v1.TaskInfo\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t"\xbf\x01\n\x08TaskInfo\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x0c\n\x04tool\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12-\n\x08progress\x18\x04 \x01(\x0b\x32\x1b.toolwire.v1.ProgressReport\x12-\n\x06result\x18\x05 \x01(\x0b\x32\x1d.toolwire.v1.CallToolResponse\x12\x12\n\ncreated_at\x18\x06 \x01(\t\x12\x12\n\nupdated_at\x18\x07 \x01(\t"J\n\tTaskEvent\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12#\n\x04task\x18\x03 \x01(\x0b\x32\x15.toolwire.v1.TaskInfo2\xf0\x01\n\x0bToolService\x12J\n\tListTools\x12\x1d.toolwire.v1.ListToolsRequest\x1a\x1e.toolwire.v1.ListToolsResponse\x12G\n\x08\x43\x61llTool\x12\x1c.toolwire.v1.CallToolRequest\x1a\x1d.toolwire.v1.CallToolResponse\x12L\n\tCallTools\x12\x1c.toolwire.v1.CallToolRequest\x1a\x1d.toolwire.v1.CallToolResponse(\x01\x30\x01\x32\xe6\x02\n\x0bTaskService\x12\x41\n\tStartTask\x12\x1d.toolwire.v1.StartTaskRequest\x1a\x15.toolwire.v1.TaskInfo\x12=\n\x07GetTask\x12\x1b.toolwire.v1.GetTaskRequest\x1a\x15.toolwire.v1.TaskInfo\x12\x44\n\tWatchTask\x12\x1d.toolwire.v1.WatchTaskRequest\x1a\x16.toolwire.v1.TaskEvent0\x01\x12\x43\n\nCancelTask\x12\x1e.toolwire.v1.CancelTaskRequest\x1a\x15.toolwire.v1.TaskInfo\x12J\n\tListTasks\x12\x1d.toolwire.v1.ListTasksRequest\x1a\x1e.toolwire.v1.ListTasksResponseb\x06proto3'
 )
 
 _globals = globals()
@@ -27,15 +27,35 @@ if not _descriptor._USE_C_DESCRIPTORS:
     _globals["_LISTTOOLSREQUEST"]._serialized_start = 40
     _globals["_LISTTOOLSREQUEST"]._serialized_end = 75
     _globals["_TOOLINFO"]._serialized_start = 78
-    _globals["_TOOLINFO"]._serialized_end = 287
-    _globals["_LISTTOOLSRESPONSE"]._serialized_start = 289
-    _globals["_LISTTOOLSRESPONSE"]._serialized_end = 367
-    _globals["_CALLTOOLREQUEST"]._serialized_start = 369
-    _globals["_CALLTOOLREQUEST"]._serialized_end = 466
-    _globals["_TOOLERRORINFO"]._serialized_start = 468
-    _globals["_TOOLERRORINFO"]._serialized_end = 578
-    _globals["_CALLTOOLRESPONSE"]._serialized_start = 581
-    _globals["_CALLTOOLRESPONSE"]._serialized_end = 777
-    _globals["_TOOLSERVICE"]._serialized_start = 780
-    _globals["_TOOLSERVICE"]._serialized_end = 1020
+    _globals["_TOOLINFO"]._serialized_end = 309
+    _globals["_LISTTOOLSRESPONSE"]._serialized_start = 311
+    _globals["_LISTTOOLSRESPONSE"]._serialized_end = 389
+    _globals["_CALLTOOLREQUEST"]._serialized_start = 391
+    _globals["_CALLTOOLREQUEST"]._serialized_end = 506
+    _globals["_TOOLERRORINFO"]._serialized_start = 508
+    _globals["_TOOLERRORINFO"]._serialized_end = 618
+    _globals["_CALLTOOLRESPONSE"]._serialized_start = 621
+    _globals["_CALLTOOLRESPONSE"]._serialized_end = 864
+    _globals["_PROGRESSREPORT"]._serialized_start = 866
+    _globals["_PROGRESSREPORT"]._serialized_end = 960
+    _globals["_STARTTASKREQUEST"]._serialized_start = 962
+    _globals["_STARTTASKREQUEST"]._serialized_end = 1043
+    _globals["_GETTASKREQUEST"]._serialized_start = 1045
+    _globals["_GETTASKREQUEST"]._serialized_end = 1078
+    _globals["_WATCHTASKREQUEST"]._serialized_start = 1080
+    _globals["_WATCHTASKREQUEST"]._serialized_end = 1130
+    _globals["_CANCELTASKREQUEST"]._serialized_start = 1132
+    _globals["_CANCELTASKREQUEST"]._serialized_end = 1168
+    _globals["_LISTTASKSREQUEST"]._serialized_start = 1170
+    _globals["_LISTTASKSREQUEST"]._serialized_end = 1219
+    _globals["_LISTTASKSRESPONSE"]._serialized_start = 1221
+    _globals["_LISTTASKSRESPONSE"]._serialized_end = 1299
+    _globals["_TASKINFO"]._serialized_start = 1302
+    _globals["_TASKINFO"]._serialized_end = 1493
+    _globals["_TASKEVENT"]._serialized_start = 1495
+    _globals["_TASKEVENT"]._serialized_end = 1569
+    _globals["_TOOLSERVICE"]._serialized_start = 1572
+    _globals["_TOOLSERVICE"]._serialized_end = 1812
+    _globals["_TASKSERVICE"]._serialized_start = 1815
+    _globals["_TASKSERVICE"]._serialized_end = 2173
 # @@protoc_insertion_point(module_scope)

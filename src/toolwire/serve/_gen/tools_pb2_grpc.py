@@ -178,3 +178,279 @@ class ToolService:
             metadata,
             _registered_method=True,
         )
+
+
+class TaskServiceStub:
+    """Durable tasks (docs/tasks.md): a long-running tool started now, watched, cancelled and
+    fetched later, from any replica. A task belongs to the caller that started it; another
+    caller's is NOT_FOUND, as one that does not exist.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.StartTask = channel.unary_unary(
+            "/toolwire.v1.TaskService/StartTask",
+            request_serializer=toolwire_dot_v1_dot_tools__pb2.StartTaskRequest.SerializeToString,
+            response_deserializer=toolwire_dot_v1_dot_tools__pb2.TaskInfo.FromString,
+            _registered_method=True,
+        )
+        self.GetTask = channel.unary_unary(
+            "/toolwire.v1.TaskService/GetTask",
+            request_serializer=toolwire_dot_v1_dot_tools__pb2.GetTaskRequest.SerializeToString,
+            response_deserializer=toolwire_dot_v1_dot_tools__pb2.TaskInfo.FromString,
+            _registered_method=True,
+        )
+        self.WatchTask = channel.unary_stream(
+            "/toolwire.v1.TaskService/WatchTask",
+            request_serializer=toolwire_dot_v1_dot_tools__pb2.WatchTaskRequest.SerializeToString,
+            response_deserializer=toolwire_dot_v1_dot_tools__pb2.TaskEvent.FromString,
+            _registered_method=True,
+        )
+        self.CancelTask = channel.unary_unary(
+            "/toolwire.v1.TaskService/CancelTask",
+            request_serializer=toolwire_dot_v1_dot_tools__pb2.CancelTaskRequest.SerializeToString,
+            response_deserializer=toolwire_dot_v1_dot_tools__pb2.TaskInfo.FromString,
+            _registered_method=True,
+        )
+        self.ListTasks = channel.unary_unary(
+            "/toolwire.v1.TaskService/ListTasks",
+            request_serializer=toolwire_dot_v1_dot_tools__pb2.ListTasksRequest.SerializeToString,
+            response_deserializer=toolwire_dot_v1_dot_tools__pb2.ListTasksResponse.FromString,
+            _registered_method=True,
+        )
+
+
+class TaskServiceServicer:
+    """Durable tasks (docs/tasks.md): a long-running tool started now, watched, cancelled and
+    fetched later, from any replica. A task belongs to the caller that started it; another
+    caller's is NOT_FOUND, as one that does not exist.
+    """
+
+    def StartTask(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details("Method not implemented!")
+        raise NotImplementedError("Method not implemented!")
+
+    def GetTask(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details("Method not implemented!")
+        raise NotImplementedError("Method not implemented!")
+
+    def WatchTask(self, request, context):
+        """The latest progress, each new report, then the end (kind "end", with the result), and the
+        stream closes. `after` (an event id) resumes after that event.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details("Method not implemented!")
+        raise NotImplementedError("Method not implemented!")
+
+    def CancelTask(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details("Method not implemented!")
+        raise NotImplementedError("Method not implemented!")
+
+    def ListTasks(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details("Method not implemented!")
+        raise NotImplementedError("Method not implemented!")
+
+
+def add_TaskServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+        "StartTask": grpc.unary_unary_rpc_method_handler(
+            servicer.StartTask,
+            request_deserializer=toolwire_dot_v1_dot_tools__pb2.StartTaskRequest.FromString,
+            response_serializer=toolwire_dot_v1_dot_tools__pb2.TaskInfo.SerializeToString,
+        ),
+        "GetTask": grpc.unary_unary_rpc_method_handler(
+            servicer.GetTask,
+            request_deserializer=toolwire_dot_v1_dot_tools__pb2.GetTaskRequest.FromString,
+            response_serializer=toolwire_dot_v1_dot_tools__pb2.TaskInfo.SerializeToString,
+        ),
+        "WatchTask": grpc.unary_stream_rpc_method_handler(
+            servicer.WatchTask,
+            request_deserializer=toolwire_dot_v1_dot_tools__pb2.WatchTaskRequest.FromString,
+            response_serializer=toolwire_dot_v1_dot_tools__pb2.TaskEvent.SerializeToString,
+        ),
+        "CancelTask": grpc.unary_unary_rpc_method_handler(
+            servicer.CancelTask,
+            request_deserializer=toolwire_dot_v1_dot_tools__pb2.CancelTaskRequest.FromString,
+            response_serializer=toolwire_dot_v1_dot_tools__pb2.TaskInfo.SerializeToString,
+        ),
+        "ListTasks": grpc.unary_unary_rpc_method_handler(
+            servicer.ListTasks,
+            request_deserializer=toolwire_dot_v1_dot_tools__pb2.ListTasksRequest.FromString,
+            response_serializer=toolwire_dot_v1_dot_tools__pb2.ListTasksResponse.SerializeToString,
+        ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+        "toolwire.v1.TaskService", rpc_method_handlers
+    )
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers("toolwire.v1.TaskService", rpc_method_handlers)
+
+
+# This class is part of an EXPERIMENTAL API.
+class TaskService:
+    """Durable tasks (docs/tasks.md): a long-running tool started now, watched, cancelled and
+    fetched later, from any replica. A task belongs to the caller that started it; another
+    caller's is NOT_FOUND, as one that does not exist.
+    """
+
+    @staticmethod
+    def StartTask(
+        request,
+        target,
+        options=(),
+        channel_credentials=None,
+        call_credentials=None,
+        insecure=False,
+        compression=None,
+        wait_for_ready=None,
+        timeout=None,
+        metadata=None,
+    ):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            "/toolwire.v1.TaskService/StartTask",
+            toolwire_dot_v1_dot_tools__pb2.StartTaskRequest.SerializeToString,
+            toolwire_dot_v1_dot_tools__pb2.TaskInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True,
+        )
+
+    @staticmethod
+    def GetTask(
+        request,
+        target,
+        options=(),
+        channel_credentials=None,
+        call_credentials=None,
+        insecure=False,
+        compression=None,
+        wait_for_ready=None,
+        timeout=None,
+        metadata=None,
+    ):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            "/toolwire.v1.TaskService/GetTask",
+            toolwire_dot_v1_dot_tools__pb2.GetTaskRequest.SerializeToString,
+            toolwire_dot_v1_dot_tools__pb2.TaskInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True,
+        )
+
+    @staticmethod
+    def WatchTask(
+        request,
+        target,
+        options=(),
+        channel_credentials=None,
+        call_credentials=None,
+        insecure=False,
+        compression=None,
+        wait_for_ready=None,
+        timeout=None,
+        metadata=None,
+    ):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            "/toolwire.v1.TaskService/WatchTask",
+            toolwire_dot_v1_dot_tools__pb2.WatchTaskRequest.SerializeToString,
+            toolwire_dot_v1_dot_tools__pb2.TaskEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True,
+        )
+
+    @staticmethod
+    def CancelTask(
+        request,
+        target,
+        options=(),
+        channel_credentials=None,
+        call_credentials=None,
+        insecure=False,
+        compression=None,
+        wait_for_ready=None,
+        timeout=None,
+        metadata=None,
+    ):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            "/toolwire.v1.TaskService/CancelTask",
+            toolwire_dot_v1_dot_tools__pb2.CancelTaskRequest.SerializeToString,
+            toolwire_dot_v1_dot_tools__pb2.TaskInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True,
+        )
+
+    @staticmethod
+    def ListTasks(
+        request,
+        target,
+        options=(),
+        channel_credentials=None,
+        call_credentials=None,
+        insecure=False,
+        compression=None,
+        wait_for_ready=None,
+        timeout=None,
+        metadata=None,
+    ):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            "/toolwire.v1.TaskService/ListTasks",
+            toolwire_dot_v1_dot_tools__pb2.ListTasksRequest.SerializeToString,
+            toolwire_dot_v1_dot_tools__pb2.ListTasksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True,
+        )

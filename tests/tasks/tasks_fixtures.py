@@ -1,0 +1,47 @@
+"""Fixtures of the task tests: a task store of each kind (memory; Redis on the shared server
+under a random prefix, dropped afterwards), every teardown bounded."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+from toolwire.state._tasks import TaskStore
+from toolwire.state._tasks_memory import MemoryTaskStore
+
+TEARDOWN_S = 10.0
+
+
+async def drop_prefix(client: object, prefix: str) -> None:
+    async with asyncio.timeout(TEARDOWN_S):
+        async for key in client.scan_iter(match=prefix + "*", count=500):  # type: ignore[attr-defined]
+            await client.delete(key)  # type: ignore[attr-defined]
+
+
+@pytest.fixture(name="redis_prefix")
+def redis_prefix_fixture() -> str:
+    return f"twtest:{uuid.uuid4().hex[:12]}:"
+
+
+@pytest.fixture(name="store", params=["memory", "redis"])
+async def store_fixture(
+    request: pytest.FixtureRequest, redis_prefix: str
+) -> AsyncIterator[TaskStore]:
+    if request.param == "memory":
+        yield MemoryTaskStore()
+        return
+    url = request.getfixturevalue("redis_url")
+    from toolwire.state._tasks_redis import RedisTaskStore
+
+    store = RedisTaskStore(url, prefix=redis_prefix)
+    try:
+        yield store
+    finally:
+        try:
+            await drop_prefix(store.client, redis_prefix)
+        finally:
+            async with asyncio.timeout(TEARDOWN_S):
+                await store.aclose()
