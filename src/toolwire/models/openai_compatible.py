@@ -16,6 +16,7 @@ from typing import Any
 
 from toolwire._calls import CallFailed, ToolCall, ToolResult
 from toolwire._errors import MissingExtra
+from toolwire._retry_after import retry_after
 from toolwire._spec import ToolSpec
 from toolwire.dialects._export import export_specs
 from toolwire.dialects._names import wire_names
@@ -40,7 +41,6 @@ from toolwire.models._transport import (
     RetryPolicy,
     StreamError,
     read_stream_error,
-    retry_after,
     send,
     status_failure,
     translate,

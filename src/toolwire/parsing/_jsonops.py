@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import orjson
@@ -11,9 +12,22 @@ from toolwire.parsing._base import NEED, Call, Engine, Op, Until
 from toolwire.parsing._jsonscan import _DONE, _FAILED, JsonScanner, canon
 from toolwire.parsing._repair import RepairFailed, repair, scan_whole
 
-__all__ = ["ARG_KEYS", "JsonArgs", "JsonCalls", "settle_arguments"]
+__all__ = ["ARG_KEYS", "CallKeys", "JsonArgs", "JsonCalls", "settle_arguments"]
 
 ARG_KEYS = frozenset({"arguments", "parameters"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallKeys:
+    """The keys of a call object: most families write ``{"name", "arguments"}``; Cohere writes
+    ``{"tool_call_id", "tool_name", "parameters"}``, Inkling ``{"name", "args"}``."""
+
+    name: frozenset[str] = frozenset({"name"})
+    arguments: frozenset[str] = ARG_KEYS
+    id: str | None = None
+
+
+DEFAULT_KEYS = CallKeys()
 
 
 def settle_arguments(eng: Engine, call: Call, raw: str, *, note: str = "") -> None:
@@ -83,7 +97,7 @@ class JsonArgs(Op):
 
 
 class _Elem:
-    __slots__ = ("args", "argstr", "call", "is_obj", "key", "name", "other", "target")
+    __slots__ = ("args", "argstr", "call", "call_id", "is_obj", "key", "name", "other", "target")
 
     def __init__(self, is_obj: bool) -> None:
         self.is_obj = is_obj
@@ -93,6 +107,7 @@ class _Elem:
         self.argstr: list[str] = []
         self.other: list[str] = []
         self.call: Call | None = None
+        self.call_id: list[str] = []
         self.target: str = ""  # which arguments form was seen: "", "json" or "string"
 
 
@@ -110,7 +125,9 @@ class JsonCalls(Op):
         *,
         non_call: Literal["content", "error"],
         prefix: str = "",
+        keys: CallKeys = DEFAULT_KEYS,
     ) -> None:
+        self.keys = keys
         self.ends = tuple(ends)
         self.prefix = prefix  # content that opened the value (a code fence), shown if no call
         self.non_call = non_call
@@ -144,9 +161,11 @@ class JsonCalls(Op):
         elif depth == self.base + 1 and e is not None and e.is_obj and e.key is not None:
             key, e.key = e.key, None
             quoted = ch == '"' or ch == "'"
-            if key == "name" and not e.name and quoted:
+            if key in self.keys.name and not e.name and quoted:
                 self.sc.sink = e.name
-            elif key in ARG_KEYS and not e.target:
+            elif key == self.keys.id and not e.call_id and quoted and e.call is None:
+                self.sc.sink = e.call_id
+            elif key in self.keys.arguments and not e.target:
                 e.target = "string" if quoted else "json"
                 self.sc.sink = e.argstr if quoted else e.args
 
@@ -175,8 +194,15 @@ class JsonCalls(Op):
             name = orjson.loads("".join(e.name))
         except orjson.JSONDecodeError:
             return
+        call_id = None
+        if e.call_id:
+            try:
+                decoded = orjson.loads("".join(e.call_id))
+            except orjson.JSONDecodeError:
+                decoded = None
+            call_id = str(decoded) if decoded not in (None, "") else None
         if isinstance(name, str) and name:
-            e.call = self.eng.start_call(name)
+            e.call = self.eng.start_call(name, call_id)
             self.started += 1
 
     def _flush(self) -> None:
@@ -275,19 +301,19 @@ class JsonCalls(Op):
         rest = items[self.finished :]
         if e is not None and e.call is not None and rest:
             item, rest = rest[0], rest[1:]
-            args = _args_of(item)
+            args = _args_of(item, self.keys)
             if args is None:
                 eng.fail_call(e.call, "malformed call", raw)
             else:
                 _finish_with(eng, e.call, args, raw)
         for item in rest:
-            name = item.get("name") if isinstance(item, dict) else None
+            name = _name_of(item, self.keys)
             if not isinstance(name, str) or not name:
                 self.deferred.append(("not a call object (no name)", canon(item)))
                 continue
             call = eng.start_call(name)
             self.started += 1
-            args = _args_of(item)
+            args = _args_of(item, self.keys)
             eng.args(call, canon({} if args is None else args))
             eng.finish_call(call, repaired=True)
         if self.started == 0 and not self.deferred:  # repair found nothing: keep the raw text
@@ -295,10 +321,16 @@ class JsonCalls(Op):
         self._emit_deferred(raw)
 
 
-def _args_of(item: Any) -> Any:
+def _name_of(item: Any, keys: CallKeys) -> Any:
     if not isinstance(item, dict):
         return None
-    for key in ("arguments", "parameters"):
+    return next((item[k] for k in sorted(keys.name) if k in item), None)
+
+
+def _args_of(item: Any, keys: CallKeys = DEFAULT_KEYS) -> Any:
+    if not isinstance(item, dict):
+        return None
+    for key in sorted(keys.arguments):
         if key in item:
             args = item[key]
             if isinstance(args, str):

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from toolwire.parsing._base import Engine, Run, Until
-from toolwire.parsing._params import close_args, emit_param, emit_value
+from toolwire.parsing._params import close_args, emit_param, emit_value, trim_newlines
 from toolwire.parsing._values import param_schema
 
 __all__ = ["KVTags", "kv_call", "kv_section"]
@@ -26,7 +26,9 @@ _NAME = re.compile(r"[A-Za-z_][\w.\-]*")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class KVTags:
     """One family's tags. ``sep``: what ends the name when the family writes one
-    (Hunyuan's ``<tool_sep>``); ``type``/``type_end``: K2's optional type tags."""
+    (Hunyuan's ``<tool_sep>``); ``type``/``type_end``: K2's optional type tags; ``value=""``:
+    the value starts right after ``key_end`` (Solar's ``<|tool_arg:value|>`` is both);
+    ``trim``: one newline just inside the value's tags is layout (Poolside)."""
 
     open: str
     close: str
@@ -37,6 +39,9 @@ class KVTags:
     sep: str = ""
     type: str = ""
     type_end: str = ""
+    trim: bool = False
+    #: a value also ends at the call's close tag (its own end tag may be missing)
+    close_ends_value: bool = False
 
 
 def _looks_like_call(eng: Engine, name: str, *, has_args: bool) -> bool:
@@ -104,24 +109,27 @@ def kv_call(eng: Engine, tags: KVTags, *, guessed: bool = False) -> Run:
                 kind = Until((tags.type_end, tags.value, tags.close), "collect")
                 if (yield kind) == tags.type_end:
                     declared = kind.text.strip().lower()
-        nxt = Until((tags.value, tags.key, tags.close, tags.open), "collect", consume=False)
-        if (yield nxt) != tags.value:
+        if tags.value:
+            nxt = Until((tags.value, tags.key, tags.close, tags.open), "collect", consume=False)
+            if (yield nxt) != tags.value:
+                eng.stray(nxt.text, f"inside the call {name}")
+                emit_param(eng, call, key.text.strip(), "")
+                continue
             eng.stray(nxt.text, f"inside the call {name}")
-            emit_param(eng, call, key.text.strip(), "")
-            continue
-        eng.stray(nxt.text, f"inside the call {name}")
-        yield Until((tags.value,), "drop")
+            yield Until((tags.value,), "drop")
         # only the value's own end tag ends it: values may contain other tags
-        value = Until((tags.value_end,), "collect", consume=False)
+        stops = (tags.value_end, tags.close) if tags.close_ends_value else (tags.value_end,)
+        value = Until(stops, "collect", consume=False)
         if (yield value) == tags.value_end:
             yield Until((tags.value_end,), "drop")
+        text = trim_newlines(value.text) if tags.trim else value.text
         # the tool's schema wins; the call's own type tag types what the schema does not
         if declared and param_schema(eng.schemas, name, key.text.strip()) is None:
-            ok, typed = _declared(value.text, declared)
+            ok, typed = _declared(text, declared)
             if ok:
                 emit_value(eng, call, key.text.strip(), typed)
                 continue
-        emit_param(eng, call, key.text.strip(), value.text)
+        emit_param(eng, call, key.text.strip(), text)
     close_args(eng, call)
     eng.finish_call(call)
     if m == tags.open:

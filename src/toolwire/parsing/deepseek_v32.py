@@ -28,9 +28,9 @@ DSML = "｜DSML｜"
 def dsml_tags() -> InvokeTags:
     """The DSML invoke/parameter tags, with and without the ``｜DSML｜`` prefix."""
     return InvokeTags(
-        invokes=(f'<{DSML}invoke name="', '<invoke name="'),
+        invokes=(f"<{DSML}invoke name=", "<invoke name="),
         invoke_ends=(f"</{DSML}invoke>", "</invoke>"),
-        params=(f'<{DSML}parameter name="', '<parameter name="'),
+        params=(f"<{DSML}parameter name=", "<parameter name="),
         param_ends=(f"</{DSML}parameter>", "</parameter>"),
     )
 
@@ -38,17 +38,17 @@ def dsml_tags() -> InvokeTags:
 TAGS = dsml_tags()
 
 
-def dsml_shape(open: str, close: str, *, text_gap: str = "\n") -> CallShape:
-    """How DSML calls are written inside the ``open``...``close`` section."""
+def dsml_shape(open: str, close: str, *, text_gap: str = "\n", ns: str = DSML) -> CallShape:
+    """How DSML calls (GigaChat's GCML: ``ns="｜GCML｜"``) are written inside the section."""
     return CallShape(
         layout=TaggedParameters(
-            open=f'<{DSML}parameter name="{{key}}" string="true">',
-            json_open=f'<{DSML}parameter name="{{key}}" string="false">',
-            close=f"</{DSML}parameter>\n",
+            open=f'<{ns}parameter name="{{key}}" string="true">',
+            json_open=f'<{ns}parameter name="{{key}}" string="false">',
+            close=f"</{ns}parameter>\n",
         ),
         begin=open + "\n",
-        call_open=f'<{DSML}invoke name="{{name}}">\n',
-        call_close=f"</{DSML}invoke>\n",
+        call_open=f'<{ns}invoke name="{{name}}">\n',
+        call_close=f"</{ns}invoke>\n",
         end=close,
         text_gap=text_gap,
     )

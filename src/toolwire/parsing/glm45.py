@@ -40,8 +40,8 @@ FORMAT = TextFormat(
     parser=Glm45,
     family="GLM-4.5, GLM-4.6",
     markers=(OPEN, KEY, KEY_END, VAL, VAL_END, CLOSE),
-    aliases=("glm",),
-    peers={"vllm": ("glm45",), "sglang": ("glm45", "glm")},
+    aliases=("glm", "ling3", "spark25"),
+    peers={"vllm": ("glm45",), "sglang": ("glm45", "glm", "ling3", "spark25")},
     call=CallShape(
         layout=TaggedParameters(open=KEY + "{key}" + KEY_END + "\n" + VAL, close=VAL_END + "\n"),
         call_open=OPEN + "{name}\n",

@@ -24,13 +24,15 @@ class Hermes(Sections):
         return hermes_block(eng)
 
 
-def hermes_block(eng: Engine) -> Run:
-    """After ``<tool_call>``: the JSON, then up to and including ``</tool_call>``.
+def hermes_block(eng: Engine, open: str = OPEN, close: str = CLOSE) -> Run:
+    """After ``<tool_call>`` (or a family's ``open``): the JSON, then up to and including the
+    close tag.
 
     Several objects in one block (``{A}, {B}``, with or without the comma) are several calls;
     other text before the close tag is reported, never dropped.
     """
-    yield JsonCalls((CLOSE, OPEN), non_call="error")
+    ends = (close, open)
+    yield JsonCalls(ends, non_call="error")
     while True:
         peek = Peek()
         ch = yield peek
@@ -38,28 +40,28 @@ def hermes_block(eng: Engine) -> Run:
             yield Starts(",")
             after = Peek()
             if (yield after) in ("{", "["):
-                yield JsonCalls((CLOSE, OPEN), non_call="error")
+                yield JsonCalls(ends, non_call="error")
                 continue
             eng.unread("," + after.ws)
             break
         if ch in ("{", "["):
-            yield JsonCalls((CLOSE, OPEN), non_call="error")
+            yield JsonCalls(ends, non_call="error")
             continue
         eng.unread(peek.ws)
         break
-    rest = Until((CLOSE, OPEN), "collect")
-    if (yield rest) == OPEN:
-        eng.unread(OPEN)
-    eng.stray(rest.text, f"inside {OPEN}")
+    rest = Until(ends, "collect")
+    if (yield rest) == open:
+        eng.unread(open)
+    eng.stray(rest.text, f"inside {open}")
 
 
 FORMAT = TextFormat(
     name="hermes",
     parser=Hermes,
-    family="Hermes 2 Pro / 3, Qwen 2.5, Qwen 3",
+    family="Hermes 2 Pro / 3, Qwen 2.5, Qwen 3, ERNIE 4.5, Granite 4",
     markers=(OPEN, CLOSE),
-    aliases=("qwen", "qwen25"),
-    peers={"vllm": ("hermes",), "sglang": ("hermes", "qwen", "qwen25")},
+    aliases=("qwen", "qwen25", "ernie45", "granite4"),
+    peers={"vllm": ("hermes", "ernie45", "granite4"), "sglang": ("hermes", "qwen", "qwen25")},
     call=CallShape(
         layout=JsonObject(),
         call_open=OPEN + "\n",

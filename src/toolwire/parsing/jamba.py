@@ -29,9 +29,10 @@ def jamba_block(eng: Engine) -> Run:
 FORMAT = TextFormat(
     name="jamba",
     parser=Jamba,
-    family="AI21 Jamba 1.5 / 1.6",
+    family="AI21 Jamba 1.5 / 1.6, Hunyuan-A13B",
     markers=(OPEN, CLOSE),
-    peers={"vllm": ("jamba",)},
+    aliases=("hunyuan_a13b",),
+    peers={"vllm": ("jamba", "hunyuan_a13b")},
     call=CallShape(layout=JsonObject(), begin=OPEN + "[", separator=", ", end="]" + CLOSE),
     cues=(Cue(marker=OPEN, read=lambda eng, m: jamba_block(eng)),),
 )

@@ -22,9 +22,9 @@ __all__ = ["FORMAT", "MinimaxM2"]
 OPEN = "<minimax:tool_call>"
 CLOSE = "</minimax:tool_call>"
 TAGS = InvokeTags(
-    invokes=('<invoke name="',),
+    invokes=("<invoke name=",),
     invoke_ends=("</invoke>",),
-    params=('<parameter name="',),
+    params=("<parameter name=",),
     param_ends=("</parameter>",),
 )
 

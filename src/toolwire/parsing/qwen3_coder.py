@@ -92,8 +92,11 @@ FORMAT = TextFormat(
     parser=Qwen3Coder,
     family="Qwen3-Coder, Qwen3-Next, Qwen3.5",
     markers=(OPEN, FUNC, PARAM, PARAM_END, FUNC_END, CLOSE),
-    aliases=("qwen3_xml", "step3p5"),
-    peers={"vllm": ("qwen3_coder", "qwen3_xml", "step3p5"), "sglang": ("qwen3_coder", "step3p5")},
+    aliases=("qwen3_xml", "step3p5", "mimo"),
+    peers={
+        "vllm": ("qwen3_coder", "qwen3_xml", "step3p5", "mimo"),
+        "sglang": ("qwen3_coder", "step3p5", "mimo"),
+    },
     call=CallShape(
         layout=TaggedParameters(open=PARAM + "{key}>\n", close="\n" + PARAM_END + "\n"),
         call_open=OPEN + "\n" + FUNC + "{name}>\n",

@@ -23,9 +23,9 @@ CALL = "<｜tool_call_begin｜>"
 CALL_END = "<｜tool_call_end｜>"
 SEP = "<｜tool_sep｜>"
 TAGS = InvokeTags(
-    invokes=('<steptml:invoke name="',),
+    invokes=("<steptml:invoke name=",),
     invoke_ends=("</steptml:invoke>",),
-    params=('<steptml:parameter name="',),
+    params=("<steptml:parameter name=",),
     param_ends=("</steptml:parameter>",),
 )
 
