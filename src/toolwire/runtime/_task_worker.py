@@ -287,30 +287,14 @@ class Worker:
                 Caller(id=record.owner, scopes=frozenset(record.scopes)) if record.owner else None
             )
         if claim.runs > 0 and not record.repeatable:
-            await self._end(
-                record,
-                "failed",
-                failure(
-                    record,
-                    "execution_error",
-                    f"The process running this task stopped before it finished. `{record.tool}` "
-                    "is not idempotent and the task has no idempotency key, so it was not run "
-                    "again: check whether it took effect before starting it again.",
-                    "interrupted",
-                ),
-            )
+            await self._interrupted(record, "The process running this task stopped")
             return
         if claim.runs >= self.max_runs:
-            await self._end(
+            await self._interrupted(
                 record,
-                "failed",
-                failure(
-                    record,
-                    "execution_error",
-                    f"The task was started {claim.runs} times and the process running it "
-                    "stopped every time; it is not started again.",
-                    "interrupted",
-                ),
+                f"The task was started {claim.runs} times and the process running it stopped "
+                "every time; it is not started again.",
+                once=False,
             )
             return
         deadline: float | None = None
@@ -361,17 +345,19 @@ class Worker:
             with contextlib.suppress(BackendUnavailable):
                 await self.store.release(record.id, self.id)  # another process runs it now
             return
+        await self._interrupted(record, "The server running this task shut down")
+
+    async def _interrupted(self, record: TaskRecord, what: str, *, once: bool = True) -> None:
+        """End ``record`` ``failed`` (``interrupted``) without running it (again)."""
+        message = what
+        if once:  # the at-most-once rule, said to whoever reads the result
+            message = (
+                f"{what} before it finished. `{record.tool}` is not idempotent and the task has "
+                "no idempotency key, so it was not run again: check whether it took effect "
+                "before starting it again."
+            )
         await self._end(
-            record,
-            "failed",
-            failure(
-                record,
-                "execution_error",
-                f"The server running this task shut down before it finished. `{record.tool}` "
-                "is not idempotent and the task has no idempotency key, so it was not run "
-                "again: check whether it took effect before starting it again.",
-                "interrupted",
-            ),
+            record, "failed", failure(record, "execution_error", message, "interrupted")
         )
 
     async def _follow(self, task_id: str, run: _Run) -> None:

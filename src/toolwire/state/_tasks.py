@@ -120,6 +120,29 @@ class TaskRecord:
     def done(self) -> bool:
         return self.status in TERMINAL
 
+    @classmethod
+    def created(cls, task: NewTask, now: float) -> TaskRecord:
+        """The record ``create`` stores for ``task`` at ``now``: working, never run."""
+        return cls(
+            id=task.id,
+            tool=task.tool,
+            owner=task.owner,
+            scopes=task.scopes,
+            arguments=task.arguments,
+            idempotency_key=task.idempotency_key,
+            repeatable=task.repeatable,
+            status="working",
+            progress=None,
+            result=None,
+            created_at=now,
+            updated_at=now,
+            expires_at=None,
+            deadline=None if task.timeout is None else now + task.timeout,
+            result_ttl=task.result_ttl,
+            runs=0,
+            runner=None,
+        )
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TaskEvent:

@@ -117,25 +117,7 @@ class MemoryTaskStore(TaskStore):
         active = self._active.setdefault(task.owner, set())
         if max_active is not None and len(active) >= max_active:
             raise TaskLimitReached(len(active), max_active)
-        record = TaskRecord(
-            id=task.id,
-            tool=task.tool,
-            owner=task.owner,
-            scopes=task.scopes,
-            arguments=task.arguments,
-            idempotency_key=task.idempotency_key,
-            repeatable=task.repeatable,
-            status="working",
-            progress=None,
-            result=None,
-            created_at=now,
-            updated_at=now,
-            expires_at=None,
-            deadline=None if task.timeout is None else now + task.timeout,
-            result_ttl=task.result_ttl,
-            runs=0,
-            runner=None,
-        )
+        record = TaskRecord.created(task, now)
         self._tasks[task.id] = _Entry(record=record, digest=task.arguments_digest)
         self._owners.setdefault(task.owner, {})[task.id] = None
         active.add(task.id)

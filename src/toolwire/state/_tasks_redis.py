@@ -221,7 +221,7 @@ class RedisTaskStore(TaskStore):
             verdict, value = decode_create(await self._script(self._create, keys, args))
             if verdict == "created":
                 now = int(value) / 1000
-                return _new_record(task, now), True
+                return TaskRecord.created(task, now), True
             if verdict == "limit":
                 assert max_active is not None
                 raise TaskLimitReached(int(value), max_active)
@@ -450,26 +450,4 @@ def _record(task_id: str, found: dict[str, bytes]) -> TaskRecord:
         result_ttl=(_ms(found, "ttl") or 0.0),
         runs=int(found.get("runs", b"0")),
         runner=runner or None,
-    )
-
-
-def _new_record(task: NewTask, now: float) -> TaskRecord:
-    return TaskRecord(
-        id=task.id,
-        tool=task.tool,
-        owner=task.owner,
-        scopes=task.scopes,
-        arguments=task.arguments,
-        idempotency_key=task.idempotency_key,
-        repeatable=task.repeatable,
-        status="working",
-        progress=None,
-        result=None,
-        created_at=now,
-        updated_at=now,
-        expires_at=None,
-        deadline=None if task.timeout is None else now + task.timeout,
-        result_ttl=task.result_ttl,
-        runs=0,
-        runner=None,
     )
