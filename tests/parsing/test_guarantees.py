@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from _harness import check_events, split_at, stream
-from _render import RENDER
+from _render import AUTO_READS_OTHERWISE, RENDER
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -169,6 +169,8 @@ def test_long_arguments_stream_in_many_deltas() -> None:
 @settings(max_examples=25, deadline=None)
 @given(calls=CALLS)
 def test_auto_detects_every_format(fmt: str, calls: list[Any]) -> None:
+    if fmt in AUTO_READS_OTHERWISE:
+        pytest.skip(AUTO_READS_OTHERWISE[fmt])
     text, tools = RENDER[fmt](calls)
     res = parse(text, "auto", tools)
     assert [(c.name, json.loads(c.arguments)) for c in res.calls] == [
