@@ -1,16 +1,20 @@
-"""The runtime's cost: policy-stack overhead per call, Redis round trips, and fan-out.
+"""The runtime's cost: policy-stack overhead, Redis round trips, fan-out and its per-call cost.
 
-1. Overhead of the full default stack (timeout + retry + breaker + concurrency; and with a
-   cache miss) over a bare validated call (``tool.validate`` + ``await handler``): median µs.
-2. The same stack on the Redis backend (a private redis-server on an ephemeral port): µs per
-   call and Redis commands per call for each policy.
+1. Overhead of the default stack (timeout + retry + breaker + concurrency; and with a cache
+   miss) over a bare validated call (``tool.validate`` + ``await handler``), through
+   ``Toolbox.call``: median µs.
+2. Redis (a private redis-server on an ephemeral port): for each combination of policies, the
+   round trips on the caller's critical path (counted at the connection while the call runs)
+   and behind the answer (its after-call writes, counted once ``Executor.flush`` returns), µs
+   per call and client/server CPU per call. Target: at most one on the critical path.
 3. Fan-out: N = 1 -> 1,000 calls of an async tool that sleeps 50 ms in one turn, through
-   ``box.run``: wall time vs a bare ``asyncio.gather`` (target <= 1.15x at 1,000), side by
+   ``box.run``: wall time vs a bare ``asyncio.gather`` (target <= 1.10x at 1,000), side by
    side with each peer's own executor for a turn's calls: openai-agents (``on_invoke_tool``),
    pydantic-ai (``ToolManager.handle_call``) and langgraph (prebuilt ``ToolNode`` given an
-   ``AIMessage`` with N ``tool_calls``, in a one-node ``StateGraph``), when they are importable
-   (the runner appends the peers venv; alone, run with ``.venv-peers/bin/python``). The same
-   executors with N = 1 and a tool returning at once give each one's cost per call.
+   ``AIMessage`` with N ``tool_calls``, in a one-node ``StateGraph``), when importable.
+4. The per-call overhead curve: the same executors with N = 1 -> 1,000 calls of a tool that
+   returns at once, (executor(N) - gather(N)) / N, each beside the single ``box.call``
+   overhead (``box.call`` - awaiting the handler); target: ``box.run``'s <= 1.5x at every N.
 
     python -m benchmarks.bench_runtime [--quick] [--json]
 """
@@ -31,13 +35,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from benchmarks._harness import (
-    Row,
-    Settings,
     curve,
     measure,
     parse_args,
     payload,
-    peer_values,
     print_table,
     report,
     result,
@@ -95,13 +96,12 @@ def bare(unique: bool) -> Bench:
 
 
 def ours(policy: Policy | None, unique: bool, backend: Any = None) -> Bench:
-    ex = Executor(backend=backend)
-    box = Toolbox([make_tool(policy)], runtime=ex)
+    box = Toolbox([make_tool(policy)], runtime=Executor(backend=backend))
     counter = itertools.count()
 
     async def call() -> Any:
         args = f'{{"city": "Oslo", "n": {next(counter)}}}' if unique else '{"city": "Oslo"}'
-        res = await ex.call(box, ToolCall(id="c", name="lookup", arguments=args))
+        res = await box.call("lookup", args)
         assert res.ok, res
         return res.value
 
@@ -141,66 +141,90 @@ async def _server_cpu(client: Any) -> float:
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
+# policy combinations: (policy, unique arguments (a miss), idempotency key per call)
+REDIS_CASES: dict[str, tuple[Policy, bool, bool]] = {
+    "no shared policy (timeout + retry)": (
+        Policy(timeout=5.0, retry=Retry(retry_on=(ConnectionError,))),
+        True,
+        False,
+    ),
+    "breaker": (Policy(breaker=Breaker()), True, False),
+    "rate limit": (Policy(rate_limit=RateLimit(rate=1e9)), True, False),
+    "concurrency": (Policy(concurrency=10_000), True, False),
+    "cache hit": (Policy(cache=Cache()), False, False),
+    "cache miss": (Policy(cache=Cache()), True, False),
+    "idempotency key (new)": (Policy(), True, True),
+    "rate limit + breaker": (RATE_BREAKER, True, False),
+    "full stack + cache miss": (FULL_CACHE, True, False),
+    "full stack + cache hit": (FULL_CACHE, False, False),
+    "everything, cache miss + idem key": (EVERYTHING, True, True),
+}
+
+
 async def redis_costs(url: str, n: int) -> dict[str, dict[str, float]]:
-    """µs per call and Redis round trips per call (each one command or one Lua script)."""
+    """Per combination: round trips on the critical path and behind the answer per call, µs
+    per call, client and server CPU per call. A round trip is one request written to a
+    connection (a pipeline is one), counted at the connection."""
+    import redis.asyncio as aioredis
+    from redis.asyncio.connection import Connection
+
     from toolwire.state.redis import RedisBackend
 
-    configs = {
-        "breaker": (Policy(breaker=Breaker()), True, None),
-        "rate limit": (Policy(rate_limit=RateLimit(rate=1e9)), True, None),
-        "cache hit": (Policy(cache=Cache()), False, None),
-        "cache miss": (Policy(cache=Cache()), True, None),
-        "idempotency key (new)": (Policy(), True, "new"),
-        "rate limit + breaker": (RATE_BREAKER, True, None),
-        "full stack + cache miss": (FULL_CACHE, True, None),
-        "full stack + cache hit": (FULL_CACHE, False, None),
-        "everything, cache miss + idem key": (EVERYTHING, True, "new"),
-    }
+    trips = [0]
+
+    class CountingConnection(Connection):
+        async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+            trips[0] += 1
+            await super().send_packed_command(command, check_health)
+
     out: dict[str, dict[str, float]] = {}
-    for label, (policy, unique, idem) in configs.items():
-        backend = RedisBackend(url, prefix=f"bench:{label}:")
-        trips = [0]
-        real_call = backend._call
-
-        async def counted(*args: Any, _real: Any = real_call, _t: list[int] = trips,
-                          **kwargs: Any) -> Any:  # fmt: skip
-            _t[0] += 1
-            return await _real(*args, **kwargs)
-
-        backend._call = counted  # type: ignore[method-assign]
-        ex = Executor(backend=backend)
-        box = Toolbox([make_tool(policy)], runtime=ex)
+    for label, (policy, unique, idem) in REDIS_CASES.items():
+        client = aioredis.Redis.from_url(url, connection_class=CountingConnection)
+        backend = RedisBackend(client=client, prefix=f"bench:{label}:")
+        box = Toolbox([make_tool(policy)], runtime=Executor(backend=backend))
         counter = itertools.count()
 
-        async def one(ex: Executor = ex, box: Toolbox = box, unique: bool = unique,
-                      idem: str | None = idem, counter: Any = counter) -> None:  # fmt: skip
+        async def one(box: Toolbox = box, unique: bool = unique, idem: bool = idem,
+                      counter: Any = counter) -> None:  # fmt: skip
             i = next(counter)
             args = f'{{"city": "Oslo", "n": {i}}}' if unique else '{"city": "Oslo"}'
-            key = f"k{i}" if idem else None
-            res = await ex.call(
-                box, ToolCall(id="c", name="lookup", arguments=args), idempotency_key=key
-            )
+            res = await box.call("lookup", args, idempotency_key=f"k{i}" if idem else None)
             assert res.ok, res
 
         for _ in range(50):
             await one()
-        trips[0] = 0
-        server_cpu = await _server_cpu(backend.client)
+        await box.runtime.flush(10.0)
+        # critical path: calls one at a time, each followed by a flush, so every write is
+        # counted behind its own call and none rides ahead of the next admission
+        critical = behind = 0
+        for _ in range(min(n, 200)):
+            trips[0] = 0
+            await one()
+            critical += trips[0]
+            trips[0] = 0
+            await box.runtime.flush(10.0)
+            behind += trips[0]
+        # throughput: back to back, as a caller makes them (writes ride ahead of admissions)
+        server_cpu = await _server_cpu(client)
         cpu = time.process_time()
         start = time.perf_counter()
         for _ in range(n):
             await one()
+        await box.runtime.flush(10.0)
         elapsed = time.perf_counter() - start
         cpu = time.process_time() - cpu
-        server_cpu = await _server_cpu(backend.client) - server_cpu
+        server_cpu = await _server_cpu(client) - server_cpu
+        k = min(n, 200)
         out[label] = {
+            "critical_trips_per_call": critical / k,
+            "behind_trips_per_call": behind / k,
             "us_per_call": elapsed / n * 1e6,
-            "round_trips_per_call": trips[0] / n,
             # CPU time is immune to the other jobs on the machine; wall time is not
             "client_cpu_us_per_call": cpu / n * 1e6,
             "server_cpu_us_per_call": server_cpu / n * 1e6,
         }
-        await backend.client.flushall()
+        await box.runtime.aclose()
+        await client.flushall()
         await backend.aclose()
     return out
 
@@ -222,7 +246,7 @@ PEER_OPENAI = "openai-agents on_invoke_tool + gather"
 PEER_PYDANTIC = "pydantic-ai ToolManager.handle_call + gather"
 PEER_LANGGRAPH = "langgraph ToolNode in a StateGraph"
 FAN_PEERS = (PEER_OPENAI, PEER_PYDANTIC, PEER_LANGGRAPH)
-TARGET_FAN = 1.15  # issue 3: 1,000 calls within 1.15x a bare gather
+TARGET_FAN = 1.10  # issue 21: 1,000 calls within 1.10x a bare gather
 
 ToolFn = Callable[[int], Awaitable[int]]
 Fan = Callable[[int], Awaitable[None]]  # runs one turn of the first N calls of RAW, checked
@@ -422,35 +446,108 @@ def fan_out(repeats: int) -> dict[str, Any]:
     return {"ms": ms, "ratio": ratio, "notes": notes, "repeats": repeats}
 
 
-def executor_per_call(settings: Settings) -> list[Row]:
-    """µs per call: the fan-out paths with N = 1 and a tool that returns at once."""
-    rows: list[Row] = []
+TARGET_OVERHEAD = 1.5  # issue 21: box.run's per-call overhead <= 1.5x a single box.call's
+CALLS_PER_TIMING = 2000  # each timing runs turns of N calls adding up to about this many
+
+
+def overhead_curve(repeats: int) -> dict[str, Any]:
+    """Per-call overhead of a turn of N calls of a tool that returns at once, per executor.
+
+    For each N, in rounds with a rotating order: each contender runs ``CALLS_PER_TIMING / N``
+    turns of N calls; its per-call overhead is ``(its time - bare gather's time) / calls``,
+    pair by pair within the round, median over the rounds. The reference is the overhead of
+    one ``box.call`` over awaiting the handler itself, measured in the same rounds.
+    """
+    runs: dict[str, Fan] = {}
+    notes: dict[str, str] = {}
     for name, make in contenders(noop).items():
-        if name in (GATHER, OURS_256):
+        if name == OURS_256:
             continue
         try:
-            go = make()
+            runs[name] = make()
         except ImportError as exc:
-            rows.append(Row(name=name, median_us=None, note=f"not installed ({exc.name})"))
-            continue
+            notes[name] = f"not installed ({exc.name})"
+    box = Toolbox([tool(noop)])
 
-        async def once(go: Fan = go) -> None:
-            await go(1)
+    async def one_call() -> None:
+        res = await box.call("noop", '{"i": 1}')
+        assert res.value == 1
 
-        try:
-            rows.append(row(name, measure(once, settings=settings), ours=name == OURS))
-        except Exception as exc:  # a peer's API moved: report it, keep the others
-            if name not in FAN_PEERS:
-                raise
-            rows.append(Row(name=name, median_us=None, note=f"failed: {exc!r}"[:120]))
-    if any(r.name == PEER_LANGGRAPH and r.median_us is not None for r in rows):
-        rows.append(
-            row(
-                "  of which langgraph's one-node graph alone (a node doing nothing)",
-                measure(langgraph_graph_alone(), settings=settings),
-            )
-        )
-    return rows
+    async def one_handler() -> None:
+        assert await noop(1) == 1
+
+    names = [n for n in runs if n != GATHER]
+    overhead: dict[str, list[float | None]] = {n: [] for n in names}
+    per_call_us: dict[str, list[float | None]] = {n: [] for n in (GATHER, *names)}
+    reference: list[float] = []
+
+    async def timed(go: Callable[[], Awaitable[Any]], times: int) -> float:
+        start = time.perf_counter()
+        for _ in range(times):
+            await go()
+        return time.perf_counter() - start
+
+    async def timed_turns(fan: Fan, n: int, times: int) -> float:
+        start = time.perf_counter()
+        for _ in range(times):
+            await fan(n)
+        return time.perf_counter() - start
+
+    async def rounds() -> None:
+        for n in FAN_CURVE:
+            turns = max(1, CALLS_PER_TIMING // n)
+            calls = turns * n
+            diffs: dict[str, list[float]] = {name: [] for name in names}
+            own: dict[str, list[float]] = {name: [] for name in (GATHER, *names)}
+            alive = [GATHER, *names]
+            for r in range(repeats + 1):  # round 0 warms up
+                order = alive[r % len(alive) :] + alive[: r % len(alive)]
+                got: dict[str, float] = {}
+                for name in order:
+                    if name in notes:
+                        continue
+                    try:
+                        got[name] = await timed_turns(runs[name], n, turns)
+                    except Exception as exc:
+                        if name not in FAN_PEERS:
+                            raise
+                        notes[name] = f"failed: {exc!r}"[:120]
+                if n == FAN_CURVE[0]:
+                    a = await timed(one_call, CALLS_PER_TIMING)
+                    b = await timed(one_handler, CALLS_PER_TIMING)
+                    if r:
+                        reference.append((a - b) / CALLS_PER_TIMING * 1e6)
+                if not r or GATHER not in got:
+                    continue
+                for name, t in got.items():
+                    own[name].append(t / calls * 1e6)
+                    if name != GATHER:
+                        diffs[name].append((t - got[GATHER]) / calls * 1e6)
+            for name in names:
+                d = diffs[name] if name not in notes else []
+                overhead[name].append(statistics.median(d) if d else None)
+            for name in (GATHER, *names):
+                o = own[name] if name not in notes else []
+                per_call_us[name].append(statistics.median(o) if o else None)
+
+    gc.collect()
+    gc.freeze()
+    try:
+        asyncio.run(rounds())
+    finally:
+        gc.unfreeze()
+    ref = statistics.median(reference)
+    return {
+        "overhead_us": overhead,
+        "per_call_us": per_call_us,
+        "single_call_overhead_us": ref,
+        "ratio": {
+            name: [None if v is None else v / ref for v in values]
+            for name, values in overhead.items()
+        },
+        "notes": notes,
+        "repeats": repeats,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -497,14 +594,15 @@ def main(argv: list[str] | None = None) -> None:
             finally:
                 proc.terminate()
                 proc.wait(10)
-            print("\nRedis backend (private redis-server, loopback)")
+            print("\nRedis backend (private redis-server, loopback): round trips per call")
             print(
-                f"{'policy':36}{'µs/call':>9}{'trips/call':>12}{'client CPU µs':>15}"
+                f"{'policy':36}{'critical':>9}{'behind':>8}{'µs/call':>9}{'client CPU µs':>15}"
                 f"{'server CPU µs':>15}"
             )
             for label, c in costs.items():
                 print(
-                    f"{label:36}{c['us_per_call']:9.1f}{c['round_trips_per_call']:12.2f}"
+                    f"{label:36}{c['critical_trips_per_call']:9.2f}"
+                    f"{c['behind_trips_per_call']:8.2f}{c['us_per_call']:9.1f}"
                     f"{c['client_cpu_us_per_call']:15.1f}{c['server_cpu_us_per_call']:15.1f}"
                 )
             figures["redis"] = costs
@@ -523,10 +621,21 @@ def main(argv: list[str] | None = None) -> None:
         ]
         line = f"{name:46}" + "".join(f"{c:>18}" for c in cells)
         print(line + (f"  {fan['notes'][name]}" if name in fan["notes"] else ""))
-    per_call = executor_per_call(settings)
-    print_table("One call of a no-op async tool through each executor (a turn of N = 1)", per_call)
+    curve_data = overhead_curve(3 if settings.quick else 7)
+    print(
+        f"\nPer-call overhead of a turn of N no-op calls over a bare gather (µs; x the single"
+        f" box.call overhead of {curve_data['single_call_overhead_us']:.2f} µs)"
+    )
+    print(f"{'':46}" + "".join(f"{n:>18,}" for n in FAN_CURVE))
+    for name, values in curve_data["overhead_us"].items():
+        cells = [
+            f"{v:9.2f} ({r:5.2f}x)" if v is not None and r is not None else "—"
+            for v, r in zip(values, curve_data["ratio"][name], strict=True)
+        ]
+        note = curve_data["notes"].get(name, "")
+        print(f"{name:46}" + "".join(f"{c:>18}" for c in cells) + (f"  {note}" if note else ""))
     figures["fanout"] = fan
-    figures["per_call"] = per_call
+    figures["overhead_curve"] = curve_data
     report(
         settings,
         payload(
@@ -534,36 +643,20 @@ def main(argv: list[str] | None = None) -> None:
             title="The runtime: policy-stack overhead, Redis round trips, fan-out",
             settings=settings,
             results=_results(figures),
-            curves=_curves(fan),
-            # the fan-out's figures are in its curves' tables, the per-call ones in a result row
-            extra={k: v for k, v in figures.items() if k not in ("fanout", "per_call")},
+            curves=_curves(fan, curve_data),
+            # the fan-out's and the overhead curve's figures are in their curves' tables
+            extra={k: v for k, v in figures.items() if k not in ("fanout", "overhead_curve")},
         ),
     )
 
 
-# how many policies keep state in Redis in each case (breaker, cache, rate limit, idempotency
-# and, since it is shared too, concurrency; timeout and retry are per call), for
-# "<= 1 round trip per policy"
-_POLICIES_IN = {
-    "breaker": 1,
-    "rate limit": 1,
-    "cache hit": 1,
-    "cache miss": 1,
-    "idempotency key (new)": 1,
-    "rate limit + breaker": 2,
-    "full stack + cache miss": 3,
-    "full stack + cache hit": 3,
-    "everything, cache miss + idem key": 5,
-}
-
-
 def _results(figures: dict[str, Any]) -> list[dict[str, Any]]:
-    """The rows judged against the Runtime issue's targets (schema: benchmarks/README.md)."""
+    """The rows judged against the issues' targets (schema: benchmarks/README.md)."""
     overhead = figures["overhead_us"]
     out = [
         result(
             "policy-stack overhead over a bare validated call "
-            "(timeout + retry + breaker + concurrency)",
+            "(timeout + retry + breaker + concurrency), through Toolbox.call",
             ours=overhead["full_stack_us"],
             unit="µs",
             target="<= 10 µs",
@@ -576,19 +669,25 @@ def _results(figures: dict[str, Any]) -> list[dict[str, Any]]:
             target="<= 10 µs",
             met=overhead["full_stack_cache_miss_us"] <= 10,
         ),
+        result(
+            "no policy: Toolbox.call over a bare validated call",
+            ours=overhead["no_policy_us"],
+            unit="µs",
+            note="the runtime around a call of a tool without policies (ToolResult, metrics)",
+        ),
     ]
     for label, cost in figures.get("redis", {}).items():
-        trips = cost["round_trips_per_call"]
-        policies = _POLICIES_IN.get(label)
+        trips = cost["critical_trips_per_call"]
         out.append(
             result(
-                f"Redis backend, {label}: round trips per call",
+                f"Redis, {label}: round trips on the critical path",
                 ours=trips,
                 unit="trips",
-                target="<= 1 per policy",
-                met=None if policies is None else trips <= policies,
-                note=f"{cost['us_per_call']:.0f} µs per call, "
-                f"client CPU {cost['client_cpu_us_per_call']:.0f} µs",
+                target="<= 1 for any combination",
+                met=trips <= 1.0,
+                note=f"{cost['behind_trips_per_call']:.2f} more behind the answer (after-call "
+                f"writes); {cost['us_per_call']:.0f} µs per call back to back, client CPU "
+                f"{cost['client_cpu_us_per_call']:.0f} µs",
             )
         )
     fan = figures["fanout"]
@@ -612,31 +711,37 @@ def _results(figures: dict[str, Any]) -> list[dict[str, Any]]:
             f" {fan['ratio'][OURS_256][at] or 0:.2f}x",
         )
     )
-    rows: list[Row] = figures["per_call"]
-    alone = next((r for r in rows if "graph alone" in r.name), None)
-    peers, notes = peer_values([r for r in rows if r.name in FAN_PEERS])
-    out.append(
-        result(
-            "one call of a no-op async tool through each executor (a turn of N = 1), per call",
-            ours=next(r.median_us for r in rows if r.name == OURS),
-            unit="µs",
-            peers=peers,
-            peer_notes=notes,
-            note="the fan-out paths with N = 1 and a tool returning at once"
-            + (
-                f"; langgraph's one-node graph alone costs {alone.median_us:.0f} µs"
-                if alone is not None and alone.median_us is not None
-                else ""
-            ),
+    curve_data = figures["overhead_curve"]
+    ref = curve_data["single_call_overhead_us"]
+    for i, n in enumerate(FAN_CURVE):
+        ours_r = curve_data["ratio"][OURS][i]
+        peers = {
+            name: (curve_data["overhead_us"].get(name) or [None] * len(FAN_CURVE))[i]
+            for name in FAN_PEERS
+        }
+        out.append(
+            result(
+                f"box.run of N = {n:,} no-op calls: per-call overhead over a bare gather",
+                ours=curve_data["overhead_us"][OURS][i],
+                unit="µs",
+                ratio=ours_r,
+                peers=peers,
+                peer_notes={k: v for k, v in curve_data["notes"].items() if k in FAN_PEERS},
+                target=f"<= {TARGET_OVERHEAD:g}x the single box.call overhead ({ref:.2f} µs)",
+                met=None if ours_r is None else ours_r <= TARGET_OVERHEAD,
+                note="ratio: overhead per call / one box.call's overhead over its handler"
+                + ("; N = 1 runs without a task (a gather of one makes one)" if n == 1 else ""),
+            )
         )
-    )
     return out
 
 
-def _curves(fan: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def _curves(fan: dict[str, Any], curve_data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     ratios = {k: v for k, v in fan["ratio"].items() if k != GATHER and any(v)}
     top = max((r for rs in ratios.values() for r in rs if r is not None), default=1.0)
     log_y = top > 4  # a peer far above keeps toolwire's line readable
+    per_call = {k: v for k, v in curve_data["overhead_us"].items() if any(v)}
+    top_call = max((v for vs in per_call.values() for v in vs if v is not None), default=1.0)
     return {
         "fan_out": curve(
             title=f"N calls of a {SLEEP * 1000:.0f} ms async tool in one turn, vs bare gather",
@@ -657,6 +762,19 @@ def _curves(fan: dict[str, Any]) -> dict[str, dict[str, Any]]:
             log_x=True,
             log_y=log_y,
             reference=[GATHER],
+        ),
+        "overhead_per_call": curve(
+            title="Per-call overhead of a turn of N no-op calls over a bare gather",
+            x=FAN_CURVE,
+            x_label="calls in one turn (N)",
+            y_label="µs per call" + (" (log)" if top_call > 40 else ""),
+            series=per_call,
+            log_x=True,
+            log_y=top_call > 40,
+            target=(
+                TARGET_OVERHEAD * curve_data["single_call_overhead_us"],
+                f"target: <= {TARGET_OVERHEAD:g}x one box.call's overhead",
+            ),
         ),
     }
 

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from toolwire import _json
 from toolwire._errors import ToolError
+from toolwire._fast import builder
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,61 +82,18 @@ class ToolResult:
         return out
 
 
-# The runtime builds one ToolResult per call (and Toolbox.call one ToolCall): a frozen
-# dataclass's __init__ sets each field through object.__setattr__ (~1.1 us for ToolResult),
-# while the slot descriptors' own setters take ~0.4 us. Same fields, same object; a test
-# keeps these in step with the dataclasses.
-_new = object.__new__
-_set_call_id, _set_id_name, _set_arguments, _set_repaired, _set_unknown = (
-    ToolCall.__dict__[f].__set__ for f in ("id", "name", "arguments", "repaired", "unknown_tool")
-)
-(
-    _set_result_id,
-    _set_name,
-    _set_ok,
-    _set_value,
-    _set_error,
-    _set_attempts,
-    _set_cached,
-    _set_elapsed,
-) = (
-    ToolResult.__dict__[f].__set__
-    for f in ("call_id", "name", "ok", "value", "error", "attempts", "cached", "elapsed_s")
-)
+# The runtime builds one ToolResult per call (and Toolbox.call one ToolCall): see _fast for why
+# these are not the dataclasses' own __init__. Same fields, same objects; a test keeps them in
+# step with the dataclasses.
+_build_call = builder(ToolCall)
+new_result = builder(ToolResult)
+"""``ToolResult(...)`` with every field given positionally, faster (the executor's hot path):
+``new_result(call_id, name, ok, value, error, attempts, cached, elapsed_s)``."""
 
 
 def new_call(id: str, name: str, arguments: str) -> ToolCall:
-    """``ToolCall(id=id, name=name, arguments=arguments)``, faster (the executor's hot path)."""
-    call = _new(ToolCall)
-    _set_call_id(call, id)
-    _set_id_name(call, name)
-    _set_arguments(call, arguments)
-    _set_repaired(call, False)
-    _set_unknown(call, False)
-    return call
-
-
-def new_result(
-    call_id: str,
-    name: str,
-    ok: bool,
-    value: Any,
-    error: ToolError | None,
-    attempts: int,
-    cached: bool,
-    elapsed_s: float,
-) -> ToolResult:
-    """``ToolResult(...)`` with every field given, faster (the executor's hot path)."""
-    result = _new(ToolResult)
-    _set_result_id(result, call_id)
-    _set_name(result, name)
-    _set_ok(result, ok)
-    _set_value(result, value)
-    _set_error(result, error)
-    _set_attempts(result, attempts)
-    _set_cached(result, cached)
-    _set_elapsed(result, elapsed_s)
-    return result
+    """``ToolCall(id=id, name=name, arguments=arguments)``, faster."""
+    return _build_call(id, name, arguments, False, False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

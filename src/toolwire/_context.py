@@ -8,8 +8,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from toolwire._fast import builder
+
 _CANCEL_LOCK = threading.Lock()
-_new = object.__new__
 
 ProgressCallback = Callable[[float, float | None, str | None], Awaitable[None] | None]
 
@@ -74,20 +75,12 @@ class Context:
         idempotency_key: str | None,
         progress: ProgressCallback | None,
     ) -> Context:
-        """The runtime's constructor, once per call: the generated frozen ``__init__`` (keyword
-        parsing, a default factory, ``object.__setattr__`` per field) cost twice as much, in
-        the hot path of every served call. The slots' own setters fill the fields."""
-        ctx = _new(cls)
-        _set_call_id(ctx, call_id)
-        _set_tool_name(ctx, tool_name)
-        _set_caller(ctx, caller)
-        _set_deadline(ctx, deadline)
-        _set_attempt(ctx, attempt)
-        _set_idem(ctx, idempotency_key)
-        _set_metadata(ctx, {})  # its own, as the dataclass's default factory gives
-        _set_progress(ctx, progress)
-        _set_cancel(ctx, None)
-        return ctx
+        """The runtime's constructor, once per call (see ``toolwire._fast``: the generated
+        frozen ``__init__`` cost twice as much, in the hot path of every served call). Each
+        context gets its own metadata dict, as the dataclass's default factory gives."""
+        return _build_context(
+            call_id, tool_name, caller, deadline, attempt, idempotency_key, {}, progress, None
+        )
 
     def time_left(self) -> float | None:
         """Seconds until the deadline (never negative), or None without a deadline."""
@@ -112,27 +105,5 @@ class Context:
             await outcome
 
 
-(
-    _set_call_id,
-    _set_tool_name,
-    _set_caller,
-    _set_deadline,
-    _set_attempt,
-    _set_idem,
-    _set_metadata,
-    _set_progress,
-    _set_cancel,
-) = (
-    Context.__dict__[f].__set__
-    for f in (
-        "call_id",
-        "tool_name",
-        "caller",
-        "deadline",
-        "attempt",
-        "idempotency_key",
-        "metadata",
-        "progress",
-        "_cancel",
-    )
-)
+_build_context = builder(Context)
+_set_cancel = Context.__dict__["_cancel"].__set__

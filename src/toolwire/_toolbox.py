@@ -17,7 +17,7 @@ from collections.abc import (
 from typing import TYPE_CHECKING, Any
 
 from toolwire import _json
-from toolwire._calls import ToolCall, ToolResult, new_call
+from toolwire._calls import ToolCall, ToolResult
 from toolwire._context import Caller, ProgressCallback
 from toolwire._errors import ToolDefinitionError, UnknownTool
 from toolwire._tools import Tool, tool
@@ -29,13 +29,13 @@ if TYPE_CHECKING:
 
 # Dialects with distinct name rules: a wire name from any of them resolves back.
 _ALIAS_DIALECTS = ("openai", "gemini", "mcp")
-_CALL_PREFIX = os.urandom(4).hex()
+_CALL_PREFIX = f"tw_{os.urandom(4).hex()}_"
 _call_numbers = itertools.count(1)
 
 
 def new_call_id() -> str:
     """A process-unique call id, cheap enough for the hot path."""
-    return f"tw_{_CALL_PREFIX}_{next(_call_numbers)}"
+    return f"{_CALL_PREFIX}{next(_call_numbers)}"
 
 
 class Toolbox:
@@ -279,14 +279,23 @@ class Toolbox:
         Not a coroutine function itself: it hands back the runtime's coroutine, one layer
         less on every served call.
         """
-        call = new_call(call_id or new_call_id(), name, _arguments_text(arguments))
-        return self.runtime.call(
+        if type(arguments) is not str:
+            arguments = _arguments_text(arguments)
+        runtime = self._runtime
+        if runtime is None or type(runtime) is _SharedRuntime:
+            runtime = self.runtime
+        # the runtime's own entry from the call's parts: no ToolCall is built for it, and the
+        # tool is looked up here already (None: an alias or unknown, the runtime asks get())
+        return runtime._run_one(  # type: ignore[union-attr]
             self,
-            call,
-            caller=caller,
-            idempotency_key=idempotency_key,
-            deadline=deadline,
-            progress=progress,
+            self._tools.get(name),
+            call_id or f"{_CALL_PREFIX}{next(_call_numbers)}",
+            name,
+            arguments,
+            caller,
+            idempotency_key,
+            deadline,
+            progress,
         )
 
     async def run(

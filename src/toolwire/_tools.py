@@ -10,71 +10,35 @@ Three ways to define one, all ending in the same :class:`Tool`:
 
 from __future__ import annotations
 
-import inspect
-import re
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar, Unpack, overload
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack, overload
 
 from toolwire._context import Context
 from toolwire._errors import ToolDefinitionError, ToolFailure
-from toolwire._spec import TASK_SUPPORT, TaskSupport, ToolAnnotations, ToolSpec
+from toolwire._spec import ToolAnnotations, ToolSpec
+from toolwire._tool_building import (
+    ISOLATIONS,
+    Binding,
+    Isolation,
+    ToolOptions,
+    check_name,
+    function_binding,
+    handler_facts,
+    is_async,
+    make_spec,
+    model_parameter,
+)
 from toolwire._validate import MAX_ARGUMENT_BYTES, MAX_DEPTH, ArgumentValidator, ToKwargs, Validated
 from toolwire.runtime._policy import Policy
 from toolwire.schema._documents import read_document
-from toolwire.schema._hints import is_context_type, type_hints
-from toolwire.schema._normalize import SchemaShapeError, normalize_schema
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-    from toolwire.schema._from_types import FunctionShape
 
-Isolation = Literal["thread", "inline", "process"]
-ISOLATIONS: tuple[Isolation, ...] = ("thread", "inline", "process")
+__all__ = ["ISOLATIONS", "Isolation", "Tool", "ToolOptions", "tool"]
+
 F = TypeVar("F", bound=Callable[..., Any])
-_BAD_NAME = re.compile(r"[\s\x00-\x1f\x7f]")
-
-
-class ToolOptions(TypedDict, total=False):
-    """Keyword options shared by ``@tool``, ``Tool.from_schema`` and ``Tool.from_model``."""
-
-    name: str
-    description: str
-    title: str
-    read_only: bool
-    idempotent: bool
-    destructive: bool
-    open_world: bool
-    tags: Iterable[str]
-    strict: bool | None
-    policy: Policy | None
-    isolation: Isolation
-    sequential: bool
-    requires_approval: bool
-    audit_arguments: bool
-    output_schema: Mapping[str, Any] | None
-    max_argument_bytes: int
-    max_depth: int
-    task_support: TaskSupport
-
-
-class _Binding:
-    """How validated JSON becomes keyword arguments for this tool's handler (build-once)."""
-
-    __slots__ = ("known", "model", "plain", "to_kwargs")
-
-    def __init__(
-        self,
-        *,
-        model: type[BaseModel] | None = None,
-        to_kwargs: ToKwargs | None = None,
-        plain: Mapping[str, tuple[type, ...] | None] | None = None,
-        known: frozenset[str] | None = None,
-    ) -> None:
-        self.model = model
-        self.to_kwargs = to_kwargs
-        self.plain = plain
-        self.known = known
 
 
 class Tool:
@@ -127,10 +91,10 @@ class Tool:
         audit_arguments: bool = False,
         max_argument_bytes: int = MAX_ARGUMENT_BYTES,
         max_depth: int = MAX_DEPTH,
-        _binding: _Binding | None = None,
+        _binding: Binding | None = None,
         _context_params: tuple[str, ...] | None = None,
     ) -> None:
-        _check_name(spec.name)
+        check_name(spec.name)
         if isolation not in ISOLATIONS:
             raise ToolDefinitionError(
                 f"tool {spec.name!r}: isolation must be one of {ISOLATIONS}, not {isolation!r}"
@@ -151,12 +115,12 @@ class Tool:
         self.max_argument_bytes = max_argument_bytes
         self.max_depth = max_depth
         if _binding is None or _context_params is None:
-            context_params, known = _handler_facts(handler)
-            _binding = _binding or _Binding(known=known)
+            context_params, known = handler_facts(handler)
+            _binding = _binding or Binding(known=known)
             _context_params = context_params if _context_params is None else _context_params
         self._binding = _binding
         self.context_params: tuple[str, ...] = _context_params
-        self.is_async = _is_async(handler)
+        self.is_async = is_async(handler)
         self._validator: ArgumentValidator | None = None
 
     # identity ---------------------------------------------------------------------------------
@@ -277,10 +241,10 @@ class Tool:
         except TypeError as exc:
             raise ToolDefinitionError(str(exc)) from exc
         output_schema = options.get("output_schema", shape.output_schema)
-        spec = _make_spec(
+        spec = make_spec(
             shape.name, shape.description, shape.input_schema, output_schema, options, {}
         )
-        return cls._create(spec, func, _function_binding(shape), shape.context_params, options)
+        return cls._create(spec, func, function_binding(shape), shape.context_params, options)
 
     @classmethod
     def from_schema(
@@ -317,9 +281,9 @@ class Tool:
             output = options["output_schema"]
         else:
             output = doc["output"]
-        spec = _make_spec(name, description, doc["parameters"], output, options, doc)
-        context_params, known = _handler_facts(handler)
-        return cls._create(spec, handler, _Binding(known=known), context_params, options)
+        spec = make_spec(name, description, doc["parameters"], output, options, doc)
+        context_params, known = handler_facts(handler)
+        return cls._create(spec, handler, Binding(known=known), context_params, options)
 
     @classmethod
     def from_model(
@@ -372,11 +336,11 @@ class Tool:
             if shape is not None:
                 handler_doc = shape.description
                 context_params = shape.context_params
-                model_param = _model_parameter(handler, model)
+                model_param = model_parameter(handler, model)
         name = options.get("name", default_name)
         description = options.get("description", handler_doc or model_doc)
         output = options.get("output_schema")
-        spec = _make_spec(name, description, schema, output, options, {})
+        spec = make_spec(name, description, schema, output, options, {})
         to_kwargs: ToKwargs
         if model_param is not None:
             param = model_param
@@ -398,7 +362,7 @@ class Tool:
                 or fname
                 for fname, info in model.model_fields.items()
             )
-        binding = _Binding(model=model, to_kwargs=to_kwargs, known=known)
+        binding = Binding(model=model, to_kwargs=to_kwargs, known=known)
         return cls._create(spec, handler, binding, context_params, options)
 
     @classmethod
@@ -406,7 +370,7 @@ class Tool:
         cls,
         spec: ToolSpec,
         handler: Callable[..., Any] | None,
-        binding: _Binding,
+        binding: Binding,
         context_params: tuple[str, ...],
         options: ToolOptions,
     ) -> Tool:
@@ -460,164 +424,3 @@ def tool(
         return Tool.from_function(f, **options)
 
     return decorate
-
-
-# helpers ----------------------------------------------------------------------------------------
-
-
-def _check_name(name: Any) -> None:
-    if not isinstance(name, str) or not name.strip():
-        raise ToolDefinitionError(f"a tool name must be a non-empty string, got {name!r}")
-    if len(name) > 256 or _BAD_NAME.search(name):
-        raise ToolDefinitionError(
-            f"invalid tool name {name!r}: no whitespace or control characters, at most 256 chars"
-        )
-
-
-def _is_async(handler: Any) -> bool:
-    if handler is None:
-        return False
-    if inspect.iscoroutinefunction(handler):
-        return True
-    call = getattr(handler, "__call__", None)  # noqa: B004 - objects with async __call__
-    return call is not None and inspect.iscoroutinefunction(call)
-
-
-def _handler_facts(
-    handler: Callable[..., Any] | None,
-) -> tuple[tuple[str, ...], frozenset[str] | None]:
-    """``(context parameter names, accepted argument names or None for any)``."""
-    if handler is None:
-        return (), None
-    try:
-        signature = inspect.signature(handler)
-    except (TypeError, ValueError):
-        return (), None
-    try:
-        shape_hints = type_hints(handler)
-    except TypeError:
-        shape_hints = {}
-    context: list[str] = []
-    names: list[str] = []
-    any_kwargs = False
-    for pname, param in signature.parameters.items():
-        annotation = shape_hints.get(pname, param.annotation)
-        if param.kind is inspect.Parameter.VAR_KEYWORD:
-            any_kwargs = True
-        elif is_context_type(annotation):
-            context.append(pname)
-        elif param.kind in (
-            inspect.Parameter.POSITIONAL_OR_KEYWORD,
-            inspect.Parameter.KEYWORD_ONLY,
-        ):
-            names.append(pname)
-    return tuple(context), None if any_kwargs else frozenset(names)
-
-
-def _model_parameter(handler: Callable[..., Any], model: type[BaseModel]) -> str | None:
-    try:
-        signature = inspect.signature(handler)
-        hints = type_hints(handler)
-    except (TypeError, ValueError):
-        return None
-    params = [
-        (pname, hints.get(pname, p.annotation))
-        for pname, p in signature.parameters.items()
-        if p.kind not in (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL)
-        and not is_context_type(hints.get(pname, p.annotation))
-    ]
-    if len(params) == 1 and params[0][1] is model:
-        return params[0][0]
-    return None
-
-
-def _function_binding(shape: FunctionShape) -> _Binding:
-    fields = shape.fields
-    extras = shape.accepts_any_kwargs
-
-    def to_kwargs(instance: BaseModel, data: Mapping[str, Any]) -> dict[str, Any]:
-        out = {pname: getattr(instance, attr) for pname, attr in fields.items() if pname in data}
-        if extras and instance.__pydantic_extra__:
-            out.update(instance.__pydantic_extra__)
-        return out
-
-    return _Binding(
-        model=shape.model,
-        to_kwargs=to_kwargs,
-        plain=shape.plain,
-        known=None if extras else frozenset(fields),
-    )
-
-
-def _make_spec(
-    name: Any,
-    description: Any,
-    input_schema: Mapping[str, Any],
-    output_schema: Any,
-    options: ToolOptions,
-    doc: Mapping[str, Any],
-) -> ToolSpec:
-    _check_name(name)
-    if description is None:
-        description = ""
-    if not isinstance(description, str):
-        raise ToolDefinitionError(f"tool {name!r}: description must be a string")
-    hints = doc.get("hints", {})
-    annotations = ToolAnnotations(
-        read_only=bool(options.get("read_only", hints.get("read_only", False))),
-        idempotent=bool(options.get("idempotent", hints.get("idempotent", False))),
-        destructive=bool(options.get("destructive", hints.get("destructive", False))),
-        open_world=bool(options.get("open_world", hints.get("open_world", False))),
-    )
-    tags_option = options.get("tags", ())
-    if isinstance(tags_option, str):
-        tags_option = (tags_option,)
-    tags = frozenset(tags_option)
-    if not all(isinstance(t, str) for t in tags):
-        raise ToolDefinitionError(f"tool {name!r}: tags must be strings")
-    strict = options.get("strict", doc.get("strict"))
-    if strict is not None and not isinstance(strict, bool):
-        raise ToolDefinitionError(f"tool {name!r}: strict must be true, false or null")
-    if output_schema is not None:
-        if not isinstance(output_schema, Mapping):
-            raise ToolDefinitionError(f"tool {name!r}: the output schema must be an object")
-        try:
-            output_schema = normalize_schema(output_schema, path="$.output_schema")
-        except SchemaShapeError as exc:
-            raise ToolDefinitionError(f"tool {name!r}: {exc}") from exc
-    _meta_check(name, input_schema, "input")
-    if output_schema is not None:
-        _meta_check(name, output_schema, "output")
-    task_support = options.get("task_support", doc.get("task_support", "forbidden"))
-    if task_support not in TASK_SUPPORT:
-        raise ToolDefinitionError(
-            f"tool {name!r}: task_support must be one of {TASK_SUPPORT}, not {task_support!r}"
-        )
-    return ToolSpec(
-        name=name,
-        description=description,
-        input_schema=input_schema,
-        output_schema=output_schema,
-        annotations=annotations,
-        tags=tags,
-        strict=strict,
-        title=options.get("title", doc.get("title")),
-        task_support=task_support,
-    )
-
-
-def _meta_check(name: str, schema: Mapping[str, Any], which: str) -> None:
-    # Imported on first use: ``import toolwire`` alone must not pay for jsonschema-rs.
-    import jsonschema_rs
-
-    try:
-        jsonschema_rs.meta.validate(dict(schema))
-    except jsonschema_rs.ValidationError as exc:
-        where = "".join(f"[{p!r}]" for p in exc.instance_path) or " (top level)"
-        raise ToolDefinitionError(
-            f"tool {name!r}: the {which} schema is not valid JSON Schema at{where}: {exc.message}"
-        ) from exc
-    except (ValueError, TypeError) as exc:
-        raise ToolDefinitionError(
-            f"tool {name!r}: the {which} schema is not valid JSON Schema: {exc}"
-        ) from exc

@@ -22,40 +22,33 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from toolwire._errors import ArgumentProblem, InvalidArguments
+from toolwire._errors import ArgumentProblem
 from toolwire._json import NumberOutOfRange, exact_int, finite_float, out_of_range
+from toolwire._validate_report import Coercion, RepairsAndReports, _Reject, json_problem
 from toolwire._validate_schema import (
-    NOTHING,
-    allowed_names,
-    candidates_at,
-    coerce,
     describe_value,
     json_path,
     pydantic_problem,
     reject_constant,
-    repair_message,
-    types_of,
 )
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
+
+__all__ = [
+    "MAX_ARGUMENT_BYTES",
+    "MAX_DEPTH",
+    "ArgumentValidator",
+    "Coercion",
+    "ToKwargs",
+    "Validated",
+]
 
 MAX_ARGUMENT_BYTES = 1 << 20
 MAX_DEPTH = 64
 _MAX_COERCION_ROUNDS = 4
 _LONG_DIGITS = re.compile(r"\d{19}")
 _LONG_DIGITS_B = re.compile(rb"\d{19}")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Coercion:
-    """One lenient repair applied to a call's arguments, e.g. ``"5"`` read as ``5``."""
-
-    path: str
-    message: str
-
-    def to_dict(self) -> dict[str, str]:
-        return {"path": self.path, "message": self.message}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,15 +62,7 @@ class Validated:
 ToKwargs = Callable[["BaseModel", Mapping[str, Any]], dict[str, Any]]
 
 
-class _Reject(Exception):
-    """Internal: stops parsing with problems (never escapes this module)."""
-
-    def __init__(self, problems: list[ArgumentProblem], *, too_large: bool = False) -> None:
-        self.problems = problems
-        self.too_large = too_large
-
-
-class ArgumentValidator:
+class ArgumentValidator(RepairsAndReports):
     """Validates one tool's arguments; build once per tool and reuse (it is thread-safe).
 
     ``model`` (optional) converts JSON-valid arguments to Python values and ``to_kwargs`` turns
@@ -100,6 +85,7 @@ class ArgumentValidator:
         "_to_kwargs",
         "_validator",
         "known",
+        "quick",
         "schema",
         "tool_name",
     )
@@ -141,6 +127,12 @@ class ArgumentValidator:
         self._quick_len = min(16_384, max_bytes // 4)
         # nesting deeper than max_depth needs more than 2 * max_depth characters
         self._shallow_len = 2 * max_depth + 1
+        self.quick: Callable[[Any], dict[str, Any] | None] = _quick_path(self)
+        """The kwargs of short JSON text that is already right, else None (then ``check``).
+
+        The hot path: any doubt answers None, and :meth:`check` re-parses and reports; nothing
+        here raises. Valid data needs no coercion, so strictness does not matter here.
+        """
 
     # public -----------------------------------------------------------------------------------
 
@@ -152,46 +144,6 @@ class ArgumentValidator:
         if data is not None:
             return data, None
         return self._check_fully(arguments, strict)
-
-    def quick(self, arguments: Any) -> dict[str, Any] | None:
-        """The kwargs of short JSON text that is already right, else None (then use check).
-
-        The hot path: any doubt answers None, and :meth:`check` re-parses and reports; nothing
-        here raises. Valid data needs no coercion, so strictness does not matter here.
-        """
-        if type(arguments) is not str or len(arguments) > self._quick_len:
-            return None
-        try:
-            data = _orjson_loads(arguments)
-        except _JSONDecodeError:
-            return None
-        if type(data) is not dict:
-            return None
-        size = len(arguments)
-        if (
-            (size >= 19 and _LONG_DIGITS.search(arguments) is not None)
-            or (size > self._shallow_len and self._maybe_deep(arguments))
-            or arguments.count(":") > len(data)
-            or not self._is_valid(data)
-        ):
-            return None
-        names = self._plain_names
-        if names is not None:
-            # every plain entry accepts any value: checking the names is enough
-            return data if data.keys() <= names else None
-        plain = self._plain
-        if plain is not None:
-            for key, value in data.items():
-                exact = plain.get(key, _MISSING)
-                if exact is _MISSING or (exact is not None and type(value) not in exact):
-                    return None
-            return data
-        if self._model is None and self.known is None:
-            return data
-        return None
-
-    def _maybe_deep(self, text: str) -> bool:
-        return text.count("{") + text.count("[") > self._max_depth
 
     def _check_fully(
         self, arguments: Any, strict: bool
@@ -284,7 +236,7 @@ class ArgumentValidator:
             data = orjson.loads(text)
         except orjson.JSONDecodeError as exc:
             if not out_of_range(exc):
-                raise _Reject([_json_problem(text, exc)]) from None
+                raise _Reject([json_problem(text, exc)]) from None
             # a number beyond a double (10**309): valid JSON, read exactly by the stdlib,
             # whose recursion is bounded by the size limit and caught in _stdlib_loads
             return _stdlib_loads(text)
@@ -365,175 +317,58 @@ class ArgumentValidator:
         assert isinstance(out, dict)
         return out
 
-    # repair and report ------------------------------------------------------------------------
-
-    def _repair(
-        self, data: dict[str, Any], notes: list[Coercion] | None, strict: bool
-    ) -> tuple[dict[str, Any], list[Coercion] | None]:
-        errors = list(self._validator.iter_errors(data))
-        if not strict:
-            for _ in range(_MAX_COERCION_ROUNDS):
-                changed = False
-                for error in errors:
-                    note = self._coerce_at(data, list(error.instance_path), error)
-                    if note is not None:
-                        notes = notes if notes is not None else []
-                        notes.append(note)
-                        changed = True
-                if not changed:
-                    break
-                errors = list(self._validator.iter_errors(data))
-                if not errors:
-                    break
-        if errors:
-            problems: list[ArgumentProblem] = []
-            for error in errors:
-                for problem in self._problems(error):
-                    if problem not in problems:
-                        problems.append(problem)
-            raise self._invalid(problems)
-        return data, notes
-
-    def _coerce_at(self, data: dict[str, Any], path: list[Any], error: Any) -> Coercion | None:
-        kind = type(error.kind).__name__
-        if kind not in ("Type", "AnyOf", "OneOfNotValid") or not path:
-            return None
-        parent: Any = data
-        for part in path[:-1]:
-            try:
-                parent = parent[part]
-            except (KeyError, IndexError, TypeError):
-                return None
-        try:
-            value = parent[path[-1]]
-        except (KeyError, IndexError, TypeError):
-            return None
-        types = types_of(candidates_at(self._root, self._root, path))
-        if not types:
-            return None
-        coerced = coerce(value, types)
-        if coerced is NOTHING:
-            return None
-        if isinstance(coerced, (dict, list)):
-            # JSON text inside a string becomes nested data: the depth limit applies to it too
-            try:
-                self._check_depth(coerced, len(path) + 1, json_path(path))
-            except _Reject as reject:
-                raise self._invalid(reject.problems) from None
-        parent[path[-1]] = coerced
-        return Coercion(
-            path=json_path(path),
-            message=f"{describe_value(value)} read as {describe_value(coerced)}",
-        )
-
-    def _problems(self, error: Any) -> list[ArgumentProblem]:
-        kind = type(error.kind).__name__
-        path = list(error.instance_path)
-        try:
-            info = error.kind.as_dict()
-        except Exception:
-            info = {}
-        if kind == "Required":
-            prop = info.get("property", "?")
-            types = types_of(candidates_at(self._root, self._root, [*path, prop]))
-            return [
-                ArgumentProblem(
-                    path=json_path([*path, prop]),
-                    message="required property is missing",
-                    expected=" or ".join(sorted(types)) if types else None,
-                    got="nothing",
-                )
-            ]
-        if kind in ("AdditionalProperties", "UnevaluatedProperties"):
-            unexpected = info.get("unexpected") or []
-            allowed = allowed_names(candidates_at(self._root, self._root, path))
-            hint = f"; allowed: {', '.join(allowed)}" if allowed else ""
-            instance = error.instance if isinstance(error.instance, Mapping) else {}
-            return [
-                ArgumentProblem(
-                    path=json_path([*path, name]),
-                    message=f"unexpected property{hint}",
-                    got=describe_value(instance.get(name)),
-                )
-                for name in unexpected
-            ]
-        got = describe_value(error.instance)
-        if kind == "Type":
-            type_names = [str(t) for t in info.get("types") or []]
-            expected = " or ".join(type_names) if type_names else None
-            return [
-                ArgumentProblem(
-                    path=json_path(path),
-                    message=f"expected {expected}, got {got}",
-                    expected=expected,
-                    got=got,
-                )
-            ]
-        if kind == "Enum":
-            options = info.get("options")
-            expected = "one of " + json.dumps(options, ensure_ascii=False) if options else None
-            return [
-                ArgumentProblem(
-                    path=json_path(path), message=f"must be {expected}", expected=expected, got=got
-                )
-            ]
-        return [ArgumentProblem(path=json_path(path), message=str(error.message), got=got)]
-
-    def _invalid(
-        self, problems: list[ArgumentProblem], *, too_large: bool = False
-    ) -> InvalidArguments:
-        return InvalidArguments(
-            self.tool_name,
-            problems,
-            message=repair_message(self.tool_name, problems, self.schema),
-            too_large=too_large,
-        )
-
 
 # helpers ----------------------------------------------------------------------------------------
+
+
+def _quick_path(v: ArgumentValidator) -> Callable[[Any], dict[str, Any] | None]:
+    """``v.quick``, as a function made for this validator: what it checks per call is bound
+    here once (closure cells are read faster than attributes, on every call of the tool)."""
+    loads, decode_error, long_digits = _orjson_loads, _JSONDecodeError, _LONG_DIGITS.search
+    is_valid = v._is_valid
+    quick_len, shallow_len, max_depth = v._quick_len, v._shallow_len, v._max_depth
+    names, plain = v._plain_names, v._plain
+    if names is None and plain is None and (v._model is not None or v.known is not None):
+        return _never  # values need converting (or filtering): always the full check
+
+    def quick(arguments: Any) -> dict[str, Any] | None:
+        if type(arguments) is not str:
+            return None
+        size = len(arguments)
+        if size > quick_len:
+            return None
+        try:
+            data = loads(arguments)
+        except decode_error:
+            return None
+        if (
+            type(data) is not dict
+            or arguments.count(":") > len(data)  # maybe a duplicate key
+            or (size >= 19 and long_digits(arguments) is not None)  # maybe a rounded int
+            or (size > shallow_len and arguments.count("{") + arguments.count("[") > max_depth)
+            or not is_valid(data)
+        ):
+            return None
+        if names is not None:
+            # every plain entry accepts any value: checking the names is enough
+            return data if data.keys() <= names else None
+        if plain is not None:
+            for key, value in data.items():
+                exact = plain.get(key, _MISSING)
+                if exact is _MISSING or (exact is not None and type(value) not in exact):
+                    return None
+        return data
+
+    return quick
+
+
+def _never(arguments: Any) -> None:
+    return None
+
 
 _MISSING: Any = object()
 _orjson_loads = orjson.loads
 _JSONDecodeError = orjson.JSONDecodeError
-
-
-def _json_problem(text: str | bytes, exc: orjson.JSONDecodeError) -> ArgumentProblem:
-    reason = str(exc).split(": line ")[0]
-    if isinstance(text, bytes):
-        try:
-            decoded = text.decode("utf-8")
-        except UnicodeDecodeError as ude:
-            return ArgumentProblem(
-                path="$",
-                message=f"the arguments are not valid UTF-8 (byte {ude.start})",
-                expected="UTF-8 JSON text",
-                got=repr(text[max(0, ude.start - 10) : ude.start + 10]),
-            )
-    else:
-        decoded = text
-    if "depth limit" in reason:
-        return ArgumentProblem(
-            path="$", message="the arguments nest too deeply", expected="at most 64 levels"
-        )
-    if re.search(r"\b(?:NaN|-?Infinity)\b", decoded):
-        return ArgumentProblem(
-            path="$",
-            message="NaN and Infinity are not valid JSON numbers",
-            expected="finite numbers",
-            got=describe_value(decoded[:60]),
-        )
-    if not decoded.strip():
-        return ArgumentProblem(
-            path="$", message="the arguments are empty", expected="a JSON object", got="nothing"
-        )
-    pos = exc.pos
-    excerpt = decoded[max(0, pos - 20) : pos + 20]
-    return ArgumentProblem(
-        path="$",
-        message=f"not valid JSON: {reason} at line {exc.lineno} column {exc.colno} (char {pos})",
-        expected="a JSON object",
-        got=f"…{excerpt}…" if excerpt else None,
-    )
 
 
 def _stdlib_loads(text: str | bytes, **options: Any) -> Any:

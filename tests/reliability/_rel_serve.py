@@ -17,6 +17,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of a child server: this folder importable (for the reliability
+    tools) in front of the caller's own PYTHONPATH, so a worktree's ``src`` stays first and
+    the child runs the code under test, not the editable install's."""
+    paths = [str(HERE), *filter(None, [os.environ.get("PYTHONPATH")])]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths), **extra}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -83,10 +91,7 @@ def start_serve(folder: Path, config: str, *, port: int | None = None) -> Served
         "--grpc-port",
         "-1",
     ]
-    # keep the caller's PYTHONPATH (a worktree's src/) so the server runs the code under test
-    path = os.pathsep.join(p for p in (str(HERE), os.environ.get("PYTHONPATH", "")) if p)
-    env = {**os.environ, "REL_LOG": str(log), "PYTHONPATH": path}
-    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, env=child_env(REL_LOG=str(log)), stderr=subprocess.PIPE)
     try:
         wait_port(port, proc)
     except BaseException:

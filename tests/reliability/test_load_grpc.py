@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from _rel import pick
-from _rel_serve import HERE, free_port, stop, wait_port
+from _rel_serve import HERE, child_env, free_port, stop, wait_port
 
 from toolwire._calls import ToolResult
 
@@ -52,7 +52,7 @@ async def test_grpc_concurrent_unary_and_streams(tmp_path: Path) -> None:
     cmd = [sys.executable, "-m", "toolwire", "serve", "--config", str(tmp_path / "toolwire.toml")]
     cmd += ["--tools", str(HERE / "rel_replica_tools.py"), "--port", str(port)]
     cmd += ["--grpc-port", str(grpc_port)]
-    env = {**os.environ, "REL_LOG": os.devnull, "PYTHONPATH": str(HERE)}
+    env = child_env(REL_LOG=os.devnull)
     proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE)  # noqa: ASYNC220 - setup
     figures: dict[str, Any] = {"calls": n}
     try:

@@ -6,7 +6,6 @@ shared cache (single flight across replicas) and idempotency (one execution per 
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from typing import Any
 import aiohttp
 import pytest
 from _rel import pick
-from _rel_serve import HERE, free_port, private_redis, stop, wait_port
+from _rel_serve import HERE, child_env, free_port, private_redis, stop, wait_port
 
 pytestmark = [
     pytest.mark.anyio,
@@ -74,7 +73,7 @@ def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicas]:
                 port=redis_port, prefix=uuid.uuid4().hex[:8], open_for=OPEN_FOR, rate=RATE
             )
         )
-        env = {**os.environ, "REL_LOG": str(log), "PYTHONPATH": str(HERE)}
+        env = child_env(REL_LOG=str(log))
         procs: list[subprocess.Popen[bytes]] = []
         ports = [free_port(), free_port()]
         try:

@@ -58,6 +58,7 @@ async def main(url: str, prefix: str, scenario: str) -> dict[str, Any]:
         res = await box.call("charge", {"amount": 7}, idempotency_key="order-42")
         return {"value": res.value}
     finally:
+        await box.runtime.aclose()  # its after-call writes reach Redis before the exit
         await box.runtime.backend.aclose()
 
 

@@ -61,6 +61,7 @@ async def main(url: str, prefix: str, lease: float, scenario: str) -> dict[str, 
         await box.call("stuck", {"block": True})  # killed while it runs
         return {}
     finally:
+        await box.runtime.aclose()  # its after-call writes reach Redis before the exit
         await box.runtime.backend.aclose()
 
 

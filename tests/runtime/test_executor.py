@@ -453,7 +453,7 @@ async def test_cache_on_a_tool_with_side_effects_fails_its_calls_clearly() -> No
 
 
 def test_local_cache_keys_keep_short_arguments_and_scope_callers_unambiguously() -> None:
-    from toolwire.runtime._percall import cache_key
+    from toolwire.runtime._keys import cache_key
 
     short = {"b": 1, "a": "x"}
     assert cache_key("t", short, None, False, local=True) == 't:{"a":"x","b":1}'

@@ -68,6 +68,7 @@ async def test_idempotency_key_reused_with_other_arguments_is_refused(
     assert not bad.ok and bad.error is not None
     assert bad.error.kind == "invalid_arguments"
     assert "different arguments" in bad.error.message
+    assert bad.error.details["reason"] == "idempotency_key_reused"  # serve answers 409
     assert not bad.cached and ran == ["bob"]
     # same arguments (in another key order) still get the stored result
     same = await box.call("transfer", '{"amount": 5, "to": "bob"}', caller=who, idempotency_key="k")

@@ -24,7 +24,7 @@ from rt_fixtures import (  # noqa: F401
 
 import toolwire as tw
 from toolwire.runtime import Executor
-from toolwire.runtime._percall import cache_key, idem_key
+from toolwire.runtime._keys import cache_key, idem_key
 from toolwire.state import StateBackend
 
 pytestmark = pytest.mark.anyio
@@ -77,28 +77,34 @@ FULL = tw.Policy(
     rate_limit=RATE,
     breaker=BREAKER,
 )
+SLOTS = tw.Policy(concurrency=4)
 
 Step = tuple[str, str | None]  # (city, idempotency key)
 
-# name: (policy, calls made first, the measured call, round trips it may take)
-CASES: dict[str, tuple[tw.Policy, list[Step], Step, int]] = {
-    "no shared policy": (tw.Policy(timeout=5.0), [], ("a", None), 0),
-    "cache miss": (tw.Policy(cache=CACHE), [], ("a", None), 2),
-    "cache hit": (tw.Policy(cache=CACHE), [("a", None)], ("a", None), 1),
-    "idempotency key, first": (tw.Policy(), [], ("a", "k"), 2),
-    "idempotency key, duplicate": (tw.Policy(), [("a", "k")], ("a", "k"), 1),
-    "rate limit": (tw.Policy(rate_limit=RATE), [], ("a", None), 1),
-    "breaker": (tw.Policy(breaker=BREAKER), [], ("a", None), 2),
-    "rate limit + breaker": (tw.Policy(rate_limit=RATE, breaker=BREAKER), [], ("a", None), 2),
-    "all four, cache miss": (FULL, [], ("a", "k"), 2),
-    "all four, cache hit": (FULL, [("a", "k")], ("a", "j"), 1),
-    "all four, cache miss, duplicate key": (FULL, [("a", "k")], ("b", "k"), 1),
+# name: (policy, calls made first, the measured call, round trips before its answer, and
+# behind it: its after-call writes, sent once the answer is back)
+CASES: dict[str, tuple[tw.Policy, list[Step], Step, int, int]] = {
+    "no shared policy": (tw.Policy(timeout=5.0), [], ("a", None), 0, 0),
+    "cache miss": (tw.Policy(cache=CACHE), [], ("a", None), 1, 1),
+    "cache hit": (tw.Policy(cache=CACHE), [("a", None)], ("a", None), 1, 0),
+    "idempotency key, first": (tw.Policy(), [], ("a", "k"), 1, 1),
+    "idempotency key, duplicate": (tw.Policy(), [("a", "k")], ("a", "k"), 1, 0),
+    "rate limit": (tw.Policy(rate_limit=RATE), [], ("a", None), 1, 0),
+    "breaker": (tw.Policy(breaker=BREAKER), [], ("a", None), 1, 1),
+    "rate limit + breaker": (tw.Policy(rate_limit=RATE, breaker=BREAKER), [], ("a", None), 1, 1),
+    "concurrency": (SLOTS, [], ("a", None), 1, 1),
+    "concurrency + breaker": (tw.Policy(concurrency=4, breaker=BREAKER), [], ("a", None), 1, 1),
+    "concurrency + rate limit": (tw.Policy(concurrency=4, rate_limit=RATE), [], ("a", None), 1, 1),
+    "all five, cache miss": (FULL, [], ("a", "k"), 1, 1),
+    "all five, cache hit": (FULL, [("a", "k")], ("a", "j"), 1, 0),
+    "all five, cache miss, duplicate key": (FULL, [("a", "k")], ("b", "k"), 1, 0),
 }
 
 
 @pytest.mark.parametrize("case", list(CASES))
 async def test_round_trips_per_policy_combination(counted: Counted, case: str) -> None:
-    policy, before, (city, key), expected = CASES[case]
+    # issue 21: at most one round trip on the caller's critical path, whatever the policies
+    policy, before, (city, key), expected, behind = CASES[case]
     runs = 0
 
     @tw.tool(read_only=True, policy=policy)
@@ -113,10 +119,13 @@ async def test_round_trips_per_policy_combination(counted: Counted, case: str) -
     assert warm.ok, warm
     for c, k in before:
         assert (await box.call("lookup", {"city": c}, idempotency_key=k)).ok
+    assert await box.runtime.flush(10.0)  # nothing of the earlier calls rides along
     counted.trips[0] = 0
     runs_before = runs
     res = await box.call("lookup", {"city": city}, idempotency_key=key)
     assert counted.trips[0] == expected
+    assert await box.runtime.flush(10.0)
+    assert counted.trips[0] == expected + behind
     if any(k == key and c != city for c, k in before):
         # a duplicate key with other arguments is refused, from the stored record
         assert res.error is not None and res.error.kind == "invalid_arguments", res
@@ -127,7 +136,29 @@ async def test_round_trips_per_policy_combination(counted: Counted, case: str) -
     first = {k: c for c, k in before if k is not None}.get(key or "", city)
     assert res.value == first.upper()
     assert runs - runs_before == (0 if res.cached else 1)
-    assert counted.trips[0] == expected
+
+
+async def test_the_next_call_carries_the_writes_of_the_last_one(counted: Counted) -> None:
+    # Sequential calls: each one's after-call writes ride along with the next one's admission
+    # in one pipelined round trip, so a call never waits on its predecessor's writes (here
+    # the one concurrency slot the last call still held in the store).
+    @tw.tool(read_only=True, policy=tw.Policy(concurrency=1, breaker=BREAKER))
+    async def lookup(city: str) -> str:
+        return city.upper()
+
+    box = tw.Toolbox([lookup], runtime=Executor(backend=counted.backend))
+    assert (await box.call("lookup", {"city": "warm"})).ok
+    assert await box.runtime.flush(10.0)
+    counted.trips[0] = 0
+    for i in range(20):
+        res = await box.call("lookup", {"city": f"c{i}"})
+        assert res.ok, res
+    # one trip a call (the flusher may have sent a write or two on its own meanwhile)
+    assert 20 <= counted.trips[0] <= 25
+    assert await box.runtime.flush(10.0)
+    client = counted.backend.client  # type: ignore[attr-defined]
+    holders = await client.zcard(counted.backend._k("sem", "lookup"))  # type: ignore[attr-defined]
+    assert holders == 0
 
 
 # -- chain order inside one step ------------------------------------------------------------

@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tools": ("toolwire.cli._tools:tools", "List tools or export them to a model dialect."),
     "serve": ("toolwire.cli._serve:serve", "Serve tools over REST, gRPC and MCP."),
     "bench": ("toolwire.cli._bench:bench", "Run the benchmarks side by side with the peers."),
+    "eval": ("toolwire.cli._eval:eval", "Score models on BFCL categories or your own cases."),
     "keys": ("toolwire.cli._keys:keys", "Make API keys (new) and their digests (hash)."),
 }
 

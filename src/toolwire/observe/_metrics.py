@@ -1,6 +1,6 @@
 """Prometheus metrics when ``prometheus_client`` is importable; nothing otherwise.
 
-Counting happens in plain dicts on the call path (well under a microsecond); a collector
+Counting happens in a per-tool handle on the call path (a few attribute updates); a collector
 registered in the default registry turns them into metric families only when ``/metrics`` is
 scraped, so any exporter exposes them. :func:`metrics_text` renders the registry for the
 serve helper.
@@ -18,15 +18,73 @@ _BREAKER_STATES = ("closed", "open", "half_open", "forced_open", "disabled")
 BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
+# Every name a caller sends that is no tool is counted under this one label: one series per
+# name would let any caller grow the metrics without bound.
+UNKNOWN_TOOL = "__unknown__"
+# Latencies are kept as they come and put into buckets in batches of this many (and at
+# scrape time): appending is a quarter of the cost of binning each call as it ends.
+BIN_EVERY = 256
+
+
+class ToolMetrics:
+    """One tool's figures: calls by outcome, latency histogram, retries, cache hits.
+
+    The executor keeps a handle per tool (``Metrics.for_tool``), so recording a call is a
+    few attribute updates with no lookups by name.
+    """
+
+    __slots__ = ("cache_hits", "errors", "hist", "latencies", "ok", "retries")
+
+    def __init__(self) -> None:
+        self.ok = 0
+        self.errors: dict[str, int] = {}
+        self.hist = [0.0] * (len(BUCKETS) + 2)  # per-bucket counts (+Inf last), then the sum
+        self.retries = 0
+        self.cache_hits = 0
+        self.latencies: list[float] = []
+
+    def record(self, kind: str | None, latency_s: float, attempts: int, cached: bool) -> None:
+        """One finished call; ``kind`` is its error kind (None: ok)."""
+        if kind is None:
+            self.ok += 1
+        else:
+            self.errors[kind] = self.errors.get(kind, 0) + 1
+        pending = self.latencies
+        pending.append(latency_s)
+        if len(pending) >= BIN_EVERY:
+            self.bin()
+        if attempts > 1:
+            self.retries += attempts - 1
+        if cached:
+            self.cache_hits += 1
+
+    def bin(self) -> None:
+        """Put the latencies kept so far into the histogram."""
+        pending, self.latencies = self.latencies, []
+        hist = self.hist
+        for latency in pending:
+            hist[bisect_left(BUCKETS, latency)] += 1
+        hist[-1] += sum(pending)
+
+    def outcomes(self) -> dict[str, int]:
+        out = {"ok": self.ok} if self.ok else {}
+        out.update(self.errors)
+        return out
+
+
 class Metrics:
     """Call counts by tool and outcome, a latency histogram, retries, cache hits, breakers."""
 
     def __init__(self) -> None:
-        self.calls: dict[tuple[str, str], int] = {}
-        self.latency: dict[str, list[float]] = {}  # per bucket counts, then sum
-        self.retries: dict[str, int] = {}
-        self.cache_hits: dict[str, int] = {}
+        self.tools: dict[str, ToolMetrics] = {}
         self.breakers: dict[str, str] = {}
+
+    def for_tool(self, tool: str) -> ToolMetrics:
+        """The handle that records ``tool``'s calls (made on first use)."""
+        handle = self.tools.get(tool)
+        if handle is None:
+            handle = self.tools[tool] = ToolMetrics()
+        return handle
 
     def observe_call(self, rec: CallRecord) -> None:
         self.observe(rec.tool, rec.outcome, rec.latency_s, rec.attempts, rec.cached)
@@ -34,17 +92,8 @@ class Metrics:
     def observe(
         self, tool: str, outcome: str, latency_s: float, attempts: int, cached: bool
     ) -> None:
-        key = (tool, outcome)
-        self.calls[key] = self.calls.get(key, 0) + 1
-        hist = self.latency.get(tool)
-        if hist is None:
-            hist = self.latency[tool] = [0.0] * (len(BUCKETS) + 2)
-        hist[bisect_left(BUCKETS, latency_s)] += 1
-        hist[-1] += latency_s
-        if attempts > 1:
-            self.retries[tool] = self.retries.get(tool, 0) + attempts - 1
-        if cached:
-            self.cache_hits[tool] = self.cache_hits.get(tool, 0) + 1
+        kind = None if outcome == "ok" else outcome
+        self.for_tool(tool).record(kind, latency_s, attempts, cached)
 
     def observe_breaker(self, ev: BreakerEvent) -> None:
         self.breakers[ev.key] = ev.new
@@ -62,28 +111,29 @@ class Metrics:
             "Tool calls by outcome (ok or error kind)",
             labels=["tool", "outcome"],
         )
-        for (tool, outcome), n in sorted(self.calls.items()):
-            calls.add_metric([tool, outcome], n)
-        yield calls
         hist = HistogramMetricFamily(
             "toolwire_tool_call_seconds", "Tool call latency including retries and waits",
             labels=["tool"],
         )  # fmt: skip
-        for tool, counts in sorted(self.latency.items()):
+        retries = CounterMetricFamily("toolwire_tool_retries", "Extra attempts", labels=["tool"])
+        hits = CounterMetricFamily("toolwire_tool_cache_hits", "Cached results", labels=["tool"])
+        for tool, m in sorted(self.tools.items()):
+            for outcome, n in sorted(m.outcomes().items()):
+                calls.add_metric([tool, outcome], n)
+            m.bin()
             cumulative = 0.0
             buckets: list[tuple[str, float]] = []
-            for bound, count in zip((*BUCKETS, float("inf")), counts[:-1], strict=True):
+            for bound, count in zip((*BUCKETS, float("inf")), m.hist[:-1], strict=True):
                 cumulative += count
                 buckets.append((repr(bound) if bound != float("inf") else "+Inf", cumulative))
-            hist.add_metric([tool], buckets, counts[-1])
+            hist.add_metric([tool], buckets, m.hist[-1])
+            if m.retries:
+                retries.add_metric([tool], m.retries)
+            if m.cache_hits:
+                hits.add_metric([tool], m.cache_hits)
+        yield calls
         yield hist
-        retries = CounterMetricFamily("toolwire_tool_retries", "Extra attempts", labels=["tool"])
-        for tool, n in sorted(self.retries.items()):
-            retries.add_metric([tool], n)
         yield retries
-        hits = CounterMetricFamily("toolwire_tool_cache_hits", "Cached results", labels=["tool"])
-        for tool, n in sorted(self.cache_hits.items()):
-            hits.add_metric([tool], n)
         yield hits
         states = GaugeMetricFamily(
             "toolwire_breaker_state", "1 for the breaker's current state", labels=["key", "state"]

@@ -47,27 +47,30 @@ Subscriber = Callable[[Record], None]
 
 
 class Observers:
-    """A list of subscribers; a failing subscriber is logged, never breaks a call."""
+    """A list of subscribers; a failing subscriber is logged, never breaks a call.
 
-    __slots__ = ("_subs",)
+    ``subs`` is read directly on the call path (an empty list: build no record at all).
+    """
+
+    __slots__ = ("subs",)
 
     def __init__(self) -> None:
-        self._subs: list[Subscriber] = []
+        self.subs: list[Subscriber] = []
 
     def __bool__(self) -> bool:
-        return bool(self._subs)
+        return bool(self.subs)
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
-        self._subs.append(callback)
+        self.subs.append(callback)
 
         def unsubscribe() -> None:
-            if callback in self._subs:
-                self._subs.remove(callback)
+            if callback in self.subs:
+                self.subs.remove(callback)
 
         return unsubscribe
 
     def emit(self, record: Record) -> None:
-        for sub in tuple(self._subs):
+        for sub in tuple(self.subs):
             try:
                 sub(record)
             except Exception:

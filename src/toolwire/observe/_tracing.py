@@ -21,25 +21,41 @@ def _load() -> Any:
 
 
 _trace: Any = None
-_state = {"active": False, "next_check": 0.0, "loaded": False}
+
+
+class TraceCheck:
+    """Whether spans are recorded, looked up again at most once a second: looking up the
+    global provider costs more than the rest of an untraced call's bookkeeping. A caller that
+    has the time already reads ``active``/``next_check`` and calls ``tracing_active`` only
+    when one of them says so."""
+
+    __slots__ = ("active", "loaded", "next_check")
+
+    def __init__(self) -> None:
+        self.active = False
+        self.loaded = False
+        self.next_check = 0.0
+
+
+TRACE = TraceCheck()
 
 
 def tracing_active() -> bool:
-    """True when spans would be recorded somewhere (re-checked at most once a second, since
-    looking up the global provider costs more than the rest of an untraced call's bookkeeping).
-    """
+    """True when spans would be recorded somewhere (re-checked at most once a second)."""
     global _trace
     now = time.monotonic()
-    if not _state["loaded"]:  # imported on first use: opentelemetry is slow to import
-        _state["loaded"] = True
+    state = TRACE
+    if not state.loaded:  # imported on first use: opentelemetry is slow to import
+        state.loaded = True
         _trace = _load()
     if _trace is None:
+        state.next_check = float("inf")
         return False
-    if now >= _state["next_check"]:
+    if now >= state.next_check:
         provider = _trace.get_tracer_provider()
-        _state["active"] = not isinstance(provider, _trace.ProxyTracerProvider)
-        _state["next_check"] = now + 1.0
-    return bool(_state["active"])
+        state.active = not isinstance(provider, _trace.ProxyTracerProvider)
+        state.next_check = now + 1.0
+    return state.active
 
 
 def tool_span(tool: str, call_id: str, description: str = "") -> AbstractContextManager[Any]:

@@ -10,6 +10,7 @@ from toolwire.runtime._resolve import check_policy, effective_policy
 
 if TYPE_CHECKING:
     from toolwire.runtime._executor import Executor
+    from toolwire.runtime._limits import backoff_delay
     from toolwire.runtime._tasks import (
         TaskHandle,
         TaskInfo,
@@ -33,6 +34,7 @@ __all__ = [
     "TaskUpdate",
     "Tasks",
     "UnknownTask",
+    "backoff_delay",
     "check_policy",
     "effective_policy",
 ]
@@ -50,6 +52,10 @@ def __getattr__(name: str) -> Any:
         from toolwire.runtime._executor import Executor
 
         return Executor
+    if name == "backoff_delay":  # (its module imports asyncio)
+        from toolwire.runtime._limits import backoff_delay
+
+        return backoff_delay
     if name in _TASK_NAMES:  # the same, for the task machinery
         from toolwire.runtime import _tasks
 

@@ -1,7 +1,8 @@
-"""Per-process limits: a concurrency limiter with a bounded wait queue, and the retry budget.
+"""Per-process limits (a concurrency limiter with a bounded wait queue, the retry budget)
+and the one backoff formula every retry in toolwire uses (:func:`backoff_delay`).
 
 On a shared state store a tool's ``Policy.concurrency`` is also held across processes
-(``runtime._shared_slots``); its refusals are the ones made here (``queue_full``,
+(``runtime._layers.shared_slots``); its refusals are the ones made here (``queue_full``,
 ``wait_timeout``).
 """
 
@@ -35,10 +36,12 @@ class Limiter:
 
     A caller that finds the queue full is refused at once (``rate_limited``); a waiter whose
     deadline passes leaves the queue (``timeout``). Slots are handed over first-come
-    first-served, so a burst cannot starve an early waiter.
+    first-served, so a burst cannot starve an early waiter. ``free`` and ``waiters`` are read
+    (and ``free`` taken) directly by the executor's hot path: a slot is free exactly when
+    ``free > 0 and not waiters``.
     """
 
-    __slots__ = ("_free", "_waiters", "capacity", "max_queue", "name")
+    __slots__ = ("capacity", "free", "max_queue", "name", "waiters")
 
     def __init__(self, capacity: int, max_queue: int | None = None, *, name: str = "") -> None:
         if capacity < 1:
@@ -46,33 +49,33 @@ class Limiter:
         self.capacity = capacity
         self.max_queue = max_queue
         self.name = name
-        self._free = capacity
-        self._waiters: deque[asyncio.Future[None]] = deque()
+        self.free = capacity
+        self.waiters: deque[asyncio.Future[None]] = deque()
 
     @property
     def in_use(self) -> int:
-        return self.capacity - self._free
+        return self.capacity - self.free
 
     @property
     def waiting(self) -> int:
-        return len(self._waiters)
+        return len(self.waiters)
 
     def try_acquire(self) -> bool:
         """Take a slot without waiting (the common, uncontended case)."""
-        if self._free > 0 and not self._waiters:
-            self._free -= 1
+        if self.free > 0 and not self.waiters:
+            self.free -= 1
             return True
         return False
 
     async def acquire(self, deadline: float | None) -> None:
-        if self._free > 0 and not self._waiters:
-            self._free -= 1
+        if self.free > 0 and not self.waiters:
+            self.free -= 1
             return
-        if self.max_queue is not None and len(self._waiters) >= self.max_queue:
+        if self.max_queue is not None and len(self.waiters) >= self.max_queue:
             raise queue_full(self.name)
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[None] = loop.create_future()
-        self._waiters.append(fut)
+        self.waiters.append(fut)
         try:
             if deadline is None:
                 await fut
@@ -85,18 +88,18 @@ class Limiter:
             else:
                 fut.cancel()
                 with contextlib.suppress(ValueError):
-                    self._waiters.remove(fut)
+                    self.waiters.remove(fut)
             if isinstance(exc, TimeoutError):
                 raise wait_timeout(self.name) from None
             raise
 
     def release(self) -> None:
-        while self._waiters:
-            fut = self._waiters.popleft()
+        while self.waiters:
+            fut = self.waiters.popleft()
             if not fut.done():
                 fut.set_result(None)
                 return
-        self._free += 1
+        self.free += 1
 
 
 class RetryBudget:
@@ -127,7 +130,17 @@ class RetryBudget:
 
 
 def backoff_delay(attempt: int, base: float, cap: float, floor: float | None = None) -> float:
-    """Full jitter: uniform in [0, min(cap, base * 2**(attempt-1))], at least ``floor``."""
+    """How long to wait before retry number ``attempt`` (1 for the first retry).
+
+    Exponential backoff with full jitter: uniform in ``[0, min(cap, base * 2**(attempt-1))]``,
+    and at least ``floor`` when given (a server's ``Retry-After``). The one formula of the
+    project: the runtime's ``Retry``, the model clients and the state store's write-behind
+    all wait with it. Public and stable as ``toolwire.runtime.backoff_delay``.
+
+    Example::
+
+        await asyncio.sleep(backoff_delay(attempt, 0.5, 30.0, retry_after))
+    """
     delay = random.uniform(0.0, min(cap, base * (2 ** (attempt - 1))))
     if floor is not None and floor > delay:
         return floor

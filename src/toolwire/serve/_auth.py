@@ -181,15 +181,6 @@ class Authenticator:
             return self._from_jwt(token, self.config.jwt)
         return self._from_key(token)
 
-    def from_headers(self, headers: Mapping[str, str]) -> Caller:
-        """:meth:`authenticate` with the credentials of an HTTP header mapping
-        (``authorization``, ``x-api-key``; Starlette's headers match names in any case)."""
-        if not self.enabled:
-            return ANONYMOUS
-        return self.authenticate(
-            authorization=headers.get("authorization"), api_key=headers.get("x-api-key")
-        )
-
     def _from_key(self, key: str) -> Caller:
         digest = hashlib.sha256(key.encode()).digest()
         found: ApiKey | None = None

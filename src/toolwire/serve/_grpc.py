@@ -26,8 +26,8 @@ from toolwire._context import Caller
 from toolwire._errors import MissingExtra, ToolError, ToolwireError
 from toolwire._status import status_of
 from toolwire.serve._auth import ANONYMOUS
+from toolwire.serve._edge import CREDENTIAL_HEADERS, ToolView, caller_of, export_tools
 from toolwire.serve._progress import ProgressRelay, relay_until
-from toolwire.serve._rest import describe_tool
 from toolwire.serve._service import ToolService
 
 try:
@@ -84,22 +84,31 @@ def _map_error(error: ToolError) -> tools_pb2.ToolErrorInfo:
     return info
 
 
-def _map_tool(tool: Any) -> tools_pb2.ToolInfo:
-    d = describe_tool(tool)
-    ann = d["annotations"]
+def _map_tool(view: ToolView) -> tools_pb2.ToolInfo:
+    # proto3 strings have no null: an absent title, description or output schema is "".
     return tools_pb2.ToolInfo(
-        name=d["name"],
-        description=d["description"] or "",
-        input_schema_json=_json.dumps(d["input_schema"]),
-        output_schema_json=_json.dumps(d["output_schema"]) if d["output_schema"] else "",
-        read_only=ann["read_only"],
-        idempotent=ann["idempotent"],
-        destructive=ann["destructive"],
-        open_world=ann["open_world"],
-        tags=d["tags"],
-        title=d["title"] or "",
-        task_support=d["task_support"],
+        name=view.name,
+        description=view.description or "",
+        input_schema_json=_json.dumps(view.input_schema),
+        output_schema_json=_json.dumps(view.output_schema) if view.output_schema else "",
+        read_only=view.read_only,
+        idempotent=view.idempotent,
+        destructive=view.destructive,
+        open_world=view.open_world,
+        tags=view.tags,
+        title=view.title or "",
+        task_support=view.task_support,
     )
+
+
+def _process_metadata(metadata: Any) -> dict[str, str]:
+    """The credential headers among a call's metadata (keys arrive lower case; the last of a
+    repeated key wins), as the mapping ``caller_of`` reads."""
+    out: dict[str, str] = {}
+    for key, value in metadata or ():
+        if key in CREDENTIAL_HEADERS:
+            out[key] = value.decode() if isinstance(value, bytes) else str(value)
+    return out
 
 
 def _trailers(error: ToolError) -> tuple[tuple[str, str | bytes], ...]:
@@ -162,14 +171,8 @@ class ToolServicer(tools_pb2_grpc.ToolServiceServicer):
         auth = self.service.auth
         if not auth.enabled:
             return ANONYMOUS  # no credentials to read: skip copying the metadata
-        authorization = api_key = None
-        for key, value in context.invocation_metadata() or ():
-            if key == "authorization":
-                authorization = _text(value)
-            elif key == "x-api-key":
-                api_key = _text(value)
         try:
-            return auth.authenticate(authorization=authorization, api_key=api_key)
+            return caller_of(auth, _process_metadata(context.invocation_metadata()))
         except ToolwireError as exc:
             await self._abort(context, exc.to_error())
             raise  # unreachable: abort raises
@@ -182,19 +185,14 @@ class ToolServicer(tools_pb2_grpc.ToolServiceServicer):
         self, request: tools_pb2.ListToolsRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> tools_pb2.ListToolsResponse:
         caller = await self._caller(context)
-        tools = self.service.tools(caller)
-        response = tools_pb2.ListToolsResponse(tools=[_map_tool(t) for t in tools])
+        views = self.service.catalog.views(caller)
+        response = tools_pb2.ListToolsResponse(tools=[_map_tool(v) for v in views])
         if request.dialect:
             try:
-                response.export_json = _json.dumps(self.service.export(request.dialect, caller))
-            except (ValueError, KeyError, LookupError, NotImplementedError) as exc:
-                await self._abort(
-                    context,
-                    ToolError(
-                        kind="invalid_arguments",
-                        message=f"Cannot export to {request.dialect!r}: {exc}",
-                    ),
-                )
+                exported = export_tools(self.service, request.dialect, caller)
+            except ToolwireError as exc:
+                await self._abort(context, exc.to_error())
+            response.export_json = _json.dumps(exported)
         return response
 
     async def CallTool(
@@ -291,12 +289,6 @@ class ToolServicer(tools_pb2_grpc.ToolServiceServicer):
             if not call.done():  # the stream went away: stop the call
                 call.cancel()
                 await asyncio.gather(call, return_exceptions=True)
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 async def start_grpc(

@@ -30,9 +30,10 @@ from typing import Any
 from toolwire import _json
 from toolwire._calls import ToolResult
 from toolwire._context import Caller
-from toolwire._errors import MissingExtra, ToolwireError
+from toolwire._errors import MissingExtra, ToolError, ToolwireError
 from toolwire.dialects._export_mcp import output_schema_for, structured_content
 from toolwire.observe._tracing import tracing_active
+from toolwire.serve._edge import ToolView, asgi_headers, caller_of, http_headers, http_status
 from toolwire.serve._origin import LocalOnly
 from toolwire.serve._progress import ProgressRelay, relay_until
 from toolwire.serve._service import ToolService, failed
@@ -54,25 +55,27 @@ ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 STDIO_CALLER = Caller(id="stdio", scopes=frozenset({"*"}))
 
 
-def map_tool(tool: Any) -> types.Tool:
-    spec = tool.spec
-    ann = spec.annotations
+def map_tool(view: ToolView) -> types.Tool:
+    """The MCP tool for ``view``. MCP's own rules: an absent description is left out, the
+    output schema is wrapped when not an object (``output_schema_for``), and a read-only tool
+    is hinted idempotent (the spec reads ``idempotentHint`` only when not read-only; the
+    ``mcp`` dialect export says the same)."""
     return types.Tool(
-        name=spec.name,
-        title=spec.title,
-        description=spec.description or None,
-        input_schema=dict(spec.input_schema),
-        output_schema=output_schema_for(spec),
+        name=view.name,
+        title=view.title,
+        description=view.description or None,
+        input_schema=dict(view.input_schema),
+        output_schema=output_schema_for(view.spec),
         annotations=types.ToolAnnotations(
-            title=spec.title,
-            read_only_hint=ann.read_only,
-            destructive_hint=ann.destructive,
-            idempotent_hint=ann.idempotent or ann.read_only,
-            open_world_hint=ann.open_world,
+            title=view.title,
+            read_only_hint=view.read_only,
+            destructive_hint=view.destructive,
+            idempotent_hint=view.idempotent or view.read_only,
+            open_world_hint=view.open_world,
         ),
         execution=None
-        if spec.task_support == "forbidden"
-        else types.ToolExecution(task_support=spec.task_support),
+        if view.task_support == "forbidden"
+        else types.ToolExecution(task_support=view.task_support),
     )
 
 
@@ -100,53 +103,47 @@ def build_mcp_server(
     service: ToolService, *, name: str = "toolwire", version: str = ""
 ) -> Server[Any]:
     """A low-level MCP server exposing ``service``'s tools."""
-    # The mapped listing is rebuilt only when the toolbox's tools change (tools may be added
-    # after start): ``tools/list`` then costs no pydantic model construction per request.
-    listing: dict[str, Any] = {"key": None, "tools": [], "by_name": {}}
+    catalog = service.catalog
+    # Each view's MCP tool, built once (views are rebuilt only when the toolbox's tools
+    # change): ``tools/list`` then costs no pydantic model construction per request.
+    mapped: dict[ToolView, types.Tool] = {}
 
-    def mapped() -> dict[str, Any]:
-        tools = service.tools()
-        key = tuple(map(id, tools))
-        if listing["key"] != key:
-            listing["tools"] = [map_tool(t) for t in tools]
-            listing["by_name"] = {t.name: t for t in tools}
-            listing["key"] = key
-        return listing
+    def mcp_tool(view: ToolView) -> types.Tool:
+        tool = mapped.get(view)
+        if tool is None:
+            if len(mapped) > 4 * len(catalog.views()):
+                mapped.clear()  # views of tools the toolbox no longer has
+            tool = mapped[view] = map_tool(view)
+        return tool
 
     def input_schema(tool_name: str) -> Mapping[str, Any] | None:
         # Without this lookup the SDK answers every ``tools/call`` by running a whole
         # ``tools/list`` first (to check ``Mcp-Param-*`` headers): a fifth of the server's time.
-        tool = mapped()["by_name"].get(tool_name)
-        if tool is None:
-            try:
-                tool = service.get(tool_name)
-            except ToolwireError:
-                return None
-        schema: Mapping[str, Any] = tool.spec.input_schema
+        view = catalog.find(tool_name)
+        if view is not None:
+            return view.input_schema
+        try:
+            schema: Mapping[str, Any] = service.get(tool_name).spec.input_schema
+        except ToolwireError:
+            return None
         return schema
 
     async def list_tools(
         ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        tools = list(mapped()["tools"])
-        if service.auth.enabled and ctx.request is not None:
-            # Only the tools this caller may call (/mcp has authenticated it already).
-            caller = service.auth.from_headers(ctx.request.headers)
-            tools = [t for t in tools if service.auth.allowed(caller, t.name)]
-        return types.ListToolsResult(tools=tools)
+        # Only the tools this caller may call (/mcp has authenticated it already); over
+        # stdio (no request) the local user sees them all.
+        caller = caller_of(service.auth, ctx.request.headers) if ctx.request is not None else None
+        return types.ListToolsResult(tools=[mcp_tool(v) for v in catalog.views(caller)])
 
-    def caller_of(ctx: ServerRequestContext[Any]) -> Caller:
+    def caller_for(ctx: ServerRequestContext[Any]) -> Caller:
+        # over stdio (no request) the caller is whoever launched the server
         request = ctx.request
-        if request is None:
-            return STDIO_CALLER
-        headers = request.headers
-        return service.auth.authenticate(
-            authorization=headers.get("authorization"), api_key=headers.get("x-api-key")
-        )
+        return STDIO_CALLER if request is None else caller_of(service.auth, request.headers)
 
     def render(result: ToolResult, tool_name: str) -> dict[str, Any]:
-        tool = mapped()["by_name"].get(tool_name)
-        spec = tool.spec if tool is not None and result.ok else None
+        view = catalog.find(tool_name)
+        spec = view.spec if view is not None and result.ok else None
         answer: dict[str, Any] = map_result(result, spec).model_dump(
             by_alias=True, mode="json", exclude_none=True
         )
@@ -156,7 +153,7 @@ def build_mcp_server(
         ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
         try:
-            caller = caller_of(ctx)
+            caller = caller_for(ctx)
         except ToolwireError as exc:
             return map_result(failed(params.name, exc.to_error()))
         meta = (ctx.params or {}).get("_meta")
@@ -168,8 +165,8 @@ def build_mcp_server(
             )
         if not result.ok:
             return map_result(result)
-        tool = mapped()["by_name"].get(result.name)
-        return map_result(result, tool.spec if tool is not None else None)
+        view = catalog.find(result.name)
+        return map_result(result, view.spec if view is not None else None)
 
     server: Server[Any] = Server(
         name,
@@ -180,7 +177,7 @@ def build_mcp_server(
     )
     server.middleware = [_only_when_tracing(m) for m in server.middleware]
     if supports_tasks(service):
-        install_tasks(server, TaskFront(service), caller_of, render)
+        install_tasks(server, TaskFront(service), caller_for, render)
     return server
 
 
@@ -257,25 +254,31 @@ def session_manager(
 
 def mcp_asgi(service: ToolService, manager: StreamableHTTPSessionManager) -> ASGIApp:
     """The ``/mcp`` endpoint: refuses unauthenticated requests with 401 before the SDK runs."""
-    from starlette.requests import Request
-
-    from toolwire.serve._rest import error_response
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         if service.auth.enabled and scope["type"] == "http":
-            request = Request(scope)
             try:
-                caller = service.auth.authenticate(
-                    authorization=request.headers.get("authorization"),
-                    api_key=request.headers.get("x-api-key"),
-                )
+                caller = caller_of(service.auth, asgi_headers(scope))
             except ToolwireError as exc:
-                await error_response(exc.to_error())(scope, receive, send)
+                await _refuse(exc.to_error(), send)
                 return
             scope = {**scope, "user": session_owner(caller)}
         await manager.asgi_app(scope, receive, send)
 
     return app
+
+
+async def _refuse(error: ToolError, send: Any) -> None:
+    """Answer an HTTP request with ``error``, as the REST routes would (status, headers and
+    the ``{"error": ...}`` body)."""
+    body = _json.dumps_bytes({"error": error.to_dict()})
+    headers = [
+        (b"content-length", str(len(body)).encode()),
+        (b"content-type", b"application/json"),
+        *((k.lower().encode(), v.encode()) for k, v in http_headers(error).items()),
+    ]
+    await send({"type": "http.response.start", "status": http_status(error), "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def session_owner(caller: Caller) -> AuthenticatedUser:

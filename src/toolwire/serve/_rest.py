@@ -3,7 +3,6 @@ parsing) so that the runtime, not the framework, sets the cost of a call."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,9 +14,9 @@ from toolwire import _json
 from toolwire._calls import ToolResult
 from toolwire._context import Caller
 from toolwire._errors import ToolError, ToolFailure, ToolwireError
-from toolwire._status import RETRYABLE, status_of
+from toolwire.serve._edge import caller_of, export_tools, http_headers, http_status
 from toolwire.serve._limits import too_large
-from toolwire.serve._openapi import DIALECTS, IDEMPOTENCY_KEY_MAX, KEY_REUSED
+from toolwire.serve._openapi import DIALECTS, IDEMPOTENCY_KEY_MAX
 from toolwire.serve._service import BatchItem, ToolService, failed
 
 JSON = "application/json"
@@ -30,13 +29,8 @@ def json_response(
 
 
 def error_response(error: ToolError, *, body: Any = None) -> Response:
-    status = 409 if error.details.get("reason") == KEY_REUSED else status_of(error.kind).http
-    headers: dict[str, str] = {}
-    if error.kind in RETRYABLE or error.retry_after is not None:
-        headers["Retry-After"] = str(max(1, math.ceil(error.retry_after or 1.0)))
-    if error.kind == "unauthorized":
-        headers["WWW-Authenticate"] = 'Bearer realm="toolwire"'
-    return json_response(body if body is not None else {"error": error.to_dict()}, status, headers)
+    body = body if body is not None else {"error": error.to_dict()}
+    return json_response(body, http_status(error), http_headers(error))
 
 
 def result_response(result: ToolResult) -> Response:
@@ -47,7 +41,7 @@ def result_response(result: ToolResult) -> Response:
 
 
 def authenticate(service: ToolService, request: Request) -> Caller:
-    return service.auth.from_headers(request.headers)
+    return caller_of(service.auth, request.headers)
 
 
 def require_json(request: Request) -> Response | None:
@@ -129,11 +123,11 @@ def rest_routes(service: ToolService) -> list[Route]:
             if dialect not in DIALECTS:
                 return _bad_dialect(dialect)
             try:
-                exported = service.export(dialect, caller)
-            except (ValueError, KeyError, LookupError, NotImplementedError) as exc:
-                return _bad_dialect(dialect, str(exc))
+                exported = export_tools(service, dialect, caller)
+            except ToolwireError as exc:
+                return error_response(exc.to_error())
             return json_response({"dialect": dialect, "tools": exported})
-        return json_response({"tools": [describe_tool(t) for t in service.tools(caller)]})
+        return json_response({"tools": [v.to_dict() for v in service.catalog.views(caller)]})
 
     async def get_tool(request: Request) -> Response:
         try:
@@ -141,7 +135,7 @@ def rest_routes(service: ToolService) -> list[Route]:
             tool = service.get(request.path_params["name"], caller)
         except ToolwireError as exc:
             return error_response(exc.to_error())
-        return json_response(describe_tool(tool))
+        return json_response(service.catalog.view(tool).to_dict())
 
     async def healthz(request: Request) -> Response:
         return json_response({"status": "ok"})
@@ -206,31 +200,9 @@ def idempotency_key(value: Any, where: str) -> str | None:
     )
 
 
-def _bad_dialect(dialect: str, why: str = "") -> Response:
+def _bad_dialect(dialect: str) -> Response:
     message = f"Unknown dialect {dialect!r}; use one of: {', '.join(DIALECTS)}."
-    if why:
-        message = f"Cannot export to {dialect!r}: {why}"
     return error_response(ToolError(kind="invalid_arguments", message=message))
-
-
-def describe_tool(tool: Any) -> dict[str, Any]:
-    spec = tool.spec
-    ann = spec.annotations
-    return {
-        "name": spec.name,
-        "title": spec.title,
-        "description": spec.description,
-        "input_schema": spec.input_schema,
-        "output_schema": spec.output_schema,
-        "annotations": {
-            "read_only": ann.read_only,
-            "idempotent": ann.idempotent,
-            "destructive": ann.destructive,
-            "open_world": ann.open_world,
-        },
-        "tags": sorted(spec.tags),
-        "task_support": spec.task_support,
-    }
 
 
 def _batch_items(body: bytes, max_batch: int) -> list[BatchItem]:

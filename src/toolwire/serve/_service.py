@@ -24,6 +24,7 @@ from toolwire._errors import ERROR_KINDS, ToolError, ToolwireError, UnknownTool
 from toolwire.serve._audit import audit
 from toolwire.serve._audit import logger as audit_logger
 from toolwire.serve._auth import Authenticator
+from toolwire.serve._edge import Catalog
 from toolwire.serve._limits import InFlight, Limits, check_arguments
 from toolwire.serve._redact import redact, redact_problem
 from toolwire.serve._stats import CallStats
@@ -73,6 +74,7 @@ class ToolService:
     ) -> None:
         self.box = box
         self.auth = auth or Authenticator()
+        self.catalog = Catalog(box, self.auth)  # the tool views every edge lists
         self.limits = limits or Limits()
         self.in_flight = InFlight(self.limits)
         self.ready_checks = tuple(ready_checks)

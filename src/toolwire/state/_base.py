@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -400,6 +401,29 @@ class StateBackend(ABC):
         if failed is not None:
             raise failed
         return transition
+
+    # -- several calls' writes, and the next admission after them ------------------------
+    # The executor writes what calls settle behind their answers (``runtime._settle``): in
+    # batches, and ahead of its next admission. A shared store sends each batch in one round
+    # trip (Redis: one pipeline); these defaults run the steps one after the other.
+    async def settle_many(
+        self, writes: Sequence[tuple[CallPlan, Settlement]]
+    ) -> list[Transition | None]:
+        """``settle`` each of ``writes`` in order; their breaker transitions, in order.
+
+        Raises :class:`BackendUnavailable` when the store could not be reached (then any of
+        them may or may not have been made: the caller sends them again, and every write but
+        a breaker record is idempotent).
+        """
+        return [await self.settle(plan, outcome) for plan, outcome in writes]
+
+    async def admit_after(
+        self, writes: Sequence[tuple[CallPlan, Settlement]], plan: CallPlan
+    ) -> tuple[Clearance, list[Transition | None]]:
+        """``settle_many(writes)`` then ``admit(plan)``, in one round trip where the store
+        allows it: a process's next call sees every write of its earlier calls."""
+        transitions = await self.settle_many(writes) if writes else []
+        return await self.admit(plan), transitions
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -65,3 +65,26 @@ def untagged(text: str) -> str:
 def glob_escape(text: str) -> str:
     """``text`` as a literal in a Redis ``SCAN MATCH`` pattern."""
     return _GLOB_SPECIAL.sub(r"\\\1", text)
+
+
+class KeyNames:
+    """The stored names of one backend's keys (``prefix`` first, see the module docstring)."""
+
+    __slots__ = ("prefix",)
+
+    def __init__(self, prefix: str) -> None:
+        check_prefix(prefix)
+        self.prefix = prefix
+
+    def key(self, kind: str, key: str) -> str:
+        return f"{self.prefix}{kind}:{tagged(key)}"
+
+    def lock(self, key: str) -> str:
+        # a cache fill lock ("c:" + cache key) shares its cache entry's tag
+        if key.startswith(CACHE_LOCK):
+            return f"{self.prefix}lk:{CACHE_LOCK}{tagged(key[len(CACHE_LOCK) :])}"
+        return self.key("lk", key)
+
+    def slots(self, key: str) -> list[str]:
+        """A tool's concurrency slot holders, wait queue and the queue's expiry."""
+        return [self.key("sem", key), self.key("semq", key), self.key("semx", key)]

@@ -3,11 +3,11 @@
 On a shared backend (Redis) ``Policy.concurrency`` counts the calls of a tool running in
 every process on the store, and ``Policy.max_queue`` the callers waiting for them. The slot
 is asked for in the same step as the other shared policies (``StateBackend.admit``) and given
-back in the same step as their writes (``settle``), so it adds no round trip to a call that
-uses one of them. A caller that has to wait asks again with a short jittered pause until a
-slot is its turn or its deadline passes; the store keeps the queue first come first served.
-Once the slot is held the process's own limiter is taken as well (it never waits then, and
-it keeps holding the limit in this process while the store is unreachable).
+back with their writes (``settle``, written behind the answer), so it adds no round trip to
+a call. A caller that has to wait asks again with a short jittered pause until a slot is its
+turn or its deadline passes; the store keeps the queue first come first served. Once the
+slot is held the process's own limit is taken as well (the concurrency layer below: it never
+waits then, and it keeps holding the limit in this process while the store is unreachable).
 """
 
 from __future__ import annotations
@@ -16,16 +16,13 @@ import asyncio
 import itertools
 import random
 import time
-from typing import TYPE_CHECKING
 
 from toolwire._calls import ToolResult
 from toolwire._errors import ToolFailure
 from toolwire.runtime._limits import queue_full, wait_timeout
-from toolwire.runtime._percall import CallState
+from toolwire.runtime._outcomes import finish, refuse
+from toolwire.runtime._plan import PreparedCall
 from toolwire.state import BackendUnavailable, CallPlan, SlotStatus, StateBackend
-
-if TYPE_CHECKING:
-    from toolwire.runtime._executor import Executor
 
 # Pauses between a waiter's asks: from 5 ms doubling to 50 ms, each drawn in [half, whole].
 # Every ask also keeps the waiter's place (state.WAITER_TTL is far longer).
@@ -35,7 +32,7 @@ _holders = itertools.count()
 
 
 class Slot:
-    """A call's standing at its tool's shared limit: what ``settle`` has to give back."""
+    """A call's standing at its tool's shared limit: what the settlement has to give back."""
 
     __slots__ = ("status",)
 
@@ -48,51 +45,52 @@ class Slot:
         return self.status == "held" or self.status == "queued"
 
 
-def new_holder(ex: Executor) -> str:
+def new_holder(owner: str) -> str:
     """A name for one call's slot, unique across processes (the executor's owner id)."""
-    return f"{ex._owner}:{next(_holders)}"
+    return f"{owner}:{next(_holders)}"
 
 
-def unavailable(c: CallState) -> ToolResult:
-    return c.fail(
-        "rate_limited", "the concurrency limiter is unavailable; retry later", retry_after=1.0
+def unavailable(call: PreparedCall) -> ToolResult:
+    return refuse(
+        call, "rate_limited", "the concurrency limiter is unavailable; retry later", retry_after=1.0
     )
 
 
-async def limited(ex: Executor, c: CallState, plan: CallPlan, slot: Slot) -> ToolResult:
-    """The concurrency layer of a call on a shared store, then the rest of the chain."""
+async def take_slot(
+    backend: StateBackend, call: PreparedCall, plan: CallPlan, slot: Slot
+) -> ToolResult | None:
+    """Hold the call's shared slot (None: go on), or the call's answer when it cannot."""
     key = plan.slot_key
     assert key is not None
-    backend = ex.backend
     try:
         if slot.status is None:  # not asked with the others (the call slept for its rate slot)
             slot.status = await backend.slot_acquire(
                 key, plan.slot_holder, plan.slot_limit, plan.slot_queue
             )
         if slot.status == "queued":
-            await _wait(backend, c, plan, slot)
+            await _wait(backend, call, plan, slot)
     except BackendUnavailable:
-        if c.policy.fail_open is False:
-            return unavailable(c)
-        return await ex._limited(c)  # open: this process's own limit still holds
+        if call.plan.policy.fail_open is False:
+            return unavailable(call)
+        return None  # open: this process's own limit still holds
     except ToolFailure as exc:
-        return c.result(error=exc.to_error())
+        return finish(call, error=exc.to_error())
     if slot.status == "full":
-        return c.result(error=queue_full(f"tool {c.tool.name}").to_error())
-    return await ex._limited(c)
+        return finish(call, error=queue_full(f"tool {call.plan.name}").to_error())
+    return None
 
 
-async def _wait(backend: StateBackend, c: CallState, plan: CallPlan, slot: Slot) -> None:
+async def _wait(backend: StateBackend, call: PreparedCall, plan: CallPlan, slot: Slot) -> None:
     """Ask again until the slot is ours (or the queue turned us away); ``timeout`` at the
-    deadline. Cancelled or timed out, the call's ``settle`` takes it out of the queue."""
+    deadline. Cancelled or timed out, the call's settlement takes it out of the queue."""
     assert plan.slot_key is not None
     pause = _FIRST_PAUSE
     while True:
         delay = random.uniform(pause / 2, pause)
-        if c.deadline is not None:
-            left = c.deadline - time.monotonic()
+        if call.deadline is not None:
+            left = call.deadline - time.monotonic()
             if left <= 0:
-                raise wait_timeout(f"tool {c.tool.name}")
+                raise wait_timeout(f"tool {call.plan.name}")
             delay = min(delay, left)  # one last ask at the deadline
         await asyncio.sleep(delay)
         slot.status = await backend.slot_acquire(

@@ -1,0 +1,276 @@
+"""The Redis backend's connection: building the client, and the one boundary where redis-py's
+errors become ``BackendUnavailable`` (as httpx maps httpcore's exceptions in one place).
+
+redis-py is imported here, when a backend is created, never at import of the core.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+from toolwire._errors import MissingExtra
+from toolwire.state._base import BackendUnavailable
+
+log = logging.getLogger("toolwire.state")
+
+
+def build_client(
+    url: str | None,
+    *,
+    cluster: bool,
+    max_connections: int,
+    pool_timeout: float,
+    connect_timeout: float,
+    timeout: float,
+) -> Any:
+    """A redis-py asyncio client for ``url`` (``redis+cluster://`` or ``cluster=True``: a
+    ``RedisCluster``) with no hidden retries: an outage must surface at once, so policies fail
+    open or closed. A single node gets a blocking pool (a burst waits for a connection);
+    a cluster bounds each node's pool, and a full one is waited out by ``RedisCalls``."""
+    try:
+        import redis.asyncio as aioredis
+        from redis.asyncio.cluster import RedisCluster
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise MissingExtra("redis", "redis") from exc
+    if url is None:
+        raise ValueError("RedisBackend needs a url or a client")
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme.endswith("+cluster"):
+        cluster = True
+        url = scheme.removesuffix("+cluster") + sep + rest
+    if cluster:
+        # redirections are followed all the same
+        return RedisCluster.from_url(
+            url,
+            max_connections=max_connections,
+            socket_connect_timeout=connect_timeout,
+            socket_timeout=timeout,
+            retry=Retry(NoBackoff(), 0),
+        )
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url,
+        max_connections=max_connections,
+        timeout=pool_timeout,
+        socket_connect_timeout=connect_timeout,
+        socket_timeout=timeout,
+        retry=Retry(NoBackoff(), 0),
+    )
+    return aioredis.Redis.from_pool(pool)
+
+
+def is_cluster(client: Any) -> bool:
+    from redis.asyncio.cluster import RedisCluster
+
+    return isinstance(client, RedisCluster)
+
+
+class RedisCalls:
+    """Every operation of the backend goes through :meth:`call`: redis-py's errors become
+    ``BackendUnavailable``; after a connection failure the store counts as down for
+    ``retry_interval`` seconds (operations fail at once, without a network attempt); one
+    warning is logged per outage and one info line when it is back.
+
+    A full connection pool is load, not an outage: only an operation that waited the whole
+    ``pool_timeout`` gives up, and the store is not marked down for it.
+    """
+
+    def __init__(self, *, retry_interval: float, pool_timeout: float) -> None:
+        from redis.exceptions import (
+            ClusterDownError,
+            MaxConnectionsError,
+            NoScriptError,
+            RedisClusterException,
+            RedisError,
+        )
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+
+        self.retry_interval = retry_interval
+        self.pool_timeout = pool_timeout
+        self._pool_full: type[BaseException] = MaxConnectionsError
+        self._pool_full_logged = False
+        self._connection_error: type[BaseException] = RedisConnectionError
+        self._outage: tuple[type[BaseException], ...] = (
+            RedisConnectionError,
+            RedisTimeoutError,
+            OSError,
+            ClusterDownError,  # a cluster that lost a shard answers CLUSTERDOWN
+        )
+        # the cluster client's own errors (no reachable node, slots not covered) are not
+        # RedisError; those caused by an outage are told apart in call()
+        self._errors: tuple[type[BaseException], ...] = (RedisError, RedisClusterException)
+        # the server lost its scripts (restart, failover): ``Scripts`` loads them again
+        self.no_script: type[BaseException] = NoScriptError
+        self.down_since: float | None = None
+        self._next_try = 0.0
+        self.on_down: Callable[[], None] = lambda: None
+
+    async def call(self, func: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
+        if self.down_since is not None and time.monotonic() < self._next_try:
+            raise BackendUnavailable("Redis is unreachable")
+        give_up: float | None = None
+        pause = 0.001
+        fresh = self.down_since is None
+        while True:
+            try:
+                out = await func(*args, **kwargs)
+                break
+            except self._pool_full as exc:
+                # a non-blocking pool is full: nothing was sent, so waiting and trying again
+                # is safe; bounded like the blocking pool's wait
+                now = time.monotonic()
+                if give_up is None:
+                    give_up = now + self.pool_timeout
+                if now >= give_up:
+                    raise self._pool_exhausted(exc) from exc
+                await asyncio.sleep(min(pause, give_up - now))
+                pause = min(pause * 2, 0.05)
+            except self.no_script:
+                raise
+            except self._outage as exc:
+                if self._pool_wait_timed_out(exc):
+                    raise self._pool_exhausted(exc) from exc
+                if fresh and type(exc) is self._connection_error:
+                    # A pooled connection to a server that restarted (or failed over) breaks
+                    # on first use; the new server never saw the command, and redis-py has
+                    # dropped the connection: try once more on a new one before calling it
+                    # an outage (a server that is down refuses that one at once).
+                    fresh = False
+                    continue
+                self._mark_down(exc)
+                raise BackendUnavailable(f"Redis is unreachable: {exc}") from exc
+            except self._errors as exc:
+                if isinstance(exc.__cause__, self._outage):
+                    # a cluster client that reached no node at all
+                    self._mark_down(exc)
+                    raise BackendUnavailable(f"Redis is unreachable: {exc}") from exc
+                # reachable but refusing (misconfiguration, OOM, a script error): not an outage
+                log.error("Redis state backend error: %s: %s", type(exc).__name__, exc)
+                raise BackendUnavailable(f"Redis answered with an error: {exc}") from exc
+        if self.down_since is not None:
+            log.info(
+                "Redis state backend is reachable again after %.1f s; shared policies resumed",
+                time.monotonic() - self.down_since,
+            )
+            self.down_since = None
+        return out
+
+    def _pool_wait_timed_out(self, exc: BaseException) -> bool:
+        """True for a blocking pool's "no connection available" (a ConnectionError raised
+        from the wait's TimeoutError); connection failures raise TimeoutError or a
+        ConnectionError of their own, never chained to a TimeoutError."""
+        return type(exc) is self._connection_error and isinstance(exc.__cause__, TimeoutError)
+
+    def _pool_exhausted(self, exc: BaseException) -> BackendUnavailable:
+        # load, not an outage: only this operation gives up; the next one tries again at once
+        message = (
+            f"Redis connection pool stayed full for {self.pool_timeout:g} s "
+            f"({type(exc).__name__}: {exc}); raise max_connections or pool_timeout"
+        )
+        if not self._pool_full_logged:
+            self._pool_full_logged = True
+            log.warning("Redis state backend: %s", message)
+        return BackendUnavailable(message)
+
+    def _mark_down(self, exc: BaseException) -> None:
+        now = time.monotonic()
+        self._next_try = now + self.retry_interval
+        self.on_down()
+        if self.down_since is None:
+            self.down_since = now
+            log.warning(
+                "Redis state backend unreachable (%s: %s); policies fail open or closed as "
+                "configured until it is back",
+                type(exc).__name__,
+                exc,
+            )
+
+
+class Scripts:
+    """The backend's Lua scripts by name: run one, or several in one pipelined round trip.
+
+    All are loaded together (one pipelined ``SCRIPT LOAD`` round trip) before the first one
+    runs, and again after an outage or a ``NOSCRIPT`` answer (a restarted or failed-over
+    server): otherwise each script's first call on a server without it would cost two more
+    round trips. On a cluster each node learns a script on its first call there.
+    """
+
+    def __init__(
+        self, client: Any, calls: RedisCalls, scripts: Mapping[str, str], *, cluster: bool
+    ) -> None:
+        self.client = client
+        self.calls = calls
+        self.cluster = cluster
+        self._objects = {name: client.register_script(text) for name, text in scripts.items()}
+        self._no_script = calls.no_script
+        self.loaded = False
+        calls.on_down = self._forget
+
+    def _forget(self) -> None:
+        self.loaded = False  # the server may come back without them
+
+    async def _load(self) -> None:
+        async def send() -> Any:  # (a pipeline is emptied by its execute: built per try)
+            pipe = self.client.pipeline(transaction=False)
+            for script in self._objects.values():
+                pipe.script_load(script.script)
+            return await pipe.execute()
+
+        await self.calls.call(send)
+        self.loaded = True
+
+    async def run(self, name: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        script = self._objects[name]
+        if self.cluster:
+            return await self.calls.call(script, keys=list(keys), args=list(args))
+        if not self.loaded:
+            await self._load()
+        try:
+            return await self.calls.call(self.client.evalsha, script.sha, len(keys), *keys, *args)
+        except self._no_script:
+            pass
+        await self._load()
+        return await self.calls.call(self.client.evalsha, script.sha, len(keys), *keys, *args)
+
+    async def run_many(
+        self, batch: Sequence[tuple[str, Sequence[str], Sequence[Any]]]
+    ) -> list[Any]:
+        """Each ``(name, keys, args)`` in order, in one round trip; a reply per script (an
+        error reply is an exception instance in its place)."""
+        if self.cluster:  # its keys may live on several nodes: one step each, concurrently
+            return list(await asyncio.gather(*(self._run_or_error(n, k, a) for n, k, a in batch)))
+        if not self.loaded:
+            await self._load()
+        replies = await self._pipelined(batch)
+        if any(isinstance(r, self._no_script) for r in replies):
+            await self._load()
+            again = [i for i, r in enumerate(replies) if isinstance(r, self._no_script)]
+            redo = await self._pipelined([batch[i] for i in again])
+            for i, reply in zip(again, redo, strict=True):
+                replies[i] = reply
+        return replies
+
+    async def _pipelined(
+        self, batch: Sequence[tuple[str, Sequence[str], Sequence[Any]]]
+    ) -> list[Any]:
+        async def send() -> Any:  # (a pipeline is emptied by its execute: built per try)
+            pipe = self.client.pipeline(transaction=False)
+            for name, keys, args in batch:
+                pipe.evalsha(self._objects[name].sha, len(keys), *keys, *args)
+            return await pipe.execute(raise_on_error=False)
+
+        return list(await self.calls.call(send))
+
+    async def _run_or_error(self, name: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        try:
+            return await self.run(name, keys, args)
+        except BackendUnavailable as exc:
+            if self.calls.down_since is not None:
+                raise
+            return exc
