@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from toolwire._calls import ArgumentsDelta
-from toolwire.parsing import FORMATS, StreamParser, parse
+from toolwire.parsing import FORMATS, TEXT_FORMATS, StreamParser, TaggedParameters, parse
 from toolwire.parsing._events import arguments_delta
 from toolwire.parsing._jsonscan import JsonScanner
 
@@ -25,6 +25,18 @@ STRINGS = st.text(
 # A text-valued format cannot hold its own value end tag in a value (nothing escapes it), nor
 # the tags that end a value whose end tag is missing (Qwen3-Coder's </function>, <parameter=).
 _ENDS = ("</arg_value>", "</parameter>", "</function>", "<parameter=")
+# ... and likewise every tagged format's value and call end tags (from its record)
+_ENDS += tuple(
+    tag
+    for fmt in TEXT_FORMATS.values()
+    if fmt.call is not None and isinstance(fmt.call.layout, TaggedParameters)
+    for tag in (
+        fmt.call.layout.close.strip(),
+        fmt.call.call_close.strip().split("\n")[0],
+        fmt.call.layout.open.split("{key}")[0].strip(),
+    )
+    if tag
+)
 STRINGS = STRINGS.filter(lambda s: not any(end in s for end in _ENDS))
 SCALARS = st.none() | st.booleans() | st.integers(-(10**20), 10**20) | STRINGS
 SCALARS |= st.floats(allow_nan=False, allow_infinity=False, width=64)
