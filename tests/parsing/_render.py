@@ -143,6 +143,12 @@ RENDER: dict[str, Callable[[Calls], tuple[str, Any]]] = {fmt: _from_raw(fmt) for
 RENDER.update({"qwen3_coder": qwen3_coder, "glm45": glm45, "pythonic": pythonic})
 
 
+# Formats that share another's markers exactly: auto reads them with that format's reader.
+AUTO_READS_OTHERWISE = {
+    "poolside_v1": "GLM-4.5's tags: auto reads them as glm45, whose values keep their newlines",
+}
+
+
 def _from_record(fmt: str) -> Callable[[Calls], tuple[str, Any]]:
     """Every other format is written by its own record's CallShape writer."""
 

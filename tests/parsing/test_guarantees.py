@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 from _harness import check_events, split_at, stream
-from _render import RENDER
+from _render import AUTO_READS_OTHERWISE, RENDER
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from toolwire._calls import ArgumentsDelta
-from toolwire.parsing import FORMATS, StreamParser, parse
+from toolwire.parsing import FORMATS, TEXT_FORMATS, StreamParser, TaggedParameters, parse
 from toolwire.parsing._events import arguments_delta
 from toolwire.parsing._jsonscan import JsonScanner
 
@@ -25,6 +25,18 @@ STRINGS = st.text(
 # A text-valued format cannot hold its own value end tag in a value (nothing escapes it), nor
 # the tags that end a value whose end tag is missing (Qwen3-Coder's </function>, <parameter=).
 _ENDS = ("</arg_value>", "</parameter>", "</function>", "<parameter=")
+# ... and likewise every tagged format's value and call end tags (from its record)
+_ENDS += tuple(
+    tag
+    for fmt in TEXT_FORMATS.values()
+    if fmt.call is not None and isinstance(fmt.call.layout, TaggedParameters)
+    for tag in (
+        fmt.call.layout.close.strip(),
+        fmt.call.call_close.strip().split("\n")[0],
+        fmt.call.layout.open.split("{key}")[0].strip(),
+    )
+    if tag
+)
 STRINGS = STRINGS.filter(lambda s: not any(end in s for end in _ENDS))
 SCALARS = st.none() | st.booleans() | st.integers(-(10**20), 10**20) | STRINGS
 SCALARS |= st.floats(allow_nan=False, allow_infinity=False, width=64)
@@ -169,6 +181,8 @@ def test_long_arguments_stream_in_many_deltas() -> None:
 @settings(max_examples=25, deadline=None)
 @given(calls=CALLS)
 def test_auto_detects_every_format(fmt: str, calls: list[Any]) -> None:
+    if fmt in AUTO_READS_OTHERWISE:
+        pytest.skip(AUTO_READS_OTHERWISE[fmt])
     text, tools = RENDER[fmt](calls)
     res = parse(text, "auto", tools)
     assert [(c.name, json.loads(c.arguments)) for c in res.calls] == [

@@ -15,18 +15,13 @@ __all__ = ["prompt_format", "prompted_formats", "rules_for"]
 
 def prompted_formats() -> tuple[str, ...]:
     """Every name ``OpenAICompatible(api="text", text_format=...)`` takes (aliases included)."""
-    return tuple(
-        name
-        for fmt in TEXT_FORMATS.values()
-        if fmt.prompt is not None and fmt.results is not None
-        for name in fmt.names
-    )
+    return tuple(name for fmt in TEXT_FORMATS.values() if fmt.prompted for name in fmt.names)
 
 
 def prompt_format(name: str) -> TextFormat:
     """The record of text format ``name``; ValueError when it has no prompt to write."""
     fmt = text_format(name)
-    if fmt.prompt is None or fmt.results is None:
+    if not fmt.prompted:
         raise ValueError(
             f"no prompt renderer for text format {name!r}; known: {', '.join(prompted_formats())}"
         )

@@ -8,7 +8,7 @@ share; a family's own wording lives in its format module.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from toolwire import _json
@@ -16,11 +16,13 @@ from toolwire._calls import ToolCall, ToolResult
 from toolwire._spec import ToolSpec
 
 __all__ = [
+    "example_call",
     "function_of",
     "hermes_results",
     "hermes_tools",
     "plain_results",
     "result_value",
+    "shape_prompt",
     "tool_json",
 ]
 
@@ -75,4 +77,38 @@ def plain_results(pairs: Pairs) -> str:
     """``Result of f: {...}`` lines, for families whose template has no result markup."""
     return "\n".join(
         f"Result of {call.name}: {_json.dumps(result_value(result))}" for call, result in pairs
+    )
+
+
+_PLACEHOLDERS: dict[str, Any] = {
+    "string": "...",
+    "integer": 1,
+    "number": 1.5,
+    "boolean": True,
+    "array": [],
+    "object": {},
+}
+
+
+def example_call(spec: ToolSpec) -> ToolCall:
+    """A call of ``spec`` with placeholder values for (up to two of) its parameters."""
+    props = spec.input_schema.get("properties")
+    args: dict[str, Any] = {}
+    if isinstance(props, dict):
+        for key, sub in list(props.items())[:2]:
+            kind = sub.get("type") if isinstance(sub, dict) else None
+            args[key] = _PLACEHOLDERS.get(kind if isinstance(kind, str) else "string", "...")
+    return ToolCall(id="example", name=spec.name, arguments=_json.dumps(args))
+
+
+def shape_prompt(
+    specs: Sequence[ToolSpec], rules: str, write: Callable[[Sequence[ToolCall]], str]
+) -> str:
+    """Tools as JSON, then how to call one: an example in the family's own syntax."""
+    lines = "\n".join(tool_json(s) for s in specs)
+    example = write([example_call(specs[0])]) if specs else ""
+    return (
+        "# Tools\n\nYou may call these functions (JSON Schema signatures):\n"
+        f"{lines}\n\nTo call a function, write the call exactly in this form (one such call "
+        f"per function you call):\n{example}" + rules
     )

@@ -191,11 +191,9 @@ class PyCalls(Op):
                     self.depth += 1
                 elif c in ")]}":
                     self.depth -= 1
-                    if self.depth < 0:  # a closer that was never opened
+                    if self.depth < 0:  # a closer that was never opened: skip to the ")"
                         self.depth = 0
                         self._skip_call()
-                        self._skipped(eng, buf[mark:i])
-                        mark = i
                 continue
             if c in " \t\r\n" and st != _NAME:
                 if c == "\n" and st == _AFTER:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from toolwire._calls import ToolCall, ToolResult
 from toolwire._spec import ToolSpec
 from toolwire.parsing._base import Engine, Format, Run
+from toolwire.parsing._prompting import plain_results, shape_prompt
 from toolwire.parsing._shape import CallShape
 from toolwire.parsing._write import write_calls
 
@@ -90,17 +91,27 @@ class TextFormat:
         """Every name that selects this format: its own, then its aliases."""
         return (self.name, *self.aliases)
 
+    @property
+    def prompted(self) -> bool:
+        """Whether text mode can prompt for this format (its own prompt, or its CallShape)."""
+        return self.prompt is not None or self.call is not None
+
     def tools_prompt(self, specs: Sequence[ToolSpec], rules: str = "") -> str:
-        """The system-prompt text presenting ``specs`` (ValueError when the format has none)."""
-        if self.prompt is None:
+        """The system-prompt text presenting ``specs``.
+
+        The family's own prompt when the record has one; otherwise the tools as JSON and an
+        example call written in the family's syntax by :meth:`write_calls` (so the example
+        is exactly what the parser reads). ValueError when the format has neither.
+        """
+        if self.prompt is not None:
+            return self.prompt(specs, rules)
+        if self.call is None:
             raise ValueError(f"no prompt renderer for text format {self.name!r}")
-        return self.prompt(specs, rules)
+        return shape_prompt(specs, rules, self.write_calls)
 
     def write_results(self, pairs: Sequence[tuple[ToolCall, ToolResult]]) -> str:
-        """Tool results as the family's text (ValueError when the format has no writer)."""
-        if self.results is None:
-            raise ValueError(f"no result writer for text format {self.name!r}")
-        return self.results(pairs)
+        """Tool results as the family's text (``Result of f: ...`` lines when it has none)."""
+        return (self.results or plain_results)(pairs)
 
     def write_calls(self, calls: Sequence[ToolCall], content: str = "") -> str:
         """``content`` followed by ``calls`` as this format writes them (see :class:`CallShape`).

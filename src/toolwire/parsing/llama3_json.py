@@ -1,7 +1,8 @@
 """Llama 3.x JSON calls: ``<|python_tag|>{"name": "f", "parameters": {...}}``, or a bare object.
 
-Several calls are joined by ``;``. ``arguments`` is accepted for ``parameters``. A bare object
-counts only at the very start of the output; a JSON value that holds no call stays content.
+Several calls are joined by ``;`` (or line breaks). ``arguments`` is accepted for
+``parameters``. A call object counts anywhere in the reply (as vLLM reads it; the template asks
+for the object alone); a JSON value that holds no call stays content.
 """
 
 from __future__ import annotations
@@ -44,9 +45,13 @@ class Llama3Json(Format):
         if ch == "{":
             yield from calls_joined(eng)
         while True:
-            m = yield from content_until(eng, (TAG,))
+            # vLLM reads a call object anywhere in the reply ("Here it is: {...}"); a JSON value
+            # that holds no call stays content, so reading prose's braces costs nothing else
+            m = yield from content_until(eng, (TAG, "{"))
             if m is None:
                 return
+            if m == "{":
+                eng.unread("{")
             yield from calls_joined(eng)
 
 
@@ -85,6 +90,6 @@ FORMAT = TextFormat(
         Cue(marker=TAG, read=lambda eng, m: calls_joined(eng)),
         Cue(marker="{", at_start=True, read=_bare),
     ),
-    quirks="a bare object counts only at the start of the output; a JSON value holding no "
-    "call stays content",
+    quirks="a call object counts anywhere in the reply (as vLLM reads it); a JSON value "
+    "holding no call stays content",
 )

@@ -39,7 +39,9 @@ FORMAT = TextFormat(
     markers=(OPEN, KEY, VAL, CLOSE),
     peers={"vllm": ("poolside_v1",), "sglang": ("poolside_v1",)},
     call=CallShape(
-        layout=TaggedParameters(open=KEY + "{key}" + KEY_END + "\n" + VAL, close=VAL_END + "\n"),
+        layout=TaggedParameters(
+            open=KEY + "{key}" + KEY_END + "\n" + VAL + "\n", close="\n" + VAL_END + "\n"
+        ),
         call_open=OPEN + "{name}\n",
         call_close=CLOSE,
         separator="\n",
