@@ -1,0 +1,23 @@
+"""The test tree's own rules, checked so that a clash fails here with a clear message.
+
+pytest's default import mode puts each test folder on ``sys.path`` and imports a test file by its
+basename, so two files with one basename in different folders make collection fail for whoever
+runs both (CI did, once). Helpers that tests import by name (``service_checks``) clash the same way.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parent
+
+
+def test_every_python_file_under_tests_has_a_basename_of_its_own() -> None:
+    by_name: dict[str, list[str]] = defaultdict(list)
+    for path in TESTS.rglob("*.py"):
+        if "node_modules" in path.parts or path.name in {"conftest.py", "__init__.py"}:
+            continue
+        by_name[path.name].append(str(path.relative_to(TESTS)))
+    clashes = {name: paths for name, paths in by_name.items() if len(paths) > 1}
+    assert not clashes, f"rename one of each: {clashes}"
