@@ -200,7 +200,10 @@ def test_inspector_cli_over_http_and_stdio(servers: tuple[Served, Served], tmp_p
     packs_http = [packs.mcp, "--transport", "http", "--header", f"X-API-Key: {USER_KEY}"]
     launch = stdio_server()
     # The Inspector passes a server only a safe list of variables unless told with -e.
-    stdio = ["-e", f"PYTHONPATH={launch['env']['PYTHONPATH']}", launch["command"], *launch["args"]]
+    # It refuses an empty value ("KEY=" is not key=value to it), so pass the variable only when set.
+    pythonpath = launch["env"]["PYTHONPATH"]
+    passed = ["-e", f"PYTHONPATH={pythonpath}"] if pythonpath else []
+    stdio = [*passed, launch["command"], *launch["args"]]
     call = ("--method", "tools/call", "--tool-name")
     cases: dict[str, tuple[list[str], tuple[str, ...]]] = {
         "http list": (http, ("--method", "tools/list")),
