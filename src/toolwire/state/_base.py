@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Literal, get_args
 
 BreakerState = Literal["closed", "open", "half_open", "forced_open", "disabled"]
@@ -79,6 +82,28 @@ class RateDecision:
     allowed: bool
     wait: float = 0.0
     retry_after: float | None = None
+
+
+# Both rate limiters (memory and the Lua script) count in whole microseconds: in floats,
+# ``(now + interval) - limit - now`` rounded above 0 at some clock values and refused a fresh
+# bucket's first call. Integers are exact in Lua's doubles up to 2**53 (the epoch in
+# microseconds is about 2**51).
+MICROS = 1_000_000
+
+
+@functools.lru_cache(maxsize=1024)
+def gcra_steps(rate: float, per: float) -> tuple[int, int]:
+    """``(interval, limit)`` in microseconds for ``rate`` calls per ``per`` seconds (GCRA): a
+    call spends ``interval`` (rounded to the nearest microsecond), and a bucket holds exactly
+    ``floor(rate)`` calls, at least one, so the burst never depends on rounding.
+
+    Example::
+
+        assert gcra_steps(3, 1.0) == (333_333, 999_999)
+    """
+    per_us = max(1, round(per * MICROS))
+    interval = max(1, round(Fraction(per_us) / Fraction(rate)))
+    return interval, max(1, math.floor(rate)) * interval
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

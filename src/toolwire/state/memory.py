@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from toolwire._errors import ToolFailure
 from toolwire.state._base import (
+    MICROS,
     WAITER_TTL,
     Admission,
     BreakerConfig,
@@ -25,6 +26,7 @@ from toolwire.state._base import (
     SlotStatus,
     StateBackend,
     Transition,
+    gcra_steps,
 )
 from toolwire.state._breaker import BreakerCore
 
@@ -53,7 +55,7 @@ class MemoryBackend(StateBackend):
         self._clock = clock
         self._lock = threading.Lock()
         self._breakers: dict[str, BreakerCore] = {}
-        self._tat: dict[str, float] = {}
+        self._tat: dict[str, int] = {}  # theoretical arrival times, microseconds
         self._cache: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._locks: dict[str, tuple[str, float]] = {}
         # key -> (owner, expiry) and key -> (result, expiry); see ``idem_begin``
@@ -136,21 +138,19 @@ class MemoryBackend(StateBackend):
     async def rate_acquire(
         self, key: str, rate: float, per: float, max_wait: float
     ) -> RateDecision:
-        interval = per / rate
-        # a burst of ``rate`` calls, and at least one even when rate < 1 per ``per``
-        limit = max(per, interval)
+        interval, limit = gcra_steps(rate, per)  # microseconds (see ``gcra_steps``)
         with self._lock:
-            now = self._clock()
+            now = round(self._clock() * MICROS)
             tat = max(self._tat.get(key, now), now)
             new_tat = tat + interval
             wait = new_tat - limit - now
             if wait <= 0:
                 self._tat[key] = new_tat
                 return RateDecision(allowed=True)
-            if wait <= max_wait:
+            if wait <= max_wait * MICROS:
                 self._tat[key] = new_tat
-                return RateDecision(allowed=True, wait=wait)
-            return RateDecision(allowed=False, retry_after=wait)
+                return RateDecision(allowed=True, wait=wait / MICROS)
+            return RateDecision(allowed=False, retry_after=wait / MICROS)
 
     # -- cache: TTL + LRU ---------------------------------------------------------------
     def cache_get_nowait(self, key: str) -> bytes | None:

@@ -44,7 +44,7 @@ from toolwire.state._lua.call import (
     slot_args,
 )
 from toolwire.state._lua.common import breaker_state, text
-from toolwire.state._lua.rate import decode_rate
+from toolwire.state._lua.rate import decode_rate, rate_args
 from toolwire.state._lua.slots import decode_slot_acquire, decode_slot_renew
 from toolwire.state._lua.store import decode_get_or_lock, decode_idem_begin
 from toolwire.state._redis_client import RedisCalls, Scripts, build_client, is_cluster
@@ -185,10 +185,7 @@ class RedisBackend(StateBackend):
     async def rate_acquire(
         self, key: str, rate: float, per: float, max_wait: float
     ) -> RateDecision:
-        interval = per / rate
-        reply = await self._script(
-            "rate", [self._k("rl", key)], [repr(interval), repr(max(per, interval)), max_wait]
-        )
+        reply = await self._script("rate", [self._k("rl", key)], rate_args(rate, per, max_wait))
         return decode_rate(reply)
 
     # -- cache --------------------------------------------------------------------------

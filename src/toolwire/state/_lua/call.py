@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from toolwire.state._base import (
+    MICROS,
     WAITER_TTL,
     Admission,
     BackendUnavailable,
@@ -20,7 +21,7 @@ from toolwire.state._base import (
 )
 from toolwire.state._lua.breaker import ACQUIRE_FN, RECORD_FN
 from toolwire.state._lua.common import NOW, breaker_state, fields, seconds, slot_status, text
-from toolwire.state._lua.rate import RATE_FN
+from toolwire.state._lua.rate import RATE_FN, rate_args
 from toolwire.state._lua.slots import SLOT_FN, SLOT_GIVE_FN, SLOT_WAKE_FN
 from toolwire.state._redis_keys import CACHE_LOCK, KeyNames
 
@@ -28,7 +29,8 @@ Request = tuple[list[str], list[Any]]  # a script's KEYS and ARGV
 
 # The before-call decisions of one call in one step, in chain order (CallPlan / Clearance).
 # Only the policies in use send their keys and arguments, in this order: cache (KEYS cache,
-# lock), idempotency (KEYS record), rate (KEYS tat; ARGV interval, limit, max_wait), breaker
+# lock), idempotency (KEYS record), rate (KEYS tat; ARGV interval, limit, max_wait, in
+# microseconds), breaker
 # (KEYS hash; ARGV open_for, half_open_calls), concurrency slot (KEYS holders, queue, queue
 # expiry; ARGV holder, limit, max_queue, lease ms, waiter ttl ms, wake list prefix). ARGV
 # starts with owner, lease ms and the policies used ('c', 'i', 'r', 'b', 's' letters).
@@ -143,9 +145,8 @@ def admit_request(plan: CallPlan, names: KeyNames, slot_lease: float) -> Request
         keys.append(names.key("id", plan.idem_key))
     if plan.rate_key is not None:
         use += "r"
-        interval = plan.per / plan.rate
         keys.append(names.key("rl", plan.rate_key))
-        args += [repr(interval), repr(max(plan.per, interval)), repr(plan.max_wait)]
+        args += rate_args(plan.rate, plan.per, plan.max_wait)
     cfg = plan.breaker
     if plan.breaker_key is not None and cfg is not None:
         use += "b"
@@ -180,7 +181,7 @@ def decode_admit(reply: Any) -> Clearance:
     if stop == "idem_pending":
         return Clearance(stop="idem_pending")
     if stop == "rate_limited":
-        return Clearance(stop="rate_limited", retry_after=float(wait))
+        return Clearance(stop="rate_limited", retry_after=int(wait) / MICROS)
     breaker = None
     if state is not None and text(state):
         breaker = Admission(
@@ -196,7 +197,7 @@ def decode_admit(reply: Any) -> Clearance:
     return Clearance(
         cache_locked=bool(locked),
         idem_claimed=bool(claimed),
-        wait=float(wait),
+        wait=int(wait) / MICROS,  # the rate limiter's, in microseconds
         breaker=breaker,
         slot=slot_status(slot) if slot is not None and text(slot) else None,
     )
