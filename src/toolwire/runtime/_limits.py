@@ -1,5 +1,4 @@
-"""Per-process limits (a concurrency limiter with a bounded wait queue, the retry budget)
-and the one backoff formula every retry in toolwire uses (:func:`backoff_delay`).
+"""Per-process limits: a concurrency limiter with a bounded wait queue, the retry budget.
 
 On a shared state store a tool's ``Policy.concurrency`` is also held across processes
 (``runtime._layers.shared_slots``); its refusals are the ones made here (``queue_full``,
@@ -10,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 import time
 from collections import deque
 
@@ -127,21 +125,3 @@ class RetryBudget:
             self.tokens -= 1.0
             return True
         return False
-
-
-def backoff_delay(attempt: int, base: float, cap: float, floor: float | None = None) -> float:
-    """How long to wait before retry number ``attempt`` (1 for the first retry).
-
-    Exponential backoff with full jitter: uniform in ``[0, min(cap, base * 2**(attempt-1))]``,
-    and at least ``floor`` when given (a server's ``Retry-After``). The one formula of the
-    project: the runtime's ``Retry``, the model clients and the state store's write-behind
-    all wait with it. Public and stable as ``toolwire.runtime.backoff_delay``.
-
-    Example::
-
-        await asyncio.sleep(backoff_delay(attempt, 0.5, 30.0, retry_after))
-    """
-    delay = random.uniform(0.0, min(cap, base * (2 ** (attempt - 1))))
-    if floor is not None and floor > delay:
-        return floor
-    return delay
