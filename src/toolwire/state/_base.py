@@ -12,11 +12,12 @@ the executor then fails open or closed per policy.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal, get_args
@@ -32,9 +33,11 @@ Stop = Literal[
 # A shared concurrency slot: taken (``held``), waiting in the tool's queue (``queued``: ask
 # again later), or refused because the queue is full (``full``).
 SlotStatus = Literal["held", "queued", "full"]
-# A queued caller asks again every few tens of milliseconds (``runtime._shared_slots``); one
-# silent for this long has gone away (its process died) and loses its place in the queue.
+# A queued caller is woken when a slot frees (``slot_watch``) and asks again then, and at
+# least every ``SLOT_RECHECK`` seconds in case a wake-up was lost; one silent for
+# ``WAITER_TTL`` has gone away (its process died) and loses its place in the queue.
 WAITER_TTL = 2.0
+SLOT_RECHECK = WAITER_TTL / 2
 
 
 class BackendUnavailable(Exception):
@@ -187,6 +190,58 @@ class Settlement:
     slot_release: bool = False
 
 
+class SlotWatch:
+    """A queued caller's wake-ups: ``wait`` returns True when woken (a slot may be its turn),
+    False when ``seconds`` passed first. A wake-up is a hint to ask again, never a slot.
+
+    This base class hears nothing (a store that cannot notify): ``wait`` sleeps the ``seconds``,
+    so the caller asks again every ``SLOT_RECHECK`` seconds.
+    """
+
+    __slots__ = ()
+
+    async def wait(self, seconds: float) -> bool:
+        await asyncio.sleep(seconds)
+        return False
+
+    def close(self) -> None:
+        """Stop listening (the caller holds its slot or left the queue)."""
+
+
+class EventWatch(SlotWatch):
+    """Wake-ups delivered by setting an ``asyncio.Event`` (``wake``, from the loop's thread
+    or, through ``call_soon_threadsafe``, any other); ``on_close`` unregisters it."""
+
+    __slots__ = ("_event", "_loop", "_on_close")
+
+    def __init__(self, on_close: Callable[[EventWatch], None]) -> None:
+        self._event = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        self._on_close = on_close
+
+    def wake(self) -> None:
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._loop:
+            self._event.set()
+        elif not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._event.set)
+
+    async def wait(self, seconds: float) -> bool:
+        try:
+            async with asyncio.timeout(seconds):
+                await self._event.wait()
+        except TimeoutError:
+            return False
+        self._event.clear()
+        return True
+
+    def close(self) -> None:
+        self._on_close(self)
+
+
 class StateBackend(ABC):
     """Shared state for breakers, rate limits, cache and idempotency.
 
@@ -315,6 +370,11 @@ class StateBackend(ABC):
     @abstractmethod
     async def slot_release(self, key: str, holder: str) -> None:
         """Give ``holder``'s slot back, or take it out of the queue (a no-op otherwise)."""
+
+    def slot_watch(self, key: str, holder: str) -> SlotWatch:
+        """Listen for wake-ups of the queued ``holder`` of ``key``'s slots; called before the
+        caller asks again, so a slot freed in between is not missed. The default hears none."""
+        return SlotWatch()
 
     # -- one call's decisions and writes, together ------------------------------------------
     # A shared store answers these in one round trip each (Redis: one script). The defaults

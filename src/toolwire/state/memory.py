@@ -19,6 +19,7 @@ from toolwire.state._base import (
     Admission,
     BreakerConfig,
     BreakerState,
+    EventWatch,
     IdemRecord,
     Outcome,
     RateDecision,
@@ -64,6 +65,7 @@ class MemoryBackend(StateBackend):
         # arrival order with the time they stop counting unless they ask again
         self._slots: dict[str, set[str]] = {}
         self._slot_queues: dict[str, OrderedDict[str, float]] = {}
+        self._slot_watches: dict[str, dict[str, EventWatch]] = {}
         self.max_idempotency_records = max_idempotency_records
         # a subclass that changes the async cache methods (a test double, say) keeps them used
         cls = type(self)
@@ -298,7 +300,8 @@ class MemoryBackend(StateBackend):
                 ahead = list(queue).index(holder) if holder in queue else len(queue)
                 if ahead < free:
                     held.add(holder)
-                    queue.pop(holder, None)
+                    if queue.pop(holder, None) is not None and free > 1:
+                        self._wake(key, list(queue)[: free - 1])  # their turn too now
                     return "held"
             if holder not in queue and max_queue is not None and len(queue) >= max_queue:
                 return "full"
@@ -307,7 +310,32 @@ class MemoryBackend(StateBackend):
 
     async def slot_release(self, key: str, holder: str) -> None:
         with self._lock:
-            self._slots.get(key, set()).discard(holder)
+            held = self._slots.get(key, set())
+            was_held = holder in held
+            held.discard(holder)
             queue = self._slot_queues.get(key)
             if queue is not None:
                 queue.pop(holder, None)
+                if was_held and queue:
+                    self._wake(key, [next(iter(queue))])
+
+    def slot_watch(self, key: str, holder: str) -> EventWatch:
+        def forget(watch: EventWatch) -> None:
+            with self._lock:
+                watches = self._slot_watches.get(key, {})
+                if watches.get(holder) is watch:
+                    del watches[holder]
+                    if not watches:
+                        del self._slot_watches[key]
+
+        watch = EventWatch(forget)
+        with self._lock:
+            self._slot_watches.setdefault(key, {})[holder] = watch
+        return watch
+
+    def _wake(self, key: str, waiters: list[str]) -> None:
+        watches = self._slot_watches.get(key, {})
+        for waiter in waiters:
+            watch = watches.get(waiter)
+            if watch is not None:
+                watch.wake()
