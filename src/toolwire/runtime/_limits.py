@@ -1,6 +1,5 @@
-"""Per-process limits (a concurrency limiter with a bounded wait queue, the retry budget),
-the retry budget shared through a store, and the one backoff formula every retry in
-toolwire uses (:func:`backoff_delay`).
+"""Per-process limits: a concurrency limiter with a bounded wait queue, the retry budget;
+and the retry budget shared through a store.
 
 On a shared state store a tool's ``Policy.concurrency`` is also held across processes
 (``runtime._layers.shared_slots``); its refusals are the ones made here (``queue_full``,
@@ -11,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 import time
 from collections import deque
 
@@ -184,21 +182,3 @@ class SharedRetryBudget:
         # lost deposits only mean fewer retries later, never more
         with contextlib.suppress(BackendUnavailable, NotImplementedError):
             await self._send(spend=False)
-
-
-def backoff_delay(attempt: int, base: float, cap: float, floor: float | None = None) -> float:
-    """How long to wait before retry number ``attempt`` (1 for the first retry).
-
-    Exponential backoff with full jitter: uniform in ``[0, min(cap, base * 2**(attempt-1))]``,
-    and at least ``floor`` when given (a server's ``Retry-After``). The one formula of the
-    project: the runtime's ``Retry``, the model clients and the state store's write-behind
-    all wait with it. Public and stable as ``toolwire.runtime.backoff_delay``.
-
-    Example::
-
-        await asyncio.sleep(backoff_delay(attempt, 0.5, 30.0, retry_after))
-    """
-    delay = random.uniform(0.0, min(cap, base * (2 ** (attempt - 1))))
-    if floor is not None and floor > delay:
-        return floor
-    return delay

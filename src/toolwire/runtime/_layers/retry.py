@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import time
 
+from toolwire._backoff import backoff_delay
 from toolwire._calls import ToolResult
 from toolwire._errors import ToolError
 from toolwire.runtime._layers.base import Layer
-from toolwire.runtime._limits import SharedRetryBudget, backoff_delay
+from toolwire.runtime._limits import SharedRetryBudget
 from toolwire.runtime._plan import PreparedCall, ToolPlan
 from toolwire.runtime._policy import Retry
 from toolwire.runtime._services import Services
