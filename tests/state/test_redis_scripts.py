@@ -172,7 +172,7 @@ def test_every_script_is_loaded_together() -> None:
     assert set(SCRIPTS) == {
         "acquire", "record", "force", "rate", "release", "get_or_lock", "set_unlock",
         "idem_begin", "idem_finish", "slot_acquire", "slot_release", "slot_renew", "admit",
-        "settle",
+        "settle", "budget",
     }  # fmt: skip
 
 

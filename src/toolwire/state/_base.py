@@ -40,6 +40,29 @@ WAITER_TTL = 2.0
 SLOT_RECHECK = WAITER_TTL / 2
 
 
+# A retry budget (``Retry.budget``): each call earns ``ratio`` tokens, each retry spends one,
+# ``reserve`` to start with. Savings are capped at the earnings of ``BUDGET_WINDOW`` calls (the
+# window the budget remembers), and a shared budget untouched for ``BUDGET_IDLE`` seconds is
+# forgotten (it starts again from its reserve).
+BUDGET_WINDOW = 1000
+BUDGET_IDLE = 600.0
+
+
+def budget_cap(ratio: float, reserve: float) -> float:
+    """The most tokens a retry budget of ``ratio`` and ``reserve`` can hold."""
+    return max(reserve, ratio * BUDGET_WINDOW)
+
+
+def budget_step(
+    tokens: float, deposits: int, ratio: float, cap: float, spend: bool
+) -> tuple[float, bool]:
+    """A budget after ``deposits`` calls and, when ``spend``, one retry: (tokens, spent)."""
+    tokens = min(cap, tokens + ratio * deposits)
+    if spend and tokens >= 1.0:
+        return tokens - 1.0, True
+    return tokens, False
+
+
 class BackendUnavailable(Exception):
     """The shared state store could not be reached (or answered nonsense)."""
 
@@ -370,6 +393,16 @@ class StateBackend(ABC):
     @abstractmethod
     async def slot_release(self, key: str, holder: str) -> None:
         """Give ``holder``'s slot back, or take it out of the queue (a no-op otherwise)."""
+
+    # -- retry budgets (shared stores) ------------------------------------------------------
+    async def retry_budget(
+        self, key: str, deposits: int, ratio: float, reserve: float, spend: bool
+    ) -> bool:
+        """Add ``deposits`` calls' earnings to ``key``'s retry budget (``budget_step``) and,
+        when ``spend``, take one retry from it: True when one was taken. On a shared store
+        every process draws from the same budget. A store without budgets raises
+        ``NotImplementedError`` (the runtime then keeps the budget per process)."""
+        raise NotImplementedError
 
     def slot_watch(self, key: str, holder: str) -> SlotWatch:
         """Listen for wake-ups of the queued ``holder`` of ``key``'s slots; called before the

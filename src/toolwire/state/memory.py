@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from toolwire._errors import ToolFailure
 from toolwire.state._base import (
+    BUDGET_IDLE,
     MICROS,
     WAITER_TTL,
     Admission,
@@ -26,6 +27,8 @@ from toolwire.state._base import (
     SlotStatus,
     StateBackend,
     Transition,
+    budget_cap,
+    budget_step,
     gcra_steps,
 )
 from toolwire.state._breaker import BreakerCore
@@ -66,6 +69,7 @@ class MemoryBackend(StateBackend):
         self._slots: dict[str, set[str]] = {}
         self._slot_queues: dict[str, OrderedDict[str, float]] = {}
         self._slot_watches: dict[str, dict[str, EventWatch]] = {}
+        self._budgets: dict[str, tuple[float, float]] = {}  # key -> (tokens, last touched)
         self.max_idempotency_records = max_idempotency_records
         # a subclass that changes the async cache methods (a test double, say) keeps them used
         cls = type(self)
@@ -318,6 +322,18 @@ class MemoryBackend(StateBackend):
                 queue.pop(holder, None)
                 if was_held and queue:
                     self._wake(key, [next(iter(queue))])
+
+    async def retry_budget(
+        self, key: str, deposits: int, ratio: float, reserve: float, spend: bool
+    ) -> bool:
+        with self._lock:
+            now = self._clock()
+            tokens, touched = self._budgets.get(key, (reserve, now))
+            if now - touched > BUDGET_IDLE:
+                tokens = reserve
+            tokens, spent = budget_step(tokens, deposits, ratio, budget_cap(ratio, reserve), spend)
+            self._budgets[key] = (tokens, now)
+            return spent
 
     def slot_watch(self, key: str, holder: str) -> EventWatch:
         def forget(watch: EventWatch) -> None:

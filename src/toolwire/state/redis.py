@@ -31,9 +31,11 @@ from toolwire.state._base import (
     SlotStatus,
     StateBackend,
     Transition,
+    budget_cap,
 )
 from toolwire.state._lua import SCRIPTS
 from toolwire.state._lua.breaker import decode_acquire, decode_record
+from toolwire.state._lua.budget import decode_budget
 from toolwire.state._lua.call import (
     admit_request,
     decode_admit,
@@ -419,6 +421,14 @@ class RedisBackend(StateBackend):
         if failed is not None:
             raise failed
         return transition
+
+    # -- retry budgets -----------------------------------------------------------------------
+    async def retry_budget(
+        self, key: str, deposits: int, ratio: float, reserve: float, spend: bool
+    ) -> bool:
+        args = [deposits, repr(ratio), repr(reserve), repr(budget_cap(ratio, reserve))]
+        reply = await self._script("budget", [self._k("rb", key)], [*args, "1" if spend else ""])
+        return decode_budget(reply)
 
     # -- concurrency slots ------------------------------------------------------------------
     async def slot_acquire(
