@@ -11,11 +11,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import hang_guard
 import pytest
 from service_checks import need, port_open
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    hang_guard.install(config)  # every test's setup + call + teardown is bounded
 
 
 @pytest.fixture

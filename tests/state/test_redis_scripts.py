@@ -75,13 +75,14 @@ async def test_breaker_scripts_round_trip(redis: Any) -> None:
 
 async def test_rate_script_round_trip(redis: Any) -> None:
     rl = redis._k("rl", "t")
-    # 1 per 10 s: the first is free, the second waits 10 s (allowed with max_wait 20)
-    assert decode_rate(await run(redis, "rate", [rl], ["10.0", "10.0", 0])) == RateDecision(
+    # 1 per 10 s (microseconds): the first is free, the second waits 10 s (max_wait 20 s)
+    ten_s = "10000000"
+    assert decode_rate(await run(redis, "rate", [rl], [ten_s, ten_s, "0"])) == RateDecision(
         allowed=True, wait=0.0
     )
-    waited = decode_rate(await run(redis, "rate", [rl], ["10.0", "10.0", 20]))
+    waited = decode_rate(await run(redis, "rate", [rl], [ten_s, ten_s, "20000000"]))
     assert waited.allowed and 9.0 < waited.wait <= 10.0
-    refused = decode_rate(await run(redis, "rate", [rl], ["10.0", "10.0", 0]))
+    refused = decode_rate(await run(redis, "rate", [rl], [ten_s, ten_s, "0"]))
     assert not refused.allowed and refused.retry_after is not None and refused.retry_after > 10
 
 
@@ -171,7 +172,7 @@ def test_every_script_is_loaded_together() -> None:
     assert set(SCRIPTS) == {
         "acquire", "record", "force", "rate", "release", "get_or_lock", "set_unlock",
         "idem_begin", "idem_finish", "slot_acquire", "slot_release", "slot_renew", "admit",
-        "settle",
+        "settle", "budget",
     }  # fmt: skip
 
 

@@ -3,8 +3,8 @@
 Each client describes its SDK's exceptions in one table (:data:`ErrorTable`: exception classes
 in the order they are checked, each with the function that reads it into a :class:`Failure`),
 the way httpx maps httpcore's exceptions. :func:`send` is the one retry loop every client uses:
-429, 5xx, Anthropic's 529 and transport errors are retried with the runtime's full-jitter
-backoff (:func:`toolwire.runtime._limits.backoff_delay`, the project's one backoff formula),
+429, 5xx, Anthropic's 529 and transport errors are retried with full-jitter backoff
+(:func:`toolwire.runtime.backoff_delay`, the project's one backoff formula),
 a ``Retry-After`` / ``retry-after-ms`` header setting the least wait. The SDKs' own retries are
 switched off by every client, so there is exactly one retry policy.
 """
@@ -16,10 +16,10 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from toolwire._backoff import backoff_delay
 from toolwire._errors import ErrorKind
 from toolwire._retry_after import retry_after
 from toolwire.models._base import ModelError
-from toolwire.runtime._limits import backoff_delay
 
 T = TypeVar("T")
 

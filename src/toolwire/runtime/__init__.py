@@ -9,8 +9,8 @@ from toolwire.runtime._policy import Breaker, Cache, FallbackTool, Policy, RateL
 from toolwire.runtime._resolve import check_policy, effective_policy
 
 if TYPE_CHECKING:
+    from toolwire._backoff import backoff_delay
     from toolwire.runtime._executor import Executor
-    from toolwire.runtime._limits import backoff_delay
     from toolwire.runtime._tasks import (
         TaskHandle,
         TaskInfo,
@@ -53,7 +53,7 @@ def __getattr__(name: str) -> Any:
 
         return Executor
     if name == "backoff_delay":  # (its module imports asyncio)
-        from toolwire.runtime._limits import backoff_delay
+        from toolwire._backoff import backoff_delay
 
         return backoff_delay
     if name in _TASK_NAMES:  # the same, for the task machinery

@@ -1,5 +1,5 @@
-"""Per-process limits (a concurrency limiter with a bounded wait queue, the retry budget)
-and the one backoff formula every retry in toolwire uses (:func:`backoff_delay`).
+"""Per-process limits: a concurrency limiter with a bounded wait queue, the retry budget;
+and the retry budget shared through a store.
 
 On a shared state store a tool's ``Policy.concurrency`` is also held across processes
 (``runtime._layers.shared_slots``); its refusals are the ones made here (``queue_full``,
@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 import time
 from collections import deque
 
 from toolwire._errors import ToolFailure
+from toolwire.state import BackendUnavailable, StateBackend
+from toolwire.state._base import budget_cap
 
 
 def queue_full(name: str) -> ToolFailure:
@@ -106,16 +107,17 @@ class RetryBudget:
     """A token bucket: each call deposits ``ratio`` tokens, each retry spends one.
 
     Under sustained failure retries add at most ``ratio`` extra load; ``reserve`` tokens let a
-    quiet tool retry its first few failures freely. Savings are capped at the deposits of 1,000
-    calls: enough for a burst as wide as the runtime's default concurrency to be retried, yet a
-    long healthy period cannot bank an unbounded retry storm.
+    quiet tool retry its first few failures freely. Savings are capped at the deposits of
+    ``state.BUDGET_WINDOW`` (1,000) calls: enough for a burst as wide as the runtime's default
+    concurrency to be retried, yet a long healthy period cannot bank an unbounded retry storm.
     """
 
-    __slots__ = ("cap", "ratio", "tokens")
+    __slots__ = ("cap", "ratio", "reserve", "tokens")
 
     def __init__(self, ratio: float, reserve: float = 10.0) -> None:
         self.ratio = ratio
-        self.cap = max(reserve, ratio * 1000)
+        self.reserve = reserve
+        self.cap = budget_cap(ratio, reserve)
         self.tokens = reserve
 
     def deposit(self) -> None:
@@ -129,19 +131,54 @@ class RetryBudget:
         return False
 
 
-def backoff_delay(attempt: int, base: float, cap: float, floor: float | None = None) -> float:
-    """How long to wait before retry number ``attempt`` (1 for the first retry).
+class SharedRetryBudget:
+    """A tool's retry budget kept in a shared store, so every process and replica on it
+    draws from one budget (the same rule as :class:`RetryBudget`).
 
-    Exponential backoff with full jitter: uniform in ``[0, min(cap, base * 2**(attempt-1))]``,
-    and at least ``floor`` when given (a server's ``Retry-After``). The one formula of the
-    project: the runtime's ``Retry``, the model clients and the state store's write-behind
-    all wait with it. Public and stable as ``toolwire.runtime.backoff_delay``.
-
-    Example::
-
-        await asyncio.sleep(backoff_delay(attempt, 0.5, 30.0, retry_after))
+    A call's deposit is counted here without I/O and sent with the next retry's withdrawal,
+    or in the background once a token's worth (and at least ``FLUSH_EVERY`` seconds) has
+    gathered, so a call that is not retried costs no round trip. While the store is
+    unreachable (or keeps no budgets) the process's own budget decides, as before.
     """
-    delay = random.uniform(0.0, min(cap, base * (2 ** (attempt - 1))))
-    if floor is not None and floor > delay:
-        return floor
-    return delay
+
+    __slots__ = ("_flush", "backend", "key", "last_flush", "local", "pending")
+
+    FLUSH_EVERY = 0.5
+
+    def __init__(self, backend: StateBackend, key: str, ratio: float) -> None:
+        self.backend = backend
+        self.key = key
+        self.local = RetryBudget(ratio)
+        self.pending = 0  # deposits not sent yet
+        self.last_flush = 0.0
+        self._flush: asyncio.Task[None] | None = None
+
+    def deposit(self) -> None:
+        self.local.deposit()
+        self.pending += 1
+        if (
+            self.pending * self.local.ratio >= 1.0
+            and (self._flush is None or self._flush.done())
+            and time.monotonic() - self.last_flush >= self.FLUSH_EVERY
+        ):
+            self._flush = asyncio.get_running_loop().create_task(self._deposit_behind())
+
+    async def withdraw(self) -> bool:
+        """Take one retry from the shared budget (False: none left)."""
+        try:
+            return await self._send(spend=True)
+        except (BackendUnavailable, NotImplementedError):
+            return self.local.withdraw()
+
+    async def _send(self, *, spend: bool) -> bool:
+        deposits, self.pending = self.pending, 0
+        self.last_flush = time.monotonic()
+        local = self.local
+        return await self.backend.retry_budget(
+            self.key, deposits, local.ratio, local.reserve, spend
+        )
+
+    async def _deposit_behind(self) -> None:
+        # lost deposits only mean fewer retries later, never more
+        with contextlib.suppress(BackendUnavailable, NotImplementedError):
+            await self._send(spend=False)

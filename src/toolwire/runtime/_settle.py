@@ -28,7 +28,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 
-from toolwire.runtime._limits import backoff_delay
+from toolwire._backoff import backoff_delay
 from toolwire.state import BackendUnavailable, CallPlan, Settlement, StateBackend, Transition
 
 log = logging.getLogger("toolwire.runtime")

@@ -20,6 +20,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from toolwire import _json
+from toolwire._backoff import backoff_delay
 from toolwire._calls import ToolResult
 from toolwire._context import Caller
 from toolwire._errors import ToolError
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("toolwire.tasks")
 
 _MESSAGE_MAX = 2000  # characters of a progress message kept
+_RETRY_FIRST_S = 0.05  # backoff of the store loops while the store is unreachable
 _RETRY_MAX_S = 2.0
 _UNSET: Any = object()
 
@@ -219,7 +221,7 @@ class Worker:
 
     # -- loops ------------------------------------------------------------------------------
     async def _claim_loop(self) -> None:
-        pause = 0.05
+        failures = 0  # in a row: the store is unreachable (every replica backs off, jittered)
         while not self._closing:
             free = self.workers - len(self._running)
             if free <= 0:
@@ -230,14 +232,14 @@ class Worker:
             try:
                 claims = await self.store.claim(self.id, count=free, lease=self.lease, wait=1.0)
             except BackendUnavailable:
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, _RETRY_MAX_S)
+                failures += 1
+                await asyncio.sleep(backoff_delay(failures, _RETRY_FIRST_S, _RETRY_MAX_S))
                 continue
             except Exception:  # a bug must not stop this process from running tasks
                 log.exception("toolwire tasks: claiming failed")
                 await asyncio.sleep(_RETRY_MAX_S)
                 continue
-            pause = 0.05
+            failures = 0
             for claim in claims:
                 self._spawn(claim)
 
@@ -376,7 +378,7 @@ class Worker:
                     return
 
     async def _end(self, record: TaskRecord, status: TaskStatus, result: bytes) -> None:
-        delay = 0.05
+        failures = 0
         give_up = None
         while True:
             try:
@@ -392,5 +394,5 @@ class Worker:
                             record.id,
                         )
                         return
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, _RETRY_MAX_S)
+                failures += 1
+                await asyncio.sleep(backoff_delay(failures, _RETRY_FIRST_S, _RETRY_MAX_S))

@@ -21,6 +21,7 @@ from typing import Any
 from toolwire._calls import ToolResult
 from toolwire._context import Caller, ProgressCallback
 from toolwire._errors import ERROR_KINDS, ToolError, ToolwireError, UnknownTool
+from toolwire.observe import UNKNOWN_TOOL  # names that are no tool: one label (metrics, dashboard)
 from toolwire.serve._audit import audit
 from toolwire.serve._audit import logger as audit_logger
 from toolwire.serve._auth import Authenticator
@@ -31,9 +32,6 @@ from toolwire.serve._stats import CallStats
 from toolwire.serve._tasks import refuse_plain_call
 
 ReadyCheck = Callable[[], Awaitable[None]]
-# Every name a client sends that is not a tool is counted under this one label (metrics,
-# dashboard): one series per name would let any client grow them without bound.
-UNKNOWN_TOOL = "__unknown__"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

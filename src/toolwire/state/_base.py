@@ -12,10 +12,14 @@ the executor then fails open or closed per policy.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
+import math
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Literal, get_args
 
 BreakerState = Literal["closed", "open", "half_open", "forced_open", "disabled"]
@@ -29,9 +33,34 @@ Stop = Literal[
 # A shared concurrency slot: taken (``held``), waiting in the tool's queue (``queued``: ask
 # again later), or refused because the queue is full (``full``).
 SlotStatus = Literal["held", "queued", "full"]
-# A queued caller asks again every few tens of milliseconds (``runtime._shared_slots``); one
-# silent for this long has gone away (its process died) and loses its place in the queue.
+# A queued caller is woken when a slot frees (``slot_watch``) and asks again then, and at
+# least every ``SLOT_RECHECK`` seconds in case a wake-up was lost; one silent for
+# ``WAITER_TTL`` has gone away (its process died) and loses its place in the queue.
 WAITER_TTL = 2.0
+SLOT_RECHECK = WAITER_TTL / 2
+
+
+# A retry budget (``Retry.budget``): each call earns ``ratio`` tokens, each retry spends one,
+# ``reserve`` to start with. Savings are capped at the earnings of ``BUDGET_WINDOW`` calls (the
+# window the budget remembers), and a shared budget untouched for ``BUDGET_IDLE`` seconds is
+# forgotten (it starts again from its reserve).
+BUDGET_WINDOW = 1000
+BUDGET_IDLE = 600.0
+
+
+def budget_cap(ratio: float, reserve: float) -> float:
+    """The most tokens a retry budget of ``ratio`` and ``reserve`` can hold."""
+    return max(reserve, ratio * BUDGET_WINDOW)
+
+
+def budget_step(
+    tokens: float, deposits: int, ratio: float, cap: float, spend: bool
+) -> tuple[float, bool]:
+    """A budget after ``deposits`` calls and, when ``spend``, one retry: (tokens, spent)."""
+    tokens = min(cap, tokens + ratio * deposits)
+    if spend and tokens >= 1.0:
+        return tokens - 1.0, True
+    return tokens, False
 
 
 class BackendUnavailable(Exception):
@@ -76,6 +105,28 @@ class RateDecision:
     allowed: bool
     wait: float = 0.0
     retry_after: float | None = None
+
+
+# Both rate limiters (memory and the Lua script) count in whole microseconds: in floats,
+# ``(now + interval) - limit - now`` rounded above 0 at some clock values and refused a fresh
+# bucket's first call. Integers are exact in Lua's doubles up to 2**53 (the epoch in
+# microseconds is about 2**51).
+MICROS = 1_000_000
+
+
+@functools.lru_cache(maxsize=1024)
+def gcra_steps(rate: float, per: float) -> tuple[int, int]:
+    """``(interval, limit)`` in microseconds for ``rate`` calls per ``per`` seconds (GCRA): a
+    call spends ``interval`` (rounded to the nearest microsecond), and a bucket holds exactly
+    ``floor(rate)`` calls, at least one, so the burst never depends on rounding.
+
+    Example::
+
+        assert gcra_steps(3, 1.0) == (333_333, 999_999)
+    """
+    per_us = max(1, round(per * MICROS))
+    interval = max(1, round(Fraction(per_us) / Fraction(rate)))
+    return interval, max(1, math.floor(rate)) * interval
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -160,6 +211,58 @@ class Settlement:
     outcome: Outcome = "ignore"
     slow: bool = False
     slot_release: bool = False
+
+
+class SlotWatch:
+    """A queued caller's wake-ups: ``wait`` returns True when woken (a slot may be its turn),
+    False when ``seconds`` passed first. A wake-up is a hint to ask again, never a slot.
+
+    This base class hears nothing (a store that cannot notify): ``wait`` sleeps the ``seconds``,
+    so the caller asks again every ``SLOT_RECHECK`` seconds.
+    """
+
+    __slots__ = ()
+
+    async def wait(self, seconds: float) -> bool:
+        await asyncio.sleep(seconds)
+        return False
+
+    def close(self) -> None:
+        """Stop listening (the caller holds its slot or left the queue)."""
+
+
+class EventWatch(SlotWatch):
+    """Wake-ups delivered by setting an ``asyncio.Event`` (``wake``, from the loop's thread
+    or, through ``call_soon_threadsafe``, any other); ``on_close`` unregisters it."""
+
+    __slots__ = ("_event", "_loop", "_on_close")
+
+    def __init__(self, on_close: Callable[[EventWatch], None]) -> None:
+        self._event = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        self._on_close = on_close
+
+    def wake(self) -> None:
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._loop:
+            self._event.set()
+        elif not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._event.set)
+
+    async def wait(self, seconds: float) -> bool:
+        try:
+            async with asyncio.timeout(seconds):
+                await self._event.wait()
+        except TimeoutError:
+            return False
+        self._event.clear()
+        return True
+
+    def close(self) -> None:
+        self._on_close(self)
 
 
 class StateBackend(ABC):
@@ -290,6 +393,21 @@ class StateBackend(ABC):
     @abstractmethod
     async def slot_release(self, key: str, holder: str) -> None:
         """Give ``holder``'s slot back, or take it out of the queue (a no-op otherwise)."""
+
+    # -- retry budgets (shared stores) ------------------------------------------------------
+    async def retry_budget(
+        self, key: str, deposits: int, ratio: float, reserve: float, spend: bool
+    ) -> bool:
+        """Add ``deposits`` calls' earnings to ``key``'s retry budget (``budget_step``) and,
+        when ``spend``, take one retry from it: True when one was taken. On a shared store
+        every process draws from the same budget. A store without budgets raises
+        ``NotImplementedError`` (the runtime then keeps the budget per process)."""
+        raise NotImplementedError
+
+    def slot_watch(self, key: str, holder: str) -> SlotWatch:
+        """Listen for wake-ups of the queued ``holder`` of ``key``'s slots; called before the
+        caller asks again, so a slot freed in between is not missed. The default hears none."""
+        return SlotWatch()
 
     # -- one call's decisions and writes, together ------------------------------------------
     # A shared store answers these in one round trip each (Redis: one script). The defaults

@@ -12,6 +12,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
+from toolwire._backoff import backoff_delay
 from toolwire._errors import MissingExtra
 from toolwire.state._base import BackendUnavailable
 
@@ -188,7 +189,7 @@ class RedisCalls:
         if self.down_since is not None and time.monotonic() < self._next_try:
             raise BackendUnavailable("Redis is unreachable")
         give_up: float | None = None
-        pause = 0.001
+        waits = 0
         fresh = self.down_since is None
         failover_until: float | None = None
         while True:
@@ -205,8 +206,8 @@ class RedisCalls:
                     give_up = now + self.pool_timeout
                 if now >= give_up:
                     raise self._pool_exhausted(exc) from exc
-                await asyncio.sleep(min(pause, give_up - now))
-                pause = min(pause * 2, 0.05)
+                waits += 1
+                await asyncio.sleep(min(backoff_delay(waits, 0.001, 0.05), give_up - now))
             except self.no_script:
                 raise
             except self._outage as exc:

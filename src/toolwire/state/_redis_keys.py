@@ -88,3 +88,7 @@ class KeyNames:
     def slots(self, key: str) -> list[str]:
         """A tool's concurrency slot holders, wait queue and the queue's expiry."""
         return [self.key("sem", key), self.key("semq", key), self.key("semx", key)]
+
+    def wake(self, key: str) -> str:
+        """The prefix of a tool's wake lists: one per process (``+ owner``), in its slot."""
+        return self.key("semw", key) + ":"

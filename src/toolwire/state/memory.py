@@ -14,16 +14,22 @@ from collections.abc import Callable
 
 from toolwire._errors import ToolFailure
 from toolwire.state._base import (
+    BUDGET_IDLE,
+    MICROS,
     WAITER_TTL,
     Admission,
     BreakerConfig,
     BreakerState,
+    EventWatch,
     IdemRecord,
     Outcome,
     RateDecision,
     SlotStatus,
     StateBackend,
     Transition,
+    budget_cap,
+    budget_step,
+    gcra_steps,
 )
 from toolwire.state._breaker import BreakerCore
 
@@ -52,7 +58,7 @@ class MemoryBackend(StateBackend):
         self._clock = clock
         self._lock = threading.Lock()
         self._breakers: dict[str, BreakerCore] = {}
-        self._tat: dict[str, float] = {}
+        self._tat: dict[str, int] = {}  # theoretical arrival times, microseconds
         self._cache: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._locks: dict[str, tuple[str, float]] = {}
         # key -> (owner, expiry) and key -> (result, expiry); see ``idem_begin``
@@ -62,6 +68,8 @@ class MemoryBackend(StateBackend):
         # arrival order with the time they stop counting unless they ask again
         self._slots: dict[str, set[str]] = {}
         self._slot_queues: dict[str, OrderedDict[str, float]] = {}
+        self._slot_watches: dict[str, dict[str, EventWatch]] = {}
+        self._budgets: dict[str, tuple[float, float]] = {}  # key -> (tokens, last touched)
         self.max_idempotency_records = max_idempotency_records
         # a subclass that changes the async cache methods (a test double, say) keeps them used
         cls = type(self)
@@ -134,21 +142,19 @@ class MemoryBackend(StateBackend):
     async def rate_acquire(
         self, key: str, rate: float, per: float, max_wait: float
     ) -> RateDecision:
-        interval = per / rate
-        # a burst of ``rate`` calls, and at least one even when rate < 1 per ``per``
-        limit = max(per, interval)
+        interval, limit = gcra_steps(rate, per)  # microseconds (see ``gcra_steps``)
         with self._lock:
-            now = self._clock()
+            now = round(self._clock() * MICROS)
             tat = max(self._tat.get(key, now), now)
             new_tat = tat + interval
             wait = new_tat - limit - now
             if wait <= 0:
                 self._tat[key] = new_tat
                 return RateDecision(allowed=True)
-            if wait <= max_wait:
+            if wait <= max_wait * MICROS:
                 self._tat[key] = new_tat
-                return RateDecision(allowed=True, wait=wait)
-            return RateDecision(allowed=False, retry_after=wait)
+                return RateDecision(allowed=True, wait=wait / MICROS)
+            return RateDecision(allowed=False, retry_after=wait / MICROS)
 
     # -- cache: TTL + LRU ---------------------------------------------------------------
     def cache_get_nowait(self, key: str) -> bytes | None:
@@ -298,7 +304,8 @@ class MemoryBackend(StateBackend):
                 ahead = list(queue).index(holder) if holder in queue else len(queue)
                 if ahead < free:
                     held.add(holder)
-                    queue.pop(holder, None)
+                    if queue.pop(holder, None) is not None and free > 1:
+                        self._wake(key, list(queue)[: free - 1])  # their turn too now
                     return "held"
             if holder not in queue and max_queue is not None and len(queue) >= max_queue:
                 return "full"
@@ -307,7 +314,44 @@ class MemoryBackend(StateBackend):
 
     async def slot_release(self, key: str, holder: str) -> None:
         with self._lock:
-            self._slots.get(key, set()).discard(holder)
+            held = self._slots.get(key, set())
+            was_held = holder in held
+            held.discard(holder)
             queue = self._slot_queues.get(key)
             if queue is not None:
                 queue.pop(holder, None)
+                if was_held and queue:
+                    self._wake(key, [next(iter(queue))])
+
+    async def retry_budget(
+        self, key: str, deposits: int, ratio: float, reserve: float, spend: bool
+    ) -> bool:
+        with self._lock:
+            now = self._clock()
+            tokens, touched = self._budgets.get(key, (reserve, now))
+            if now - touched > BUDGET_IDLE:
+                tokens = reserve
+            tokens, spent = budget_step(tokens, deposits, ratio, budget_cap(ratio, reserve), spend)
+            self._budgets[key] = (tokens, now)
+            return spent
+
+    def slot_watch(self, key: str, holder: str) -> EventWatch:
+        def forget(watch: EventWatch) -> None:
+            with self._lock:
+                watches = self._slot_watches.get(key, {})
+                if watches.get(holder) is watch:
+                    del watches[holder]
+                    if not watches:
+                        del self._slot_watches[key]
+
+        watch = EventWatch(forget)
+        with self._lock:
+            self._slot_watches.setdefault(key, {})[holder] = watch
+        return watch
+
+    def _wake(self, key: str, waiters: list[str]) -> None:
+        watches = self._slot_watches.get(key, {})
+        for waiter in waiters:
+            watch = watches.get(waiter)
+            if watch is not None:
+                watch.wake()

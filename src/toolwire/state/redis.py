@@ -16,12 +16,14 @@ from dataclasses import replace
 from typing import Any
 
 from toolwire.state._base import (
+    SLOT_RECHECK,
     Admission,
     BackendUnavailable,
     BreakerConfig,
     BreakerState,
     CallPlan,
     Clearance,
+    EventWatch,
     IdemRecord,
     Outcome,
     RateDecision,
@@ -29,9 +31,11 @@ from toolwire.state._base import (
     SlotStatus,
     StateBackend,
     Transition,
+    budget_cap,
 )
 from toolwire.state._lua import SCRIPTS
 from toolwire.state._lua.breaker import decode_acquire, decode_record
+from toolwire.state._lua.budget import decode_budget
 from toolwire.state._lua.call import (
     admit_request,
     decode_admit,
@@ -41,8 +45,8 @@ from toolwire.state._lua.call import (
     settle_request,
     slot_args,
 )
-from toolwire.state._lua.common import breaker_state
-from toolwire.state._lua.rate import decode_rate
+from toolwire.state._lua.common import breaker_state, text
+from toolwire.state._lua.rate import decode_rate, rate_args
 from toolwire.state._lua.slots import decode_slot_acquire, decode_slot_renew
 from toolwire.state._lua.store import decode_get_or_lock, decode_idem_begin
 from toolwire.state._redis_client import (
@@ -92,7 +96,10 @@ class RedisBackend(StateBackend):
     A tool's ``Policy.concurrency`` holds across every process on the store: a running call
     holds one of the tool's slots under a lease of ``concurrency_lease`` seconds, renewed
     (one round trip per tool, a third of the lease apart) while the call runs, so the slots
-    of a process that dies come back by themselves within that time.
+    of a process that dies come back by themselves within that time. A caller queued for a
+    slot is woken when one is given back (a per-process wake list in Redis, popped by one
+    BLPOP per tool: one more pooled connection while callers wait) and asks again at least
+    every ``state.SLOT_RECHECK`` seconds in case a wake-up was lost.
 
     Example::
 
@@ -147,6 +154,12 @@ class RedisBackend(StateBackend):
         # the slots this backend's calls hold (slot key -> holders), renewed by one task
         self._held: dict[str, set[str]] = {}
         self._renewer: asyncio.Task[None] | None = None
+        # queued callers of this backend waiting for a wake-up: (slot key, owner) -> holder ->
+        # watch, each (slot key, owner) served by one task blocked on its wake list
+        self._watches: dict[tuple[str, str], dict[str, EventWatch]] = {}
+        self._listeners: dict[tuple[str, str], asyncio.Task[None]] = {}
+        # a listener's BLPOP returns within this, under the socket timeout
+        self._block = min(SLOT_RECHECK, timeout / 2)
 
     @property
     def available(self) -> bool:
@@ -193,10 +206,7 @@ class RedisBackend(StateBackend):
     async def rate_acquire(
         self, key: str, rate: float, per: float, max_wait: float
     ) -> RateDecision:
-        interval = per / rate
-        reply = await self._script(
-            "rate", [self._k("rl", key)], [repr(interval), repr(max(per, interval)), max_wait]
-        )
+        reply = await self._script("rate", [self._k("rl", key)], rate_args(rate, per, max_wait))
         return decode_rate(reply)
 
     # -- cache --------------------------------------------------------------------------
@@ -431,6 +441,14 @@ class RedisBackend(StateBackend):
             raise failed
         return transition
 
+    # -- retry budgets -----------------------------------------------------------------------
+    async def retry_budget(
+        self, key: str, deposits: int, ratio: float, reserve: float, spend: bool
+    ) -> bool:
+        args = [deposits, repr(ratio), repr(reserve), repr(budget_cap(ratio, reserve))]
+        reply = await self._script("budget", [self._k("rb", key)], [*args, "1" if spend else ""])
+        return decode_budget(reply)
+
     # -- concurrency slots ------------------------------------------------------------------
     async def slot_acquire(
         self, key: str, holder: str, limit: int, max_queue: int | None
@@ -440,7 +458,9 @@ class RedisBackend(StateBackend):
             slot_queue=max_queue,
         )  # fmt: skip
         reply = await self._script(
-            "slot_acquire", self.names.slots(key), slot_args(plan, self.concurrency_lease)
+            "slot_acquire",
+            self.names.slots(key),
+            slot_args(plan, self.concurrency_lease, self.names),
         )
         status = decode_slot_acquire(reply)
         if status == "held":
@@ -449,7 +469,44 @@ class RedisBackend(StateBackend):
 
     async def slot_release(self, key: str, holder: str) -> None:
         self._drop(key, holder)
-        await self._script("slot_release", self.names.slots(key), [holder])
+        await self._script("slot_release", self.names.slots(key), [holder, self.names.wake(key)])
+
+    def slot_watch(self, key: str, holder: str) -> EventWatch:
+        """Wake-ups pushed by the scripts onto this process's wake list of ``key`` (one per
+        owner, the holder name up to its last ``:``), popped by one BLPOP task per list."""
+        group = (key, holder.rpartition(":")[0])
+
+        def forget(watch: EventWatch) -> None:
+            watches = self._watches.get(group, {})
+            if watches.get(holder) is watch:
+                del watches[holder]
+
+        watch = EventWatch(forget)
+        self._watches.setdefault(group, {})[holder] = watch
+        task = self._listeners.get(group)
+        loop = asyncio.get_running_loop()
+        if task is None or task.done() or task.get_loop() is not loop:
+            self._listeners[group] = loop.create_task(self._listen(group))
+        return watch
+
+    async def _listen(self, group: tuple[str, str]) -> None:
+        """Hand the names popped from a wake list to their waiters; ends once none is left
+        (checked at least every ``_block`` seconds, the bound of one BLPOP)."""
+        key, owner = group
+        name = self.names.wake(key) + owner
+        while self._watches.get(group):
+            try:
+                got = await self._call(self.client.blpop, [name], timeout=self._block)
+            except BackendUnavailable:
+                await asyncio.sleep(self._block)  # the waiters ask again on their own
+                continue
+            if got:
+                watch = self._watches.get(group, {}).get(text(got[1]))
+                if watch is not None:
+                    watch.wake()
+        self._watches.pop(group, None)
+        if self._listeners.get(group) is asyncio.current_task():
+            del self._listeners[group]
 
     def _hold(self, key: str, holder: str) -> None:
         """Keep ``holder``'s lease alive until it is given back (see ``_renew_slots``)."""
@@ -491,6 +548,9 @@ class RedisBackend(StateBackend):
         if self._renewer is not None:
             self._renewer.cancel()
             self._renewer = None
+        for task in self._listeners.values():
+            task.cancel()
+        self._listeners.clear()
         await self.client.aclose()
 
 

@@ -1,9 +1,10 @@
 """Retry: attempts again after failures worth another try, with full-jitter backoff.
 
 Bounded by ``Retry.attempts``, ``max_elapsed``, the call's deadline and the tool's retry
-budget. Never retried: invalid arguments and the other kinds in ``NEVER_RETRY``, a
-cancellation, and a tool that is neither read-only nor idempotent unless the call carries an
-idempotency key (running a side effect twice is worse than failing once).
+budget (on a shared store one budget for every process: ``SharedRetryBudget``). Never
+retried: invalid arguments and the other kinds in ``NEVER_RETRY``, a cancellation, and a
+tool that is neither read-only nor idempotent unless the call carries an idempotency key
+(running a side effect twice is worse than failing once).
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import time
 
+from toolwire._backoff import backoff_delay
 from toolwire._calls import ToolResult
 from toolwire._errors import ToolError
 from toolwire.runtime._layers.base import Layer
-from toolwire.runtime._limits import backoff_delay
+from toolwire.runtime._limits import SharedRetryBudget
 from toolwire.runtime._plan import PreparedCall, ToolPlan
 from toolwire.runtime._policy import Retry
 from toolwire.runtime._services import Services
@@ -26,13 +28,17 @@ NEVER_RETRY = frozenset(
 
 
 class RetryLayer(Layer):
-    __slots__ = ("retry",)
+    __slots__ = ("retry", "shared")
 
     def __init__(self, next: Layer | None, plan: ToolPlan, services: Services) -> None:
         super().__init__(next, plan, services)
         retry = plan.policy.retry
         assert retry is not None
         self.retry: Retry = retry
+        backend = services.backend
+        self.shared = (
+            SharedRetryBudget(backend, plan.name, retry.budget) if backend.shared else None
+        )
 
     @classmethod
     def applies(cls, plan: ToolPlan, keyed: bool) -> bool:
@@ -40,9 +46,13 @@ class RetryLayer(Layer):
 
     async def __call__(self, call: PreparedCall) -> ToolResult:
         retry = self.retry
+        shared = self.shared
         budget = self.plan.budget
         assert budget is not None
-        budget.deposit()
+        if shared is not None:
+            shared.deposit()
+        else:
+            budget.deposit()
         while True:
             result = await self.next(call)
             error = result.error
@@ -55,7 +65,7 @@ class RetryLayer(Layer):
                 return result
             if retry.max_elapsed is not None and now + delay - call.started > retry.max_elapsed:
                 return result
-            if not budget.withdraw():
+            if not (await shared.withdraw() if shared is not None else budget.withdraw()):
                 return result
             await asyncio.sleep(delay)
 

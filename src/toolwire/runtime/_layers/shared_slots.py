@@ -4,17 +4,18 @@ On a shared backend (Redis) ``Policy.concurrency`` counts the calls of a tool ru
 every process on the store, and ``Policy.max_queue`` the callers waiting for them. The slot
 is asked for in the same step as the other shared policies (``StateBackend.admit``) and given
 back with their writes (``settle``, written behind the answer), so it adds no round trip to
-a call. A caller that has to wait asks again with a short jittered pause until a slot is its
-turn or its deadline passes; the store keeps the queue first come first served. Once the
+a call. A caller that has to wait listens for a wake-up from the store (``slot_watch``: sent
+when a slot is given back to the caller whose turn it is) and asks again then, or after
+``SLOT_RECHECK`` seconds when none came (a lost wake-up, a dead holder's lease that ran out),
+until a slot is its turn or its deadline passes; the store keeps the queue first come first
+served. Nothing polls: a waiter asks about once a second when no slot frees. Once the
 slot is held the process's own limit is taken as well (the concurrency layer below: it never
 waits then, and it keeps holding the limit in this process while the store is unreachable).
 """
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-import random
 import time
 
 from toolwire._calls import ToolResult
@@ -23,11 +24,8 @@ from toolwire.runtime._limits import queue_full, wait_timeout
 from toolwire.runtime._outcomes import finish, refuse
 from toolwire.runtime._plan import PreparedCall
 from toolwire.state import BackendUnavailable, CallPlan, SlotStatus, StateBackend
+from toolwire.state._base import SLOT_RECHECK
 
-# Pauses between a waiter's asks: from 5 ms doubling to 50 ms, each drawn in [half, whole].
-# Every ask also keeps the waiter's place (state.WAITER_TTL is far longer).
-_FIRST_PAUSE = 0.005
-_MAX_PAUSE = 0.05
 _holders = itertools.count()
 
 
@@ -81,21 +79,25 @@ async def take_slot(
 
 
 async def _wait(backend: StateBackend, call: PreparedCall, plan: CallPlan, slot: Slot) -> None:
-    """Ask again until the slot is ours (or the queue turned us away); ``timeout`` at the
+    """Ask again on each wake-up (or ``SLOT_RECHECK`` without one, which also keeps the
+    caller's place) until the slot is ours or the queue turned us away; ``timeout`` at the
     deadline. Cancelled or timed out, the call's settlement takes it out of the queue."""
     assert plan.slot_key is not None
-    pause = _FIRST_PAUSE
-    while True:
-        delay = random.uniform(pause / 2, pause)
-        if call.deadline is not None:
-            left = call.deadline - time.monotonic()
-            if left <= 0:
-                raise wait_timeout(f"tool {call.plan.name}")
-            delay = min(delay, left)  # one last ask at the deadline
-        await asyncio.sleep(delay)
-        slot.status = await backend.slot_acquire(
-            plan.slot_key, plan.slot_holder, plan.slot_limit, plan.slot_queue
-        )
-        if slot.status != "queued":
-            return
-        pause = min(pause * 2, _MAX_PAUSE)
+    # listening starts before the first ask, so a slot freed right after it is heard
+    watch = backend.slot_watch(plan.slot_key, plan.slot_holder)
+    try:
+        while True:
+            slot.status = await backend.slot_acquire(
+                plan.slot_key, plan.slot_holder, plan.slot_limit, plan.slot_queue
+            )
+            if slot.status != "queued":
+                return
+            wait = SLOT_RECHECK
+            if call.deadline is not None:
+                left = call.deadline - time.monotonic()
+                if left <= 0:
+                    raise wait_timeout(f"tool {call.plan.name}")
+                wait = min(wait, left)  # one last ask at the deadline
+            await watch.wait(wait)
+    finally:
+        watch.close()

@@ -7,6 +7,7 @@ Every read-then-write of the backend is one script (one round trip, atomic on th
 from __future__ import annotations
 
 from toolwire.state._lua.breaker import ACQUIRE, FORCE, RECORD
+from toolwire.state._lua.budget import BUDGET
 from toolwire.state._lua.call import ADMIT, SETTLE
 from toolwire.state._lua.rate import RATE
 from toolwire.state._lua.slots import SLOT_ACQUIRE, SLOT_RELEASE, SLOT_RENEW
@@ -27,4 +28,5 @@ SCRIPTS: dict[str, str] = {
     "slot_renew": SLOT_RENEW,
     "admit": ADMIT,
     "settle": SETTLE,
+    "budget": BUDGET,
 }

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from toolwire.state._base import (
+    MICROS,
     WAITER_TTL,
     Admission,
     BackendUnavailable,
@@ -20,24 +21,27 @@ from toolwire.state._base import (
 )
 from toolwire.state._lua.breaker import ACQUIRE_FN, RECORD_FN
 from toolwire.state._lua.common import NOW, breaker_state, fields, seconds, slot_status, text
-from toolwire.state._lua.rate import RATE_FN
-from toolwire.state._lua.slots import SLOT_FN, SLOT_GIVE_FN
+from toolwire.state._lua.rate import RATE_FN, rate_args
+from toolwire.state._lua.slots import SLOT_FN, SLOT_GIVE_FN, SLOT_WAKE_FN
 from toolwire.state._redis_keys import CACHE_LOCK, KeyNames
 
 Request = tuple[list[str], list[Any]]  # a script's KEYS and ARGV
 
 # The before-call decisions of one call in one step, in chain order (CallPlan / Clearance).
 # Only the policies in use send their keys and arguments, in this order: cache (KEYS cache,
-# lock), idempotency (KEYS record), rate (KEYS tat; ARGV interval, limit, max_wait), breaker
+# lock), idempotency (KEYS record), rate (KEYS tat; ARGV interval, limit, max_wait, in
+# microseconds), breaker
 # (KEYS hash; ARGV open_for, half_open_calls), concurrency slot (KEYS holders, queue, queue
-# expiry; ARGV holder, limit, max_queue, lease ms, waiter ttl ms). ARGV starts with owner,
-# lease ms and the policies used ('c', 'i', 'r', 'b', 's' letters). Returns {stop, data,
-# locked, claimed, wait, allowed, state, gen, retry, slot}; a stop gives back the claims this
-# step took before it; a rate-limit wait stops before the breaker and the slot (5 values).
+# expiry; ARGV holder, limit, max_queue, lease ms, waiter ttl ms, wake list prefix). ARGV
+# starts with owner, lease ms and the policies used ('c', 'i', 'r', 'b', 's' letters).
+# Returns {stop, data, locked, claimed, wait, allowed, state, gen, retry, slot}; a stop gives
+# back the claims this step took before it; a rate-limit wait stops before the breaker and
+# the slot (5 values).
 ADMIT = (
     NOW
     + RATE_FN
     + ACQUIRE_FN
+    + SLOT_WAKE_FN
     + SLOT_FN
     + """
 local owner, lease, use = ARGV[1], ARGV[2], ARGV[3]
@@ -101,7 +105,9 @@ if string.find(use, 's', 1, true) then
   local limit = arg()
   local max_queue = arg()
   local lease_ms = arg()
-  slot = slot_take(hk, qk, xk, holder, limit, max_queue, lease_ms, arg())
+  local wait_ms = arg()
+  ai = ai + 1
+  slot = slot_take(hk, qk, xk, holder, limit, max_queue, lease_ms, wait_ms, ARGV[ai])
 end
 return {'', '', locked, claimed, wait, a[1], a[2], a[3], a[4], slot}
 """
@@ -112,14 +118,17 @@ def ms(seconds: float) -> int:
     return max(1, int(seconds * 1000))
 
 
-def slot_args(plan: CallPlan, lease_s: float) -> list[Any]:
-    """``slot_take``'s arguments: holder, limit, max_queue (-1: none), lease ms, waiter ms."""
+def slot_args(plan: CallPlan, lease_s: float, names: KeyNames) -> list[Any]:
+    """``slot_take``'s arguments: holder, limit, max_queue (-1: none), lease ms, waiter ms,
+    the prefix of the tool's wake lists."""
+    assert plan.slot_key is not None
     return [
         plan.slot_holder,
         plan.slot_limit,
         -1 if plan.slot_queue is None else plan.slot_queue,
         ms(lease_s),
         int(WAITER_TTL * 1000),
+        names.wake(plan.slot_key),
     ]
 
 
@@ -136,9 +145,8 @@ def admit_request(plan: CallPlan, names: KeyNames, slot_lease: float) -> Request
         keys.append(names.key("id", plan.idem_key))
     if plan.rate_key is not None:
         use += "r"
-        interval = plan.per / plan.rate
         keys.append(names.key("rl", plan.rate_key))
-        args += [repr(interval), repr(max(plan.per, interval)), repr(plan.max_wait)]
+        args += rate_args(plan.rate, plan.per, plan.max_wait)
     cfg = plan.breaker
     if plan.breaker_key is not None and cfg is not None:
         use += "b"
@@ -147,7 +155,7 @@ def admit_request(plan: CallPlan, names: KeyNames, slot_lease: float) -> Request
     if plan.slot_key is not None:
         use += "s"
         keys += names.slots(plan.slot_key)
-        args += slot_args(plan, slot_lease)
+        args += slot_args(plan, slot_lease, names)
     args[2] = use
     return keys, args
 
@@ -173,7 +181,7 @@ def decode_admit(reply: Any) -> Clearance:
     if stop == "idem_pending":
         return Clearance(stop="idem_pending")
     if stop == "rate_limited":
-        return Clearance(stop="rate_limited", retry_after=float(wait))
+        return Clearance(stop="rate_limited", retry_after=int(wait) / MICROS)
     breaker = None
     if state is not None and text(state):
         breaker = Admission(
@@ -189,7 +197,7 @@ def decode_admit(reply: Any) -> Clearance:
     return Clearance(
         cache_locked=bool(locked),
         idem_claimed=bool(claimed),
-        wait=float(wait),
+        wait=int(wait) / MICROS,  # the rate limiter's, in microseconds
         breaker=breaker,
         slot=slot_status(slot) if slot is not None and text(slot) else None,
     )
@@ -199,12 +207,14 @@ def decode_admit(reply: Any) -> Clearance:
 # mode ('s' store, 'u' unlock), idempotency mode ('f' finish, 'a' abandon), '1' to record
 # on the breaker and '1' to give a concurrency slot back; then only what is used, in this
 # order: cache (KEYS cache, lock; ARGV value, ttl ms when storing), idempotency (KEYS record;
-# ARGV data, ttl ms when finishing), slot (KEYS holders, queue, queue expiry; ARGV holder),
+# ARGV data, ttl ms when finishing), slot (KEYS holders, queue, queue expiry; ARGV holder,
+# wake list prefix),
 # breaker (KEYS hash, window; ARGV breaker_record's 9 arguments).
 # Returns the breaker's {old, new} (empty when not recorded).
 SETTLE = (
     NOW
     + RECORD_FN
+    + SLOT_WAKE_FN
     + SLOT_GIVE_FN
     + """
 local owner, cmode, imode, rec, sl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
@@ -234,8 +244,8 @@ if imode ~= '' then
 end
 if sl == '1' then
   local hk, qk, xk = key(), key(), key()
-  ai = ai + 1
-  slot_give(hk, qk, xk, ARGV[ai])
+  ai = ai + 2
+  slot_give(hk, qk, xk, ARGV[ai - 1], ARGV[ai])
 end
 if rec == '1' then
   local h = key()
@@ -294,7 +304,7 @@ def settle_request(plan: CallPlan, outcome: Settlement, names: KeyNames) -> Requ
             args += [outcome.idem_data, ms(plan.idem_ttl)]
     if skey is not None:
         keys += names.slots(skey)
-        args.append(plan.slot_holder)
+        args += [plan.slot_holder, names.wake(skey)]
     if record:
         assert bkey is not None
         keys += [names.key("br", bkey), names.key("brw", bkey)]

@@ -2,14 +2,15 @@
 of their replies.
 
 Keys: the holders ``sem`` (scored by when their lease ends), the queue ``semq`` (scored by
-arrival) and the queue's expiry ``semx`` (scored by when a waiter stops counting).
+arrival) and the queue's expiry ``semx`` (scored by when a waiter stops counting). A waiter
+is woken through its process's wake list ``semw:{tool}:<owner>`` (see ``SLOT_WAKE_FN``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from toolwire.state._base import SlotStatus
+from toolwire.state._base import WAITER_TTL, SlotStatus
 from toolwire.state._lua.common import NOW, slot_status, text
 
 # Concurrency slots of one tool, shared by every process: h holds the holders scored by when
@@ -17,9 +18,11 @@ from toolwire.state._lua.common import NOW, slot_status, text
 # themselves), q the waiters scored by arrival (first come first served) and x the same
 # waiters scored by when they stop counting unless they ask again. A slot goes to a caller
 # only when fewer waiters are ahead of it than slots are free, so newcomers cannot overtake
-# the queue. Returns 'held', 'queued' or 'full' (max_queue < 0: unbounded).
+# the queue. A waiter that takes its slot while more are free wakes the waiters next in
+# line whose turn it now is (a release wakes only the first). Returns 'held', 'queued' or
+# 'full' (max_queue < 0: unbounded).
 SLOT_FN = """
-local function slot_take(h, q, x, holder, limit, max_queue, lease_ms, wait_ms)
+local function slot_take(h, q, x, holder, limit, max_queue, lease_ms, wait_ms, wake)
 local function keep(k, ms)
   if redis.call('PTTL', k) < ms then redis.call('PEXPIRE', k, ms) end
 end
@@ -41,6 +44,8 @@ if free > 0 then
     if rank then
       redis.call('ZREM', q, holder)
       redis.call('ZREM', x, holder)
+      slot_unwake(wake, holder)
+      if free > 1 then slot_wake(wake, redis.call('ZRANGE', q, 0, free - 2)) end
     end
     return 'held'
   end
@@ -55,9 +60,33 @@ keep(x, wait_ms + 1000)
 return 'queued'
 end
 """
+# Wakes the given waiters: each name is pushed onto its process's wake list (``wake`` ..
+# owner, the holder name up to its last ':'), which that process's listener pops with BLPOP
+# and hands to the waiter. A wake-up is only a hint to ask again (the queue decides), so a
+# lost or stale one costs nothing but a bounded wait. A waiter leaving the queue (it took its
+# slot, or gave up) takes its unread wake-ups off (``slot_unwake``); a dead one's expire.
+SLOT_WAKE_FN = f"""
+local function slot_wake(wake, waiters)
+for _, w in ipairs(waiters) do
+  local owner = string.match(w, '^(.*):[^:]*$')
+  if owner then
+    local k = wake .. owner
+    redis.call('RPUSH', k, w)
+    redis.call('PEXPIRE', k, {int(WAITER_TTL * 2000)})
+  end
+end
+end
+local function slot_unwake(wake, holder)
+local owner = string.match(holder, '^(.*):[^:]*$')
+if owner then redis.call('LREM', wake .. owner, 0, holder) end
+end
+"""
 SLOT_ACQUIRE = (
-    NOW + SLOT_FN + "return slot_take(KEYS[1], KEYS[2], KEYS[3], ARGV[1], tonumber(ARGV[2]),"
-    " tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]))"
+    NOW
+    + SLOT_WAKE_FN
+    + SLOT_FN
+    + "return slot_take(KEYS[1], KEYS[2], KEYS[3], ARGV[1], tonumber(ARGV[2]),"
+    " tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6])"
 )
 
 
@@ -66,14 +95,18 @@ def decode_slot_acquire(reply: Any) -> SlotStatus:
     return slot_status(reply)
 
 
+# Gives a slot back (or leaves the queue); a slot given back wakes the first waiter.
 SLOT_GIVE_FN = """
-local function slot_give(h, q, x, holder)
-redis.call('ZREM', h, holder)
-redis.call('ZREM', q, holder)
+local function slot_give(h, q, x, holder, wake)
+local was = redis.call('ZREM', h, holder)
+if redis.call('ZREM', q, holder) == 1 then slot_unwake(wake, holder) end
 redis.call('ZREM', x, holder)
+if was == 1 then slot_wake(wake, redis.call('ZRANGE', q, 0, 0)) end
 end
 """
-SLOT_RELEASE = SLOT_GIVE_FN + "slot_give(KEYS[1], KEYS[2], KEYS[3], ARGV[1]) return 1"
+SLOT_RELEASE = (
+    SLOT_WAKE_FN + SLOT_GIVE_FN + "slot_give(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2]) return 1"
+)
 
 # KEYS: holders. ARGV: lease ms, then this process's holders. Extends their leases; returns
 # the holders that were no longer there (their lease ran out before it was renewed).
