@@ -104,7 +104,9 @@ def _sentinel_client(url: str, *, max_connections: int, common: dict[str, Any]) 
 
     parts = parse_sentinel_url(url)
     # the sentinels are asked with the same timeouts, without the data nodes' password
-    sentinel = Sentinel(parts["sentinels"], sentinel_kwargs=dict(common), **common)
+    sentinel = Sentinel(  # type: ignore[no-untyped-call]
+        parts["sentinels"], sentinel_kwargs=dict(common), **common
+    )
     return sentinel.master_for(
         parts["service"],
         db=parts["db"],
