@@ -116,6 +116,8 @@ _SECTIONS = {"server", "auth", "state", "policies", "sources", "models", "tasks"
 SERVER_KEYS = frozenset(
     {
         "host",
+        "shutdown_delay",
+        "shutdown_grace",
         "port",
         "grpc_port",
         "workers",
