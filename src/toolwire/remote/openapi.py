@@ -33,6 +33,8 @@ from toolwire.remote._refs import Refs, file_uri, parse_document, read_document
 from toolwire.remote._ssrf import Guard, Resolver, system_resolver
 from toolwire.runtime._policy import Policy
 
+__all__ = ["ApiKey", "Basic", "Bearer", "auth_from_config", "discover", "load"]
+
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _IDEMPOTENT = frozenset({"get", "head", "put", "delete", "options", "trace"})
 _READ_ONLY = frozenset({"get", "head", "options"})
