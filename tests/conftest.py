@@ -9,11 +9,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import hang_guard
 import pytest
 from service_checks import need, port_open
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    hang_guard.install(config)  # every test's setup + call + teardown is bounded
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ from toolwire import _json
 
 
 def _model(spec: str) -> Any:
-    # Until the MODEL_KINDS registry lands in resolve_model, "offline" is named here.
+    # The registry's "offline" finds places with the weather pack's gazetteer, which would
+    # favour weather-shaped arguments over BFCL's own functions: eval's stand-in has none.
     if spec == "offline":
         from toolwire.models.offline import Offline
 
