@@ -3,13 +3,19 @@
 Pages are written in parallel (the Chinese pages on their own branch, the deploy reference by
 another writer), so the nav lists pages that may not exist yet. ``--strict`` would fail on
 those; this hook drops every nav entry whose file is absent (and a section left empty), and the
-language switch when the zh home page is absent. Nothing else is changed.
+language switch when the zh home page is absent; and a link to a page another writer has not
+merged yet (``PENDING``) renders as its plain text until that page exists. Nothing else is
+changed.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
+
+# pages linked before they exist (docs/deploy.md is written on another branch)
+PENDING = ("deploy.md",)
 
 
 def _prune(items: list[Any], docs: Path) -> list[Any]:
@@ -36,3 +42,14 @@ def on_config(config: Any) -> Any:
     if not (docs / "zh" / "index.md").is_file():
         config["extra"].pop("alternate", None)
     return config
+
+
+def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
+    docs = Path(config["docs_dir"])
+    for name in PENDING:
+        if (docs / name).is_file():
+            continue
+        # [text](../deploy.md) or [text](deploy.md#anchor) -> text
+        link = re.compile(r"\[([^\]]+)\]\((?:\.\./)*" + re.escape(name) + r"(?:#[^)]*)?\)")
+        markdown = link.sub(r"\1", markdown)
+    return markdown
