@@ -7,7 +7,9 @@ A test that needs a service skips with the reason when it is absent, and fails i
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import hang_guard
 import pytest
@@ -51,3 +53,17 @@ def output_dir(request: pytest.FixtureRequest) -> Path:
     path = ROOT / "test-output" / request.node.name.replace("/", "_")
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A private Redis Cluster, 3 primaries + 3 replicas on loopback ports, for the session
+    (tests that kill nodes start their own: see ``redis_nodes``)."""
+    from redis_nodes import LocalCluster, binaries_present
+
+    need(binaries_present(), "redis-server and redis-cli are needed for a local Redis Cluster")
+    cluster = LocalCluster(tmp_path_factory.mktemp("redis-cluster")).start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()

@@ -95,6 +95,12 @@ def _pick(flag: Any, table: Any, key: str, default: Any) -> Any:
     help="Send callers only the kind, a generic message and an error id for handler and "
     "upstream failures (full text in the log) [default: on unless bound to loopback].",
 )
+@click.option(
+    "--shutdown-grace",
+    type=float,
+    default=None,
+    help="On SIGTERM: seconds the calls in flight get to finish [default: 25].",
+)
 @click.option("--reuse-port", is_flag=True, hidden=True)
 @click.option("--fd", type=int, default=None, hidden=True)
 @click.option("--ready-fd", type=int, default=None, hidden=True)
@@ -110,6 +116,7 @@ def serve(
     insecure: bool,
     audit_log: str | None,
     redact_errors: bool | None,
+    shutdown_grace: float | None,
     reuse_port: bool,
     fd: int | None,
     ready_fd: int | None,
@@ -147,6 +154,8 @@ def serve(
         log_level=str(server.get("log_level", "warning")),
         mcp_stateless=bool(server.get("mcp_stateless", False)),
         mcp_json_response=bool(server.get("mcp_json_response", False)),
+        shutdown_delay=float(server.get("shutdown_delay", 0.0)),
+        shutdown_grace=float(_pick(shutdown_grace, server, "shutdown_grace", 25.0)),
     )
     if mcp_stdio:
         asyncio.run(_stdio(config, tool_specs, auth, limits, redact))
