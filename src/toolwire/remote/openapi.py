@@ -27,8 +27,8 @@ from toolwire._context import Context
 from toolwire._errors import ToolFailure
 from toolwire._json import dumps_bytes
 from toolwire._tools import Tool
-from toolwire.remote._discovery import CONVERSION_ERRORS, Discovery, tools_only
 from toolwire.remote import _http
+from toolwire.remote._discovery import CONVERSION_ERRORS, Discovery, tools_only
 from toolwire.remote._http import DEFAULT_TIMEOUT, client_for, failure_for
 from toolwire.remote._refs import Refs, file_uri, parse_document, read_document
 from toolwire.remote._ssrf import Guard, Resolver, system_resolver
