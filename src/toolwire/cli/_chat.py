@@ -21,7 +21,7 @@ from toolwire._toolbox import Toolbox
 from toolwire.cli._demo import close_model, resolve_model, seed_toolbox
 from toolwire.models._base import Model
 from toolwire.models.offline import Offline
-from toolwire.runner._runner import Runner, RunResult
+from toolwire.runner import Runner, RunResult
 
 OFFLINE_NOTE = "using the offline stand-in model (deterministic rules, not an LLM)"
 
