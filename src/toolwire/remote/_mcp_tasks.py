@@ -53,7 +53,8 @@ EXTENSION = "io.modelcontextprotocol/tasks"
 CAPABILITIES_KEY = "io.modelcontextprotocol/clientCapabilities"
 RUNNING = ("working", "input_required")
 DEFAULT_POLL_S = 1.0
-MIN_POLL_S = 0.05  # a server asking for 0 ms is not polled in a busy loop
+MIN_POLL_S = 0.05
+MIN_REQUEST_S = 2.0  # a server asking for 0 ms is not polled in a busy loop
 NO_DEADLINE_TTL_S = 3600.0
 TTL_GRACE_S = 60.0  # kept a while past the deadline, to fetch the result
 CANCEL_S = 5.0
@@ -144,8 +145,12 @@ class TaskCall:
         return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
 
     def _timeout(self) -> float:
+        """One request's wait: the call's time left, but never less than a poll needs (a
+        deadline met while a request is out is noticed by the next poll)."""
         left = self.left()
-        return self.read_timeout_s if left is None else min(left, self.read_timeout_s)
+        if left is None:
+            return self.read_timeout_s
+        return min(max(left, MIN_REQUEST_S), self.read_timeout_s)
 
     async def create(self, client: Client) -> dict[str, Any] | None:
         """Sends the task-augmented ``tools/call``; the result when the server answered one
@@ -161,7 +166,21 @@ class TaskCall:
                 params["_meta"] = {"progressToken": token}
                 self.session.progress_routes[token] = self._progress
                 self._token = token
-        raw = await send(client, "tools/call", params, wait_s=self._timeout())
+        job = asyncio.ensure_future(send(client, "tools/call", params, wait_s=self._timeout()))
+        try:
+            raw = await asyncio.shield(job)
+        except asyncio.CancelledError:
+            # cancelled while the task was being created: it may exist on the server all the
+            # same (a task-augmented call is not undone by cancelling its request), so wait a
+            # moment for its id and cancel it there
+            with contextlib.suppress(Exception):
+                self._created(await asyncio.wait_for(job, CANCEL_S))
+                await self._cancel_remote()
+            self._unroute()
+            raise
+        return self._created(raw)
+
+    def _created(self, raw: dict[str, Any]) -> dict[str, Any] | None:
         if self.modern:
             if raw.get("resultType") != "task":
                 return raw  # the server ran it plainly
@@ -170,6 +189,11 @@ class TaskCall:
         created = mcp_types.CreateTaskResult.model_validate(raw, by_name=False)
         self.task_id = created.task.task_id
         return None
+
+    def _unroute(self) -> None:
+        token = getattr(self, "_token", None)
+        if token is not None:
+            self.session.progress_routes.pop(token, None)
 
     async def _progress(self, progress: float, total: float | None, message: str | None) -> None:
         self._notified = True
@@ -193,9 +217,7 @@ class TaskCall:
             await self._cancel_remote()
             raise
         finally:
-            token = getattr(self, "_token", None)
-            if token is not None:
-                self.session.progress_routes.pop(token, None)
+            self._unroute()
 
     async def _poll(self) -> dict[str, Any]:
         reopened = 0
@@ -208,6 +230,8 @@ class TaskCall:
                 raise
             except Exception as exc:
                 if not self.is_broken(exc):
+                    if self.left() == 0:  # the deadline passed inside a request
+                        await self._cancel_remote()
                     raise self._failed(exc) from exc
                 await self.session.invalidate()
                 refused = scope.refused()
@@ -226,6 +250,14 @@ class TaskCall:
     async def _follow(self, client: Client) -> dict[str, Any]:
         assert self.task_id is not None
         while True:
+            left = self.left()
+            if left is not None and left <= 0:
+                await self._cancel_remote()
+                raise ToolFailure(
+                    "timeout",
+                    f"MCP tool {self.name} timed out (task {self.task_id} was cancelled)",
+                    details={"task_id": self.task_id},
+                )
             task = await send(client, "tasks/get", {"taskId": self.task_id}, wait_s=self._timeout())
             status = task.get("status")
             await self._status(task.get("statusMessage"))
@@ -236,13 +268,6 @@ class TaskCall:
             wait = DEFAULT_POLL_S if not isinstance(interval, int | float) else interval / 1000
             wait = max(MIN_POLL_S, wait)
             left = self.left()
-            if left is not None and left <= 0:
-                await self._cancel_remote()
-                raise ToolFailure(
-                    "timeout",
-                    f"MCP tool {self.name} timed out (task {self.task_id} was cancelled)",
-                    details={"task_id": self.task_id},
-                )
             await asyncio.sleep(wait if left is None else min(wait, left))
 
     async def _ended(self, client: Client, task: Mapping[str, Any]) -> dict[str, Any]:
