@@ -29,6 +29,8 @@ from toolwire.remote._discovery import CONVERSION_ERRORS, Discovery, tools_only
 from toolwire.remote._ssrf import Guard, Resolver, system_resolver
 from toolwire.runtime._policy import Policy
 
+__all__ = ["Session", "close_sessions", "discover", "load", "server_parameters", "session_of"]
+
 try:
     import anyio
     import mcp_types
