@@ -1,5 +1,6 @@
-"""Start N ``toolwire serve`` replicas on one config (one Redis prefix), kill and restart
-one: used by the many-replica reliability test and the scale-out benchmark.
+"""Start N ``toolwire serve`` replicas on one config (one Redis prefix), SIGKILL and restart
+one on its port: the many-replica reliability test's fleet (``benchmarks/_replicas.py``
+starts replicas for the benchmarks, without kill and restart).
 
     with Replicas.start(4, folder, config_text, tools_file, env) as reps:
         reps.bases            # ["http://127.0.0.1:PORT", ...]

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import sys
 import time
 import uuid
 from collections import Counter
@@ -29,10 +28,8 @@ import aiohttp
 import pytest
 import redis.asyncio as aioredis
 from _rel import pick
+from _rel_fleet import Replicas
 from _rel_serve import HERE, child_env, private_redis
-
-sys.path.insert(0, str(HERE.parents[1]))
-from benchmarks._replicas import Replicas
 
 pytestmark = [
     pytest.mark.anyio,
