@@ -61,8 +61,12 @@ async def test_policies_and_tasks_through_a_sentinel_url(
 
     prefix = f"tws:{uuid.uuid4().hex[:8]}:"
     path = tmp_path / "toolwire.toml"
-    path.write_text(f'[state]\nbackend = "redis"\nurl = "{sentinel.url}"\nprefix = "{prefix}"\n')
+    path.write_text(
+        f'[state]\nbackend = "redis"\nurl = "{sentinel.url}"\nprefix = "{prefix}"\n'
+        "failover_wait = 2.5\n"
+    )
     backend = backend_from(load_config(path))
+    assert backend._calls.failover_wait == 2.5  # a Sentinel client follows failovers
     runs = 0
 
     @tw.tool(policy=tw.Policy(rate_limit=tw.RateLimit(rate=2, per=600.0), breaker=tw.Breaker()))
