@@ -23,6 +23,14 @@ def pytest_configure(config: pytest.Config) -> None:
     hang_guard.install(config)  # every test's setup + call + teardown is bounded
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    # pytest-randomly prints its seed in the header, which -q hides: name it again on failure
+    seed = terminalreporter.config.getoption("randomly_seed", default=None)
+    failed = terminalreporter.stats.get("failed") or terminalreporter.stats.get("error")
+    if failed and isinstance(seed, int):
+        terminalreporter.write_line(f"random order: repeat it with --randomly-seed={seed}")
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"

@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from toolwire._context import Context
+from toolwire._sources import SOURCE_FORMS
 from toolwire._tools import Tool
 from toolwire.cli._chat import close_connections
 from toolwire.config import ConfigError
@@ -64,12 +65,20 @@ def _pick(flag: Any, table: Any, key: str, default: Any) -> Any:
     "--tools",
     "tool_specs",
     multiple=True,
-    help="Tool source: module:attr, module, file.py or file.py:attr (repeatable).",
+    help=f"Tool source: {SOURCE_FORMS} (repeatable).",
 )
 @click.option("--host", default=None, help="Interface to bind [default: 127.0.0.1].")
-@click.option("--port", type=int, default=None, help="REST/MCP/dashboard port [default: 8000].")
 @click.option(
-    "--grpc-port", type=int, default=None, help="gRPC port [default: 50051]; -1 turns gRPC off."
+    "--port",
+    type=int,
+    default=None,
+    help="REST/MCP/dashboard port [default: 8000]; 0 = any free port (the ready line names it).",
+)
+@click.option(
+    "--grpc-port",
+    type=int,
+    default=None,
+    help="gRPC port [default: 50051]; -1 turns gRPC off; 0 = any free port.",
 )
 @click.option("--mcp-stdio", is_flag=True, help="Serve MCP over stdin/stdout instead.")
 @click.option("--no-mcp", is_flag=True, help="Do not mount MCP at /mcp.")

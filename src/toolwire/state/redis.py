@@ -58,6 +58,8 @@ from toolwire.state._redis_client import (
 )
 from toolwire.state._redis_keys import CACHE_LOCK, KeyNames, glob_escape, tag, untagged
 
+__all__ = ["RedisBackend"]
+
 log = logging.getLogger("toolwire.state")
 
 Write = tuple[CallPlan, Settlement]

@@ -1,0 +1,93 @@
+"""Every tutorial runs as written.
+
+The convention (the Chinese pages under docs/zh/tutorials/ follow it too): on each page the
+```python blocks are concatenated in order and run in one fresh subprocess (cwd a temporary
+folder, offline, bounded) that must exit 0; a block whose first line is ``# not run: <reason>``
+is skipped. ```bash blocks are not run here: examples/ holds scripts for those steps, run by
+tests/docs/test_examples.py.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow  # one subprocess per tutorial
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
+TUTORIALS = (
+    "first-tool",
+    "serving",
+    "models",
+    "policies",
+    "remote-tools",
+    "nl2sql",
+    "multi-model",
+    "deploy-redis",
+    "eval",
+)
+FENCE = re.compile(r"^```python[^\n]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
+SKIP = "# not run:"
+
+
+def pages() -> list[Path]:
+    found = sorted((DOCS / "tutorials").glob("*.md")) + sorted((DOCS / "zh/tutorials").glob("*.md"))
+    return found
+
+
+def program(page: Path) -> str:
+    blocks: list[str] = FENCE.findall(page.read_text(encoding="utf-8"))
+    run = [b for b in blocks if not b.lstrip().startswith(SKIP)]
+    return "\n\n".join(run)
+
+
+def offline_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_PROXY", "_proxy"))}
+    # any HTTP client that honours proxies is sent to a closed local port; local servers are
+    # reached directly, so a block that tries the internet fails instead of reaching it
+    closed = "http://127.0.0.1:9"
+    env.update(HTTP_PROXY=closed, HTTPS_PROXY=closed, ALL_PROXY=closed)
+    env.update(NO_PROXY="127.0.0.1,localhost,::1", PYTHONPATH=str(ROOT / "src"))
+    env["TOOLWIRE_REPO"] = str(ROOT)  # pages that need a file of the checkout (examples/)
+    return env
+
+
+def test_every_english_tutorial_exists() -> None:
+    missing = [n for n in TUTORIALS if not (DOCS / "tutorials" / f"{n}.md").is_file()]
+    assert not missing
+
+
+def test_the_block_reader_follows_the_convention(tmp_path: Path) -> None:
+    page = tmp_path / "p.md"
+    page.write_text(
+        "```python\nx = 1\n```\n\n```bash\nexit 1\n```\n\n```python\n# not run: needs a key\n"
+        "raise SystemExit(1)\n```\n\n```python\nassert x == 1\n```\n",
+        encoding="utf-8",
+    )
+    assert program(page) == "x = 1\n\n\nassert x == 1\n"
+
+
+@pytest.mark.parametrize("page", pages(), ids=lambda p: str(p.relative_to(DOCS)))
+def test_tutorial_runs(page: Path, tmp_path: Path) -> None:
+    code = program(page)
+    assert code.strip(), f"{page.name} has no runnable ```python block"
+    script = tmp_path / "tutorial.py"
+    script.write_text(code, encoding="utf-8")
+    try:
+        done = subprocess.run(
+            [sys.executable, str(script)],
+            cwd=tmp_path,
+            env=offline_env(),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=100,
+        )
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"{page.name} did not finish in 100 s: {exc.stdout!r} {exc.stderr!r}")
+    assert done.returncode == 0, f"{page.name}:\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}"
