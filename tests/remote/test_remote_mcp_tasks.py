@@ -146,3 +146,19 @@ async def test_other_tools_still_call_plainly(tools: dict[str, Tool]) -> None:
     # "optional": the server would run it as a task if asked; a plain call is not one
     called = await _call(tools["whoami"], {})
     assert not called["result"].startswith("task_")
+
+
+async def test_optional_tools_as_tasks_on_request(served: Replica) -> None:
+    found = await remote_mcp.load(
+        served.mcp, allow_hosts=["127.0.0.1"], protocol="legacy", tasks="optional"
+    )
+    try:
+        by_name = {t.name: t for t in found}
+        called = await _call(by_name["whoami"], {})
+        assert called["result"].startswith("task_")  # its own task's id
+        assert await _call(by_name["add"], {"a": 1, "b": 1}) == {"result": 2}  # forbidden
+    finally:
+        async with asyncio.timeout(10):
+            await remote_mcp.close_sessions()
+    with pytest.raises(ValueError, match="tasks must be"):
+        await remote_mcp.load(served.mcp, allow_hosts=["127.0.0.1"], tasks="always")  # type: ignore[arg-type]
