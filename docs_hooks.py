@@ -1,12 +1,10 @@
 """mkdocs hooks for the toolwire site (``hooks:`` in mkdocs.yml).
 
-Pages are written in parallel (the Chinese pages on their own branch, the deploy reference by
-another writer), so the nav lists pages that may not exist yet. ``--strict`` would fail on
-those; this hook drops every nav entry whose file is absent (and a section left empty), and the
-language switch when the zh home page is absent; in a zh page, a link to a zh page not written
-yet goes to the English page; and a link to a page another writer has not
-merged yet (``PENDING``) renders as its plain text until that page exists. Nothing else is
-changed.
+Pages are written in parallel (the Chinese pages on their own branch), so the nav lists pages
+that may not exist yet, which ``--strict`` would fail on. This hook drops every nav entry whose
+file is absent (and a section left empty), and the language switch while the zh home page is
+absent; in a zh page, a link to a zh page not written yet goes to the English page; a link to a
+repository file outside docs/ (``../RELIABILITY.md``) renders as its text. Nothing else changes.
 """
 
 from __future__ import annotations
@@ -15,9 +13,6 @@ import posixpath
 import re
 from pathlib import Path
 from typing import Any
-
-# pages linked before they exist (docs/deploy.md is written on another branch)
-PENDING = ("deploy.md",)
 
 
 def _prune(items: list[Any], docs: Path) -> list[Any]:
@@ -66,14 +61,27 @@ def _english_fallback(markdown: str, src_uri: str, docs: Path) -> str:
     return _MD_LINK.sub(swap, markdown)
 
 
+_ANY_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+
+
+def _outside_as_text(markdown: str, src_uri: str) -> str:
+    """A link to a repository file outside docs/ (``../RELIABILITY.md``, ``../deploy/...``) has
+    no page on the site: it renders as its text, which names the file."""
+    here = posixpath.dirname(src_uri)
+
+    def plain(match: re.Match[str]) -> str:
+        link = match.group(2)
+        if "://" in link or link.startswith(("#", "/", "mailto:")):
+            return match.group(0)
+        target = posixpath.normpath(posixpath.join(here, link.split("#", 1)[0]))
+        return match.group(1) if target.startswith("../") else match.group(0)
+
+    return _ANY_LINK.sub(plain, markdown)
+
+
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     docs = Path(config["docs_dir"])
+    markdown = _outside_as_text(markdown, page.file.src_uri)
     if page.file.src_uri.startswith("zh/"):
         markdown = _english_fallback(markdown, page.file.src_uri, docs)
-    for name in PENDING:
-        if (docs / name).is_file():
-            continue
-        # [text](../deploy.md) or [text](deploy.md#anchor) -> text
-        link = re.compile(r"\[([^\]]+)\]\((?:\.\./)*" + re.escape(name) + r"(?:#[^)]*)?\)")
-        markdown = link.sub(r"\1", markdown)
     return markdown

@@ -39,6 +39,10 @@ curl -sS --fail-with-body "$rest/v1/calls" -H 'Content-Type: application/json' \
   -d '{"calls": [{"name": "add", "arguments": {"a": 2, "b": 3}}]}'
 echo
 
+echo "--- curl, progress as server-sent events"
+curl -sS -N --fail-with-body "$rest/v1/tools/count_to/call" -H 'Content-Type: application/json' \
+  -H 'Accept: text/event-stream' -d '{"n": 3}'
+
 echo "--- grpcurl"
 grpcurl -plaintext -d '{"name": "add", "arguments_json": "{\"a\": 2, \"b\": 3}"}' \
   "$grpc" toolwire.v1.ToolService/CallTool

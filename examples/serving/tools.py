@@ -28,3 +28,11 @@ def add(a: int, b: int) -> int:
         b: the second number
     """
     return a + b
+
+
+@tw.tool(read_only=True)
+async def count_to(n: int, ctx: tw.Context) -> int:
+    """Count to n, reporting progress on the way."""
+    for i in range(1, n + 1):
+        await ctx.report_progress(i, n, f"{i} of {n}")
+    return n

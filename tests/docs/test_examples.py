@@ -9,7 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from service_checks import need
+
+pytestmark = pytest.mark.slow  # servers and subprocesses
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -51,6 +54,7 @@ def test_serve_and_call_script() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
     assert '"ok":true' in out and '"temp":25' in out  # curl, with the JSON content type
+    assert out.count("event: progress") == 3 and "event: result" in out  # SSE progress
     assert '"value_json": "5"' in out  # grpcurl
     assert '"structuredContent": {\n    "result": 5' in out  # the Inspector CLI
     assert "GET / -> 200" in out  # the dashboard

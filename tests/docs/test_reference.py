@@ -21,6 +21,7 @@ import pytest
 
 import toolwire
 
+pytestmark = pytest.mark.slow  # a whole mkdocs build
 ROOT = Path(__file__).resolve().parents[2]
 if not os.environ.get("CI"):  # under CI=true a missing docs extra is a failure, not a skip
     pytest.importorskip("mkdocstrings", reason="the docs extra: pip install -e '.[docs]'")

@@ -11,6 +11,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
 from serve_helpers import HERE, child_env, start_serve, stop
 
 CONFIG = """
@@ -36,6 +37,7 @@ def _until(check: object, what: str, limit: float = 30.0) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_sigterm_drains_the_call_in_flight_and_exits_zero(tmp_path: Path) -> None:
     (tmp_path / "toolwire.toml").write_text(CONFIG)
     server = start_serve(

@@ -21,7 +21,7 @@ from toolwire.runtime import Executor
 from toolwire.state import CallPlan, Settlement
 from toolwire.state._redis_keys import check_prefix, tag, tagged, untagged
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # a private 3-node cluster: 6 s setup
 
 
 @pytest.fixture
@@ -217,6 +217,7 @@ async def test_keys_of_one_call_live_in_one_slot(backends: list[Any], prefix: st
     seen |= await _keys(backend, prefix)  # the fill lock and the pending claim
     release.set()
     assert (await call).ok
+    assert await box.runtime.flush(10.0)  # the after-call writes go behind the answer
     seen |= await _keys(backend, prefix)  # the entry, the record, the counter, the breaker
     kinds = {key[len(prefix) :].split(":{", 1)[0] for key in seen}
     assert kinds == {"c", "lk:c", "id", "rl", "br", "brw"}, seen

@@ -103,10 +103,10 @@ def _sentinel_client(url: str, *, max_connections: int, common: dict[str, Any]) 
     from redis.asyncio.sentinel import Sentinel
 
     parts = parse_sentinel_url(url)
+    # typed as Any: redis-py types Sentinel's constructor in some releases and not in others
+    sentinel_class: Any = Sentinel
     # the sentinels are asked with the same timeouts, without the data nodes' password
-    sentinel = Sentinel(  # type: ignore[no-untyped-call]
-        parts["sentinels"], sentinel_kwargs=dict(common), **common
-    )
+    sentinel = sentinel_class(parts["sentinels"], sentinel_kwargs=dict(common), **common)
     return sentinel.master_for(
         parts["service"],
         db=parts["db"],
@@ -142,7 +142,8 @@ class RedisCalls:
     On a client that follows failovers (``failover_wait`` > 0: a cluster, a Sentinel) a node
     that stops answering may be a primary whose replica is about to take over: the operation
     is tried again, with a backoff of up to 0.2 s, for up to ``failover_wait`` seconds before
-    it counts as an outage. A cluster client that reaches no node at all is an outage at once.
+    it counts as an outage; while it is down, the probe after ``retry_interval`` is one try.
+    A cluster client that reaches no node at all is an outage at once.
     A try again may repeat a script the lost node ran (and replicated) before it died: that
     never runs a call twice, as the claims it took are found taken (an idempotency key then
     waits for its claim's lease, a cache fill goes uncached) and a rate-limit token may be
@@ -192,14 +193,14 @@ class RedisCalls:
             raise BackendUnavailable("Redis is unreachable")
         give_up: float | None = None
         waits = 0
-        fresh = self.down_since is None
+        fresh = up = self.down_since is None
         failover_until: float | None = None
         while True:
             try:
                 out = await func(*args, **kwargs)
                 break
             except self._moving as exc:
-                failover_until = await self._ride_out(exc, failover_until)
+                failover_until = await self._ride_out(exc, failover_until, waits=up)
             except self._pool_full as exc:
                 # a non-blocking pool is full: nothing was sent, so waiting and trying again
                 # is safe; bounded like the blocking pool's wait
@@ -222,7 +223,7 @@ class RedisCalls:
                     # an outage (a server that is down refuses that one at once).
                     fresh = False
                     continue
-                failover_until = await self._ride_out(exc, failover_until)
+                failover_until = await self._ride_out(exc, failover_until, waits=up)
             except self._errors as exc:
                 if isinstance(exc.__cause__, self._outage):
                     # a cluster client that reached no node at all
@@ -239,12 +240,13 @@ class RedisCalls:
             self.down_since = None
         return out
 
-    async def _ride_out(self, exc: BaseException, until: float | None) -> float:
+    async def _ride_out(self, exc: BaseException, until: float | None, *, waits: bool) -> float:
         """Wait a little for a failover to end, and return when waiting stops; or, once
-        ``failover_wait`` has passed (or with none), mark the store down and raise."""
+        ``failover_wait`` has passed (or with none), mark the store down and raise. Only an
+        operation that found the store up ``waits``: once it is down, a probe is one try."""
         now = time.monotonic()
         if until is None:
-            until = now + self.failover_wait
+            until = now + (self.failover_wait if waits else 0.0)
         if now >= until:
             self._mark_down(exc)
             raise BackendUnavailable(f"Redis is unreachable: {exc}") from exc
