@@ -191,6 +191,9 @@ class Engine:
                 self.work += len(delta)
                 self.buf = delta
                 self.pos = len(delta)
+                if op.sink == "collect":  # a text value: no event until it ends
+                    op._parts.append(delta)
+                    return []
                 op._out(self, delta)
                 return self._take() if self.events else []
             if pos == len(self.buf):  # the usual case: the last delta was consumed whole
