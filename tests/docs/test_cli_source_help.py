@@ -39,7 +39,7 @@ FORMS = (
 )
 
 
-@pytest.mark.parametrize("command", ["serve", "chat", "call"])
+@pytest.mark.parametrize("command", ["serve", "chat", "call", "eval"])
 def test_help_lists_every_tool_source_form(command: str) -> None:
     text = help_text(command)
     missing = [form for form in FORMS if form not in text]

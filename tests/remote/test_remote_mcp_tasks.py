@@ -141,8 +141,49 @@ async def test_the_deadline_cancels_the_remote_task(
     assert await _server_status(served.mcp, task_id, "cancelled") == "cancelled"
 
 
+async def test_polling_goes_on_over_a_reopened_session(tools: dict[str, Tool]) -> None:
+    session = remote_mcp.session_of(tools["tagged"])
+    ids: list[str] = []
+    broke = asyncio.Event()
+
+    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+        if message:
+            ids.append(message.split()[0])
+            broke.set()
+
+    async def break_it() -> None:
+        await broke.wait()
+        await session.invalidate()  # the connection goes away mid-task
+
+    ctx = Context(call_id="c", tool_name="tagged", progress=on_progress)
+    breaker = asyncio.ensure_future(break_it())
+    try:
+        async with asyncio.timeout(WAIT_S):
+            answer = await _call(tools["tagged"], {"steps": 30}, ctx)
+    finally:
+        breaker.cancel()
+    assert answer["result"] == ids[0]  # the same task, not a second one
+    assert session.opened == 2
+
+
 async def test_other_tools_still_call_plainly(tools: dict[str, Tool]) -> None:
     assert await _call(tools["add"], {"a": 2, "b": 3}) == {"result": 5}  # wrapped output
     # "optional": the server would run it as a task if asked; a plain call is not one
     called = await _call(tools["whoami"], {})
     assert not called["result"].startswith("task_")
+
+
+async def test_optional_tools_as_tasks_on_request(served: Replica) -> None:
+    found = await remote_mcp.load(
+        served.mcp, allow_hosts=["127.0.0.1"], protocol="legacy", tasks="optional"
+    )
+    try:
+        by_name = {t.name: t for t in found}
+        called = await _call(by_name["whoami"], {})
+        assert called["result"].startswith("task_")  # its own task's id
+        assert await _call(by_name["add"], {"a": 1, "b": 1}) == {"result": 2}  # forbidden
+    finally:
+        async with asyncio.timeout(10):
+            await remote_mcp.close_sessions()
+    with pytest.raises(ValueError, match="tasks must be"):
+        await remote_mcp.load(served.mcp, allow_hosts=["127.0.0.1"], tasks="always")  # type: ignore[arg-type]

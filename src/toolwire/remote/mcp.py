@@ -20,7 +20,7 @@ import logging
 import shlex
 import weakref
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from toolwire._context import Context
 from toolwire._errors import MissingExtra, ToolFailure
@@ -222,11 +222,13 @@ class _Source:
         read_timeout_s: float,
         guard: Guard,
         protocol: str = "auto",
+        tasks: str = "required",
     ) -> None:
         self.target = target
         self.read_timeout_s = read_timeout_s
         self.guard = guard
         self.protocol = protocol
+        self.tasks = tasks  # the taskSupport values called as tasks: "required" or "optional"
         self._sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Session] = (
             weakref.WeakKeyDictionary()
         )
@@ -274,17 +276,20 @@ async def discover(
     policy: Policy | None = None,
     resolver: Resolver = system_resolver,
     protocol: str = "auto",
+    tasks: Literal["required", "optional"] = "required",
 ) -> Discovery:
     """Like :func:`load`, also returning the tools that were skipped and why."""
     import fnmatch
 
+    if tasks not in ("required", "optional"):
+        raise ValueError(f'tasks must be "required" or "optional", not {tasks!r}')
     target = (
         url_or_command
         if isinstance(url_or_command, StdioServerParameters)
         else server_parameters(url_or_command)
     )
     guard = Guard(allow_hosts=tuple(allow_hosts), resolver=resolver)
-    source = _Source(target, read_timeout_s, guard, protocol)
+    source = _Source(target, read_timeout_s, guard, protocol, tasks)
     session = source.session()
     listed: list[Any] = []
     cursor: str | None = None
@@ -322,7 +327,10 @@ load = tools_only(
     name. A tool whose schema cannot be used is skipped (see :func:`discover`). ``protocol``
     picks the revision: ``"auto"`` (the newest both sides speak), ``"legacy"`` (the
     ``initialize`` handshake, up to 2025-11-25) or a modern version such as ``"2026-07-28"``.
-    A tool whose ``taskSupport`` is ``required`` is called as a task on revisions with tasks.
+    A tool whose ``taskSupport`` is ``required`` is called as a task on revisions with tasks;
+    ``tasks="optional"`` calls ``optional`` ones as tasks too (for long calls: polled, so a
+    short call gets slower; 2026-07-28 listings carry no ``taskSupport``, so there only
+    ``required`` tools, known by the server's refusal of a plain call, run as tasks).
     """,
 )
 
@@ -339,6 +347,10 @@ class _Caller:
         self.safe_to_repeat = safe_to_repeat
         self.task_support = task_support
 
+    def _as_task(self) -> bool:
+        support = self.task_support
+        return support == "required" or (support == "optional" and self.source.tasks == support)
+
     async def __call__(self, _tw_context: Context | None = None, **arguments: Any) -> Any:
         session = self.source.session()
         left = _tw_context.time_left() if _tw_context is not None else None
@@ -348,7 +360,7 @@ class _Caller:
             attempt += 1
             client = await session.client()  # opening a session is no part of the scope
             task: TaskCall | None = None
-            if self.task_support == "required" and speaks_tasks(client.protocol_version):
+            if self._as_task() and speaks_tasks(client.protocol_version):
                 task = TaskCall(
                     session,
                     self.name,
