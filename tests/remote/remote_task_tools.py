@@ -35,6 +35,15 @@ async def hang(ctx: tw.Context) -> str:
     return "never"
 
 
+@tw.tool(task_support="required")
+async def tagged(steps: int, ctx: tw.Context) -> str:
+    """A task saying its id in every step; answers that id."""
+    for i in range(steps):
+        await ctx.report_progress(i + 1, steps, f"{ctx.call_id} step {i + 1}")
+        await asyncio.sleep(0.05)
+    return ctx.call_id
+
+
 @tw.tool(task_support="optional")
 async def whoami(ctx: tw.Context) -> str:
     """May run as a task; the importer calls it plainly."""

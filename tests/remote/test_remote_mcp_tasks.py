@@ -141,6 +141,31 @@ async def test_the_deadline_cancels_the_remote_task(
     assert await _server_status(served.mcp, task_id, "cancelled") == "cancelled"
 
 
+async def test_polling_goes_on_over_a_reopened_session(tools: dict[str, Tool]) -> None:
+    session = remote_mcp.session_of(tools["tagged"])
+    ids: list[str] = []
+    broke = asyncio.Event()
+
+    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+        if message:
+            ids.append(message.split()[0])
+            broke.set()
+
+    async def break_it() -> None:
+        await broke.wait()
+        await session.invalidate()  # the connection goes away mid-task
+
+    ctx = Context(call_id="c", tool_name="tagged", progress=on_progress)
+    breaker = asyncio.ensure_future(break_it())
+    try:
+        async with asyncio.timeout(WAIT_S):
+            answer = await _call(tools["tagged"], {"steps": 30}, ctx)
+    finally:
+        breaker.cancel()
+    assert answer["result"] == ids[0]  # the same task, not a second one
+    assert session.opened == 2
+
+
 async def test_other_tools_still_call_plainly(tools: dict[str, Tool]) -> None:
     assert await _call(tools["add"], {"a": 2, "b": 3}) == {"result": 5}  # wrapped output
     # "optional": the server would run it as a task if asked; a plain call is not one

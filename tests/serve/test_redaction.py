@@ -86,6 +86,7 @@ def _check_redacted(error: dict[str, object], kind: str, server: Started) -> str
 
 
 @pytest.mark.slow
+@pytest.mark.slow
 @pytest.mark.anyio
 async def test_rest_grpc_and_mcp_send_only_the_kind_and_an_error_id(redacting: Started) -> None:
     card = {"card": CARD}

@@ -21,7 +21,7 @@ from toolwire.runtime import Executor
 from toolwire.state import CallPlan, Settlement
 from toolwire.state._redis_keys import check_prefix, tag, tagged, untagged
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # a private 3-node cluster: 6 s setup
 
 
 @pytest.fixture

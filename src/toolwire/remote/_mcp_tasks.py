@@ -99,7 +99,10 @@ async def send(
     wait_s: float | None,
 ) -> dict[str, Any]:
     """One request through the session's stamp and dispatcher; the raw result."""
-    session: Any = client.session
+    try:
+        session: Any = client.session
+    except RuntimeError as exc:  # the client was closed (the session dropped meanwhile)
+        raise MCPError(code=mcp_types.CONNECTION_CLOSED, message="Connection closed") from exc
     data: dict[str, Any] = {"method": method, "params": params}
     opts: dict[str, Any] = {}
     if wait_s is not None:
@@ -246,6 +249,8 @@ class TaskCall:
                         details={"server": self.session.describe(), "task_id": self.task_id},
                     ) from exc
                 log.debug("following task %s over a reopened session: %r", self.task_id, exc)
+                # 2025-11-25 progress rides the old session's stream: statusMessage takes over
+                self._notified = False
 
     async def _follow(self, client: Client) -> dict[str, Any]:
         assert self.task_id is not None

@@ -103,10 +103,10 @@ def _sentinel_client(url: str, *, max_connections: int, common: dict[str, Any]) 
     from redis.asyncio.sentinel import Sentinel
 
     parts = parse_sentinel_url(url)
+    # typed as Any: redis-py types Sentinel's constructor in some releases and not in others
+    sentinel_class: Any = Sentinel
     # the sentinels are asked with the same timeouts, without the data nodes' password
-    sentinel = Sentinel(  # type: ignore[no-untyped-call]
-        parts["sentinels"], sentinel_kwargs=dict(common), **common
-    )
+    sentinel = sentinel_class(parts["sentinels"], sentinel_kwargs=dict(common), **common)
     return sentinel.master_for(
         parts["service"],
         db=parts["db"],
