@@ -3,19 +3,22 @@
 The convention (the Chinese pages under docs/zh/tutorials/ follow it too): on each page the
 ```python blocks are concatenated in order and run in one fresh subprocess (cwd a temporary
 folder, offline, bounded) that must exit 0; a block whose first line is ``# not run: <reason>``
-is skipped. ```bash blocks are not run here: examples/ holds scripts for those steps, run by
+is skipped (``examples/run_tutorial.py`` reads the pages; run it to try a page by hand).
+```bash blocks are not run here: examples/ holds scripts for those steps, run by
 tests/docs/test_examples.py.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
+from run_tutorial import program  # examples/: the one reader of the pages, also a script
 
 pytestmark = pytest.mark.slow  # one subprocess per tutorial
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,20 +34,12 @@ TUTORIALS = (
     "deploy-redis",
     "eval",
 )
-FENCE = re.compile(r"^```python[^\n]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
-SKIP = "# not run:"
 OFFLINE = Path(__file__).resolve().parent / "offline"
 
 
 def pages() -> list[Path]:
     found = sorted((DOCS / "tutorials").glob("*.md")) + sorted((DOCS / "zh/tutorials").glob("*.md"))
     return found
-
-
-def program(page: Path) -> str:
-    blocks: list[str] = FENCE.findall(page.read_text(encoding="utf-8"))
-    run = [b for b in blocks if not b.lstrip().startswith(SKIP)]
-    return "\n\n".join(run)
 
 
 def offline_env() -> dict[str, str]:
