@@ -64,3 +64,16 @@ def test_multi_model_review_example() -> None:
     done = run([sys.executable, str(EXAMPLES / "multi_model_review.py")])
     assert done.returncode == 0, done.stderr
     assert "APPROVE" in done.stdout
+
+
+def test_run_tutorial_script_runs_a_page() -> None:
+    page = ROOT / "docs/tutorials/first-tool.md"
+    done = run([sys.executable, str(EXAMPLES / "run_tutorial.py"), str(page)])
+    assert done.returncode == 0, done.stderr
+    assert "final answer:" in done.stdout
+
+
+def test_run_tutorial_script_fails_with_the_page(tmp_path: Path) -> None:
+    page = tmp_path / "broken.md"
+    page.write_text("```python\nraise SystemExit(3)\n```\n", encoding="utf-8")
+    assert run([sys.executable, str(EXAMPLES / "run_tutorial.py"), str(page)]).returncode == 3

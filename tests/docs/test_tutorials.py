@@ -3,19 +3,22 @@
 The convention (the Chinese pages under docs/zh/tutorials/ follow it too): on each page the
 ```python blocks are concatenated in order and run in one fresh subprocess (cwd a temporary
 folder, offline, bounded) that must exit 0; a block whose first line is ``# not run: <reason>``
-is skipped. ```bash blocks are not run here: examples/ holds scripts for those steps, run by
+is skipped (``examples/run_tutorial.py`` reads the pages; run it to try a page by hand).
+```bash blocks are not run here: examples/ holds scripts for those steps, run by
 tests/docs/test_examples.py.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
+from run_tutorial import program  # examples/: the one reader of the pages, also a script
 
 pytestmark = pytest.mark.slow  # one subprocess per tutorial
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,8 +34,7 @@ TUTORIALS = (
     "deploy-redis",
     "eval",
 )
-FENCE = re.compile(r"^```python[^\n]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
-SKIP = "# not run:"
+OFFLINE = Path(__file__).resolve().parent / "offline"
 
 
 def pages() -> list[Path]:
@@ -40,20 +42,11 @@ def pages() -> list[Path]:
     return found
 
 
-def program(page: Path) -> str:
-    blocks: list[str] = FENCE.findall(page.read_text(encoding="utf-8"))
-    run = [b for b in blocks if not b.lstrip().startswith(SKIP)]
-    return "\n\n".join(run)
-
-
 def offline_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_PROXY", "_proxy"))}
-    # any HTTP client that honours proxies is sent to a closed local port; local servers are
-    # reached directly, so a block that tries the internet fails instead of reaching it
-    closed = "http://127.0.0.1:9"
-    env.update(HTTP_PROXY=closed, HTTPS_PROXY=closed, ALL_PROXY=closed)
-    env.update(NO_PROXY="127.0.0.1,localhost,::1", PYTHONPATH=str(ROOT / "src"))
-    env["TOOLWIRE_REPO"] = str(ROOT)  # pages that need a file of the checkout (examples/)
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    # offline/sitecustomize.py is loaded first by the run and by every Python subprocess it
+    # starts: connections and name lookups beyond this machine raise instead of going out
+    env["PYTHONPATH"] = os.pathsep.join([str(OFFLINE), str(ROOT / "src")])
     return env
 
 
@@ -70,6 +63,30 @@ def test_the_block_reader_follows_the_convention(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert program(page) == "x = 1\n\n\nassert x == 1\n"
+
+
+def test_a_tutorial_run_cannot_reach_the_internet(tmp_path: Path) -> None:
+    probe = (
+        "import socket, urllib.request\n"
+        "for call in (lambda: socket.getaddrinfo('example.com', 443),\n"
+        "             lambda: socket.create_connection(('93.184.215.14', 443), timeout=5)):\n"
+        "    try:\n"
+        "        call()\n"
+        "    except OSError as exc:\n"
+        "        assert 'offline' in str(exc), exc\n"
+        "    else:\n"
+        "        raise SystemExit('reached the internet')\n"
+        "socket.getaddrinfo('127.0.0.1', 80)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env=offline_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
 
 
 @pytest.mark.parametrize("page", pages(), ids=lambda p: str(p.relative_to(DOCS)))
