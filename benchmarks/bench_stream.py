@@ -11,7 +11,12 @@ text, plus a list of records) is streamed in 4-character deltas:
   any snapshot is O(size) by nature;
 - the approach of vLLM, SGLang and LangChain: re-parse the accumulated prefix at every delta
   with partial-json-parser or jiter. That is quadratic; at the larger sizes it is measured on
-  evenly spaced sampled prefixes and scaled to the number of deltas (the note says so).
+  evenly spaced sampled prefixes and scaled to the number of deltas (the note says so);
+- every format family (each text format's record): one call of the same arguments written in
+  the family's syntax, streamed in 4-character deltas through ``StreamParser(family)`` vs
+  ``parse`` of the final text (target <= 3x at every size);
+- whole-text ``parse()`` of 128 KB to 1 MB of calls and words (target: each doubling of the
+  text at most 2.2x the time, i.e. linear).
 
 Times are CPU seconds of this process (best of N), so other jobs on a shared machine do not
 inflate one row more than another.
@@ -22,12 +27,14 @@ inflate one row more than another.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import time
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from benchmarks._format_texts import FAMILIES, call_text, tools_for
 from benchmarks._harness import Settings, curve, divide, parse_args, payload, report, result
 from toolwire.parsing import StreamParser, parse
 from toolwire.parsing._jsonscan import JsonScanner
@@ -195,6 +202,102 @@ def chunk_assembler() -> Any:
     return ChunkAssembler
 
 
+# -- every format family -------------------------------------------------------------------
+
+LINEAR_KB = (128, 256, 512, 1024)
+TARGET_DOUBLING = 2.2
+WRITE_FILE = "write_file"
+
+
+def family_case(fmt: str, kb: int) -> tuple[str, dict[str, Any]]:
+    """The arguments of :func:`make_arguments` as one call in ``fmt``, and its tools."""
+    args = json.loads(make_arguments(kb * 1024))
+    text = call_text(fmt, WRITE_FILE, args)
+    tools = tools_for(WRITE_FILE, args)
+    got = parse(text, fmt, tools)
+    # the call is read whole (text-valued formats trim a value's edge whitespace, by design)
+    assert len(got.calls) == 1 and not got.errors, (fmt, got.errors)
+    assert json.loads(got.calls[0].arguments).keys() == args.keys(), fmt
+    return text, tools
+
+
+def stream_format(fmt: str, parts: list[str], tools: Any) -> None:
+    sp = StreamParser(fmt, tools)
+    feed = sp.feed
+    for p in parts:
+        feed(p)
+    sp.close()
+
+
+def families(sizes: tuple[int, ...], repeats: int) -> dict[str, dict[int, tuple[float, float]]]:
+    """Per family and size: (stream CPU s, one-shot parse CPU s)."""
+    out: dict[str, dict[int, tuple[float, float]]] = {}
+    for fmt in FAMILIES:
+        out[fmt] = {}
+        for kb in sizes:
+            text, tools = family_case(fmt, kb)
+            parts = pieces(text)
+            one = timed(partial(parse, text, fmt, tools), repeats)
+            out[fmt][kb] = (timed(partial(stream_format, fmt, parts, tools), repeats), one)
+    return out
+
+
+def linear_text(fmt: str, kb: int) -> tuple[str, Any]:
+    """About ``kb`` KB of short calls between words, in ``fmt`` (hermes blocks for auto)."""
+    source = "hermes" if fmt == "auto" else fmt
+    args = {"city": "Paris", "days": 3}
+    block = call_text(source, "get_weather", args) + "\nok, next one. "
+    return block * (kb * 1024 // len(block)), tools_for("get_weather", args)
+
+
+def linear(names: tuple[str, ...], sizes: tuple[int, ...], repeats: int) -> dict[str, list[float]]:
+    """Per format: CPU seconds of whole-text ``parse()`` at each size."""
+    out: dict[str, list[float]] = {}
+    for fmt in names:
+        row = []
+        for kb in sizes:
+            text, tools = linear_text(fmt, kb)
+            row.append(timed(partial(parse, text, fmt, tools), repeats))
+        out[fmt] = row
+    return out
+
+
+def print_families(fam: dict[str, dict[int, tuple[float, float]]]) -> None:
+    sizes = list(next(iter(fam.values())))
+    print(f"every format family, 4-char deltas: stream ms / one-shot ms = ratio (<= {3:g}x)")
+    print(f"{'family':<16}" + "".join(f"{f'{kb} KB':>26}" for kb in sizes) + "  target")
+    for fmt, by_size in fam.items():
+        cells = [f"{s * 1e3:7.1f}/{o * 1e3:6.2f} ={s / o:5.1f}x" for s, o in by_size.values()]
+        met = all(s / o <= TARGET_VS_ONE_SHOT for s, o in by_size.values())
+        print(
+            f"{fmt:<16}" + "".join(f"{c:>26}" for c in cells) + f"  {'met' if met else 'NOT met'}"
+        )
+    print()
+
+
+def print_linear(lin: dict[str, list[float]], sizes: tuple[int, ...]) -> None:
+    print("whole-text parse(), many calls between words: ms (time ratio per doubling <= 2.2)")
+    head = "".join(f"{f'{kb} KB':>10}" for kb in sizes)
+    print(f"{'format':<16}{head}  per doubling (worst)  target")
+    for fmt, row in lin.items():
+        mean, worst = per_doubling(row)
+        met = "met" if mean <= TARGET_DOUBLING else "NOT met"
+        cells = "".join(f"{t * 1e3:10.1f}" for t in row)
+        print(f"{fmt:<16}{cells}  {mean:5.2f} ({worst:4.2f})          {met}")
+    print()
+
+
+def per_doubling(row: list[float]) -> tuple[float, float]:
+    """The time ratio per doubling over the whole range (geometric mean), and the worst one.
+
+    The mean is judged: on a shared machine one doubling can catch a slow spell (a single
+    ratio of 2.6 next to 1.8), while the whole range (128 KB -> 1 MB, three doublings) shows
+    how the time grows.
+    """
+    mean = (row[-1] / row[0]) ** (1 / (len(row) - 1))
+    return mean, max(b / a for a, b in itertools.pairwise(row))
+
+
 def main(argv: list[str] | None = None) -> None:
     settings = parse_args("Streaming a long tool call: linear vs prefix re-parsing", argv)
     repeats = 7 if settings.quick else 15  # ours are cheap: many repeats beat the noise
@@ -256,7 +359,18 @@ def main(argv: list[str] | None = None) -> None:
         print()
     print("ratios: ours vs one-shot parse (target <= 3x); ChunkAssembler vs one chunk;")
     print("peers vs our stream (target >= 20x at 64 KB for partial-json-parser)")
-    report(settings, schema(settings, results["rows"]))
+    print()
+    # quick (a smoke run for CI): the smallest size once; full: every size, best of 3
+    fam_sizes = SIZES_KB[:1] if settings.quick else SIZES_KB
+    fam = families(fam_sizes, 1 if settings.quick else 3)
+    print_families(fam)
+    lin_names = ("hermes",) if settings.quick else (*FAMILIES, "auto")
+    lin_sizes = LINEAR_KB[:2] if settings.quick else LINEAR_KB
+    lin = linear(lin_names, lin_sizes, 1 if settings.quick else 3)
+    print_linear(lin, lin_sizes)
+    out = schema(settings, results["rows"])
+    out["results"] += family_rows(fam) + linear_rows(lin, lin_sizes)
+    report(settings, out)
 
 
 # Targets of issue 4.
@@ -379,6 +493,47 @@ def schema(settings: Settings, by_size: dict[str, dict[str, dict[str, Any]]]) ->
         curves={"stream_sizes": sizes},
         extra={"delta_chars": DELTA, "partial snapshots (for UIs), CPU ms": snapshots},
     )
+
+
+def family_rows(fam: dict[str, dict[int, tuple[float, float]]]) -> list[dict[str, Any]]:
+    rows = []
+    for fmt, by_size in fam.items():
+        for kb, (stream_s, one_s) in by_size.items():
+            ratio = stream_s / one_s
+            rows.append(
+                result(
+                    f"{fmt} stream, {kb} KB, vs one-shot parse",
+                    ours=stream_s * 1e3,
+                    unit="ms",
+                    floor=one_s * 1e3,
+                    ratio=ratio,
+                    target=f"<= {TARGET_VS_ONE_SHOT:g}x one-shot",
+                    met=ratio <= TARGET_VS_ONE_SHOT,
+                    note=f"{DELTA}-char deltas; text written in the family's syntax",
+                )
+            )
+    return rows
+
+
+def linear_rows(lin: dict[str, list[float]], sizes: tuple[int, ...]) -> list[dict[str, Any]]:
+    rows = []
+    for fmt, row in lin.items():
+        mean, worst = per_doubling(row)
+        ms_each = ", ".join(f"{t * 1e3:.1f}" for t in row)
+        rows.append(
+            result(
+                f"{fmt} whole-text parse(), {sizes[0]} KB -> {sizes[-1]} KB",
+                ours=row[-1] * 1e3,
+                unit="ms",
+                floor=row[0] * 1e3,
+                ratio=mean,
+                target=f"<= {TARGET_DOUBLING:g}x time per doubling",
+                met=mean <= TARGET_DOUBLING,
+                note=f"ms at each doubling: {ms_each}; ratio: per doubling over the range"
+                f" (worst single doubling {worst:.2f}x); floor: the smallest size",
+            )
+        )
+    return rows
 
 
 if __name__ == "__main__":

@@ -7,13 +7,28 @@ A test that needs a service skips with the reason when it is absent, and fails i
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import hang_guard
 import pytest
 from service_checks import need, port_open
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    hang_guard.install(config)  # every test's setup + call + teardown is bounded
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    # pytest-randomly prints its seed in the header, which -q hides: name it again on failure
+    seed = terminalreporter.config.getoption("randomly_seed", default=None)
+    failed = terminalreporter.stats.get("failed") or terminalreporter.stats.get("error")
+    if failed and isinstance(seed, int):
+        terminalreporter.write_line(f"random order: repeat it with --randomly-seed={seed}")
 
 
 @pytest.fixture
@@ -46,3 +61,17 @@ def output_dir(request: pytest.FixtureRequest) -> Path:
     path = ROOT / "test-output" / request.node.name.replace("/", "_")
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A private Redis Cluster, 3 primaries + 3 replicas on loopback ports, for the session
+    (tests that kill nodes start their own: see ``redis_nodes``)."""
+    from redis_nodes import LocalCluster, binaries_present
+
+    need(binaries_present(), "redis-server and redis-cli are needed for a local Redis Cluster")
+    cluster = LocalCluster(tmp_path_factory.mktemp("redis-cluster")).start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()

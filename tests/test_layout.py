@@ -21,3 +21,8 @@ def test_every_python_file_under_tests_has_a_basename_of_its_own() -> None:
         by_name[path.name].append(str(path.relative_to(TESTS)))
     clashes = {name: paths for name, paths in by_name.items() if len(paths) > 1}
     assert not clashes, f"rename one of each: {clashes}"
+
+
+def test_test_files_are_named_for_what_they_test() -> None:
+    # review findings live beside the feature they pin, not in a file named for the review
+    assert not sorted(p.name for p in TESTS.rglob("test_review_fix*.py"))

@@ -55,6 +55,11 @@ from toolwire._toolbox import Toolbox
 from toolwire._tools import Tool, tool
 
 _KINDS = ("openapi", "grpc", "mcp", "sql", "python", "weather")
+# The forms above in one line, for every ``--tools`` option's help (so --help lists them all).
+SOURCE_FORMS = (
+    "module:attr, module, path.py[:attr], openapi:URL_OR_FILE, grpc:HOST:PORT, mcp:URL, "
+    "mcp:COMMAND, sql:DATABASE_URL or weather"
+)
 
 
 async def load_sources(

@@ -55,11 +55,14 @@ def server() -> Iterator[WireServer]:
     thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
     thread.start()
     assert ready.wait(10)
-    yield wire
-    assert stop is not None
-    loop.call_soon_threadsafe(stop.set)
-    thread.join(10)
-    loop.close()
+    try:
+        yield wire
+    finally:
+        assert stop is not None
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(10)
+        if not thread.is_alive():
+            loop.close()
 
 
 def test_anthropic_kind_with_the_sdks_own_variables(

@@ -155,6 +155,7 @@ async def test_approvals_pause_and_resume_with_the_reasoning_kept_in_the_state()
     }
 
 
+@pytest.mark.slow
 async def test_model_tool_lets_one_native_model_check_another() -> None:
     queues = {
         "responses": [

@@ -124,6 +124,7 @@ async def _read(lines: list[str]) -> list[dict[str, Any]]:
     return [event async for event in sse_data(source())]
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(
     events=events,

@@ -116,3 +116,15 @@ def test_seed_oss_tags_never_leak_into_content() -> None:
     assert _calls(result) == [("get_weather", {"location": "Barcelona, Spain"})]
     assert result.reasoning == "plan" and result.content == "\n"
     assert "seed:" not in result.content
+
+
+def test_pythonic_cut_in_the_first_name_is_content_once() -> None:
+    # found by tests/parsing/test_shapes.py: "[g" came back as content "[gg"
+    assert run_all_ways("pythonic", "[g").content == "[g"
+    assert run_all_ways("pythonic", "[get_we").content == "[get_we"
+
+
+def test_pythonic_keywords_may_be_unicode_identifiers() -> None:
+    # found by tests/parsing/test_shapes.py: a key such as 城市 (a valid Python keyword) failed
+    result = run_all_ways("pythonic", '[plan(城市="北京 😀", n=2.5)]')
+    assert _calls(result) == [("plan", {"城市": "北京 😀", "n": 2.5})]

@@ -114,6 +114,7 @@ async def _post(
         return {"status": None, "error": repr(exc)}
 
 
+@pytest.mark.slow
 async def test_server_killed_mid_batch_then_retried(tmp_path: Path) -> None:
     notes = [f"n{i}" for i in range(30)]
     with private_redis(tmp_path / "redis") as (port, _procs):
@@ -162,6 +163,7 @@ async def test_server_killed_mid_batch_then_retried(tmp_path: Path) -> None:
         assert set(log) == set(notes)  # and every call ran, once
 
 
+@pytest.mark.slow
 async def test_an_idempotent_call_during_an_outage_is_a_retryable_503(tmp_path: Path) -> None:
     # issue 13: refused (not run), as 503 `unavailable` with Retry-After, not a 500
     with private_redis(tmp_path / "redis") as (port, procs):

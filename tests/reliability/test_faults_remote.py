@@ -173,6 +173,7 @@ async def _wait_runs(up: Upstream, lines: list[str]) -> None:
     raise AssertionError(f"the upstream never started {lines}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["http", "grpc", "mcp"])
 async def test_faults_behind_remote_source(kind: str, tmp_path: Path) -> None:
     up = Upstream(kind, tmp_path)

@@ -270,6 +270,7 @@ def _mangle(chunks: list[Any], ops: list[tuple[str, int, Any]]) -> list[Any]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dialect", sorted(DIALECTS))
 @settings(
     max_examples=examples(150),

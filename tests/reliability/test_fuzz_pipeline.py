@@ -108,6 +108,7 @@ def _hermes(calls: list[tuple[str, Any]], junk: str) -> str:
     return junk + body
 
 
+@pytest.mark.slow
 @settings(
     max_examples=examples(100),
     deadline=None,

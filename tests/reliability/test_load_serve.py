@@ -80,6 +80,7 @@ async def _load(base: str, total: int, pid: int) -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow
 async def test_rest_load_loses_nothing(tmp_path: Path) -> None:
     total = pick(3_000, 100_000)
     served = start_serve(tmp_path / "serve", '[server]\nlog_level = "error"\n')

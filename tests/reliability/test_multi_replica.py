@@ -24,6 +24,7 @@ from _rel_serve import HERE, child_env, free_port, private_redis, stop, wait_por
 
 pytestmark = [
     pytest.mark.anyio,
+    pytest.mark.slow,  # two `toolwire serve` processes and a private redis-server (6 s setup)
     pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server not installed"),
 ]
 

@@ -47,6 +47,7 @@ TOOLS = [
 ]
 
 
+@pytest.mark.slow
 def test_schemathesis_all_checks_against_live_openapi(tmp_path: Path) -> None:
     st = Path(sys.executable).parent / "st"
     if not st.exists():  # the dev extra brings it; CI must not skip

@@ -217,10 +217,15 @@ async def mcp_url() -> AsyncIterator[tuple[str, int]]:
             break
         await asyncio.sleep(0.01)
     port = web_server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}/mcp", port
-    await remote_mcp.close_sessions()
-    web_server.should_exit = True
-    await asyncio.wait_for(task, 10)
+    try:
+        yield f"http://127.0.0.1:{port}/mcp", port
+    finally:
+        try:
+            async with asyncio.timeout(10):
+                await remote_mcp.close_sessions()
+        finally:
+            web_server.should_exit = True
+            await asyncio.wait_for(task, 10)
 
 
 @pytest.mark.anyio

@@ -8,6 +8,7 @@ exhaust memory while being read.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -64,9 +65,14 @@ async def served() -> AsyncIterator[Served]:
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     state.url = f"http://127.0.0.1:{port}"
-    yield state
-    await close_clients()
-    await runner.cleanup()
+    try:
+        yield state
+    finally:
+        async with asyncio.timeout(10):
+            try:
+                await close_clients()
+            finally:
+                await runner.cleanup()
 
 
 @pytest.fixture

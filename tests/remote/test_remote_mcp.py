@@ -70,10 +70,15 @@ async def http_server() -> AsyncIterator[tuple[str, HandshakeCounter]]:
             break
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}/mcp", counter
-    await remote_mcp.close_sessions()
-    server.should_exit = True
-    await task
+    try:
+        yield f"http://127.0.0.1:{port}/mcp", counter
+    finally:
+        try:
+            async with asyncio.timeout(10):
+                await remote_mcp.close_sessions()
+        finally:
+            server.should_exit = True
+            await asyncio.wait_for(task, 10)  # a server that will not stop fails, not hangs
 
 
 async def _call(t: Tool, args: dict[str, Any], ctx: Context | None = None) -> Any:

@@ -149,10 +149,15 @@ async def guarded() -> AsyncIterator[tuple[str, Dns, Redirector]]:
             break
         await asyncio.sleep(0.01)
     port = web.servers[0].sockets[0].getsockname()[1]
-    yield f"http://mcp.test:{port}/mcp", dns, app
-    await remote_mcp.close_sessions()
-    web.should_exit = True
-    await task
+    try:
+        yield f"http://mcp.test:{port}/mcp", dns, app
+    finally:
+        try:
+            async with asyncio.timeout(10):
+                await remote_mcp.close_sessions()
+        finally:
+            web.should_exit = True
+            await asyncio.wait_for(task, 10)  # a server that will not stop fails, not hangs
 
 
 async def _call(t: Tool, args: dict[str, Any]) -> Any:

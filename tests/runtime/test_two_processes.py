@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import rt_child
-from rt_fixtures import redis_prefix_fixture  # noqa: F401
+from rt_fixtures import close_backend, redis_prefix_fixture  # noqa: F401
 
 import toolwire as tw
 
@@ -33,11 +33,10 @@ async def child_result(proc: asyncio.subprocess.Process) -> Any:
 @pytest.fixture
 async def box(redis_url: str, redis_prefix: str) -> Any:
     b = rt_child.make_box(redis_url, redis_prefix)
-    yield b
-    client = b.runtime.backend.client
-    async for key in client.scan_iter(match=redis_prefix + "*"):
-        await client.delete(key)
-    await b.runtime.backend.aclose()
+    try:
+        yield b
+    finally:
+        await close_backend(b.runtime.backend, redis_prefix)  # bounded, keys dropped
 
 
 async def test_breaker_opened_here_rejects_there(

@@ -34,6 +34,7 @@ def open_server() -> Iterator[str]:
         stop(proc)
 
 
+@pytest.mark.slow
 def test_dashboard_calls_a_tool_and_lists_it(open_server: str, output_dir: Path) -> None:
     need(Path(CHROMIUM).exists(), "chromium is not installed (apt-get install -y chromium)")
     from playwright.sync_api import sync_playwright
@@ -80,6 +81,7 @@ def test_dashboard_calls_a_tool_and_lists_it(open_server: str, output_dir: Path)
             browser.close()
 
 
+@pytest.mark.slow
 def test_schemathesis_finds_no_server_errors(open_server: str, output_dir: Path) -> None:
     # next to this interpreter first: the venv's CLI even when the venv is not activated
     here = Path(sys.executable).parent / "st"

@@ -85,6 +85,8 @@ def _check_redacted(error: dict[str, object], kind: str, server: Started) -> str
     return str(line["message"])
 
 
+@pytest.mark.slow
+@pytest.mark.slow
 @pytest.mark.anyio
 async def test_rest_grpc_and_mcp_send_only_the_kind_and_an_error_id(redacting: Started) -> None:
     card = {"card": CARD}
@@ -146,6 +148,7 @@ async def test_rest_grpc_and_mcp_send_only_the_kind_and_an_error_id(redacting: S
     _check_redacted(json.loads(result.content[0].text)["error"], "execution_error", redacting)
 
 
+@pytest.mark.slow
 def test_on_loopback_without_the_flag_the_text_is_sent(tmp_path: Path) -> None:
     for flags in ((), ("--no-redact-errors",)):
         server = _serve(tmp_path, *flags)
@@ -158,6 +161,7 @@ def test_on_loopback_without_the_flag_the_text_is_sent(tmp_path: Path) -> None:
         assert CARD in error["message"] and "error_id" not in error["details"]
 
 
+@pytest.mark.slow
 def test_the_config_file_switches_it_and_the_ready_line_says_so(tmp_path: Path) -> None:
     config = tmp_path / "toolwire.toml"
     config.write_text("[server]\nredact_errors = true\n")

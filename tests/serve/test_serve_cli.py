@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx2 as httpx
+import pytest
 from serve_helpers import HERE, start_serve, stop
 
 from toolwire.serve._auth import hash_api_key
@@ -67,6 +68,7 @@ def _pids_over_fresh_connections(
     return seen
 
 
+@pytest.mark.slow
 def test_two_workers_on_port_0_share_one_port_and_report_it(tmp_path: Path) -> None:
     audit = tmp_path / "audit.jsonl"
     server = start_serve(
@@ -120,6 +122,7 @@ def test_two_workers_on_port_0_share_one_port_and_report_it(tmp_path: Path) -> N
     assert {line["tool"] for line in lines} == {"worker_pid"}
 
 
+@pytest.mark.slow
 def test_a_taken_port_fails_the_workers_parent_clearly() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

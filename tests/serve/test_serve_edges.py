@@ -56,6 +56,8 @@ def loaded_frameworks(module: str) -> list[str]:
     return list(json.loads(out.stdout))
 
 
+@pytest.mark.slow
+@pytest.mark.slow
 @pytest.mark.parametrize("module", sorted(MAY_LOAD))
 def test_each_edge_loads_only_its_own_framework(module: str) -> None:
     assert set(loaded_frameworks(module)) <= set(MAY_LOAD[module])

@@ -16,6 +16,7 @@ from serve_helpers import HERE, free_port, serve_command, stop, wait_ready
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 
 
+@pytest.mark.slow
 async def test_breaker_state_is_shared_through_redis(redis_url: str, tmp_path: Path) -> None:
     config = tmp_path / "toolwire.toml"
     config.write_text(

@@ -313,6 +313,7 @@ async def test_mcp_lists_tools_with_annotations(server: Server) -> None:
     assert weather.input_schema["required"] == ["location"]
 
 
+@pytest.mark.slow
 async def test_mcp_over_stdio() -> None:
     params = StdioServerParameters(
         command=sys.executable,

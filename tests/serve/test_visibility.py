@@ -260,6 +260,7 @@ def test_the_ops_scope_is_configurable() -> None:
             auth_from(parse_config({"auth": {"api_keys": [entry], "ops_scope": bad}}))
 
 
+@pytest.mark.slow
 def test_the_dashboard_page_without_the_ops_scope(server: Server) -> None:
     """In headless Chromium: a key without the ops scope sees its own tools, may call them,
     and is told why the live figures are hidden (the page stops asking); an ops key sees them."""

@@ -46,6 +46,7 @@ def _outcomes(snapshot: Any, tool: str) -> tuple[int, dict[str, int]]:
     return figures["calls"] - figures["errors"], figures["errors_by_kind"]
 
 
+@pytest.mark.slow
 async def test_two_workers_share_ports_rate_limits_and_breakers(
     redis_url: str, tmp_path: Path
 ) -> None:
@@ -119,6 +120,7 @@ breaker = {{ window = 4, min_calls = 2, failure_rate = 0.5, open_for = 600.0 }}
     assert proc.returncode in (0, -15), proc.stderr.read().decode() if proc.stderr else ""
 
 
+@pytest.mark.slow
 def test_a_taken_grpc_port_is_a_clear_refusal() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -1,4 +1,4 @@
-"""The Redis backend on a real local Redis Cluster (3 primaries on loopback ports).
+"""The Redis backend on a real local Redis Cluster (3 primaries + 3 replicas on loopback).
 
 Two executors on one cluster stand for two processes or replicas: a breaker tripped by one
 rejects through the other, a rate limit and a cache are shared, an idempotency key runs once.
@@ -8,124 +8,26 @@ Every key one call touches carries the same hash tag, so the server puts them in
 from __future__ import annotations
 
 import asyncio
-import shutil
-import socket
-import subprocess
-import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from service_checks import need
+from redis_nodes import free_ports
 
 import toolwire as tw
 from toolwire.runtime import Executor
 from toolwire.state import CallPlan, Settlement
 from toolwire.state._redis_keys import check_prefix, tag, tagged, untagged
 
-pytestmark = pytest.mark.anyio
-
-NODES = 3
-READY_S = 30.0  # generous: starting and joining three servers on a loaded 2-core machine
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]  # a private 3-node cluster: 6 s setup
 
 
-def _free_ports(n: int) -> list[int]:
-    """``n`` distinct free loopback ports (held open together so none repeats)."""
-    socks = []
-    try:
-        for _ in range(n):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
-def _cli(port: int, *args: str) -> str:
-    out = subprocess.run(
-        ["redis-cli", "-h", "127.0.0.1", "-p", str(port), *args],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    return out.stdout + out.stderr
-
-
-def _wait(what: str, ok: Any, procs: list[subprocess.Popen[bytes]]) -> None:
-    give_up = time.monotonic() + READY_S
-    while not ok():
-        for p in procs:
-            if p.poll() is not None:
-                raise RuntimeError(f"redis-server exited with {p.returncode} before {what}")
-        if time.monotonic() > give_up:
-            raise RuntimeError(f"Redis Cluster: {what} did not happen in {READY_S:g} s")
-        time.sleep(0.05)
-
-
-def _server_args(port: int, bus: int, tmp: Path) -> list[str]:
-    options = {
-        "port": str(port),
-        "cluster-port": str(bus),
-        "bind": "127.0.0.1",
-        "cluster-enabled": "yes",
-        "cluster-config-file": str(tmp / f"nodes-{port}.conf"),
-        "cluster-node-timeout": "5000",
-        "dir": str(tmp),
-        "save": "",  # nothing on disk: a test cluster
-        "appendonly": "no",
-    }
-    return ["redis-server", *(part for k, v in options.items() for part in (f"--{k}", v))]
-
-
-@pytest.fixture(scope="module")
-def cluster_ports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[int]]:
-    need(
-        shutil.which("redis-server") is not None and shutil.which("redis-cli") is not None,
-        "redis-server and redis-cli are needed to start a local Redis Cluster",
-    )
-    tmp: Path = tmp_path_factory.mktemp("redis-cluster")
-    # a client port and a cluster-bus port per node (cluster-port: Redis 7+)
-    ports = _free_ports(2 * NODES)
-    clients, buses = ports[:NODES], ports[NODES:]
-    procs: list[subprocess.Popen[bytes]] = []
-    try:
-        for port, bus in zip(clients, buses, strict=True):
-            log = (tmp / f"node-{port}.log").open("wb")
-            procs.append(
-                subprocess.Popen(
-                    _server_args(port, bus, tmp),
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            )
-            log.close()
-        _wait("the nodes answering", lambda: all("PONG" in _cli(p, "ping") for p in clients), procs)
-        created = _cli(
-            clients[0],
-            "--cluster",
-            "create",
-            *(f"127.0.0.1:{p}" for p in clients),
-            "--cluster-replicas",
-            "0",
-            "--cluster-yes",
-        )
-        assert "[OK] All 16384 slots covered" in created, created
-        _wait(
-            "cluster_state:ok on every node",
-            lambda: all("cluster_state:ok" in _cli(p, "cluster", "info") for p in clients),
-            procs,
-        )
-        yield clients
-    finally:
-        for p in procs:
-            p.kill()
-        for p in procs:
-            p.wait(timeout=10)
+@pytest.fixture
+def cluster_ports(redis_cluster: Any) -> list[int]:
+    """Client ports of the session's cluster (``redis_cluster``, 3 primaries + 3 replicas)."""
+    return list(redis_cluster.alive())
 
 
 @pytest.fixture
@@ -315,6 +217,7 @@ async def test_keys_of_one_call_live_in_one_slot(backends: list[Any], prefix: st
     seen |= await _keys(backend, prefix)  # the fill lock and the pending claim
     release.set()
     assert (await call).ok
+    assert await box.runtime.flush(10.0)  # the after-call writes go behind the answer
     seen |= await _keys(backend, prefix)  # the entry, the record, the counter, the breaker
     kinds = {key[len(prefix) :].split(":{", 1)[0] for key in seen}
     assert kinds == {"c", "lk:c", "id", "rl", "br", "brw"}, seen
@@ -380,7 +283,7 @@ async def test_unreachable_cluster_is_an_outage() -> None:
     from toolwire.state import BackendUnavailable
     from toolwire.state.redis import RedisBackend
 
-    (port,) = _free_ports(1)  # nothing listens there
+    (port,) = free_ports(1)  # nothing listens there
     backend = RedisBackend(f"redis+cluster://127.0.0.1:{port}", connect_timeout=0.2)
     try:
         with pytest.raises(BackendUnavailable, match="unreachable"):

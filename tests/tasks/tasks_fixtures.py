@@ -26,14 +26,17 @@ def redis_prefix_fixture() -> str:
     return f"twtest:{uuid.uuid4().hex[:12]}:"
 
 
-@pytest.fixture(name="store", params=["memory", "redis"])
+@pytest.fixture(name="store", params=["memory", "redis", "redis-cluster"])
 async def store_fixture(
     request: pytest.FixtureRequest, redis_prefix: str
 ) -> AsyncIterator[TaskStore]:
     if request.param == "memory":
         yield MemoryTaskStore()
         return
-    url = request.getfixturevalue("redis_url")
+    if request.param == "redis-cluster":  # 3 primaries + 3 replicas (tests/redis_nodes.py)
+        url = request.getfixturevalue("redis_cluster").url
+    else:
+        url = request.getfixturevalue("redis_url")
     from toolwire.state._tasks_redis import RedisTaskStore
 
     store = RedisTaskStore(url, prefix=redis_prefix)

@@ -71,7 +71,9 @@ class Replica:
         self.proc.wait(timeout=10)
 
 
-def start_replica(folder: Path, text: str, *, log: Path, grpc: bool = True) -> Replica:
+def start_replica(
+    folder: Path, text: str, *, log: Path, grpc: bool = True, tools: Path = TOOLS
+) -> Replica:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "toolwire.toml"
     path.write_text(text)
@@ -83,7 +85,7 @@ def start_replica(folder: Path, text: str, *, log: Path, grpc: bool = True) -> R
         "--config",
         str(path),
         "--tools",
-        str(TOOLS),
+        str(tools),
         "--port",
         "0",
         "--grpc-port",

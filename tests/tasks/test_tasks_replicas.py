@@ -36,7 +36,8 @@ from tasks_serve import (
     starters,
 )
 
-pytestmark = pytest.mark.anyio
+# three `toolwire serve` processes per test: 5-18 s of setup each (pytest -m slow)
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 LEASE = 2.0
 TIMEOUT = aiohttp.ClientTimeout(total=30)

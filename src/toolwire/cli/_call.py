@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from toolwire import _json
+from toolwire._sources import SOURCE_FORMS
 from toolwire.cli._chat import close_connections, load_toolbox
 
 
@@ -44,7 +45,12 @@ async def _call(
 @click.argument("name")
 @click.argument("args", nargs=-1)
 @click.option("--json", "json_args", default=None, help="The arguments as one JSON object.")
-@click.option("--tools", "sources", multiple=True, help="module:attr | path.py | OpenAPI URL.")
+@click.option(
+    "--tools",
+    "sources",
+    multiple=True,
+    help=f"Tool source: {SOURCE_FORMS}, or an OpenAPI URL (repeatable).",
+)
 @click.option("--config", "config_path", default=None, help="Path to toolwire.toml.")
 def call(
     name: str,

@@ -17,11 +17,12 @@ from collections.abc import Sequence
 import click
 
 from toolwire import _json
+from toolwire._sources import SOURCE_FORMS
 from toolwire._toolbox import Toolbox
 from toolwire.cli._demo import close_model, resolve_model, seed_toolbox
 from toolwire.models._base import Model
 from toolwire.models.offline import Offline
-from toolwire.runner._runner import Runner, RunResult
+from toolwire.runner import Runner, RunResult
 
 OFFLINE_NOTE = "using the offline stand-in model (deterministic rules, not an LLM)"
 
@@ -204,7 +205,12 @@ async def _chat(
 @click.option(
     "--api", type=click.Choice(["tools", "functions", "text"]), default="tools", show_default=True
 )
-@click.option("--tools", "sources", multiple=True, help="module:attr | path.py | OpenAPI URL.")
+@click.option(
+    "--tools",
+    "sources",
+    multiple=True,
+    help=f"Tool source: {SOURCE_FORMS}, or an OpenAPI URL (repeatable).",
+)
 @click.option("--config", "config_path", default=None, help="Path to toolwire.toml.")
 @click.option("--max-steps", default=8, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the whole run as JSON.")

@@ -29,7 +29,7 @@ from toolwire.examples.seed import SEED_GET_WEATHER_SCHEMA
 from toolwire.models._base import Api, Model
 from toolwire.models._kinds import MODEL_KINDS
 from toolwire.models.offline import Offline
-from toolwire.runner._runner import Runner, RunResult
+from toolwire.runner import Runner, RunResult
 from toolwire.runtime._policy import Breaker, Cache, Policy, Retry
 
 SIMULATED_LATENCY_S = 0.05

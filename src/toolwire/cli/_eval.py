@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from toolwire import _json
+from toolwire._sources import SOURCE_FORMS
 
 
 def _model(spec: str) -> Any:
@@ -110,7 +111,12 @@ def _table(reports: list[dict[str, Any]]) -> None:
 @click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--category", "categories", default="", help="CAT[,CAT] of BFCL's files.")
 @click.option("--cases", "cases_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--tools", "sources", multiple=True, help="module:attr | path.py (for --cases).")
+@click.option(
+    "--tools",
+    "sources",
+    multiple=True,
+    help=f"Tool source (for --cases): {SOURCE_FORMS}, or an OpenAPI URL (repeatable).",
+)
 @click.option("--limit", type=click.IntRange(min=1), default=None)
 @click.option("--concurrency", type=click.IntRange(min=1, max=256), default=4, show_default=True)
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path))

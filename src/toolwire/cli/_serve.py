@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from toolwire._context import Context
+from toolwire._sources import SOURCE_FORMS
 from toolwire._tools import Tool
 from toolwire.cli._chat import close_connections
 from toolwire.config import ConfigError
@@ -64,12 +65,20 @@ def _pick(flag: Any, table: Any, key: str, default: Any) -> Any:
     "--tools",
     "tool_specs",
     multiple=True,
-    help="Tool source: module:attr, module, file.py or file.py:attr (repeatable).",
+    help=f"Tool source: {SOURCE_FORMS} (repeatable).",
 )
 @click.option("--host", default=None, help="Interface to bind [default: 127.0.0.1].")
-@click.option("--port", type=int, default=None, help="REST/MCP/dashboard port [default: 8000].")
 @click.option(
-    "--grpc-port", type=int, default=None, help="gRPC port [default: 50051]; -1 turns gRPC off."
+    "--port",
+    type=int,
+    default=None,
+    help="REST/MCP/dashboard port [default: 8000]; 0 = any free port (the ready line names it).",
+)
+@click.option(
+    "--grpc-port",
+    type=int,
+    default=None,
+    help="gRPC port [default: 50051]; -1 turns gRPC off; 0 = any free port.",
 )
 @click.option("--mcp-stdio", is_flag=True, help="Serve MCP over stdin/stdout instead.")
 @click.option("--no-mcp", is_flag=True, help="Do not mount MCP at /mcp.")
@@ -86,6 +95,12 @@ def _pick(flag: Any, table: Any, key: str, default: Any) -> Any:
     help="Send callers only the kind, a generic message and an error id for handler and "
     "upstream failures (full text in the log) [default: on unless bound to loopback].",
 )
+@click.option(
+    "--shutdown-grace",
+    type=float,
+    default=None,
+    help="On SIGTERM: seconds the calls in flight get to finish [default: 25].",
+)
 @click.option("--reuse-port", is_flag=True, hidden=True)
 @click.option("--fd", type=int, default=None, hidden=True)
 @click.option("--ready-fd", type=int, default=None, hidden=True)
@@ -101,6 +116,7 @@ def serve(
     insecure: bool,
     audit_log: str | None,
     redact_errors: bool | None,
+    shutdown_grace: float | None,
     reuse_port: bool,
     fd: int | None,
     ready_fd: int | None,
@@ -138,6 +154,8 @@ def serve(
         log_level=str(server.get("log_level", "warning")),
         mcp_stateless=bool(server.get("mcp_stateless", False)),
         mcp_json_response=bool(server.get("mcp_json_response", False)),
+        shutdown_delay=float(server.get("shutdown_delay", 0.0)),
+        shutdown_grace=float(_pick(shutdown_grace, server, "shutdown_grace", 25.0)),
     )
     if mcp_stdio:
         asyncio.run(_stdio(config, tool_specs, auth, limits, redact))

@@ -116,6 +116,8 @@ _SECTIONS = {"server", "auth", "state", "policies", "sources", "models", "tasks"
 SERVER_KEYS = frozenset(
     {
         "host",
+        "shutdown_delay",
+        "shutdown_grace",
         "port",
         "grpc_port",
         "workers",
@@ -145,7 +147,15 @@ JWT_KEYS = frozenset(
     }
 )
 STATE_KEYS = frozenset(
-    {"backend", "url", "url_env", "prefix", "concurrency_lease", "max_connections"}
+    {
+        "backend",
+        "url",
+        "url_env",
+        "prefix",
+        "concurrency_lease",
+        "max_connections",
+        "failover_wait",
+    }
 )
 MODEL_KEYS = frozenset({"kind", "base_url", "model", "api_key_env", "api", "text_format"})
 

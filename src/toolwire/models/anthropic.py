@@ -50,6 +50,8 @@ from toolwire.models._transport import (
     transport_failure,
 )
 
+__all__ = ["Anthropic"]
+
 _FINISH = {
     "end_turn": "stop",
     "stop_sequence": "stop",

@@ -41,6 +41,8 @@ from toolwire.models._native import (
 )
 from toolwire.models._transport import ErrorTable, RetryPolicy, status_failure, transport_failure
 
+__all__ = ["Gemini"]
+
 _FINISH = {
     "STOP": "stop",
     "MAX_TOKENS": "length",

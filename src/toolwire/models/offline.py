@@ -26,6 +26,8 @@ from toolwire.models._base import (
 from toolwire.models._extract import PlaceFinder, default_place_finder, extract
 from toolwire.models._ngrams import is_cjk, rank_specs
 
+__all__ = ["Offline"]
+
 _LABEL_ZH = "（离线模型，非真实 LLM）"
 _LABEL_EN = "[offline stand-in model, not an LLM] "
 _UNSET: Any = object()

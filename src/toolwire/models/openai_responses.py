@@ -47,6 +47,8 @@ from toolwire.models._native import (
 from toolwire.models._transport import RetryPolicy, StreamError
 from toolwire.models.openai_compatible import openai_errors
 
+__all__ = ["OpenAIResponses"]
+
 _INCOMPLETE = {"max_output_tokens": "length", "content_filter": "content_filter"}
 # The ``code`` of an ``error`` event opening a stream -> the HTTP status it stands for.
 _ERROR_CODES = {"rate_limit_exceeded": 429, "server_error": 500, "server_is_overloaded": 503}

@@ -11,6 +11,8 @@ from toolwire._calls import Parsed, ToolCall
 from toolwire._spec import ToolSpec
 from toolwire.models._base import Api, Message, Model, ModelError, ModelOptions, ModelTurn
 
+__all__ = ["Scripted", "ScriptedRequest", "to_turn"]
+
 TurnLike = (
     str
     | ToolCall

@@ -40,6 +40,8 @@ class StreamParser:
         fmt = text_format(format)  # ValueError naming every known name
         self.format = format
         self._eng = Engine(fmt.parser(), tool_schemas(tools), reasoning_open=reasoning_open)
+        # feed() is called once per delta: bound straight to the engine's, one call less each
+        self.feed = self._eng.feed  # type: ignore[method-assign]
 
     def feed(self, delta: str) -> list[StreamEvent]:
         """Consume ``delta``; the events it completes. Never raises on any text."""

@@ -177,6 +177,25 @@ class Engine:
             return []
         if delta:
             pos = self.pos
+            op = self._op
+            if (
+                type(op) is Until
+                and pos == len(self.buf)
+                and self._gen is not None
+                and (op._m.first_search is None or op._m.first_search(delta) is None)
+            ):
+                # The fast turn of the usual delta: text (a value, content) while an Until waits
+                # and nothing is held back. No character of the delta can start a marker, so
+                # Until.step would pass all of it on; doing it here skips the pump (this is
+                # most of the per-delta cost of the formats that write values as text).
+                self.work += len(delta)
+                self.buf = delta
+                self.pos = len(delta)
+                if op.sink == "collect":  # a text value: no event until it ends
+                    op._parts.append(delta)
+                    return []
+                op._out(self, delta)
+                return self._take() if self.events else []
             if pos == len(self.buf):  # the usual case: the last delta was consumed whole
                 self.buf = delta
             else:
@@ -315,6 +334,7 @@ class _Markers:
     first: frozenset[str]
     longer: Mapping[str, tuple[str, ...]]
     search: Any  # the compiled alternation's ``search`` (None for a single marker: str.find)
+    first_search: Any  # finds a character that starts a marker (None: there are no markers)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -330,6 +350,13 @@ def _markers(given: tuple[str, ...]) -> _Markers:
             m: tuple(x for x in markers if len(x) > len(m) and x.startswith(m)) for m in markers
         },
         search=re.compile(pattern).search if len(markers) > 1 else None,
+        first_search=(
+            re.compile(
+                "[" + "".join(re.escape(c) for c in sorted({m[0] for m in markers})) + "]"
+            ).search
+            if markers
+            else None
+        ),
     )
 
 

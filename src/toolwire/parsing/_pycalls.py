@@ -20,7 +20,8 @@ from toolwire.parsing._pyvalues import py_value
 
 __all__ = ["PyCalls"]
 
-_IDENT = re.compile(r"[A-Za-z0-9_.\-]+")
+# names and keywords are Python identifiers, Unicode letters included (a key such as 城市)
+_IDENT = re.compile(r"[\w.\-]+")
 _STR_RUN = {"'": re.compile(r"[^'\\]+"), '"': re.compile(r'[^"\\]+')}
 _PLAIN_RUN = re.compile(r"[^\"'()\[\]{},<]+")
 _SKIP_RUN = re.compile(r"[^\"'()\[\]{}<\\]+")
@@ -58,7 +59,7 @@ class PyCalls(Op):
     def _fail(self, eng: Engine) -> Any:
         self.st = _FAILED
         if self.started == 0:  # not calls after all: what was read is content
-            eng.content("".join(self.raw) + "".join(self.tok))
+            eng.content("".join(self.raw))  # holds the token read so far too
             return 0
         self.tail = Until(self.ends, "collect", consume=False)
         return self.step(eng)

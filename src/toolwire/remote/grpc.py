@@ -33,6 +33,8 @@ from toolwire.remote._discovery import CONVERSION_ERRORS, Discovery, tools_only
 from toolwire.remote._ssrf import Guard, Resolver, system_resolver
 from toolwire.runtime._policy import Policy
 
+__all__ = ["discover", "input_schema", "load", "output_schema"]
+
 try:
     import grpc
     from google.protobuf import descriptor_pb2, descriptor_pool, json_format, message_factory

@@ -20,7 +20,7 @@ import logging
 import shlex
 import weakref
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from toolwire._context import Context
 from toolwire._errors import MissingExtra, ToolFailure
@@ -28,6 +28,8 @@ from toolwire._tools import Tool
 from toolwire.remote._discovery import CONVERSION_ERRORS, Discovery, tools_only
 from toolwire.remote._ssrf import Guard, Resolver, system_resolver
 from toolwire.runtime._policy import Policy
+
+__all__ = ["Session", "close_sessions", "discover", "load", "server_parameters", "session_of"]
 
 try:
     import anyio
@@ -45,6 +47,7 @@ from toolwire.remote._mcp_http import (
     no_request_scope,
     request_scope,
 )
+from toolwire.remote._mcp_tasks import Progress, TaskCall, needs_tasks, speaks_tasks
 
 log = logging.getLogger("toolwire.remote")
 
@@ -86,12 +89,21 @@ class Session:
     """
 
     def __init__(
-        self, target: str | StdioServerParameters, *, read_timeout_s: float, guard: Guard
+        self,
+        target: str | StdioServerParameters,
+        *,
+        read_timeout_s: float,
+        guard: Guard,
+        protocol: str = "auto",
     ) -> None:
         self.target = target
         self.read_timeout_s = read_timeout_s
         self.guard = guard
+        self.protocol = protocol
         self.opened = 0
+        # progress of running tasks, by the progressToken of the call that created each: it
+        # arrives after the call's response, so the SDK hands it to the message handler
+        self.progress_routes: dict[str, Progress] = {}
         self._client: Client | None = None
         self._owner: asyncio.Task[None] | None = None
         self._stop: asyncio.Event | None = None
@@ -151,13 +163,27 @@ class Session:
     async def _connected(self) -> AsyncIterator[Client]:
         """The SDK client; over HTTP through a fresh guarded transport (one per session)."""
         if not isinstance(self.target, str):
-            async with Client(self.target, read_timeout_seconds=self.read_timeout_s) as client:
+            async with Client(self.target, **self._options()) as client:
                 yield client
             return
         async with guarded_client(GuardedTransport(self.guard)) as http:
             server = streamable_http_client(self.target, http_client=http)
-            async with Client(server, read_timeout_seconds=self.read_timeout_s) as client:
+            async with Client(server, **self._options()) as client:
                 yield client
+
+    def _options(self) -> dict[str, Any]:
+        return {
+            "read_timeout_seconds": self.read_timeout_s,
+            "mode": self.protocol,
+            "message_handler": self._notified,
+        }
+
+    async def _notified(self, message: Any) -> None:
+        if isinstance(message, mcp_types.ProgressNotification):
+            route = self.progress_routes.get(str(message.params.progress_token))
+            if route is not None:
+                params = message.params
+                await route(params.progress, params.total, params.message)
 
     def describe(self) -> str:
         if isinstance(self.target, str):
@@ -191,11 +217,18 @@ class _Source:
     """A server as configured; its sessions are per event loop (sessions are loop-bound)."""
 
     def __init__(
-        self, target: str | StdioServerParameters, read_timeout_s: float, guard: Guard
+        self,
+        target: str | StdioServerParameters,
+        read_timeout_s: float,
+        guard: Guard,
+        protocol: str = "auto",
+        tasks: str = "required",
     ) -> None:
         self.target = target
         self.read_timeout_s = read_timeout_s
         self.guard = guard
+        self.protocol = protocol
+        self.tasks = tasks  # the taskSupport values called as tasks: "required" or "optional"
         self._sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Session] = (
             weakref.WeakKeyDictionary()
         )
@@ -205,7 +238,10 @@ class _Source:
         found = self._sessions.get(loop)
         if found is None:
             found = self._sessions[loop] = Session(
-                self.target, read_timeout_s=self.read_timeout_s, guard=self.guard
+                self.target,
+                read_timeout_s=self.read_timeout_s,
+                guard=self.guard,
+                protocol=self.protocol,
             )
             _ALL.setdefault(loop, []).append(found)
         return found
@@ -239,17 +275,21 @@ async def discover(
     read_timeout_s: float = 60.0,
     policy: Policy | None = None,
     resolver: Resolver = system_resolver,
+    protocol: str = "auto",
+    tasks: Literal["required", "optional"] = "required",
 ) -> Discovery:
     """Like :func:`load`, also returning the tools that were skipped and why."""
     import fnmatch
 
+    if tasks not in ("required", "optional"):
+        raise ValueError(f'tasks must be "required" or "optional", not {tasks!r}')
     target = (
         url_or_command
         if isinstance(url_or_command, StdioServerParameters)
         else server_parameters(url_or_command)
     )
     guard = Guard(allow_hosts=tuple(allow_hosts), resolver=resolver)
-    source = _Source(target, read_timeout_s, guard)
+    source = _Source(target, read_timeout_s, guard, protocol, tasks)
     session = source.session()
     listed: list[Any] = []
     cursor: str | None = None
@@ -284,32 +324,70 @@ load = tools_only(
 
     Every HTTP request of the session passes the SSRF guard (``allow_hosts`` opens private
     hosts). ``include`` holds glob patterns over tool names; ``prefix`` is prepended to every
-    name. A tool whose schema cannot be used is skipped (see :func:`discover`).
+    name. A tool whose schema cannot be used is skipped (see :func:`discover`). ``protocol``
+    picks the revision: ``"auto"`` (the newest both sides speak), ``"legacy"`` (the
+    ``initialize`` handshake, up to 2025-11-25) or a modern version such as ``"2026-07-28"``.
+    A tool whose ``taskSupport`` is ``required`` is called as a task on revisions with tasks;
+    ``tasks="optional"`` calls ``optional`` ones as tasks too (for long calls: polled, so a
+    short call gets slower; 2026-07-28 listings carry no ``taskSupport``, so there only
+    ``required`` tools, known by the server's refusal of a plain call, run as tasks).
     """,
 )
 
 
 class _Caller:
-    """The handler of one imported tool: calls the remote tool through the shared session."""
+    """The handler of one imported tool: calls the remote tool through the shared session
+    (as a task when the tool's ``taskSupport`` is ``required``, see ``_mcp_tasks``)."""
 
-    def __init__(self, source: _Source, name: str, safe_to_repeat: bool) -> None:
+    def __init__(
+        self, source: _Source, name: str, safe_to_repeat: bool, task_support: str | None = None
+    ) -> None:
         self.source = source
         self.name = name
         self.safe_to_repeat = safe_to_repeat
+        self.task_support = task_support
+
+    def _as_task(self) -> bool:
+        support = self.task_support
+        return support == "required" or (support == "optional" and self.source.tasks == support)
 
     async def __call__(self, _tw_context: Context | None = None, **arguments: Any) -> Any:
         session = self.source.session()
         left = _tw_context.time_left() if _tw_context is not None else None
         progress = _progress_forwarder(_tw_context)
-        for attempt in (1, 2):
+        attempt = 0
+        while True:
+            attempt += 1
             client = await session.client()  # opening a session is no part of the scope
+            task: TaskCall | None = None
+            if self._as_task() and speaks_tasks(client.protocol_version):
+                task = TaskCall(
+                    session,
+                    self.name,
+                    arguments,
+                    _tw_context,
+                    is_broken=_is_broken,
+                    read_timeout_s=session.read_timeout_s,
+                )
             try:
                 with request_scope() as scope:
-                    result = await client.call_tool(
-                        self.name, arguments, read_timeout_seconds=left, progress_callback=progress
-                    )
+                    if task is not None:
+                        raw = await task.create(client)
+                    else:
+                        result = await client.call_tool(
+                            self.name,
+                            arguments,
+                            read_timeout_seconds=left,
+                            progress_callback=progress,
+                        )
             except Exception as exc:
                 if not _is_broken(exc):
+                    if task is None and needs_tasks(exc) and self.task_support != "required":
+                        # 2026-07-28 listings carry no taskSupport: the server's refusal of
+                        # a plain call (it ran nothing) says so; the call is made as a task
+                        self.task_support = "required"
+                        attempt -= 1
+                        continue
                     raise _failure(exc, self.name) from exc
                 await session.invalidate()
                 refused = scope.refused()
@@ -320,8 +398,9 @@ class _Caller:
                     # (A refusal of another request, e.g. the background event stream or a
                     # concurrent call, is not this call's: it broke, as below.)
                     raise refused from exc
-                # A broken connection may or may not have delivered the call: repeat it only
-                # when doing so is harmless; otherwise the next call gets the new session.
+                # A broken connection may or may not have delivered the call (or created
+                # the task): repeat it only when doing so is harmless; otherwise the next
+                # call gets the new session.
                 if attempt == 1 and self.safe_to_repeat:
                     continue
                 raise ToolFailure(
@@ -330,8 +409,20 @@ class _Caller:
                     "reopened for the next call.",
                     details={"server": session.describe()},
                 ) from exc
+            if task is not None:
+                # the task id is durable on the server: polling may go on over a new session
+                raw = raw if raw is not None else await task.outcome()
+                result = _call_result(self.name, raw)
             return _process_result(self.name, result)
-        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _call_result(name: str, raw: Mapping[str, Any]) -> Any:
+    try:
+        return mcp_types.CallToolResult.model_validate(raw, by_name=False)
+    except ValueError as exc:  # pydantic's ValidationError is one
+        raise ToolFailure(
+            "remote_error", f"MCP tool {name}: its task ended in no usable result: {exc}"
+        ) from exc
 
 
 def _refusal_in(exc: BaseException) -> ToolFailure | None:
@@ -408,12 +499,12 @@ def _tool(source: _Source, remote: Any, prefix: str, policy: Policy | None) -> T
         document["title"] = str(title)
     support = getattr(getattr(remote, "execution", None), "task_support", None)
     if support in ("optional", "required"):
-        # the server runs it as a task: so may we (a plain call of ours reaches it plainly,
-        # which its server accepts for "optional"; "required" ones answer with their error)
+        # the server runs it as a task: so may we (a "required" one is called as a task; an
+        # "optional" one plainly, which its server accepts and which costs no polling)
         document["execution"] = {"taskSupport": support}
     return Tool.from_schema(
         document,
-        handler=_Caller(source, remote.name, safe_to_repeat=idempotent),
+        handler=_Caller(source, remote.name, safe_to_repeat=idempotent, task_support=support),
         read_only=read_only,
         idempotent=idempotent,
         destructive=destructive,

@@ -27,11 +27,14 @@ from toolwire._context import Context
 from toolwire._errors import ToolFailure
 from toolwire._json import dumps_bytes
 from toolwire._tools import Tool
+from toolwire.remote import _http
 from toolwire.remote._discovery import CONVERSION_ERRORS, Discovery, tools_only
 from toolwire.remote._http import DEFAULT_TIMEOUT, client_for, failure_for
 from toolwire.remote._refs import Refs, file_uri, parse_document, read_document
 from toolwire.remote._ssrf import Guard, Resolver, system_resolver
 from toolwire.runtime._policy import Policy
+
+__all__ = ["ApiKey", "Basic", "Bearer", "auth_from_config", "discover", "load"]
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _IDEMPOTENT = frozenset({"get", "head", "put", "delete", "options", "trace"})
@@ -484,3 +487,10 @@ def _apply_auth(
             query.append((auth.name, auth.value))
         else:
             cookies.append(f"{auth.name}={quote(auth.value)}")
+
+
+async def close_clients() -> None:
+    """Close the HTTP clients that OpenAPI tools (and document fetches) opened on this event
+    loop; call it in that loop before it ends, as :func:`toolwire.remote.mcp.close_sessions`
+    and :func:`toolwire.remote.grpc.close_channels` for theirs."""
+    await _http.close_clients()

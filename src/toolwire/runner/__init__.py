@@ -5,13 +5,14 @@ from toolwire.runner._events import (
     CallQuarantined,
     RunEvent,
     RunFinished,
+    RunResult,
     Step,
     StepStarted,
     StopReason,
 )
 from toolwire.runner._model_tool import model_tool
 from toolwire.runner._router import Route, Router
-from toolwire.runner._runner import Runner, RunResult
+from toolwire.runner._runner import Runner
 from toolwire.runner._select import Scorer, filter_specs, lexical_scores, top_k
 from toolwire.runner._state import RunState
 

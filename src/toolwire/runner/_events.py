@@ -1,15 +1,17 @@
-"""Events the runner adds to the model's stream events, and the records of a run."""
+"""Events the runner adds to the model's stream events, and the records of a run (``Step``,
+``RunResult``): below ``_runner``, above ``_state``, so the runner's modules import in one
+direction only."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from toolwire._calls import CallParseError, Event, ToolCall, ToolResult
-
-if TYPE_CHECKING:
-    from toolwire.runner._runner import RunResult
+from toolwire._errors import ToolError
+from toolwire.models._base import Message
+from toolwire.runner._state import RunState, call_to_dict
 
 StopReason = Literal[
     "final_answer",
@@ -87,11 +89,46 @@ class Step:
         }
 
 
-def call_to_dict(call: ToolCall) -> dict[str, Any]:
-    return {
-        "id": call.id,
-        "name": call.name,
-        "arguments": call.arguments,
-        "repaired": call.repaired,
-        "unknown_tool": call.unknown_tool,
-    }
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunResult:
+    """What a run produced.
+
+    ``final_text`` is the model's last answer ("" when the run stopped without one);
+    ``stop_reason`` says why it ended; ``state`` is set when the run can be continued with
+    :meth:`Runner.resume` (paused for approval, or stopped on a model error).
+    """
+
+    final_text: str
+    stop_reason: StopReason
+    messages: tuple[Message, ...]
+    steps: tuple[Step, ...] = ()
+    usage: dict[str, int] = field(default_factory=dict)
+    state: RunState | None = None
+    error: ToolError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.stop_reason == "final_answer"
+
+    @property
+    def calls(self) -> list[ToolCall]:
+        return [c for s in self.steps for c in s.calls]
+
+    @property
+    def results(self) -> list[ToolResult]:
+        return [r for s in self.steps for r in s.results]
+
+    @property
+    def pending(self) -> tuple[ToolCall, ...]:
+        return self.state.pending if self.state is not None else ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "final_text": self.final_text,
+            "stop_reason": self.stop_reason,
+            "messages": list(self.messages),
+            "steps": [s.to_dict() for s in self.steps],
+            "usage": dict(self.usage),
+            "state": self.state.to_dict() if self.state is not None else None,
+            "error": self.error.to_dict() if self.error is not None else None,
+        }

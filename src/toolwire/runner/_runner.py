@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from toolwire._calls import (
@@ -42,6 +42,7 @@ from toolwire.runner._events import (
     CallQuarantined,
     RunEvent,
     RunFinished,
+    RunResult,
     Step,
     StepStarted,
     StopReason,
@@ -51,51 +52,6 @@ from toolwire.runner._state import RunState, coerce_state, in_order, merge_usage
 
 # Failures the model can fix by calling again differently; they spend the repair budget.
 _REPAIRABLE = frozenset({"invalid_arguments", "unknown_tool", "too_large", "execution_error"})
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RunResult:
-    """What a run produced.
-
-    ``final_text`` is the model's last answer ("" when the run stopped without one);
-    ``stop_reason`` says why it ended; ``state`` is set when the run can be continued with
-    :meth:`Runner.resume` (paused for approval, or stopped on a model error).
-    """
-
-    final_text: str
-    stop_reason: StopReason
-    messages: tuple[Message, ...]
-    steps: tuple[Step, ...] = ()
-    usage: dict[str, int] = field(default_factory=dict)
-    state: RunState | None = None
-    error: ToolError | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.stop_reason == "final_answer"
-
-    @property
-    def calls(self) -> list[ToolCall]:
-        return [c for s in self.steps for c in s.calls]
-
-    @property
-    def results(self) -> list[ToolResult]:
-        return [r for s in self.steps for r in s.results]
-
-    @property
-    def pending(self) -> tuple[ToolCall, ...]:
-        return self.state.pending if self.state is not None else ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "final_text": self.final_text,
-            "stop_reason": self.stop_reason,
-            "messages": list(self.messages),
-            "steps": [s.to_dict() for s in self.steps],
-            "usage": dict(self.usage),
-            "state": self.state.to_dict() if self.state is not None else None,
-            "error": self.error.to_dict() if self.error is not None else None,
-        }
 
 
 class Runner:

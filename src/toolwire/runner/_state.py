@@ -16,7 +16,6 @@ from toolwire import _json
 from toolwire._calls import CallParseError, ToolCall, ToolResult
 from toolwire._errors import ERROR_KINDS, ErrorKind, ToolError
 from toolwire.models._base import Message
-from toolwire.runner._events import call_to_dict
 
 STATE_VERSION = 1
 
@@ -149,3 +148,13 @@ def merge_usage(total: Mapping[str, int], extra: Mapping[str, int]) -> dict[str,
 def in_order(calls: Sequence[ToolCall], results: Sequence[ToolResult]) -> list[ToolResult]:
     by_id = {r.call_id: r for r in results}
     return [by_id[c.id] for c in calls if c.id in by_id]
+
+
+def call_to_dict(call: ToolCall) -> dict[str, Any]:
+    return {
+        "id": call.id,
+        "name": call.name,
+        "arguments": call.arguments,
+        "repaired": call.repaired,
+        "unknown_tool": call.unknown_tool,
+    }

@@ -139,6 +139,23 @@ class ToolLookup(Protocol):
     def get(self, name: str) -> Any: ...
 
 
+class CallingBox(ToolLookup, Protocol):
+    """What the task machinery needs of a toolbox: a tool by name and ``Toolbox.call`` (a
+    protocol here, so the runtime names no class of the toolbox layer above it)."""
+
+    def call(
+        self,
+        name: str,
+        arguments: Any = "{}",
+        *,
+        caller: Caller | None = None,
+        idempotency_key: str | None = None,
+        call_id: str | None = None,
+        deadline: float | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> Awaitable[ToolResult]: ...
+
+
 class CallStats:
     """The counters of one call, written by the layers as it goes through them."""
 

@@ -28,7 +28,7 @@ from toolwire.state._base import BackendUnavailable
 from toolwire.state._tasks import Claim, TaskProgress, TaskRecord, TaskStatus, TaskStore
 
 if TYPE_CHECKING:
-    from toolwire._toolbox import Toolbox
+    from toolwire.runtime._plan import CallingBox
 
 log = logging.getLogger("toolwire.tasks")
 
@@ -166,7 +166,7 @@ class Worker:
         shutdown_grace: float,
     ) -> None:
         self.store = store
-        self.box: Toolbox | None = None
+        self.box: CallingBox | None = None
         self.workers = workers
         self.lease = lease
         self.max_runs = max_runs

@@ -48,7 +48,7 @@ from toolwire.state._tasks import (
 )
 
 if TYPE_CHECKING:
-    from toolwire._toolbox import Toolbox
+    from toolwire.runtime._plan import CallingBox
 
 # A watcher re-reads the record after this long without events: the end is never missed when
 # an event was (a store restarted without persistence, a trimmed event stream).
@@ -240,7 +240,7 @@ class Tasks:
         self.result_ttl = result_ttl
         self.max_per_caller = max_per_caller
         self.timeout = timeout
-        self._box: Toolbox | None = None
+        self._box: CallingBox | None = None
         self._worker = Worker(
             store,
             workers=workers,
@@ -250,14 +250,14 @@ class Tasks:
         )
 
     # -- wiring -----------------------------------------------------------------------------
-    def _attach(self, box: Toolbox) -> None:
+    def _attach(self, box: CallingBox) -> None:
         if self._box is not None and self._box is not box:
             raise ValueError("these Tasks already serve another toolbox")
         self._box = box
         self._worker.box = box
 
     @property
-    def box(self) -> Toolbox:
+    def box(self) -> CallingBox:
         if self._box is None:
             raise RuntimeError("Tasks is not attached to a toolbox: pass it as Toolbox(tasks=...)")
         return self._box

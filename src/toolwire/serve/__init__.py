@@ -1,7 +1,8 @@
-"""Serve a toolbox over REST, gRPC and MCP through one runtime (``toolwire serve``).
+"""Serve a toolbox over REST, gRPC and MCP through one runtime.
 
-Needs ``pip install "toolwire[serve,grpc,mcp]"``. Example::
-
-    from toolwire.serve import ServeConfig, serve
-    await serve(box, ServeConfig(port=8000, grpc_port=50051))
+Its interface is the command line, ``toolwire serve`` (needs ``pip install
+"toolwire[serve,grpc,mcp]"``); the modules here are internal, and the public client of the
+gRPC service is :mod:`toolwire.serve.grpc_client`.
 """
+
+__all__: list[str] = []

@@ -94,7 +94,8 @@ def backend_from(config: Config) -> Any:
 
     where = f"{config.path or 'configuration'} [state]"
     options: dict[str, Any] = {}
-    for key, kind in (("concurrency_lease", float), ("max_connections", int)):
+    numbers = (("concurrency_lease", float), ("max_connections", int), ("failover_wait", float))
+    for key, kind in numbers:
         if key in state:
             value = state[key]
             if isinstance(value, bool) or not isinstance(value, (int, float)):

@@ -141,6 +141,8 @@ def rest_routes(service: ToolService) -> list[Route]:
         return json_response({"status": "ok"})
 
     async def readyz(request: Request) -> Response:
+        if service.draining:  # shutting down: send no new calls here
+            return json_response({"status": "draining", "checks": {}}, 503)
         checks = await service.readiness()
         ready = all(v == "ok" for v in checks.values())
         return json_response(

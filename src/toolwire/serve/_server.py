@@ -17,7 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +45,11 @@ class ServeOptions:
     log_level: str = "warning"
     mcp_stateless: bool = False
     mcp_json_response: bool = False
+    # the drain on SIGTERM/SIGINT: /readyz answers 503 at once, new connections are still
+    # taken for ``shutdown_delay`` s (a load balancer stops sending meanwhile), then the
+    # listener closes and in-flight calls get up to ``shutdown_grace`` s to finish
+    shutdown_delay: float = 0.0
+    shutdown_grace: float = 25.0
 
 
 def is_loopback(host: str) -> bool:
@@ -106,7 +111,10 @@ async def serve_async(
     on_ready: Callable[[int, int | None], None] | None = None,
     stop: asyncio.Event | None = None,
 ) -> None:
-    """Serve until ``stop`` is set (or SIGINT/SIGTERM when uvicorn owns the signals)."""
+    """Serve until ``stop`` is set, or, without ``stop``, until SIGTERM/SIGINT; then drain:
+    ``service.draining`` (``/readyz`` 503), ``options.shutdown_delay`` seconds more of
+    accepting, then no new connections and up to ``options.shutdown_grace`` seconds for the
+    calls in flight. A second signal ends the wait at once."""
     import uvicorn
 
     from toolwire.serve._app import create_app
@@ -152,9 +160,12 @@ async def serve_async(
             lifespan="on",
             access_log=False,
             log_level=options.log_level,
-            timeout_graceful_shutdown=5,
+            timeout_graceful_shutdown=max(1, round(options.shutdown_grace)),
         )
-        server = uvicorn.Server(config)
+        server = _server(config)
+        if stop is None:
+            stop = asyncio.Event()
+            _on_signals(stop, server)
         serving = asyncio.create_task(server.serve(sockets=[sock]))
         # uvicorn exposes a flag, not an event, for "listening".
         while not server.started and not serving.done():  # noqa: ASYNC110
@@ -164,16 +175,46 @@ async def serve_async(
             return
         if on_ready is not None:
             on_ready(port, grpc_port)
-        if stop is not None:
-            waiter = asyncio.create_task(stop.wait())
-            await asyncio.wait({serving, waiter}, return_when=asyncio.FIRST_COMPLETED)
-            server.should_exit = True
-            waiter.cancel()
+        waiter = asyncio.create_task(stop.wait())
+        await asyncio.wait({serving, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        service.draining = True
+        if not serving.done() and options.shutdown_delay > 0:
+            await asyncio.wait({serving}, timeout=options.shutdown_delay)
+        server.should_exit = True
         await serving
     finally:
+        service.draining = True
         if grpc_server is not None:
-            await grpc_server.stop(grace=2)
+            await grpc_server.stop(grace=options.shutdown_grace)
         sock.close()
+
+
+def _server(config: Any) -> Any:
+    """uvicorn's server without its own signal handling: ``serve_async`` drains on a signal
+    and returns, so the process exits 0 (uvicorn re-raises the signal after its shutdown)."""
+    import uvicorn
+
+    class QuietServer(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    return QuietServer(config)
+
+
+def _on_signals(stop: asyncio.Event, server: Any) -> None:
+    """SIGTERM/SIGINT start the drain (``stop``); a second one stops waiting for calls."""
+    loop = asyncio.get_running_loop()
+
+    def handle() -> None:
+        if stop.is_set():
+            server.force_exit = True
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, handle)
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:

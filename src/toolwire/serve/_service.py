@@ -75,6 +75,7 @@ class ToolService:
         self.catalog = Catalog(box, self.auth)  # the tool views every edge lists
         self.limits = limits or Limits()
         self.in_flight = InFlight(self.limits)
+        self.draining = False  # set when the server starts shutting down (/readyz 503)
         self.ready_checks = tuple(ready_checks)
         self.stats = stats or CallStats()
         # Send only kind + generic message (+ error id) for handler and upstream failures

@@ -20,6 +20,8 @@ from toolwire import _json
 from toolwire._calls import ToolResult
 from toolwire._errors import ERROR_KINDS, ErrorKind, MissingExtra, ToolError
 
+__all__ = ["GrpcToolClient", "error_from_rpc", "result_from_message"]
+
 try:
     import grpc
 

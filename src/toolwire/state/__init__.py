@@ -4,7 +4,7 @@
 store of their own: ``TaskStore`` (the contract), ``MemoryTaskStore`` and ``RedisTaskStore``.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from toolwire.state._base import (
     BREAKER_STATES,
@@ -36,6 +36,9 @@ from toolwire.state._tasks import (
 )
 from toolwire.state._tasks_memory import MemoryTaskStore
 from toolwire.state.memory import MemoryBackend
+
+if TYPE_CHECKING:  # for type checkers and the API reference; loaded lazily below
+    from toolwire.state._tasks_redis import RedisTaskStore
 
 __all__ = [
     "BREAKER_STATES",

@@ -27,11 +27,14 @@ def build_client(
     pool_timeout: float,
     connect_timeout: float,
     timeout: float,
+    hidden_retries: bool = False,
 ) -> Any:
-    """A redis-py asyncio client for ``url`` (``redis+cluster://`` or ``cluster=True``: a
-    ``RedisCluster``) with no hidden retries: an outage must surface at once, so policies fail
-    open or closed. A single node gets a blocking pool (a burst waits for a connection);
-    a cluster bounds each node's pool, and a full one is waited out by ``RedisCalls``."""
+    """A redis-py asyncio client for ``url``: ``redis+cluster://`` (or ``cluster=True``) a
+    ``RedisCluster``, ``redis+sentinel://`` a client of the primary a Sentinel names, else one
+    node. By default with no hidden retries (``hidden_retries``: redis-py's own): an outage
+    must surface where ``RedisCalls`` decides, so policies fail open or closed. A single node
+    gets a blocking pool (a burst waits for a connection); a cluster or Sentinel client bounds
+    its pools, and a full one is waited out by ``RedisCalls``."""
     try:
         import redis.asyncio as aioredis
         from redis.asyncio.cluster import RedisCluster
@@ -41,28 +44,84 @@ def build_client(
         raise MissingExtra("redis", "redis") from exc
     if url is None:
         raise ValueError("RedisBackend needs a url or a client")
+    common: dict[str, Any] = {
+        "socket_connect_timeout": connect_timeout,
+        "socket_timeout": timeout,
+    }
+    if not hidden_retries:
+        common["retry"] = Retry(NoBackoff(), 0)
     scheme, sep, rest = url.partition("://")
+    if sep and scheme.endswith("+sentinel"):
+        return _sentinel_client(url, max_connections=max_connections, common=common)
     if sep and scheme.endswith("+cluster"):
         cluster = True
         url = scheme.removesuffix("+cluster") + sep + rest
     if cluster:
         # redirections are followed all the same
-        return RedisCluster.from_url(
-            url,
-            max_connections=max_connections,
-            socket_connect_timeout=connect_timeout,
-            socket_timeout=timeout,
-            retry=Retry(NoBackoff(), 0),
-        )
+        return RedisCluster.from_url(url, max_connections=max_connections, **common)
     pool = aioredis.BlockingConnectionPool.from_url(
-        url,
-        max_connections=max_connections,
-        timeout=pool_timeout,
-        socket_connect_timeout=connect_timeout,
-        socket_timeout=timeout,
-        retry=Retry(NoBackoff(), 0),
+        url, max_connections=max_connections, timeout=pool_timeout, **common
     )
     return aioredis.Redis.from_pool(pool)
+
+
+def parse_sentinel_url(url: str) -> dict[str, Any]:
+    """``redis+sentinel://[password@]host:port[,host2:port2]/service_name[/db]`` (or
+    ``user:password@``) -> ``sentinels`` [(host, port)], ``service``, ``db``, ``username``,
+    ``password``. The password is the data nodes' (primary and replicas'), not the
+    sentinels'."""
+    scheme, sep, rest = url.partition("://")
+    if scheme != "redis+sentinel" or not sep:
+        raise ValueError(f"not a redis+sentinel:// URL: {url!r}")
+    where, _, path = rest.partition("/")
+    userinfo, at, hosts = where.rpartition("@")
+    username = password = None
+    if at:
+        user, colon, secret = userinfo.partition(":")
+        username, password = (user or None, secret) if colon else (None, user)
+    sentinels: list[tuple[str, int]] = []
+    for part in hosts.split(","):
+        host, colon, port = part.strip().rpartition(":")
+        if not colon or not host or not port.isdigit():
+            raise ValueError(f"redis+sentinel:// URL: {part!r} is not host:port")
+        sentinels.append((host.strip("[]"), int(port)))
+    service, _, db = path.strip("/").partition("/")
+    if not service:
+        raise ValueError("redis+sentinel:// URL names no service (.../service_name[/db])")
+    if db and not db.isdigit():
+        raise ValueError(f"redis+sentinel:// URL: database {db!r} is not a number")
+    return {
+        "sentinels": sentinels,
+        "service": service,
+        "db": int(db or 0),
+        "username": username,
+        "password": password,
+    }
+
+
+def _sentinel_client(url: str, *, max_connections: int, common: dict[str, Any]) -> Any:
+    from redis.asyncio.sentinel import Sentinel
+
+    parts = parse_sentinel_url(url)
+    # typed as Any: redis-py types Sentinel's constructor in some releases and not in others
+    sentinel_class: Any = Sentinel
+    # the sentinels are asked with the same timeouts, without the data nodes' password
+    sentinel = sentinel_class(parts["sentinels"], sentinel_kwargs=dict(common), **common)
+    return sentinel.master_for(
+        parts["service"],
+        db=parts["db"],
+        username=parts["username"],
+        password=parts["password"],
+        max_connections=max_connections,
+    )
+
+
+def fails_over(client: Any) -> bool:
+    """True for a client that follows a failover (a cluster's, or a Sentinel's primary)."""
+    from redis.asyncio.sentinel import SentinelConnectionPool
+
+    pool = getattr(client, "connection_pool", None)
+    return is_cluster(client) or isinstance(pool, SentinelConnectionPool)
 
 
 def is_cluster(client: Any) -> bool:
@@ -79,21 +138,38 @@ class RedisCalls:
 
     A full connection pool is load, not an outage: only an operation that waited the whole
     ``pool_timeout`` gives up, and the store is not marked down for it.
+
+    On a client that follows failovers (``failover_wait`` > 0: a cluster, a Sentinel) a node
+    that stops answering may be a primary whose replica is about to take over: the operation
+    is tried again, with a backoff of up to 0.2 s, for up to ``failover_wait`` seconds before
+    it counts as an outage; while it is down, the probe after ``retry_interval`` is one try.
+    A cluster client that reaches no node at all is an outage at once.
+    A try again may repeat a script the lost node ran (and replicated) before it died: that
+    never runs a call twice, as the claims it took are found taken (an idempotency key then
+    waits for its claim's lease, a cache fill goes uncached) and a rate-limit token may be
+    taken twice.
     """
 
-    def __init__(self, *, retry_interval: float, pool_timeout: float) -> None:
+    def __init__(
+        self, *, retry_interval: float, pool_timeout: float, failover_wait: float = 0.0
+    ) -> None:
         from redis.exceptions import (
             ClusterDownError,
             MaxConnectionsError,
             NoScriptError,
             RedisClusterException,
             RedisError,
+            SlotNotCoveredError,
+            TryAgainError,
         )
         from redis.exceptions import ConnectionError as RedisConnectionError
         from redis.exceptions import TimeoutError as RedisTimeoutError
 
         self.retry_interval = retry_interval
         self.pool_timeout = pool_timeout
+        self.failover_wait = failover_wait
+        # what a failover in progress looks like, besides a connection that fails
+        self._moving: tuple[type[BaseException], ...] = (SlotNotCoveredError, TryAgainError)
         self._pool_full: type[BaseException] = MaxConnectionsError
         self._pool_full_logged = False
         self._connection_error: type[BaseException] = RedisConnectionError
@@ -117,11 +193,14 @@ class RedisCalls:
             raise BackendUnavailable("Redis is unreachable")
         give_up: float | None = None
         waits = 0
-        fresh = self.down_since is None
+        fresh = up = self.down_since is None
+        failover_until: float | None = None
         while True:
             try:
                 out = await func(*args, **kwargs)
                 break
+            except self._moving as exc:
+                failover_until = await self._ride_out(exc, failover_until, waits=up)
             except self._pool_full as exc:
                 # a non-blocking pool is full: nothing was sent, so waiting and trying again
                 # is safe; bounded like the blocking pool's wait
@@ -144,8 +223,7 @@ class RedisCalls:
                     # an outage (a server that is down refuses that one at once).
                     fresh = False
                     continue
-                self._mark_down(exc)
-                raise BackendUnavailable(f"Redis is unreachable: {exc}") from exc
+                failover_until = await self._ride_out(exc, failover_until, waits=up)
             except self._errors as exc:
                 if isinstance(exc.__cause__, self._outage):
                     # a cluster client that reached no node at all
@@ -161,6 +239,21 @@ class RedisCalls:
             )
             self.down_since = None
         return out
+
+    async def _ride_out(self, exc: BaseException, until: float | None, *, waits: bool) -> float:
+        """Wait a little for a failover to end, and return when waiting stops; or, once
+        ``failover_wait`` has passed (or with none), mark the store down and raise. Only an
+        operation that found the store up ``waits``: once it is down, a probe is one try."""
+        now = time.monotonic()
+        if until is None:
+            until = now + (self.failover_wait if waits else 0.0)
+        if now >= until:
+            self._mark_down(exc)
+            raise BackendUnavailable(f"Redis is unreachable: {exc}") from exc
+        # a failover takes about a second or more: pace the tries, the first one soon
+        pause = min(0.2, max(0.02, (self.failover_wait - (until - now)) / 2))
+        await asyncio.sleep(min(pause, until - now))
+        return until
 
     def _pool_wait_timed_out(self, exc: BaseException) -> bool:
         """True for a blocking pool's "no connection available" (a ConnectionError raised

@@ -33,6 +33,7 @@ from typing import Any
 from toolwire import _json
 from toolwire._errors import MissingExtra
 from toolwire.state._base import BackendUnavailable
+from toolwire.state._redis_client import build_client
 from toolwire.state._redis_keys import check_prefix, tagged
 from toolwire.state._tasks import (
     TASK_STATUSES,
@@ -73,7 +74,8 @@ _RELEASED_IDLE_MS = 24 * 3600 * 1000
 class RedisTaskStore(TaskStore):
     """Tasks shared by every process using the same Redis (and ``prefix``).
 
-    Give a URL (``redis://``, or ``redis+cluster://`` for a cluster) or a client; or share a
+    Give a URL (``redis://``, ``redis+cluster://`` for a cluster, ``redis+sentinel://`` behind
+    Sentinel) or a client; or share a
     state backend's client with :meth:`from_backend`. ``index_cap`` bounds the tasks listed per
     owner (the oldest drop out of the list, not out of the store).
 
@@ -99,8 +101,6 @@ class RedisTaskStore(TaskStore):
     ) -> None:
         check_prefix(prefix)
         try:
-            import redis.asyncio as aioredis
-            from redis.asyncio.cluster import RedisCluster
             from redis.exceptions import RedisClusterException, RedisError, ResponseError
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise MissingExtra("redis", "redis") from exc
@@ -108,21 +108,15 @@ class RedisTaskStore(TaskStore):
         if client is None:
             if url is None:
                 raise ValueError("RedisTaskStore needs a url or a client")
-            scheme, sep, rest = url.partition("://")
-            if sep and scheme.endswith("+cluster"):
-                cluster = True
-                url = scheme.removesuffix("+cluster") + sep + rest
-            common = {
-                "socket_connect_timeout": connect_timeout,
-                "socket_timeout": max(timeout, _BLOCK_MAX_MS / 1000 + 1.0),
-            }
-            if cluster:
-                client = RedisCluster.from_url(url, max_connections=max_connections, **common)
-            else:
-                pool = aioredis.BlockingConnectionPool.from_url(
-                    url, max_connections=max_connections, timeout=timeout, **common
-                )
-                client = aioredis.Redis.from_pool(pool)
+            client = build_client(
+                url,
+                cluster=cluster,
+                max_connections=max_connections,
+                pool_timeout=timeout,
+                connect_timeout=connect_timeout,
+                timeout=max(timeout, _BLOCK_MAX_MS / 1000 + 1.0),
+                hidden_retries=True,  # the store rides out a lost connection as before
+            )
         self.client = client
         self.prefix = prefix
         self.index_cap = index_cap

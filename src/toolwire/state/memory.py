@@ -33,6 +33,8 @@ from toolwire.state._base import (
 )
 from toolwire.state._breaker import BreakerCore
 
+__all__ = ["MemoryBackend"]
+
 
 class MemoryBackend(StateBackend):
     """State kept in this process. ``clock`` is injectable for tests (``time.monotonic``).

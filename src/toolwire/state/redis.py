@@ -49,8 +49,16 @@ from toolwire.state._lua.common import breaker_state, text
 from toolwire.state._lua.rate import decode_rate, rate_args
 from toolwire.state._lua.slots import decode_slot_acquire, decode_slot_renew
 from toolwire.state._lua.store import decode_get_or_lock, decode_idem_begin
-from toolwire.state._redis_client import RedisCalls, Scripts, build_client, is_cluster
+from toolwire.state._redis_client import (
+    RedisCalls,
+    Scripts,
+    build_client,
+    fails_over,
+    is_cluster,
+)
 from toolwire.state._redis_keys import CACHE_LOCK, KeyNames, glob_escape, tag, untagged
+
+__all__ = ["RedisBackend"]
 
 log = logging.getLogger("toolwire.state")
 
@@ -68,9 +76,15 @@ class RedisBackend(StateBackend):
     between tools lives in its own slot: on a cluster its admission and record then take a
     second round trip of their own.
 
+    Redis Sentinel: a ``redis+sentinel://[password@]host:port[,host2:port2]/service[/db]`` URL
+    follows the primary the sentinels name (the password is the data nodes').
+
     While Redis is unreachable every operation raises :class:`BackendUnavailable` at once
     (without a network attempt for ``retry_interval`` seconds); one warning is logged per
-    outage and one info line when it is back.
+    outage and one info line when it is back. On a cluster or behind Sentinel a node that
+    stops answering may be a primary being replaced: an operation then tries again for up to
+    ``failover_wait`` seconds (a call waits for the failover instead of failing) before the
+    store counts as unreachable.
 
     Built from a URL, the client uses a blocking pool of ``max_connections`` connections
     (default 50, per backend and event loop): under a burst larger than the pool, operations
@@ -110,9 +124,12 @@ class RedisBackend(StateBackend):
         pool_timeout: float = 5.0,
         cluster: bool = False,
         concurrency_lease: float = 15.0,
+        failover_wait: float = 5.0,
     ) -> None:
         if max_connections < 1:
             raise ValueError(f"max_connections must be at least 1, got {max_connections}")
+        if failover_wait < 0:
+            raise ValueError(f"failover_wait must not be negative, got {failover_wait}")
         if not concurrency_lease > 0:
             raise ValueError(f"concurrency_lease must be positive, got {concurrency_lease}")
         self.names = KeyNames(prefix)
@@ -129,7 +146,11 @@ class RedisBackend(StateBackend):
         self.prefix = prefix
         # on a cluster a script's keys must share a slot; one node runs any combination
         self.cluster = is_cluster(client)
-        self._calls = RedisCalls(retry_interval=retry_interval, pool_timeout=pool_timeout)
+        self._calls = RedisCalls(
+            retry_interval=retry_interval,
+            pool_timeout=pool_timeout,
+            failover_wait=failover_wait if fails_over(client) else 0.0,
+        )
         self._scripts = Scripts(client, self._calls, SCRIPTS, cluster=self.cluster)
         self.concurrency_lease = concurrency_lease
         # the slots this backend's calls hold (slot key -> holders), renewed by one task

@@ -1,20 +1,17 @@
-"""Regression tests for review findings on the runtime and the memory state backend."""
+"""Idempotency keys: scoped per caller, bound to their arguments; the memory store of their
+records is bounded and never evicts a call in flight."""
 
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 
 import pytest
-import rt_proc_tools as pt
 from rt_fixtures import backend_fixture, redis_prefix_fixture  # noqa: F401
 
 import toolwire as tw
 from toolwire._errors import ToolFailure
 from toolwire.runtime import Executor
-from toolwire.runtime._process import ProcessPool
-from toolwire.state import BreakerConfig, MemoryBackend, StateBackend
+from toolwire.state import MemoryBackend, StateBackend
 
 pytestmark = pytest.mark.anyio
 
@@ -29,9 +26,6 @@ def _transfer_tool() -> tuple[tw.Tool, list[str]]:
         return {"receipt": f"sent {amount} to {to}"}
 
     return transfer, ran
-
-
-# -- 1. idempotency keys ---------------------------------------------------------------------
 
 
 async def test_idempotency_keys_never_collide_across_callers(backend: StateBackend) -> None:
@@ -92,9 +86,6 @@ async def test_concurrent_duplicates_with_other_arguments_do_not_share_a_flight(
     a, b = await asyncio.gather(first, second)
     assert a.ok and a.value == 1
     assert b.error is not None and b.error.kind == "invalid_arguments"
-
-
-# -- 2. memory idempotency store -------------------------------------------------------------
 
 
 async def test_memory_idempotency_store_is_bounded_and_linear() -> None:
@@ -159,100 +150,3 @@ async def test_executor_reports_a_full_idempotency_store_as_a_result() -> None:
     assert second.error is not None and second.error.kind == "rate_limited"
     gate.set()
     assert (await first).ok
-
-
-# -- 3. a breaker forced before its first call ---------------------------------------------
-
-
-@pytest.mark.parametrize("forced", [None, "closed", "disabled"])
-async def test_breaker_forced_before_first_call_gets_the_tools_settings(
-    forced: str | None,
-) -> None:
-    @tw.tool(policy=tw.Policy(breaker=tw.Breaker(window=2, min_calls=2, failure_rate=0.5)))
-    def boom() -> str:
-        """Fails."""
-        raise RuntimeError("x")
-
-    ex = Executor()
-    box = tw.Toolbox([boom], runtime=ex)
-    await ex.force_breaker("boom", forced)  # type: ignore[arg-type]
-    if forced == "disabled":
-        await ex.force_breaker("boom", None)
-    for _ in range(3):
-        r = await box.call("boom", {})
-    assert await ex.breaker_state("boom") == "open"
-    assert r.error is not None and r.error.kind == "circuit_open"
-
-
-async def test_memory_breaker_follows_each_calls_settings() -> None:
-    be = MemoryBackend()
-    loose = BreakerConfig(window=10, min_calls=10, failure_rate=0.5)
-    tight = BreakerConfig(window=2, min_calls=2, failure_rate=0.5)
-    for _ in range(3):
-        adm = await be.breaker_acquire("k", loose)
-        await be.breaker_record("k", loose, adm.generation, "failure", False)
-    assert await be.breaker_state("k") == "closed"
-    adm = await be.breaker_acquire("k", tight)
-    tr = await be.breaker_record("k", tight, adm.generation, "failure", False)
-    assert tr.new == "open"
-
-
-# -- 4. fail_open merges like the other parts ----------------------------------------------
-
-
-def test_fail_open_from_the_executor_default_survives_a_tool_policy() -> None:
-    @tw.tool(read_only=True, policy=tw.Policy(timeout=5))
-    def t(x: int) -> int:
-        """T."""
-        return x
-
-    ex = Executor(default_policy=tw.Policy(fail_open=False))
-    assert ex.policy_for(t).fail_open is False
-    assert Executor().policy_for(t).fail_open is None  # unset: means open
-    assert tw.Policy(fail_open=False).merged(tw.Policy(fail_open=True)).fail_open is True
-    assert tw.Policy(fail_open=False).merged(tw.Policy()).fail_open is False
-
-
-# -- 5. invalidate builds the key the executor stored --------------------------------------
-
-
-@pytest.mark.parametrize("per_caller", [False, True])
-async def test_invalidate_uses_the_tools_per_caller_and_validated_arguments(
-    backend: StateBackend, per_caller: bool
-) -> None:
-    calls = [0]
-
-    @tw.tool(read_only=True, policy=tw.Policy(cache=tw.Cache(ttl=60, per_caller=per_caller)))
-    def g(x: int, y: int = 3) -> int:
-        """G."""
-        calls[0] += 1
-        return calls[0]
-
-    ex = Executor(backend=backend)
-    box = tw.Toolbox([g], runtime=ex)
-    who = tw.Caller(id="alice")
-    await box.call("g", {"x": 1}, caller=who)
-    assert await ex.invalidate(g, {"x": 1}, caller=who) == 1
-    await box.call("g", {"x": 1}, caller=who)
-    assert await ex.invalidate("g", '{"x": 1}', caller=who) == 1
-    assert calls[0] == 2
-
-
-# -- 6. process workers ----------------------------------------------------------------------
-
-
-async def test_worker_whose_send_failed_is_replaced() -> None:
-    pool = ProcessPool(1)
-    try:
-        first = await pool.run(pt.whoami.handler, {"x": 1}, None, (), 30.0)
-        pid = first["pid"]
-        os.kill(pid, signal.SIGKILL)
-        (worker,) = pool._all
-        await asyncio.to_thread(worker.proc.join, 10.0)
-        with pytest.raises(ToolFailure) as info:
-            await pool.run(pt.whoami.handler, {"x": 2}, None, (), 30.0)
-        assert "died" in info.value.message
-        again = await pool.run(pt.whoami.handler, {"x": 3}, None, (), 30.0)
-        assert again["x"] == 3 and again["pid"] != pid
-    finally:
-        await pool.aclose()

@@ -1,0 +1,114 @@
+"""Start N ``toolwire serve`` replicas on one config (one Redis prefix), SIGKILL and restart
+one on its port: the many-replica reliability test's fleet (``benchmarks/_replicas.py``
+starts replicas for the benchmarks, without kill and restart).
+
+    with Replicas.start(4, folder, config_text, tools_file, env) as reps:
+        reps.bases            # ["http://127.0.0.1:PORT", ...]
+        reps.kill(1)          # SIGKILL, as a crashed pod
+        reps.restart(1)       # the same command on the same port, waited for
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    """Until ``port`` accepts; raises with the child's stderr if it exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            raise RuntimeError(f"toolwire serve exited with {proc.returncode}: {err[-2000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on {port} after {timeout} s")
+
+
+def stop(proc: subprocess.Popen[bytes], *, hard: bool = False) -> None:
+    """SIGTERM (a drain) or SIGKILL, then wait, bounded."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGKILL if hard else signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+@dataclass
+class Replicas:
+    """Running replicas: their commands, ports and processes (index i is replica i)."""
+
+    commands: list[list[str]]
+    ports: list[int]
+    env: dict[str, str]
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def bases(self) -> list[str]:
+        return [f"http://127.0.0.1:{p}" for p in self.ports]
+
+    @classmethod
+    @contextmanager
+    def start(
+        cls,
+        n: int,
+        folder: Path,
+        config: str,
+        tools: Path,
+        env: Mapping[str, str] | None = None,
+    ) -> Iterator[Replicas]:
+        """``n`` replicas of ``toolwire serve --config <folder>/toolwire.toml --tools
+        <tools>`` on free loopback ports (REST only); all stopped (drained) at the end."""
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "toolwire.toml"
+        path.write_text(config)
+        ports = [free_port() for _ in range(n)]
+        commands = [
+            [sys.executable, "-m", "toolwire", "serve", "--config", str(path), "--tools",
+             str(tools), "--port", str(port), "--grpc-port", "-1"]
+            for port in ports
+        ]  # fmt: skip
+        reps = cls(commands, ports, dict(env if env is not None else os.environ))
+        try:
+            for i in range(n):
+                reps.procs.append(reps._spawn(i))
+            for i in range(n):
+                wait_port(ports[i], reps.procs[i])
+            yield reps
+        finally:
+            for proc in reps.procs:
+                stop(proc)
+
+    def _spawn(self, i: int) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(self.commands[i], env=self.env, stderr=subprocess.PIPE)
+
+    def kill(self, i: int) -> int:
+        """SIGKILL replica ``i`` (no drain, as a crash); returns its pid."""
+        proc = self.procs[i]
+        stop(proc, hard=True)
+        return proc.pid
+
+    def restart(self, i: int) -> None:
+        """Start replica ``i`` again on its port and wait until it listens."""
+        self.procs[i] = self._spawn(i)
+        wait_port(self.ports[i], self.procs[i])
