@@ -82,6 +82,24 @@ async def main():
 uvloop.run(main())
 """
 FLOOR_ROW = "gRPC floor c=32 (bare grpcio aio)"
+# The REST floor: a plain FastAPI endpoint on the same uvicorn settings as ``toolwire serve``
+# (uvloop, httptools, no access log) that parses the same body through FastAPI's own request
+# model and returns the same JSON through its response path, with no auth, limits or runtime.
+REST_FLOOR = """
+import sys, uvicorn
+from typing import Any
+from fastapi import Body, FastAPI
+app = FastAPI()
+@app.post("/v1/tools/get_weather/call")
+async def call(arguments: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    return {"call_id": "call_0", "name": "get_weather", "ok": True, "attempts": 1,
+            "cached": False, "elapsed_s": 0.0,
+            "value": {"location": arguments["location"], "temp": 25, "humidity": 60}}
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), http="httptools",
+            access_log=False, log_level="warning")
+"""
+REST_FLOOR_ROW = "REST floor c=32 (plain FastAPI endpoint)"
+FLOORS = {FLOOR_ROW: "grpc", REST_FLOOR_ROW: "rest"}
 # 32 calls in flight on one bidirectional CallTools stream: no HTTP/2 stream per call
 STREAM_ROW = "gRPC c=32, CallTools stream"
 ARGS = {"location": "北京"}
@@ -259,9 +277,12 @@ async def bench(calls: int, mcp_calls: int, rounds: int) -> dict[str, Any]:
     peer_ports = {PEER_TEXT: free_port(), PEER_STRUCTURED: free_port()}
     serve = ["serve", "--port", str(port), "--grpc-port", str(grpc_port)]
     # Started once before measuring; blocking here costs nothing measured.
-    floor_port = free_port()
+    floor_port, rest_floor_port = free_port(), free_port()
     floor = subprocess.Popen(  # noqa: ASYNC220
         [sys.executable, "-c", FLOOR, str(floor_port)], stderr=subprocess.DEVNULL
+    )
+    rest_floor = subprocess.Popen(  # noqa: ASYNC220
+        [sys.executable, "-c", REST_FLOOR, str(rest_floor_port)], stderr=subprocess.DEVNULL
     )
     ours = subprocess.Popen(  # noqa: ASYNC220
         [sys.executable, "-m", "toolwire", *serve], stderr=subprocess.DEVNULL
@@ -284,6 +305,7 @@ async def bench(calls: int, mcp_calls: int, rounds: int) -> dict[str, Any]:
         wait_port(port, ours)
         wait_port(grpc_port, ours)
         wait_port(floor_port, floor)
+        wait_port(rest_floor_port, rest_floor)
         for label, proc in peers.items():
             wait_port(peer_ports[label], proc)
         http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64))
@@ -304,6 +326,15 @@ async def bench(calls: int, mcp_calls: int, rounds: int) -> dict[str, Any]:
                 assert r.status == 200
                 await r.read()
 
+        floor_url = f"http://127.0.0.1:{rest_floor_port}/v1/tools/get_weather/call"
+
+        async def rest_floor_call() -> None:
+            async with http.post(
+                floor_url, data=body, headers={"Content-Type": "application/json"}
+            ) as r:
+                assert r.status == 200
+                await r.read()
+
         async def grpc_shared() -> None:
             await shared_stub.CallTool(request)
 
@@ -317,6 +348,7 @@ async def bench(calls: int, mcp_calls: int, rounds: int) -> dict[str, Any]:
 
         rows: list[tuple[str, Callable[[], Awaitable[Any]], int]] = [
             *((f"REST c={c}", rest, c) for c in CONCURRENCY),
+            (REST_FLOOR_ROW, rest_floor_call, 32),
             *((f"gRPC c={c}", grpc_shared, c) for c in CONCURRENCY),
             ("gRPC c=32, channel per slot", grpc_slots, 32),
             (STREAM_ROW, stream, 32),
@@ -343,7 +375,7 @@ async def bench(calls: int, mcp_calls: int, rounds: int) -> dict[str, Any]:
 
             for r in range(rounds):
                 for name, call, c in rows:
-                    pid = floor.pid if name == FLOOR_ROW else ours.pid
+                    pid = {FLOOR_ROW: floor.pid, REST_FLOOR_ROW: rest_floor.pid}.get(name, ours.pid)
                     runs.setdefault(name, []).append(await load(call, calls, c, pid))
                     served += calls + 50 if pid == ours.pid else 0
                     if r == 0 and name == "REST c=32":
@@ -371,7 +403,7 @@ async def bench(calls: int, mcp_calls: int, rounds: int) -> dict[str, Any]:
         for channel in slots:
             await channel.close()
     finally:
-        for proc in (ours, floor, *peers.values()):
+        for proc in (ours, floor, rest_floor, *peers.values()):
             proc.terminate()
             proc.wait(timeout=10)
     medians = {
@@ -406,11 +438,59 @@ def _peer_rows(name: str) -> tuple[str, str]:
     return f"{PEER_TEXT} c={c}{suffix}", f"{PEER_STRUCTURED} c={c}{suffix}"
 
 
+# Issue 21: (row, its floor, calls/s target as a multiple of the floor's, server CPU bound)
+FLOOR_TARGETS = (
+    ("gRPC c=32", FLOOR_ROW, 0.95, 1.1),
+    ("REST c=32", REST_FLOOR_ROW, 1.3, None),
+)
+
+
+def _round_ratio(runs: dict[str, list[dict[str, float]]], a: str, b: str, key: str) -> float:
+    """The median of each round's own a / b: both ran back to back in every round."""
+    return statistics.median(x[key] / y[key] for x, y in zip(runs[a], runs[b], strict=True))
+
+
+def _floor_results(runs: dict[str, list[dict[str, float]]]) -> list[dict[str, Any]]:
+    """Each transport against its bare floor in the same run (issue 21)."""
+    out: list[dict[str, Any]] = []
+    for name, floor, speed, cpu in FLOOR_TARGETS:
+        ratio = _round_ratio(runs, name, floor, "calls_s")
+        cpu_ratio = _round_ratio(runs, name, floor, "server_cpu_us")
+        met = ratio >= speed and (cpu is None or cpu_ratio <= cpu)
+        target = f">= {speed:g}x the floor's calls/s" + (
+            f", server CPU/call <= {cpu:g}x the floor's" if cpu is not None else ""
+        )
+        ours, base = runs[name], runs[floor]
+        out.append(
+            {
+                "name": f"{name} vs {floor}: calls/s ratio",
+                "unit": "x",
+                "better": "higher",
+                "ours": round(ratio, 2),
+                "ratio": round(ratio, 2),
+                "server_cpu_ratio": round(cpu_ratio, 2),
+                "target": target,
+                "met": met,
+                "note": (
+                    f"median of each round's own ratio over {len(ours)} rounds; calls/s "
+                    f"{statistics.median(r['calls_s'] for r in ours):.0f} vs "
+                    f"{statistics.median(r['calls_s'] for r in base):.0f}; server CPU "
+                    f"{statistics.median(r['server_cpu_us'] for r in ours):.0f} vs "
+                    f"{statistics.median(r['server_cpu_us'] for r in base):.0f} us/call; load "
+                    f"generator CPU {statistics.median(r['client_cpu_us'] for r in ours):.0f} vs "
+                    f"{statistics.median(r['client_cpu_us'] for r in base):.0f} us/call; load "
+                    f"average {statistics.median(r['load'] for r in ours):.1f}"
+                ),
+            }
+        )
+    return out
+
+
 def _results(rows: dict[str, dict[str, float]], rss: dict[str, float]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     floor = rows[FLOOR_ROW]
     for name, r in rows.items():
-        if name.startswith("peer") or name == FLOOR_ROW:
+        if name.startswith("peer") or name in FLOORS:
             continue
         text_name, alike_name = _peer_rows(name)
         peer, alike = rows[text_name], rows[alike_name]
@@ -558,7 +638,7 @@ def main(argv: list[str] | None = None) -> None:
             "benchmark": "bench_serve",
             "title": "toolwire serve (REST, gRPC, MCP) vs the mcp SDK's MCPServer",
             "quick": settings.quick,
-            "results": _results(rows, rss),
+            "results": _results(rows, rss) + _floor_results(data["runs"]),
             "curves": _curves(rows),
             "extra": {
                 "rows": rows,

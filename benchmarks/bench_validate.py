@@ -224,8 +224,11 @@ print(json.dumps({"tools": N, "register_s": t1 - t0, "rss_before_mb": before,
     "export_openai_s": min(times)}))
 """
 
+# wall and CPU time of the import: on a loaded machine the wall time includes waiting for a
+# core, which the process's own CPU time does not
 _IMPORT_SCRIPT = (
-    "import time; t = time.perf_counter(); import toolwire; print(time.perf_counter() - t)"
+    "import time; t = time.perf_counter(); c = time.process_time(); import toolwire; "
+    "print(time.perf_counter() - t, time.process_time() - c)"
 )
 
 
@@ -240,18 +243,20 @@ def scale(n: int) -> dict[str, Any]:
     return result
 
 
-def import_time(runs: int) -> float:
+def import_time(runs: int) -> tuple[float, float]:
     # one import with bytecode writing on first, so every timed import reads cached .pyc files
     # as an installed package does (PYTHONDONTWRITEBYTECODE would time the compiler instead)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     subprocess.run([sys.executable, "-c", "import toolwire"], env=env, check=True)
-    times = []
+    walls, cpus = [], []
     for _ in range(runs):
         out = subprocess.run(
             [sys.executable, "-c", _IMPORT_SCRIPT], capture_output=True, text=True, check=True
         )
-        times.append(float(out.stdout.strip()))
-    return statistics.median(times)
+        wall, cpu = out.stdout.split()
+        walls.append(float(wall))
+        cpus.append(float(cpu))
+    return statistics.median(walls), statistics.median(cpus)
 
 
 # ----------------------------------------------------------------------------- main
@@ -356,14 +361,24 @@ def run(settings: Settings) -> dict[str, Any]:
 
     n = 2_000 if settings.quick else 10_000
     sc = scale(n)
-    imp = import_time(3 if settings.quick else 9)
+    imp, imp_cpu = import_time(3 if settings.quick else 9)
     print(
         f"\n{n} tools: registered in {sc['register_s']:.2f} s,"
         f" RSS {sc['rss_registered_mb']:.0f} MB (peak {sc['peak_rss_mb']:.0f} MB),"
         f" export to openai {sc['export_openai_s'] * 1e3:.0f} ms"
     )
-    print(f"import toolwire: {imp * 1e3:.0f} ms (median)")
-    return {"rows": rows, "ratios": ratios, "scale": sc, "import_s": imp, "tools": n}
+    print(
+        f"import toolwire: {imp * 1e3:.0f} ms wall, {imp_cpu * 1e3:.0f} ms CPU (medians),"
+        f" load average {os.getloadavg()[0]:.1f}"
+    )
+    return {
+        "rows": rows,
+        "ratios": ratios,
+        "scale": sc,
+        "import_s": imp,
+        "import_cpu_s": imp_cpu,
+        "tools": n,
+    }
 
 
 # Targets of issue 21 (Toolbox.call) and issue 2 (scale, export).
@@ -385,6 +400,7 @@ def results(settings: Settings, measured: dict[str, Any]) -> dict[str, Any]:
     sc, n = measured["scale"], measured["tools"]
     at_full = n == FULL_TOOLS  # a --quick run registers fewer tools: not judged
     import_ms = measured["import_s"] * 1e3
+    import_cpu_ms = measured["import_cpu_s"] * 1e3
     vs_floor = ratios["box_call_vs_floor"]
     vs_agents = ratios["openai_agents_vs_box_call"]
     per_call = "get_weather('北京'): JSON text -> validate -> async handler -> JSON"
@@ -447,6 +463,17 @@ def results(settings: Settings, measured: dict[str, Any]) -> dict[str, Any]:
             unit="ms",
             target=f"<= {TARGET_IMPORT_MS:g} ms",
             met=import_ms <= TARGET_IMPORT_MS,
+            note=f"CPU time of the same imports {import_cpu_ms:.0f} ms (median): the wall time "
+            "on a loaded machine includes waiting for a core",
+        ),
+        result(
+            "import toolwire (median of fresh interpreters, CPU time, bytecode cached)",
+            ours=import_cpu_ms,
+            unit="ms",
+            target=f"<= {TARGET_IMPORT_MS:g} ms",
+            met=import_cpu_ms <= TARGET_IMPORT_MS,
+            note="the process's own CPU time: what the import costs, without the wait for a "
+            "core that a shared machine adds to the wall time",
         ),
     ]
     return payload(

@@ -90,6 +90,37 @@ async def test_another_process_sees_the_record_once_it_is_flushed(
             await close_backend(backend, redis_prefix)
 
 
+async def test_the_staleness_bound_is_the_one_flush_started_behind_the_answer(
+    redis_url: str, redis_prefix: str
+) -> None:
+    # The bound in docs/architecture.md: when the answer comes back the record is queued,
+    # not written (nothing of it on the critical path), and a flusher is already started for
+    # it with no further call; that flusher's pipelined round trip is all another process
+    # waits for. Fails if the record were written before the answer (pending 0) or only
+    # with the next call (no flusher task).
+    first = RedisBackend(redis_url, prefix=redis_prefix)
+    second = RedisBackend(redis_url, prefix=redis_prefix)
+    runs: list[str] = []
+    here, there = (
+        _box(first, tw.Policy(breaker=TRIP), runs),
+        _box(second, tw.Policy(breaker=TRIP), runs),
+    )
+    try:
+        assert _kind(await here.call("upstream", {"q": "bad"})) == "remote_error"
+        settler = here.runtime._services.settler
+        assert settler.pending == 1
+        flusher = settler._task
+        assert flusher is not None and not flusher.done()
+        await asyncio.wait_for(asyncio.shield(flusher), 10.0)  # bounded for a loaded machine
+        assert settler.pending == 0
+        assert _kind(await there.call("upstream", {"q": "good"})) == "circuit_open"
+        assert runs == ["bad"]
+    finally:
+        for box, backend in ((here, first), (there, second)):
+            await box.runtime.aclose()
+            await close_backend(backend, redis_prefix)
+
+
 async def test_a_record_is_never_lost_while_the_process_runs(
     private_redis: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
