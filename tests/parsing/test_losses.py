@@ -128,3 +128,11 @@ def test_pythonic_keywords_may_be_unicode_identifiers() -> None:
     # found by tests/parsing/test_shapes.py: a key such as 城市 (a valid Python keyword) failed
     result = run_all_ways("pythonic", '[plan(城市="北京 😀", n=2.5)]')
     assert _calls(result) == [("plan", {"城市": "北京 😀", "n": 2.5})]
+
+
+@pytest.mark.parametrize("fmt", ["glm45", "glm47", "poolside_v1"])
+def test_key_value_call_cut_at_the_next_tag_keeps_its_text(fmt: str) -> None:
+    # found by tests/parsing/test_shapes.py: the cut "<" became part of the name
+    result = run_all_ways(fmt, "<tool_call>get_weather\n<")
+    assert result.calls == ()
+    assert [e.raw for e in result.errors] == ["get_weather\n<"]

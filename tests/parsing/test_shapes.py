@@ -165,15 +165,9 @@ def test_shapes_streamed_in_random_splits(fmt: str, data: st.DataObject) -> None
 
 
 # Bugs this test found and that are not fixed yet (strict: a fix makes the test say so).
-_NAME_TAG = "a name cut at the next tag keeps the tag's '<' in the name"
 _DROPPED = "a call cut after its name, before its arguments, is dropped with no error"
 _NO_RAW = "a call cut right after `name=` is reported with no raw text"
 KNOWN_CUT_BUGS: dict[tuple[str, str], str] = {
-    **{
-        (s, f): _NAME_TAG
-        for s in ("parallel", "nested_unicode")
-        for f in ("glm45", "glm47", "poolside_v1", "solar_open2", "hunyuan", "k2_horizon")
-    },
     **{(s, f): _DROPPED for s in ("parallel", "nested_unicode") for f in ("harmony",)},
     ("parallel", "inkling"): _DROPPED,
     ("nested_unicode", "inkling"): _DROPPED,

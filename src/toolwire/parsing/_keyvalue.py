@@ -82,6 +82,9 @@ def kv_call(eng: Engine, tags: KVTags, *, guessed: bool = False) -> Run:
     problem = None
     if not name:
         problem = f"a {tags.open} without a function name"
+    elif m is None and _NAME.fullmatch(name) is None:
+        # the output ended inside the head (``get_weather\n<``): not a name, keep the text
+        problem = f"a {tags.open} cut before its arguments"
     elif guessed and not _looks_like_call(eng, name, has_args=m == tags.key):
         problem = f"a {tags.open} holding neither JSON nor a recognisable call"
     if problem is not None:
