@@ -24,6 +24,7 @@ Owners and idempotency keys appear only as digests.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import time
@@ -31,6 +32,7 @@ from collections.abc import Callable
 from typing import Any
 
 from toolwire import _json
+from toolwire._backoff import backoff_delay
 from toolwire._errors import MissingExtra
 from toolwire.state._base import BackendUnavailable
 from toolwire.state._redis_client import build_client
@@ -101,7 +103,12 @@ class RedisTaskStore(TaskStore):
     ) -> None:
         check_prefix(prefix)
         try:
-            from redis.exceptions import RedisClusterException, RedisError, ResponseError
+            from redis.exceptions import (
+                MaxConnectionsError,
+                RedisClusterException,
+                RedisError,
+                ResponseError,
+            )
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise MissingExtra("redis", "redis") from exc
         self._owns_client = client is None
@@ -122,6 +129,8 @@ class RedisTaskStore(TaskStore):
         self.index_cap = index_cap
         self._errors: tuple[type[BaseException], ...] = (RedisError, RedisClusterException, OSError)
         self._response_error: type[BaseException] = ResponseError
+        self._pool_full: type[BaseException] = MaxConnectionsError
+        self._pool_timeout = timeout
         self._create = client.register_script(CREATE)
         self._claim = client.register_script(CLAIM)
         self._renew = client.register_script(RENEW)
@@ -165,11 +174,34 @@ class RedisTaskStore(TaskStore):
     # -- plumbing -------------------------------------------------------------------------------
     async def _call(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         try:
-            return await func(*args, **kwargs)
+            return await self._when_pooled(func, *args, **kwargs)
         except self._errors as exc:
             if isinstance(exc, self._response_error) and "NOGROUP" in str(exc):
                 self._group_ready = False  # the server lost the queue (restarted empty)
             raise BackendUnavailable(f"Redis (tasks): {type(exc).__name__}: {exc}") from exc
+
+    async def _when_pooled(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``func``, waiting (bounded) while the client's connection pool is full.
+
+        A cluster client's per-node pool does not block when full: nothing was sent, so a
+        burst (1,000 starts at once) waits for a connection, bounded like the single-node
+        blocking pool, instead of calling the store unavailable.
+        """
+        give_up: float | None = None
+        waits = 0
+        while True:
+            try:
+                return await func(*args, **kwargs)
+            except self._pool_full as exc:
+                now = time.monotonic()
+                give_up = now + self._pool_timeout if give_up is None else give_up
+                if now >= give_up:
+                    raise BackendUnavailable(
+                        f"Redis (tasks): the connection pool stayed full for "
+                        f"{self._pool_timeout:g} s; raise max_connections"
+                    ) from exc
+                waits += 1
+                await asyncio.sleep(min(backoff_delay(waits, 0.001, 0.05), give_up - now))
 
     async def _script(self, script: Any, keys: list[str], args: list[Any]) -> Any:
         return await self._call(script, keys=keys, args=args)
@@ -181,7 +213,9 @@ class RedisTaskStore(TaskStore):
         if self._group_ready:
             return
         try:
-            await self.client.xgroup_create(self.queue_key, GROUP, id="0", mkstream=True)
+            await self._when_pooled(
+                self.client.xgroup_create, self.queue_key, GROUP, id="0", mkstream=True
+            )
         except self._response_error as exc:
             if "BUSYGROUP" not in str(exc):
                 raise BackendUnavailable(f"Redis (tasks): {exc}") from exc
@@ -272,10 +306,15 @@ class RedisTaskStore(TaskStore):
                 wanted.append((task_id, score))
         more = len(wanted) > limit
         wanted = wanted[:limit]
-        pipe = self.client.pipeline(transaction=False)
-        for task_id, _ in wanted:
-            pipe.hgetall(self.record_key(task_id))
-        found = await self._call(pipe.execute) if wanted else []
+
+        async def read_records() -> Any:
+            # built per attempt: a pipeline is emptied by an execute that failed
+            pipe = self.client.pipeline(transaction=False)
+            for task_id, _ in wanted:
+                pipe.hgetall(self.record_key(task_id))
+            return await pipe.execute()
+
+        found = await self._call(read_records) if wanted else []
         records: list[TaskRecord] = []
         gone: list[str] = []
         for (task_id, _), raw in zip(wanted, found, strict=True):
