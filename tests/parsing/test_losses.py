@@ -12,7 +12,11 @@ from typing import Any
 import pytest
 from _harness import run_all_ways
 
-from toolwire._calls import Parsed
+from toolwire._calls import Parsed, ToolCall
+from toolwire.parsing import TEXT_FORMATS, TaggedParameters, parse
+from toolwire.parsing._write import write_calls
+
+STRING_PARAM = {"type": "object", "properties": {"s": {"type": "string"}}}
 
 DS_CALLS = "<｜tool▁calls▁begin｜>"
 
@@ -136,3 +140,25 @@ def test_key_value_call_cut_at_the_next_tag_keeps_its_text(fmt: str) -> None:
     result = run_all_ways(fmt, "<tool_call>get_weather\n<")
     assert result.calls == ()
     assert [e.raw for e in result.errors] == ["get_weather\n<"]
+
+
+@pytest.mark.parametrize(
+    "fmt",
+    sorted(
+        name
+        for name, record in TEXT_FORMATS.items()
+        if record.call is not None and isinstance(record.call.layout, TaggedParameters)
+    ),
+)
+@pytest.mark.parametrize("value", ["\n", "a\n", "\na", "\n\n", "\na\n", ""])
+def test_text_values_keep_their_edge_newlines(fmt: str, value: str) -> None:
+    # DSML, dots, MiniCPM, MiniMax-M2 and Step-3 readers drop the newline a template puts right
+    # inside a value's tags; their writer wrote values bare, so "\n" came back as "" (found by
+    # hypothesis on deepseek_v4 through auto).
+    record = TEXT_FORMATS[fmt]
+    assert record.call is not None
+    call = ToolCall(id="c1", name="f", arguments=json.dumps({"s": value}))
+    text = write_calls(record.call, [call])
+    tools = [{"type": "function", "function": {"name": "f", "parameters": STRING_PARAM}}]
+    res = parse(text, fmt, tools)
+    assert [json.loads(c.arguments) for c in res.calls] == [{"s": value}]

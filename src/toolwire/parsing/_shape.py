@@ -60,6 +60,9 @@ class TaggedParameters:
     #: the open tag for a value written as JSON (not a string), when it differs from ``open``
     #: (DSML says ``string="false"`` there)
     json_open: str | None = None
+    #: the format's readers drop one newline right inside a value's tags (where its template
+    #: puts them), so a string starting or ending with a newline is written with one more there
+    trimmed: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -61,7 +61,7 @@ def _body(shape: CallShape, call: ToolCall) -> str:
         json_open = layout.open if layout.json_open is None else layout.json_open
         return "".join(
             (layout.open if isinstance(value, str) else json_open).replace("{key}", key)
-            + (value if isinstance(value, str) else dump(value))
+            + (_text_value(layout, value) if isinstance(value, str) else dump(value))
             + layout.close
             for key, value in args.items()
         )
@@ -74,6 +74,15 @@ def _body(shape: CallShape, call: ToolCall) -> str:
         )
     # JSON values are valid in the pythonic format (true/false/null included).
     return f"{call.name}(" + ", ".join(f"{k}={dump(v)}" for k, v in args.items()) + ")"
+
+
+def _text_value(layout: TaggedParameters, value: str) -> str:
+    """A string as the layout holds it: padded where its readers trim a template newline."""
+    if not layout.trimmed:
+        return value
+    head = "\n" if value.startswith("\n") and not layout.open.endswith("\n") else ""
+    tail = "\n" if value.endswith("\n") and not layout.close.startswith("\n") else ""
+    return head + value + tail
 
 
 def _fill(template: str, call: ToolCall, index: int) -> str:

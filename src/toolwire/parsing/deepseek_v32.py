@@ -38,13 +38,19 @@ def dsml_tags() -> InvokeTags:
 TAGS = dsml_tags()
 
 
-def dsml_shape(open: str, close: str, *, text_gap: str = "\n", ns: str = DSML) -> CallShape:
-    """How DSML calls (GigaChat's GCML: ``ns="｜GCML｜"``) are written inside the section."""
+def dsml_shape(
+    open: str, close: str, *, text_gap: str = "\n", ns: str = DSML, trimmed: bool = True
+) -> CallShape:
+    """How DSML calls (GigaChat's GCML: ``ns="｜GCML｜"``) are written inside the section.
+
+    ``trimmed``: whether the format's readers drop a newline right inside a value's tags.
+    """
     return CallShape(
         layout=TaggedParameters(
             open=f'<{ns}parameter name="{{key}}" string="true">',
             json_open=f'<{ns}parameter name="{{key}}" string="false">',
             close=f"</{ns}parameter>\n",
+            trimmed=trimmed,
         ),
         begin=open + "\n",
         call_open=f'<{ns}invoke name="{{name}}">\n',

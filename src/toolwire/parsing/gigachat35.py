@@ -51,7 +51,7 @@ FORMAT = TextFormat(
     family="GigaChat 3.5 (Sber)",
     markers=(OPEN, f'<{G}invoke name="', f'<{G}parameter name="', CLOSE),
     peers={"sglang": ("gigachat35",)},
-    call=dsml_shape(OPEN, CLOSE, ns=G),
+    call=dsml_shape(OPEN, CLOSE, ns=G, trimmed=False),  # its values are read as written
     cues=(Cue(marker=OPEN, read=gcml_section),),
     quirks='`string="true"` values are text, others JSON; `<|message_sep|>` is framing',
 )

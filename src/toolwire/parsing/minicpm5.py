@@ -43,7 +43,7 @@ FORMAT = TextFormat(
     markers=('<function name="', '<param name="', "</function>"),
     peers={"vllm": ("minicpm5",), "sglang": ("minicpm5",)},
     call=CallShape(
-        layout=TaggedParameters(open='<param name="{key}">', close="</param>"),
+        layout=TaggedParameters(open='<param name="{key}">', close="</param>", trimmed=True),
         call_open='<function name="{name}">',
         call_close="</function>",
     ),

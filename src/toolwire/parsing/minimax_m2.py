@@ -49,7 +49,9 @@ FORMAT = TextFormat(
     aliases=("minimax-m2",),
     peers={"vllm": ("minimax_m2",), "sglang": ("minimax-m2",)},
     call=CallShape(
-        layout=TaggedParameters(open='<parameter name="{key}">', close="</parameter>\n"),
+        layout=TaggedParameters(
+            open='<parameter name="{key}">', close="</parameter>\n", trimmed=True
+        ),
         begin=OPEN + "\n",
         call_open='<invoke name="{name}">\n',
         call_close="</invoke>\n",

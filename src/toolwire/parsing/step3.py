@@ -67,7 +67,7 @@ FORMAT = TextFormat(
     peers={"vllm": ("step3",), "sglang": ("step3",)},
     call=CallShape(
         layout=TaggedParameters(
-            open='<steptml:parameter name="{key}">', close="</steptml:parameter>"
+            open='<steptml:parameter name="{key}">', close="</steptml:parameter>", trimmed=True
         ),
         begin=CALLS,
         call_open=CALL + "function" + SEP + '<steptml:invoke name="{name}">',
