@@ -139,6 +139,7 @@ class RedisTaskStore(TaskStore):
         self._release = client.register_script(RELEASE)
         self._snapshot = client.register_script(SNAPSHOT)
         self._group_ready = False
+        self._group_lock = asyncio.Lock()
         self._sweep_at = 0.0
         self._sweep_from: Any = "0-0"
         self._feed = Feed(self._xread)
@@ -210,6 +211,14 @@ class RedisTaskStore(TaskStore):
         return await self._call(self.client.xread, streams, count=100, block=block)
 
     async def _ensure_group(self) -> None:
+        if self._group_ready:
+            return
+        # one creation in flight: a burst of first starts (1,000 at once) would otherwise open
+        # a connection each just to be told BUSYGROUP, and time out connecting on a busy host
+        async with self._group_lock:
+            await self._create_group()  # unless the call ahead of us made it
+
+    async def _create_group(self) -> None:
         if self._group_ready:
             return
         try:
