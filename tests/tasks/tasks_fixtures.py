@@ -39,7 +39,9 @@ async def store_fixture(
         url = request.getfixturevalue("redis_url")
     from toolwire.state._tasks_redis import RedisTaskStore
 
-    store = RedisTaskStore(url, prefix=redis_prefix)
+    # connect_timeout is wall time on this event loop: with 1,000 tasks in flight on a loaded
+    # CI host a loopback connect outlived the 0.5 s default (meant to notice a dead Redis fast)
+    store = RedisTaskStore(url, prefix=redis_prefix, connect_timeout=5.0)
     try:
         yield store
     finally:
