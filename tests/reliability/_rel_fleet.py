@@ -11,47 +11,14 @@ starts replicas for the benchmarks, without kill and restart).
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
-    """Until ``port`` accepts; raises with the child's stderr if it exits first."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-            raise RuntimeError(f"toolwire serve exited with {proc.returncode}: {err[-2000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listening on {port} after {timeout} s")
-
-
-def stop(proc: subprocess.Popen[bytes], *, hard: bool = False) -> None:
-    """SIGTERM (a drain) or SIGKILL, then wait, bounded."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGKILL if hard else signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
+from _rel_serve import free_port, stop, wait_port
 
 
 @dataclass
@@ -93,11 +60,11 @@ class Replicas:
             for i in range(n):
                 reps.procs.append(reps._spawn(i))
             for i in range(n):
-                wait_port(ports[i], reps.procs[i])
+                wait_port(ports[i], reps.procs[i], timeout=60)
             yield reps
         finally:
             for proc in reps.procs:
-                stop(proc)
+                stop(proc, grace=30)  # a drain
 
     def _spawn(self, i: int) -> subprocess.Popen[bytes]:
         return subprocess.Popen(self.commands[i], env=self.env, stderr=subprocess.PIPE)
@@ -111,4 +78,4 @@ class Replicas:
     def restart(self, i: int) -> None:
         """Start replica ``i`` again on its port and wait until it listens."""
         self.procs[i] = self._spawn(i)
-        wait_port(self.ports[i], self.procs[i])
+        wait_port(self.ports[i], self.procs[i], timeout=60)

@@ -35,7 +35,7 @@ def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            err = proc.stderr.read().decode() if proc.stderr else ""
+            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
             raise RuntimeError(f"process exited with {proc.returncode}: {err[-2000:]}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
@@ -45,14 +45,15 @@ def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -
     raise RuntimeError(f"nothing listening on {port} after {timeout} s")
 
 
-def stop(proc: subprocess.Popen[bytes], *, hard: bool = False) -> None:
+def stop(proc: subprocess.Popen[bytes], *, hard: bool = False, grace: float = 10.0) -> None:
+    """SIGTERM (a drain, up to ``grace`` s) or SIGKILL, then wait, bounded."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGKILL if hard else signal.SIGTERM)
     try:
-        proc.wait(timeout=10)
+        proc.wait(timeout=grace)
     except subprocess.TimeoutExpired:
         proc.kill()
-        proc.wait()
+        proc.wait(timeout=10)
 
 
 def rss_mb(pid: int) -> float:
