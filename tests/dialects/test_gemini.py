@@ -6,7 +6,7 @@ import itertools
 from typing import Any
 
 import pytest
-from _check import run
+from dialects_check import run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

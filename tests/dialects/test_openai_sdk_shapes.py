@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from _check import run
+from dialects_check import run
 from pydantic import TypeAdapter
 
 from toolwire._calls import ToolCall, ToolResult

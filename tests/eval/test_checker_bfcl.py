@@ -1,9 +1,9 @@
 """``ast_check`` agrees with BFCL's own checker on every mutation of every case of the five
 categories in ../shared/data/bfcl.
 
-BFCL's verdicts come from ``data/bfcl_oracle.jsonl``, recorded by ``make_bfcl_oracle.py``
+BFCL's verdicts come from ``data/bfcl_oracle.jsonl``, recorded by ``eval_make_bfcl_oracle.py``
 running the ``bfcl-eval`` package's checker (see that script for how to regenerate it). The
-outputs are rebuilt here by the same ``bfcl_mutations.py`` and matched by digest, so a table
+outputs are rebuilt here by the same ``eval_bfcl_mutations.py`` and matched by digest, so a table
 that no longer fits the generator fails loudly instead of comparing the wrong outputs.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bfcl_mutations import CATEGORIES, Output, digest, load, mutations
+from eval_bfcl_mutations import CATEGORIES, Output, digest, load, mutations
 
 from toolwire import ToolCall
 from toolwire.eval import Verdict, ast_check
@@ -62,7 +62,8 @@ def test_every_mutation_gets_bfcls_verdict(bfcl_dir: Path, category: str) -> Non
         assert case["id"] in oracle, f"{case['id']} is not in {TABLE.name}: regenerate it"
         want_digest, marks, kinds = oracle[case["id"]]
         assert digest(made) == want_digest, (
-            f"{case['id']}: bfcl_mutations.py changed since {TABLE.name} was made: regenerate it"
+            f"{case['id']}: eval_bfcl_mutations.py changed since {TABLE.name} was made: "
+            "regenerate it"
         )
         for (name, mode, out), mark, kind in zip(made, marks, kinds, strict=True):
             got = check(case, truth, category, mode, out)

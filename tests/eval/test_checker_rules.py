@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bfcl_mutations import load, right_call
+from eval_bfcl_mutations import load, right_call
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from bfcl_mutations import load, right_call, wrong_value
 from click.testing import CliRunner
+from eval_bfcl_mutations import load, right_call, wrong_value
 
 from toolwire.cli._main import cli
 from toolwire.dialects._names import wire_names

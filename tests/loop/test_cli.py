@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _fake_openai import FakeOpenAI, completion, tool_call
 from click.testing import CliRunner
+from loop_fake_openai import FakeOpenAI, completion, tool_call
 
 from toolwire.cli._main import cli
 

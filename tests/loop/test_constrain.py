@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _fake_openai import FakeOpenAI, Reply, completion, tool_call
+from loop_fake_openai import FakeOpenAI, Reply, completion, tool_call
 
 from toolwire._spec import ToolSpec
 from toolwire.models import ModelError, ModelOptions, OpenAICompatible

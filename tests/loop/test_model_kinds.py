@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 import pytest
-from _fake_openai import FakeOpenAI, completion
+from loop_fake_openai import FakeOpenAI, completion
 
 from toolwire._calls import Parsed
 from toolwire._spec import ToolSpec

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from _bfcl import score
 from hypothesis import given
 from hypothesis import strategies as st
+from loop_bfcl import score
 
 from toolwire._spec import ToolSpec
 from toolwire.models import ModelOptions, Offline

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from _fake_openai import FakeOpenAI, Reply, chunk, completion, tool_call, usage_chunk
+from loop_fake_openai import FakeOpenAI, Reply, chunk, completion, tool_call, usage_chunk
 
 from toolwire._calls import CallFinished, CallStarted, ContentDelta
 from toolwire._spec import ToolSpec

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from _fake_openai import FakeOpenAI, Reply, chunk, completion
+from loop_fake_openai import FakeOpenAI, Reply, chunk, completion
 
 from toolwire import Route, Router, Runner, Tool, Toolbox
 from toolwire._calls import ToolCall

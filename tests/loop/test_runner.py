@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from _fake_openai import FakeOpenAI, Reply, chunk, completion, tool_call
+from loop_fake_openai import FakeOpenAI, Reply, chunk, completion, tool_call
 
 from toolwire._calls import CallParseError, Parsed, ToolCall
 from toolwire._toolbox import Toolbox

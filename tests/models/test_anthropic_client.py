@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import anthropic_wire as aw
+import models_anthropic_wire as aw
 import pytest
-from wire_server import USER, WEATHER, Reply, Seen, Weather, WireServer, weather_box
+from models_wire_server import USER, WEATHER, Reply, Seen, Weather, WireServer, weather_box
 
 import toolwire as tw
 from toolwire._calls import ArgumentsDelta, CallFailed, CallFinished, CallStarted

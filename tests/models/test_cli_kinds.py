@@ -9,12 +9,12 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import anthropic_wire as aw
-import gemini_wire as gw
+import models_anthropic_wire as aw
+import models_gemini_wire as gw
+import models_responses_wire as rw
 import pytest
-import responses_wire as rw
 from click.testing import CliRunner
-from wire_server import Reply, Seen, WireServer
+from models_wire_server import Reply, Seen, WireServer
 
 from toolwire.cli._main import cli
 

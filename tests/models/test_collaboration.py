@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 
+import models_responses_wire as rw
 import pytest
-import responses_wire as rw
-from wire_server import Reply, Seen, WireServer
+from models_wire_server import Reply, Seen, WireServer
 
 import toolwire as tw
 from toolwire.models import Model, OpenAICompatible, OpenAIResponses

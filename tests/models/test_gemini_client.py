@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import gemini_wire as gw
+import models_gemini_wire as gw
 import pytest
-from wire_server import USER, WEATHER, Reply, Weather, WireServer, weather_box
+from models_wire_server import USER, WEATHER, Reply, Weather, WireServer, weather_box
 
 import toolwire as tw
 from toolwire._calls import ArgumentsDelta, CallFinished, CallStarted, ReasoningDelta

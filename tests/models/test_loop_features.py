@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-import anthropic_wire as aw
-import gemini_wire as gw
+import models_anthropic_wire as aw
+import models_gemini_wire as gw
+import models_responses_wire as rw
 import pytest
-import responses_wire as rw
-from wire_server import Reply, Seen, Weather, WireServer, weather_box
+from models_wire_server import Reply, Seen, Weather, WireServer, weather_box
 
 import toolwire as tw
 from toolwire.models import ModelOptions, OpenAICompatible

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import models_responses_wire as rw
 import pytest
-import responses_wire as rw
-from wire_server import USER, WEATHER, Reply, Weather, WireServer, weather_box
+from models_wire_server import USER, WEATHER, Reply, Weather, WireServer, weather_box
 
 import toolwire as tw
 from toolwire._calls import ArgumentsDelta, CallFailed, CallFinished, CallStarted, ContentDelta

@@ -7,9 +7,9 @@ import json
 from typing import Any
 
 import pytest
-from _harness import check_events, run_all_ways, split_at
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from parsing_harness import check_events, run_all_ways, split_at
 
 from toolwire._calls import Parsed
 from toolwire.parsing import FORMATS, StreamParser, parse

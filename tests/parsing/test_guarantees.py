@@ -7,10 +7,10 @@ import json
 from typing import Any
 
 import pytest
-from _harness import check_events, split_at, stream
-from _render import AUTO_READS_OTHERWISE, RENDER
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from parsing_harness import check_events, split_at, stream
+from parsing_render import AUTO_READS_OTHERWISE, RENDER
 
 from toolwire._calls import ArgumentsDelta
 from toolwire.parsing import FORMATS, TEXT_FORMATS, StreamParser, TaggedParameters, parse

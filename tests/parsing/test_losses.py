@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 import pytest
-from _harness import run_all_ways
+from parsing_harness import run_all_ways
 
 from toolwire._calls import Parsed, ToolCall
 from toolwire.parsing import TEXT_FORMATS, TaggedParameters, parse

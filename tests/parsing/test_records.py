@@ -14,10 +14,10 @@ import string
 from typing import Any
 
 import pytest
-from _harness import check_events, split_at, stream
-from _render import AUTO_READS_OTHERWISE, schemas_for
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from parsing_harness import check_events, split_at, stream
+from parsing_render import AUTO_READS_OTHERWISE, schemas_for
 
 import toolwire.parsing
 from toolwire._calls import ToolCall

@@ -15,10 +15,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from _harness import check_events, run_all_ways, split_at, stream
-from _render import schemas_for
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from parsing_harness import check_events, run_all_ways, split_at, stream
+from parsing_render import schemas_for
 
 from toolwire._calls import Parsed, ToolCall
 from toolwire.parsing import TEXT_FORMATS, parse

@@ -5,9 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from _harness import check_events, check_expected, load_vectors, run_all_ways, split_at, stream
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from parsing_harness import (
+    check_events,
+    check_expected,
+    load_vectors,
+    run_all_ways,
+    split_at,
+    stream,
+)
 
 from toolwire.parsing import parse
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 
-import _rel
 import pytest
+import reliability_helpers
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -27,12 +27,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     full = bool(config.getoption("--full", default=False))
-    _rel.set_full(full or os.environ.get("TOOLWIRE_RELIABILITY_FULL", "") not in ("", "0"))
+    reliability_helpers.set_full(
+        full or os.environ.get("TOOLWIRE_RELIABILITY_FULL", "") not in ("", "0")
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # 10,000 examples take minutes per property: lift the suite-wide 120 s test timeout.
-    if not _rel.full():
+    if not reliability_helpers.full():
         return
     here = str(config.rootpath / "tests" / "reliability")
     for item in items:

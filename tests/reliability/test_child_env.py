@@ -6,13 +6,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from _rel_serve import HERE, child_env
+from reliability_serve import HERE, child_env
 
 import toolwire
 
 
 def test_a_child_imports_this_toolwire_and_the_reliability_tools() -> None:
-    code = "import toolwire, rel_tools; print(toolwire.__file__)"
+    code = "import toolwire, reliability_tools; print(toolwire.__file__)"
     out = subprocess.run(
         [sys.executable, "-c", code],
         env=child_env(REL_LOG="/dev/null"),
@@ -28,6 +28,7 @@ def test_only_the_helper_sets_a_childs_pythonpath() -> None:
     setters = [
         p.name
         for p in HERE.glob("*.py")
-        if p.name not in ("_rel_serve.py", "test_child_env.py") and '"PYTHONPATH"' in p.read_text()
+        if p.name not in ("reliability_serve.py", "test_child_env.py")
+        and '"PYTHONPATH"' in p.read_text()
     ]
     assert setters == []

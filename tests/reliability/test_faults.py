@@ -17,7 +17,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from _rel_serve import private_redis, start_redis, start_serve, stop
+from reliability_serve import private_redis, start_redis, start_serve, stop
 
 import toolwire as tw
 from toolwire.runtime import Executor

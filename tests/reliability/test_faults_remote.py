@@ -1,8 +1,8 @@
 """Faults behind remote sources: flaky, slow, hanging and dead upstreams behind an OpenAPI
 source, a gRPC-reflection source and an MCP (streamable HTTP) source.
 
-The upstreams are separate processes (``rel_upstreams.py``) so one can be killed with SIGKILL
-mid-call and restarted on the same port; each logs every execution on entry, so the log is
+The upstreams are separate processes (``reliability_upstreams.py``) so one can be killed with
+SIGKILL mid-call and restarted on the same port; each logs every execution on entry, so the log is
 the ground truth of how many times a call really ran. Calls go through a ``Toolbox`` with
 retry (retry_on), timeout and breaker policies. Checked: every call gets exactly one result
 with the error kind its fault means; a non-idempotent call never runs twice; breakers open
@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _rel import pick
-from _rel_serve import HERE, free_port, stop, wait_port
+from reliability_helpers import pick
+from reliability_serve import HERE, free_port, stop, wait_port
 
 import toolwire as tw
 from toolwire.remote import grpc as remote_grpc
@@ -71,7 +71,7 @@ class Upstream:
     def start(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.log.touch()
-        cmd = [sys.executable, str(HERE / "rel_upstreams.py"), self.kind, str(self.port)]
+        cmd = [sys.executable, str(HERE / "reliability_upstreams.py"), self.kind, str(self.port)]
         self.proc = subprocess.Popen([*cmd, str(self.log)], stderr=subprocess.PIPE)
         wait_port(self.port, self.proc)
 

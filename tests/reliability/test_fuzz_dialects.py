@@ -15,9 +15,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from _rel import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reliability_helpers import examples
 from stream_invariants import check_stream
 
 from toolwire.dialects import anthropic, gemini, openai, responses

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _rel import examples, pick
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reliability_helpers import examples, pick
 from stream_invariants import check_stream
 
 from toolwire.parsing import FORMATS, StreamParser, parse

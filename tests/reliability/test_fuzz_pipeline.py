@@ -12,9 +12,9 @@ import json
 from typing import Any
 
 import pytest
-from _rel import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reliability_helpers import examples
 
 import toolwire as tw
 from toolwire._errors import ERROR_KINDS, InvalidArguments, UnknownTool

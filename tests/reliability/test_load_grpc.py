@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _rel import pick
-from _rel_serve import HERE, child_env, free_port, stop, wait_port
+from reliability_helpers import pick
+from reliability_serve import HERE, child_env, free_port, stop, wait_port
 
 from toolwire._calls import ToolResult
 
@@ -50,7 +50,7 @@ async def test_grpc_concurrent_unary_and_streams(tmp_path: Path) -> None:
     port, grpc_port = free_port(), free_port()
     (tmp_path / "toolwire.toml").write_text('[server]\nlog_level = "error"\n')
     cmd = [sys.executable, "-m", "toolwire", "serve", "--config", str(tmp_path / "toolwire.toml")]
-    cmd += ["--tools", str(HERE / "rel_replica_tools.py"), "--port", str(port)]
+    cmd += ["--tools", str(HERE / "reliability_replica_tools.py"), "--port", str(port)]
     cmd += ["--grpc-port", str(grpc_port)]
     env = child_env(REL_LOG=os.devnull)
     proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE)  # noqa: ASYNC220 - setup

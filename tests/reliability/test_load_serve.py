@@ -17,8 +17,8 @@ from typing import Any
 
 import aiohttp
 import pytest
-from _rel import pick
-from _rel_serve import rss_mb, start_serve, stop
+from reliability_helpers import pick
+from reliability_serve import rss_mb, start_serve, stop
 
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[2]

@@ -27,9 +27,9 @@ from typing import Any
 import aiohttp
 import pytest
 import redis.asyncio as aioredis
-from _rel import pick
-from _rel_fleet import Replicas
-from _rel_serve import HERE, child_env, private_redis
+from reliability_fleet import Replicas
+from reliability_helpers import pick
+from reliability_serve import HERE, child_env, private_redis
 
 pytestmark = [
     pytest.mark.anyio,
@@ -108,7 +108,7 @@ async def test_many_replicas_kill_restart_idempotency_rate_and_breaker(tmp_path:
         url = f"redis://127.0.0.1:{redis_port}/0"
         config = CONFIG.format(url=url, prefix=prefix, rate=RATE)
         env = child_env(REL_REDIS_URL=url, REL_PREFIX=prefix)
-        tools = HERE / "rel_many_tools.py"
+        tools = HERE / "reliability_many_tools.py"
         redis = aioredis.from_url(url)
         try:
             with Replicas.start(4, tmp_path / "reps", config, tools, env) as reps:

@@ -19,8 +19,8 @@ from typing import Any
 
 import aiohttp
 import pytest
-from _rel import pick
-from _rel_serve import HERE, child_env, free_port, private_redis, stop, wait_port
+from reliability_helpers import pick
+from reliability_serve import HERE, child_env, free_port, private_redis, stop, wait_port
 
 pytestmark = [
     pytest.mark.anyio,
@@ -80,7 +80,7 @@ def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replicas]:
         try:
             for port in ports:
                 cmd = [sys.executable, "-m", "toolwire", "serve", "--config", str(config)]
-                cmd += ["--tools", str(HERE / "rel_replica_tools.py"), "--port", str(port)]
+                cmd += ["--tools", str(HERE / "reliability_replica_tools.py"), "--port", str(port)]
                 cmd += ["--grpc-port", "-1"]
                 procs.append(subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE))
             for proc, port in zip(procs, ports, strict=True):

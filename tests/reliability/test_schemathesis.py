@@ -21,8 +21,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from _rel import pick
-from _rel_serve import free_port, stop, wait_port
+from reliability_helpers import pick
+from reliability_serve import free_port, stop, wait_port
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "rel-schemathesis-key"

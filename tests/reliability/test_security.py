@@ -10,7 +10,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from _rel_serve import start_serve, stop
+from reliability_serve import start_serve, stop
 from yarl import URL
 
 from toolwire.serve._auth import hash_api_key

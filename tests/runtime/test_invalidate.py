@@ -4,7 +4,7 @@ setting and the validated arguments."""
 from __future__ import annotations
 
 import pytest
-from rt_fixtures import backend_fixture, redis_prefix_fixture  # noqa: F401
+from runtime_fixtures import backend_fixture, redis_prefix_fixture  # noqa: F401
 
 import toolwire as tw
 from toolwire.runtime import Executor

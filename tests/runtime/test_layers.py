@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rt_fixtures import ComposedMemory
+from runtime_fixtures import ComposedMemory
 
 import toolwire as tw
 from toolwire._calls import ToolResult

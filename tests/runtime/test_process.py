@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-import rt_proc_tools as pt
+import runtime_proc_tools as pt
 
 import toolwire as tw
 from toolwire.runtime import Executor

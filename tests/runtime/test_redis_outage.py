@@ -9,7 +9,7 @@ import asyncio
 import logging
 
 import pytest
-from rt_fixtures import RedisServer, close_backend, private_redis_fixture  # noqa: F401
+from runtime_fixtures import RedisServer, close_backend, private_redis_fixture  # noqa: F401
 
 import toolwire as tw
 from toolwire.runtime import Executor

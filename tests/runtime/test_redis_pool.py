@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from rt_fixtures import _drop_prefix, redis_prefix_fixture  # noqa: F401
+from runtime_fixtures import _drop_prefix, redis_prefix_fixture  # noqa: F401
 
 import toolwire as tw
 from toolwire.runtime import Executor

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from rt_fixtures import (  # noqa: F401
+from runtime_fixtures import (  # noqa: F401
     RedisServer,
     backend_fixture,
     close_backend,

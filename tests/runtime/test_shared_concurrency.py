@@ -17,15 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import rt_slot_child
-from rt_fixtures import TEARDOWN_S, ComposedMemory, _drop_prefix, redis_prefix_fixture  # noqa: F401
+import runtime_slot_child
+from runtime_fixtures import TEARDOWN_S, ComposedMemory, _drop_prefix, redis_prefix_fixture  # noqa: F401
 
 import toolwire as tw
 from toolwire.runtime import Executor
 from toolwire.state import MemoryBackend, StateBackend
 
 pytestmark = pytest.mark.anyio
-CHILD = Path(rt_slot_child.__file__)
+CHILD = Path(runtime_slot_child.__file__)
 FULL = "tool gate is at its concurrency limit and its wait queue is full; try again shortly"
 
 
@@ -140,7 +140,7 @@ async def test_limit_holds_across_two_executors(make_backend: Callable[..., Any]
 
 
 async def test_limit_holds_across_two_processes(redis_url: str, redis_prefix: str) -> None:
-    box = rt_slot_child.make_box(redis_url, redis_prefix)
+    box = runtime_slot_child.make_box(redis_url, redis_prefix)
     client = box.runtime.backend.client
     try:
         child = await asyncio.create_subprocess_exec(
@@ -171,7 +171,7 @@ async def test_limit_holds_across_two_processes(redis_url: str, redis_prefix: st
 async def test_killed_process_gives_its_slot_back_after_the_lease(
     redis_url: str, redis_prefix: str
 ) -> None:
-    box = rt_slot_child.make_box(redis_url, redis_prefix, lease=1.0)
+    box = runtime_slot_child.make_box(redis_url, redis_prefix, lease=1.0)
     backend: Any = box.runtime.backend
     child = await asyncio.create_subprocess_exec(
         sys.executable, str(CHILD), redis_url, redis_prefix, "1.0", "hold",

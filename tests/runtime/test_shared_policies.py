@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from rt_fixtures import backend_fixture, redis_prefix_fixture  # noqa: F401
+from runtime_fixtures import backend_fixture, redis_prefix_fixture  # noqa: F401
 
 import toolwire as tw
 from toolwire.runtime import Executor

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from rt_fixtures import _drop_prefix, redis_prefix_fixture  # noqa: F401
+from runtime_fixtures import _drop_prefix, redis_prefix_fixture  # noqa: F401
 
 import toolwire as tw
 from toolwire._errors import ToolFailure

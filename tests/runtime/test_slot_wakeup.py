@@ -19,15 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import rt_wake_child
-from rt_fixtures import RedisServer, private_redis_fixture  # noqa: F401
+import runtime_wake_child
+from runtime_fixtures import RedisServer, private_redis_fixture  # noqa: F401
 
 from toolwire.runtime._limits import Limiter
 from toolwire.state import MemoryBackend
 from toolwire.state._base import SLOT_RECHECK
 
 pytestmark = pytest.mark.anyio
-CHILD = Path(rt_wake_child.__file__)
+CHILD = Path(runtime_wake_child.__file__)
 
 
 async def _until(check: Any, what: str, limit: float = 30.0) -> None:
@@ -46,7 +46,7 @@ async def test_waiter_in_another_process_is_woken_when_the_slot_frees(
     private_redis: RedisServer,
 ) -> None:
     url, prefix = private_redis.url, f"wake:{uuid.uuid4().hex[:8]}:"
-    box = rt_wake_child.make_box(url, prefix)
+    box = runtime_wake_child.make_box(url, prefix)
     backend: Any = box.runtime.backend
     client = backend.client
     child = await asyncio.create_subprocess_exec(

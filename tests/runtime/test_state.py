@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rt_fixtures import backend_fixture, redis_prefix_fixture  # noqa: F401
+from runtime_fixtures import backend_fixture, redis_prefix_fixture  # noqa: F401
 
 from toolwire.state import BreakerConfig, MemoryBackend, StateBackend
 from toolwire.state._breaker import BreakerCore

@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import rt_child
-from rt_fixtures import close_backend, redis_prefix_fixture  # noqa: F401
+import runtime_child
+from runtime_fixtures import close_backend, redis_prefix_fixture  # noqa: F401
 
 import toolwire as tw
 
 pytestmark = pytest.mark.anyio
-CHILD = Path(rt_child.__file__)
+CHILD = Path(runtime_child.__file__)
 
 
 async def start_child(url: str, prefix: str, scenario: str) -> asyncio.subprocess.Process:
@@ -32,7 +32,7 @@ async def child_result(proc: asyncio.subprocess.Process) -> Any:
 
 @pytest.fixture
 async def box(redis_url: str, redis_prefix: str) -> Any:
-    b = rt_child.make_box(redis_url, redis_prefix)
+    b = runtime_child.make_box(redis_url, redis_prefix)
     try:
         yield b
     finally:

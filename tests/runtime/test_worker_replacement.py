@@ -7,7 +7,7 @@ import os
 import signal
 
 import pytest
-import rt_proc_tools as pt
+import runtime_proc_tools as pt
 
 from toolwire._errors import ToolFailure
 from toolwire.runtime._process import ProcessPool

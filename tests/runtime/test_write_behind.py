@@ -16,7 +16,7 @@ import logging
 from typing import Any
 
 import pytest
-from rt_fixtures import (  # noqa: F401
+from runtime_fixtures import (  # noqa: F401
     RedisServer,
     close_backend,
     private_redis_fixture,

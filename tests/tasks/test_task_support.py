@@ -112,7 +112,7 @@ def test_several_workers_need_a_shared_store_for_tasks() -> None:
     tasks_from(config, None, tools=[job], several=False)
 
 
-LEGACY_SERVER = Path(__file__).resolve().parent / "legacy_mcp_server.py"
+LEGACY_SERVER = Path(__file__).resolve().parent / "tasks_legacy_mcp_server.py"
 
 
 @pytest.mark.anyio

@@ -3,8 +3,8 @@
 Not a test (the tests assert behaviour, never timings): the figures in RELIABILITY.md come
 from this script. Each probe runs in a fresh process, so its peak RSS is its own::
 
-    python tests/packs/probe_sql_bounds.py                    # every probe
-    PYTHONPATH=/path/to/other/src python tests/packs/probe_sql_bounds.py randomblob_3e8
+    python tests/packs/packs_probe_sql_bounds.py                    # every probe
+    PYTHONPATH=/path/to/other/src python tests/packs/packs_probe_sql_bounds.py randomblob_3e8
 
 PostgreSQL probes need the server at 127.0.0.1:5432 (db ``test``, user ``postgres``).
 """

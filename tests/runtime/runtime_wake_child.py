@@ -1,6 +1,6 @@
 """The other process of the slot wake-up tests: it holds ``gate``'s one shared slot.
 
-python rt_wake_child.py REDIS_URL PREFIX   -> prints one JSON line when its call ended
+python runtime_wake_child.py REDIS_URL PREFIX   -> prints one JSON line when its call ended
 
 Its call records ``A-start``, waits until the test pushes onto ``<prefix>go``, records
 ``A-end`` and returns, which gives the slot back.

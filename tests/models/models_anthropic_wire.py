@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from wire_server import Reply
+from models_wire_server import Reply
 
 USAGE = {
     "input_tokens": 377,

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _rel_serve import free_port, stop, wait_port
+from reliability_serve import free_port, stop, wait_port
 
 
 @dataclass

@@ -15,7 +15,7 @@ import json
 from itertools import count
 from typing import Any
 
-from wire_server import Reply
+from models_wire_server import Reply
 
 MODEL = "gpt-5-mini-2025-08-07"
 

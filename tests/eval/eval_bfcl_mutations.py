@@ -1,6 +1,6 @@
 """Model outputs built from BFCL's ground truth, right and systematically wrong (stdlib only).
 
-Both the oracle script (``make_bfcl_oracle.py``, run with BFCL's own checker in a throwaway
+Both the oracle script (``eval_make_bfcl_oracle.py``, run with BFCL's own checker in a throwaway
 venv) and the tests import this, so each output is built the same way in both places and is
 identified by ``digest(output)``. Every output is BFCL's decoded form, ``[{name: {args}}]``;
 ``mode`` says how names are spelled: ``plain`` (as documented) or ``wire`` (dots as

@@ -1,6 +1,6 @@
 """Tools shared by the two-process Redis tests; run as a script it is the second process.
 
-python rt_child.py REDIS_URL PREFIX SCENARIO   -> prints one JSON line
+python runtime_child.py REDIS_URL PREFIX SCENARIO   -> prints one JSON line
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Helpers shared by the reliability suites: the quick/full switch and the event invariants.
 
-Named ``_rel`` (not ``conftest``) so that importing it never picks up another folder's
-conftest module.
+Named ``reliability_helpers`` (not ``conftest``) so that importing it never picks up another
+folder's conftest module.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Faulty upstreams for the remote-source fault suite, one process each (so a test can kill -9).
 
-    python rel_upstreams.py http|grpc|mcp PORT LOG
+    python reliability_upstreams.py http|grpc|mcp PORT LOG
 
 Every upstream has a read-only operation (``lookup``) and a non-idempotent one (``charge``);
 the caller picks the fault per call with ``mode``: ``ok``, ``flaky`` (30% fail), ``slow``

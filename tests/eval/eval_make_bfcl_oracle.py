@@ -1,4 +1,4 @@
-"""Record BFCL's verdicts on every output of ``bfcl_mutations.py``: the table ours must match.
+"""Record BFCL's verdicts on every output of ``eval_bfcl_mutations.py``: the table ours must match.
 
 BFCL's checker is the ``bfcl-eval`` package's ``ast_checker`` (plus its ``utils`` for the
 output-format and no-call rules). The package pulls ~30 SDKs, torch among them, so it is not
@@ -7,7 +7,7 @@ the checkout, and run this script with that venv's Python::
 
     python -m venv /tmp/bfcl-oracle
     /tmp/bfcl-oracle/bin/pip install --no-deps bfcl-eval==2026.3.23 filelock
-    /tmp/bfcl-oracle/bin/python tests/eval/make_bfcl_oracle.py ../shared/data/bfcl \\
+    /tmp/bfcl-oracle/bin/python tests/eval/eval_make_bfcl_oracle.py ../shared/data/bfcl \\
         > tests/eval/data/bfcl_oracle.jsonl
 
 (2026.3.23 is the release of the data in ``../shared/data/bfcl``.) Only ``model_config`` —
@@ -16,7 +16,7 @@ model whose function names BFCL compares as written (``plain``) and one whose do
 into underscores (``wire``, as for OpenAI). Everything that decides a verdict is BFCL's code.
 
 One line per case: ``[case id, digest of its mutations, verdicts, kinds]``: the digest covers
-every mutation's name, mode and output (a changed ``bfcl_mutations.py`` is caught, not compared
+every mutation's name, mode and output (a changed ``eval_bfcl_mutations.py`` is caught, not compared
 wrongly); verdicts has one character per mutation, in order (``1`` valid, ``0`` invalid, ``x``
 BFCL's checker raised); kinds holds BFCL's ``error_type`` of each, in our ``Verdict.kind``
 names (``BFCL_KINDS``; ``""`` when valid, ``raises:Name`` where it raised).
@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bfcl_mutations import CATEGORIES, digest, load, mutations
+from eval_bfcl_mutations import CATEGORIES, digest, load, mutations
 
 MODELS = {"plain": "toolwire-plain", "wire": "toolwire-wire"}
 # BFCL's error_type -> toolwire.eval.Verdict.kind (BFCL's own names differ per checker function).

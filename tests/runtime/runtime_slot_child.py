@@ -1,6 +1,6 @@
 """Tools of the shared concurrency tests; run as a script it is the other process.
 
-python rt_slot_child.py REDIS_URL PREFIX LEASE SCENARIO   -> prints one JSON line
+python runtime_slot_child.py REDIS_URL PREFIX LEASE SCENARIO   -> prints one JSON line
 """
 
 from __future__ import annotations

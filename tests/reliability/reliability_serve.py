@@ -86,7 +86,7 @@ def start_serve(folder: Path, config: str, *, port: int | None = None) -> Served
         "--config",
         str(folder / "toolwire.toml"),
         "--tools",
-        str(HERE / "rel_tools.py"),
+        str(HERE / "reliability_tools.py"),
         "--port",
         str(port),
         "--grpc-port",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wire_server import Reply
+from models_wire_server import Reply
 
 MODEL = "gemini-2.5-flash"
 
