@@ -26,3 +26,26 @@ def test_every_python_file_under_tests_has_a_basename_of_its_own() -> None:
 def test_test_files_are_named_for_what_they_test() -> None:
     # review findings live beside the feature they pin, not in a file named for the review
     assert not sorted(p.name for p in TESTS.rglob("test_review_fix*.py"))
+
+
+# Names a tool requires: pytest's (conftest.py), Python's (__init__.py, and sitecustomize.py,
+# which the offline docs build puts on its PYTHONPATH so that Python imports it at start-up).
+NAMED_BY_A_TOOL = {"conftest.py", "__init__.py"}
+NAMED_BY_A_TOOL_PATHS = {"docs/offline/sitecustomize.py"}
+
+
+def test_every_helper_in_a_test_folder_is_named_for_its_folder() -> None:
+    # one scheme for helpers, tool modules, fixtures, child scripts and fake servers:
+    # tests/<folder>/.../<folder>_<what>.py; modules directly in tests/ are shared and exempt
+    offenders: list[str] = []
+    for path in TESTS.rglob("*.py"):
+        rel = path.relative_to(TESTS)
+        if len(rel.parts) < 2 or "node_modules" in rel.parts:
+            continue
+        if path.name.startswith("test_") or path.name in NAMED_BY_A_TOOL:
+            continue
+        if rel.as_posix() in NAMED_BY_A_TOOL_PATHS:
+            continue
+        if not path.name.startswith(f"{rel.parts[0]}_"):
+            offenders.append(f"{rel.as_posix()} (want {rel.parts[0]}_<what>.py)")
+    assert not offenders, "rename: " + ", ".join(sorted(offenders))
