@@ -3,7 +3,8 @@
 One :class:`ArgumentValidator` per tool, built once: a compiled jsonschema-rs validator for the
 JSON-level check (it reports *every* problem), then pydantic only where it yields real Python
 types (models, dates, enums...). The happy path raises nothing and allocates little: parse with
-orjson, two ``str.count`` guards, ``is_valid``, done.
+orjson, two ``str.count`` guards, then ``is_valid`` — or, for a flat schema that checks only each
+argument's type and the required names (most tool schemas), a ``type()`` per argument.
 
 Lenient coercions (on unless ``strict=True``) repair what real models get wrong and are
 reported as :class:`Coercion` notes: numeric strings, ``"true"``/``"false"``, a lone value
@@ -26,7 +27,9 @@ from toolwire._errors import ArgumentProblem
 from toolwire._json import NumberOutOfRange, exact_int, finite_float, out_of_range
 from toolwire._validate_report import Coercion, RepairsAndReports, _Reject, json_problem
 from toolwire._validate_schema import (
+    FlatShape,
     describe_value,
+    flat_shape,
     json_path,
     pydantic_problem,
     reject_constant,
@@ -324,12 +327,94 @@ class ArgumentValidator(RepairsAndReports):
 def _quick_path(v: ArgumentValidator) -> Callable[[Any], dict[str, Any] | None]:
     """``v.quick``, as a function made for this validator: what it checks per call is bound
     here once (closure cells are read faster than attributes, on every call of the tool)."""
-    loads, decode_error, long_digits = _orjson_loads, _JSONDecodeError, _LONG_DIGITS.search
-    is_valid = v._is_valid
-    quick_len, shallow_len, max_depth = v._quick_len, v._shallow_len, v._max_depth
     names, plain = v._plain_names, v._plain
     if names is None and plain is None and (v._model is not None or v.known is not None):
         return _never  # values need converting (or filtering): always the full check
+    shape = flat_shape(v._root)
+    if shape is not None:
+        return _flat_quick(v, _accepted(shape, names, plain), shape.required, shape.open)
+    return _validator_quick(v, names, plain)
+
+
+def _accepted(
+    shape: FlatShape,
+    names: frozenset[str] | None,
+    plain: dict[str, tuple[type, ...] | None] | None,
+) -> dict[str, frozenset[type] | None]:
+    """Per argument, the exact types the fast path takes: those the schema accepts and, for a
+    function's tool, that need no conversion (``plain``) or belong to a parameter (``names``)."""
+    if names is not None:
+        return {k: t for k, t in shape.types.items() if k in names}
+    if plain is None:
+        return dict(shape.types)
+    accepted: dict[str, frozenset[type] | None] = {}
+    for key, types in shape.types.items():
+        if key not in plain:
+            continue  # not a parameter: the full check drops it and says so
+        exact = plain[key]
+        if exact is None:
+            accepted[key] = types
+        else:
+            accepted[key] = frozenset(exact) if types is None else types & frozenset(exact)
+    return accepted
+
+
+def _flat_quick(
+    v: ArgumentValidator,
+    accepted: dict[str, frozenset[type] | None],
+    required: frozenset[str],
+    open_names: bool,
+) -> Callable[[Any], dict[str, Any] | None]:
+    """The fast path of a flat schema (``flat_shape``): the schema's whole check is a lookup
+    and a ``type()`` per argument, so the compiled validator is not called."""
+    loads, decode_error, long_digits = _orjson_loads, _JSONDecodeError, _LONG_DIGITS.search
+    quick_len, shallow_len, max_depth = v._quick_len, v._shallow_len, v._max_depth
+    # a name outside the schema is allowed only when the schema allows it and no function's
+    # parameter list filters names (``names``/``plain`` leave such keys to the full check)
+    open_names = open_names and v._plain is None
+    lookup, missing, needed = accepted.get, _MISSING, tuple(required)
+
+    def quick(arguments: Any) -> dict[str, Any] | None:
+        if type(arguments) is not str:
+            return None
+        size = len(arguments)
+        if size > quick_len:
+            return None
+        try:
+            data = loads(arguments)
+        except decode_error:
+            return None
+        if (
+            type(data) is not dict
+            or arguments.count(":") > len(data)  # maybe a duplicate key
+            or (size >= 19 and long_digits(arguments) is not None)  # maybe a rounded int
+            or (size > shallow_len and arguments.count("{") + arguments.count("[") > max_depth)
+        ):
+            return None
+        for key, value in data.items():
+            types = lookup(key, missing)
+            if types is missing:
+                if not open_names:
+                    return None
+            elif types is not None and type(value) not in types:
+                return None
+        for key in needed:
+            if key not in data:
+                return None
+        return data
+
+    return quick
+
+
+def _validator_quick(
+    v: ArgumentValidator,
+    names: frozenset[str] | None,
+    plain: dict[str, tuple[type, ...] | None] | None,
+) -> Callable[[Any], dict[str, Any] | None]:
+    """The fast path of any other schema: the compiled validator's ``is_valid``."""
+    loads, decode_error, long_digits = _orjson_loads, _JSONDecodeError, _LONG_DIGITS.search
+    is_valid = v._is_valid
+    quick_len, shallow_len, max_depth = v._quick_len, v._shallow_len, v._max_depth
 
     def quick(arguments: Any) -> dict[str, Any] | None:
         if type(arguments) is not str:

@@ -207,3 +207,82 @@ def pydantic_problem(err: Any) -> ArgumentProblem:
 
 def reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
+
+
+# Keywords that only annotate: a subschema made of these and ``type`` constrains nothing else.
+_ANNOTATIONS = frozenset(
+    ("title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly")
+) | {"$comment"}
+_FLAT_ROOT = _ANNOTATIONS | {"type", "properties", "required", "additionalProperties", "$schema"}
+_FLAT_PROPERTY = _ANNOTATIONS | {"type"}
+# The Python types orjson reads each JSON type as. An integral float (1.0) is a JSON Schema
+# "integer" too, but is left out: the fast path then answers "not sure" and the full check runs.
+_JSON_TYPES: dict[str, frozenset[type]] = {
+    "string": frozenset({str}),
+    "integer": frozenset({int}),
+    "number": frozenset({int, float}),
+    "boolean": frozenset({bool}),
+    "null": frozenset({type(None)}),
+    "array": frozenset({list}),
+    "object": frozenset({dict}),
+}
+
+
+class FlatShape:
+    """What a flat object schema checks, when that is only each property's JSON type, the
+    required names and whether other names are allowed (see :func:`flat_shape`).
+
+    ``types`` maps each property to the exact Python types of the values it accepts (None:
+    any value); ``required`` are the names that must be present; ``open`` is whether names
+    not in ``types`` are allowed (with any value).
+    """
+
+    __slots__ = ("open", "required", "types")
+
+    def __init__(
+        self, types: dict[str, frozenset[type] | None], required: frozenset[str], open: bool
+    ) -> None:
+        self.types = types
+        self.required = required
+        self.open = open
+
+
+def flat_shape(schema: Mapping[str, Any]) -> FlatShape | None:
+    """The :class:`FlatShape` of ``schema``, or None when it checks anything more.
+
+    Most tool schemas are of this kind (``{"type": "object", "properties": {"location":
+    {"type": "string"}}, "required": ["location"]}``); for them a call's arguments can be
+    checked exactly with a dict lookup and a ``type()`` per argument, no validator call. Any
+    keyword not understood here (formats, enums, bounds, patterns, references, combinators,
+    a non-object root) answers None, and the compiled validator decides.
+    """
+    if not isinstance(schema, Mapping) or schema.get("type", "object") != "object":
+        return None
+    if not schema.keys() <= _FLAT_ROOT:
+        return None
+    properties = schema.get("properties", {})
+    required = schema.get("required", [])
+    extra = schema.get("additionalProperties", True)
+    if (
+        not isinstance(properties, Mapping)
+        or not isinstance(required, list)
+        or not all(isinstance(name, str) for name in required)
+        or type(extra) is not bool
+    ):
+        return None
+    types: dict[str, frozenset[type] | None] = {}
+    for name, sub in properties.items():
+        if sub is True:
+            types[name] = None
+            continue
+        if not isinstance(sub, Mapping) or not sub.keys() <= _FLAT_PROPERTY:
+            return None
+        kind = sub.get("type")
+        if kind is None:
+            types[name] = None
+            continue
+        kinds = [kind] if isinstance(kind, str) else kind
+        if not isinstance(kinds, list) or not kinds or not all(k in _JSON_TYPES for k in kinds):
+            return None
+        types[name] = frozenset().union(*(_JSON_TYPES[k] for k in kinds))
+    return FlatShape(types, frozenset(required), extra)
