@@ -8,7 +8,8 @@ serve helper.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+import threading
+from bisect import bisect_right
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,8 +23,13 @@ BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 # name would let any caller grow the metrics without bound.
 UNKNOWN_TOOL = "__unknown__"
 # Latencies are kept as they come and put into buckets in batches of this many (and at
-# scrape time): appending is a quarter of the cost of binning each call as it ends.
+# scrape time): a batch is sorted once and cut at each bucket bound, a few times cheaper per
+# call than finding each latency's bucket as the call ends.
 BIN_EVERY = 256
+# Held while a batch moves from the list into the histogram (every BIN_EVERY calls, and at a
+# scrape, which prometheus_client's own exporter makes from another thread): one lock for all
+# tools, as binning is rare and 10,000 tools should not carry a lock each.
+_BINNING = threading.Lock()
 
 
 class ToolMetrics:
@@ -33,37 +39,61 @@ class ToolMetrics:
     few attribute updates with no lookups by name.
     """
 
-    __slots__ = ("cache_hits", "errors", "hist", "latencies", "ok", "retries")
+    __slots__ = ("binned", "cache_hits", "errors", "failed", "hist", "latencies", "retries")
 
     def __init__(self) -> None:
-        self.ok = 0
+        self.binned = 0  # ok calls whose latency is in the histogram already
         self.errors: dict[str, int] = {}
         self.hist = [0.0] * (len(BUCKETS) + 2)  # per-bucket counts (+Inf last), then the sum
         self.retries = 0
         self.cache_hits = 0
-        self.latencies: list[float] = []
+        self.latencies: list[float] = []  # of ok calls, not binned yet
+        self.failed: list[float] = []  # of failed calls, not binned yet
 
     def record(self, kind: str | None, latency_s: float, attempts: int, cached: bool) -> None:
         """One finished call; ``kind`` is its error kind (None: ok)."""
         if kind is None:
-            self.ok += 1
+            pending = self.latencies
+            pending.append(latency_s)
+            if len(pending) >= BIN_EVERY:
+                self.bin()
         else:
-            self.errors[kind] = self.errors.get(kind, 0) + 1
-        pending = self.latencies
-        pending.append(latency_s)
-        if len(pending) >= BIN_EVERY:
-            self.bin()
+            self.failed_call(kind, latency_s)
         if attempts > 1:
             self.retries += attempts - 1
         if cached:
             self.cache_hits += 1
 
+    def failed_call(self, kind: str, latency_s: float) -> None:
+        """A call that ended with an error of ``kind`` (the latency part of :meth:`record`)."""
+        self.errors[kind] = self.errors.get(kind, 0) + 1
+        failed = self.failed
+        failed.append(latency_s)
+        if len(failed) >= BIN_EVERY:
+            self.bin()
+
+    @property
+    def ok(self) -> int:
+        """Calls that ended without an error: those binned plus those waiting to be (one
+        append per call, so the count only grows, whichever thread reads it)."""
+        with _BINNING:  # not while a batch moves from the list into ``binned``
+            return self.binned + len(self.latencies)
+
     def bin(self) -> None:
         """Put the latencies kept so far into the histogram."""
-        pending, self.latencies = self.latencies, []
+        with _BINNING:
+            pending, self.latencies = self.latencies, []
+            self.binned += len(pending)
+            failed, self.failed = self.failed, []
+        pending += failed
+        pending.sort()
         hist = self.hist
-        for latency in pending:
-            hist[bisect_left(BUCKETS, latency)] += 1
+        below = 0  # latencies at or under the previous bound
+        for i, bound in enumerate(BUCKETS):
+            upto = bisect_right(pending, bound, below)
+            hist[i] += upto - below
+            below = upto
+        hist[len(BUCKETS)] += len(pending) - below
         hist[-1] += sum(pending)
 
     def outcomes(self) -> dict[str, int]:

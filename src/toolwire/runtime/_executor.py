@@ -278,15 +278,14 @@ class Executor:
                 if depth or not record:
                     return result
                 metrics = plan.metrics
-                if metrics is not None:
-                    if error is None:  # (ToolMetrics.record, inlined for the commonest call)
-                        metrics.ok += 1
+                if metrics is not None:  # (ToolMetrics.record, inlined for the commonest call)
+                    if error is None:
+                        latencies = metrics.latencies
+                        latencies.append(elapsed)
+                        if len(latencies) >= BIN_EVERY:
+                            metrics.bin()
                     else:
-                        metrics.errors[error.kind] = metrics.errors.get(error.kind, 0) + 1
-                    latencies = metrics.latencies
-                    latencies.append(elapsed)
-                    if len(latencies) >= BIN_EVERY:
-                        metrics.bin()
+                        metrics.failed_call(error.kind, elapsed)
                 if self._observers.subs:
                     self._emit_record(plan, name, call_id, caller, result, None)
                 return result
