@@ -3,10 +3,12 @@ rate limit and a breaker hold across them."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections import defaultdict
 from pathlib import Path
@@ -29,15 +31,17 @@ async def _fresh(method: str, url: str, body: Any = None) -> tuple[int, Any]:
         return r.status, await r.json()
 
 
-async def _per_process(base: str, seen: int = 2, attempts: int = 200) -> dict[int, Any]:
-    """The dashboard figures of each worker, keyed by pid (until ``seen`` distinct pids)."""
+async def _per_process(base: str, seen: int = 2, within: float = 30.0) -> dict[int, Any]:
+    """The dashboard figures of each worker, keyed by pid (until ``seen`` distinct pids, or
+    ``within`` seconds: a loaded machine can start the second worker seconds after the first
+    one answers, and until then every connection lands on the first)."""
     snapshots: dict[int, Any] = {}
-    for _ in range(attempts):
+    end = time.monotonic() + within
+    while len(snapshots) < seen and time.monotonic() < end:
         status, data = await _fresh("GET", f"{base}/v1/dashboard")
         assert status == 200
         snapshots.setdefault(data["pid"], data)
-        if len(snapshots) >= seen:
-            break
+        await asyncio.sleep(0.01)
     return snapshots
 
 
