@@ -2,9 +2,12 @@
 
 The seed's ``get_weather`` with ``{"location": "北京"}``, median µs per call. The headline row
 is ``Toolbox.call`` — what users and every transport run: validation, the policy runtime, a
-``ToolResult``, metrics (and call records when subscribed) — with the value serialized as the
-floor's is. Beside it, rows labelled as what they measure: the lean ``tool.validate`` + handler
-path (no runtime) and the floor (orjson + a direct call). Side by side in the same run with the
+``ToolResult``, metrics (and call records when subscribed). Every row whose path ends with the
+tool's Python value serializes it with the floor's own ``orjson.dumps`` (``serialize``), so a
+ratio compares the tool-calling paths, not two JSON libraries (the stdlib's ``json.dumps`` of
+this one small dict costs about as many instructions as a whole ``Toolbox.call``). Beside it,
+rows labelled as what they measure: the lean ``tool.validate`` + handler path (no runtime) and
+the floor (orjson + a direct call). Side by side in the same run with the
 peers (optional imports; the runner appends the peers venv): openai-agents
 ``FunctionTool.on_invoke_tool``, pydantic-ai ``ToolManager.handle_call``, langchain-core
 ``tool.ainvoke(ToolCall)`` and the MCP SDK's in-process ``Client(MCPServer).call_tool``. The
@@ -41,12 +44,13 @@ from benchmarks._harness import (
     result,
     row,
 )
-from toolwire._json import dumps
 from toolwire._toolbox import Toolbox
 from toolwire._tools import Tool
 from toolwire.examples.seed import SEED_GET_WEATHER_SCHEMA, SEED_WEATHER_ARGUMENTS
 
 ARGS = SEED_WEATHER_ARGUMENTS
+# One serializer for every row whose path ends with a Python value (the floor's).
+serialize = orjson.dumps
 Bench = Callable[[], Awaitable[Any]]
 
 
@@ -69,7 +73,7 @@ def ours_lean() -> Bench:
     assert handler is not None
 
     async def call() -> str:
-        return dumps(await handler(**validate(ARGS)))
+        return serialize(await handler(**validate(ARGS)))
 
     return call
 
@@ -82,7 +86,7 @@ def ours_decorated() -> Bench:
     assert handler is not None
 
     async def call() -> str:
-        return dumps(await handler(**validate(ARGS)))
+        return serialize(await handler(**validate(ARGS)))
 
     return call
 
@@ -94,14 +98,14 @@ def ours_box_call() -> Bench:
 
     async def call() -> str:
         result = await box.call("get_weather", ARGS)
-        return dumps(result.value)
+        return serialize(result.value)
 
     return call
 
 
 def floor() -> Bench:
     async def call() -> bytes:
-        return orjson.dumps(await get_weather(**orjson.loads(ARGS)))
+        return serialize(await get_weather(**orjson.loads(ARGS)))
 
     return call
 
@@ -118,7 +122,7 @@ def peer_openai_agents() -> Bench:
 
     async def call() -> str:
         out = await fn_tool.on_invoke_tool(ctx, ARGS)
-        return out if isinstance(out, str) else json.dumps(out, ensure_ascii=False)
+        return out if isinstance(out, str) else serialize(out)
 
     return call
 
@@ -142,7 +146,7 @@ def peer_pydantic_ai() -> Bench:
     async def call() -> str:
         part = ToolCallPart(tool_name="get_weather", args=ARGS, tool_call_id="c1")
         out = await manager.handle_call(part)
-        return json.dumps(out, ensure_ascii=False)
+        return serialize(out)
 
     return call
 
@@ -178,7 +182,7 @@ def peer_mcp() -> Bench:
             await client.__aenter__()  # closed when the loop ends
             state.update(loop=loop, client=client)
         result = await state["client"].call_tool("get_weather", json.loads(ARGS))
-        return json.dumps(result.model_dump(mode="json"), ensure_ascii=False)
+        return serialize(result.model_dump(mode="json"))
 
     return call
 

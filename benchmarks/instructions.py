@@ -92,6 +92,9 @@ def _instructions(name: str, calls: int) -> int:
             capture_output=True,
             text=True,
             check=True,
+            # A fixed hash seed: with random ones the start-up alone differs by millions of
+            # instructions between two runs, which the N-minus-0 difference would count.
+            env={**os.environ, "PYTHONHASHSEED": "0"},
         )
     for line in proc.stderr.splitlines():
         if "Collected :" in line:
