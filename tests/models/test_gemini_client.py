@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
+import traceback
 from typing import Any
 
 import models_gemini_wire as gw
 import pytest
+from google.genai._api_client import BaseApiClient
 from models_wire_server import USER, WEATHER, Reply, Weather, WireServer, weather_box
 
 import toolwire as tw
@@ -273,6 +277,46 @@ async def test_the_key_comes_from_gemini_api_key_when_not_given(
     ):
         await model.complete(USER, [], ModelOptions())
     assert server.requests[0].headers["x-goog-api-key"] == "gm-from-env"
+
+
+async def test_a_refused_setup_leaves_nothing_of_the_sdk_for_a_later_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The SDK's half-built client used to live on in the error's frames until some later
+    # collection, whose __del__ put a failing aclose (AttributeError: _async_httpx_client)
+    # into whatever event loop ran then: another test's, which anyio failed.
+    monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
+    monkeypatch.delenv("GEMINI_API_KEY", raising=False)
+    loop = asyncio.get_running_loop()
+    errors: list[object] = []
+    old = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: errors.append(context))
+    try:
+        with pytest.raises(ModelError) as caught:
+            Gemini(model=gw.MODEL)
+        assert caught.value.kind == "unauthorized"
+        assert "No API key" in str(caught.value)  # the SDK's reason stays in the message
+        frames = traceback.walk_tb(caught.value.__cause__.__traceback__)
+        assert not [f for f, _ in frames if isinstance(f.f_locals.get("self"), BaseApiClient)]
+        del caught, frames  # what is left of the error goes now, in this test's loop
+        gc.collect()
+        for _ in range(3):
+            await asyncio.sleep(0)
+        gc.collect()
+    finally:
+        loop.set_exception_handler(old)
+    assert errors == []
+
+
+async def test_aclose_closes_every_connection_pool_the_sdk_opened() -> None:
+    async with WireServer([gw.response(gw.text("ok"))]) as server:
+        model = gemini(server)
+        await model.complete(USER, [], ModelOptions())
+        api = model._client._api_client
+        await model.aclose()
+    assert api._httpx_client.is_closed  # the sync one too: aio.aclose() leaves it open
+    assert api._async_httpx_client is None or api._async_httpx_client.is_closed
+    assert all(session.closed for session in api._aiohttp_sessions.values())
 
 
 async def test_user_images_become_inline_data_and_file_data() -> None:

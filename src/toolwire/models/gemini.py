@@ -12,6 +12,7 @@ content; the model's parts are echoed as they came, so thought signatures reach 
 from __future__ import annotations
 
 import importlib
+import traceback
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -124,9 +125,7 @@ class Gemini(NativeClient):
             errors=_error_table(_import("google.genai.errors")),
             client=client
             or build_client(
-                lambda: genai.Client(
-                    api_key=api_key, http_options=genai.types.HttpOptions(**options)
-                ),
+                lambda: _sdk_client(genai, api_key, options),
                 model=name or model,
                 api_key=api_key,
                 keys="GEMINI_API_KEY or GOOGLE_API_KEY",
@@ -139,8 +138,12 @@ class Gemini(NativeClient):
         self.max_tokens = max_tokens
 
     async def aclose(self) -> None:
-        """Close the HTTP connections (the model is unusable afterwards)."""
-        await self._client.aio.aclose()
+        """Close the HTTP connections, the SDK's async and sync ones (the model is unusable
+        afterwards)."""
+        try:
+            await self._client.aio.aclose()
+        finally:
+            self._client.close()
 
     # --- ours -> wire ------------------------------------------------------------------
 
@@ -229,6 +232,33 @@ class Gemini(NativeClient):
         # Unsigned thought summaries and empty text tell the model nothing on the way back.
         kept = [p for p in parts if _signed(p) or not (p.get("thought") or p.get("text") == "")]
         return kept or None
+
+
+def _sdk_client(genai: Any, api_key: str | None, options: dict[str, Any]) -> Any:
+    """``genai.Client``; when it refuses (no key, bad options) its half-built API client is
+    defused and dropped at once. Left alone, that object lives on in the error's frames until
+    some later garbage collection, whose ``__del__`` then schedules the SDK's ``aclose`` into
+    whatever event loop is running by then, where it fails on the clients it never got."""
+    try:
+        return genai.Client(api_key=api_key, http_options=genai.types.HttpOptions(**options))
+    except Exception as exc:
+        half_built = _import("google.genai._api_client").BaseApiClient
+        for frame, _ in traceback.walk_tb(exc.__traceback__):
+            local = frame.f_locals  # a snapshot, kept by the frame: emptied below
+            if isinstance(local.get("self"), half_built):
+                # what the SDK's close/aclose read, as "nothing to close"
+                nothing = {
+                    "_http_options": genai.types.HttpOptions(),
+                    "_httpx_client": None,
+                    "_async_httpx_client": None,
+                    "_authorized_session": None,
+                    "_aiohttp_sessions": {},
+                }
+                for attr, value in nothing.items():
+                    vars(local["self"]).setdefault(attr, value)
+                local.clear()
+        traceback.clear_frames(exc.__traceback__)  # the SDK's locals go now, not at a later GC
+        raise
 
 
 def _error_table(errors: Any) -> ErrorTable:
