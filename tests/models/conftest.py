@@ -4,7 +4,8 @@ if a finalizer raised (``sys.unraisablehook``) or put a failing task into that l
 An SDK client left behind (unclosed, or half-built and held by an exception's frames) is
 finalized at whatever later collection happens to run: its ``__del__`` then schedules its
 ``aclose`` into the event loop of an unrelated test, which anyio fails. Collecting here pins
-such a leak to the test that made it. The cost is one ``gc.collect()`` per test.
+such a leak to the test that made it. Cheap: what existed before the test is frozen
+(``gc.freeze()``) while it runs, so the collection scans only the objects the test made.
 """
 
 from __future__ import annotations
@@ -26,7 +27,15 @@ async def _collect() -> None:
 
 @pytest.fixture(autouse=True)
 def _no_leftover_finalizers() -> Iterator[None]:
-    yield
+    gc.freeze()  # what is already there (earlier tests' garbage too) is not this test's
+    try:
+        yield
+        _collect_in_a_loop()
+    finally:
+        gc.unfreeze()
+
+
+def _collect_in_a_loop() -> None:
     seen: list[str] = []
 
     def unraisable(info: Any) -> None:
