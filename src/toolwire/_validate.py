@@ -372,7 +372,10 @@ def _flat_quick(
     # a name outside the schema is allowed only when the schema allows it and no function's
     # parameter list filters names (``names``/``plain`` leave such keys to the full check)
     open_names = open_names and v._plain is None
-    lookup, missing, needed = accepted.get, _MISSING, tuple(required)
+    # "any value" is every type orjson reads JSON as, so one membership test decides each
+    # argument; a name not in the table gets that too when names are open, else None
+    table = {key: _ANY_JSON if types is None else types for key, types in accepted.items()}
+    lookup, unknown, needed = table.get, _ANY_JSON if open_names else None, tuple(required)
 
     def quick(arguments: Any) -> dict[str, Any] | None:
         if type(arguments) is not str:
@@ -392,11 +395,8 @@ def _flat_quick(
         ):
             return None
         for key, value in data.items():
-            types = lookup(key, missing)
-            if types is missing:
-                if not open_names:
-                    return None
-            elif types is not None and type(value) not in types:
+            types = lookup(key, unknown)
+            if types is None or type(value) not in types:
                 return None
         for key in needed:
             if key not in data:
@@ -452,6 +452,7 @@ def _never(arguments: Any) -> None:
 
 
 _MISSING: Any = object()
+_ANY_JSON = frozenset({str, int, float, bool, type(None), list, dict})
 _orjson_loads = orjson.loads
 _JSONDecodeError = orjson.JSONDecodeError
 
