@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import pytest
 from runtime_fixtures import RedisServer, close_backend, private_redis_fixture  # noqa: F401
@@ -62,7 +63,13 @@ async def test_outage_and_recovery(
         assert len(results) == 20
         assert all(r.ok for r in results if r.name == "lenient")  # fail open: nothing lost
     up, down1, down2, back = phases
-    assert all(r.ok for r in up + back)
+    failed = [
+        (phase, r.call_id, r.error.kind, r.error.message)
+        for phase, results in (("up", up), ("back", back))
+        for r in results
+        if not r.ok and r.error
+    ]
+    assert not failed, f"calls failed while Redis was up: {failed}"
     for results in (down1, down2):
         strict_kinds = {r.error.kind for r in results if r.name == "strict" and r.error}
         assert strict_kinds == {"rate_limited"}  # fail closed, with a clear kind
@@ -121,3 +128,58 @@ async def test_idempotent_orders_never_run_twice_through_an_outage(
         assert r.error is not None and r.error.kind == "unavailable", r
         assert r.error.retry_after is not None and r.error.retry_after > 0
     assert len(runs) > 0
+
+
+@pytest.mark.parametrize("after_outage", [False, True], ids=["up", "back"])
+async def test_a_stalled_event_loop_is_not_an_outage(
+    private_redis: RedisServer,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    after_outage: bool,
+) -> None:
+    # A CI run with a CPU hog beside it failed test_outage_and_recovery: with Redis up, every
+    # fail-closed call of a batch was refused ("the rate limiter is unavailable"). The batch's
+    # new connections were being opened when the process stalled for longer than
+    # connect_timeout: the timers ran out although Redis had accepted them, and the store was
+    # marked unreachable. A connect that timed out sent nothing: it is tried once more.
+    @tw.tool(read_only=True, policy=tw.Policy(rate_limit=tw.RateLimit(rate=1000), fail_open=False))
+    def strict(i: int) -> int:
+        return i
+
+    backend = RedisBackend(private_redis.url, retry_interval=0.05, connect_timeout=0.2)
+    box = tw.Toolbox([strict], runtime=Executor(backend=backend))
+
+    async def batch() -> list[tw.ToolResult]:
+        calls = [
+            tw.ToolCall(id=f"c{i}", name="strict", arguments=f'{{"i": {i}}}') for i in range(10)
+        ]
+        return await box.run(calls)
+
+    if after_outage:
+        assert all(r.ok for r in await batch())
+        private_redis.stop()
+        assert not any(r.ok for r in await batch())  # down: fail closed
+        private_redis.start()
+        await asyncio.sleep(0.1)  # past retry_interval
+
+    real_open = asyncio.open_connection
+    stalls = 0
+
+    async def open_then_stall(*args: object, **kwargs: object) -> object:
+        nonlocal stalls
+        if stalls == 0:  # once, while this connect (and the batch's others) are under way
+            stalls += 1
+            asyncio.get_running_loop().call_soon(time.sleep, 0.5)
+        return await real_open(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(asyncio, "open_connection", open_then_stall)
+    caplog.set_level(logging.INFO, logger="toolwire.state")
+    caplog.clear()
+    results = await batch()
+    monkeypatch.undo()
+    await close_backend(backend)
+
+    assert stalls == 1, "the stall did not happen during a connect"
+    failed = [(r.call_id, r.error.kind, r.error.message) for r in results if r.error]
+    assert not failed, f"calls refused while Redis was up: {failed}"
+    assert not [r for r in caplog.records if "unreachable" in r.getMessage()]

@@ -136,6 +136,10 @@ class RedisCalls:
     ``retry_interval`` seconds (operations fail at once, without a network attempt); one
     warning is logged per outage and one info line when it is back.
 
+    A connect that timed out sent nothing and is tried once more at once (the timer may have
+    run out because this process stalled, not Redis): a store that does not accept
+    connections costs a probe up to twice ``connect_timeout``.
+
     A full connection pool is load, not an outage: only an operation that waited the whole
     ``pool_timeout`` gives up, and the store is not marked down for it.
 
@@ -173,6 +177,7 @@ class RedisCalls:
         self._pool_full: type[BaseException] = MaxConnectionsError
         self._pool_full_logged = False
         self._connection_error: type[BaseException] = RedisConnectionError
+        self._timeout: type[BaseException] = RedisTimeoutError
         self._outage: tuple[type[BaseException], ...] = (
             RedisConnectionError,
             RedisTimeoutError,
@@ -194,6 +199,7 @@ class RedisCalls:
         give_up: float | None = None
         waits = 0
         fresh = up = self.down_since is None
+        connect_retried = False
         failover_until: float | None = None
         while True:
             try:
@@ -222,6 +228,12 @@ class RedisCalls:
                     # dropped the connection: try once more on a new one before calling it
                     # an outage (a server that is down refuses that one at once).
                     fresh = False
+                    continue
+                if not connect_retried and self._connect_timed_out(exc):
+                    # Nothing was sent, and the timer may have run out only because this
+                    # process stalled (a blocked event loop, a starved CPU), not Redis: try
+                    # once more at once, up or probing, before calling it an outage.
+                    connect_retried = True
                     continue
                 failover_until = await self._ride_out(exc, failover_until, waits=up)
             except self._errors as exc:
@@ -260,6 +272,15 @@ class RedisCalls:
         from the wait's TimeoutError); connection failures raise TimeoutError or a
         ConnectionError of their own, never chained to a TimeoutError."""
         return type(exc) is self._connection_error and isinstance(exc.__cause__, TimeoutError)
+
+    def _connect_timed_out(self, exc: BaseException) -> bool:
+        """True for redis-py's "Timeout connecting to server" (raised while it handles the
+        connect's own TimeoutError): no command was sent on that connection."""
+        return (
+            isinstance(exc, self._timeout)
+            and isinstance(exc.__context__, TimeoutError)
+            and str(exc).startswith("Timeout connecting")
+        )
 
     def _pool_exhausted(self, exc: BaseException) -> BackendUnavailable:
         # load, not an outage: only this operation gives up; the next one tries again at once
