@@ -33,7 +33,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeGuard
 
 from benchmarks._harness import curve, parse_args, report
 from benchmarks._mcp_wire import HANDSHAKE, MODERN, WireClient, WireError
@@ -111,6 +111,8 @@ SDK, WIRE, WIRE_MODERN = "", " (wire client)", f" (wire client, {MODERN})"
 CONCURRENCY = (1, 8, 32)  # the x of the scaling curves
 WIRE_VERSIONS = {WIRE: HANDSHAKE, WIRE_MODERN: MODERN}
 TICKS = os.sysconf("SC_CLK_TCK")
+# Opens one row's client on the given stack (closed after the row) and returns its call.
+Opener = Callable[[contextlib.AsyncExitStack], Awaitable[Callable[[], Awaitable[Any]]]]
 
 
 def free_port() -> int:
@@ -132,10 +134,13 @@ def wait_port(port: int, proc: subprocess.Popen[bytes]) -> None:
 
 
 def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:  # the server is gone: its row errors say why
+        pass
     return float("nan")
 
 
@@ -192,6 +197,64 @@ async def load(
         "client_cpu_us": client_cpu / len(latencies) * 1e6,
         "load": load_avg(),
     }
+
+
+# Every wait is bounded. A row gets ROW_BASE_S plus 1 s per ROW_MIN_RATE calls (a row slower
+# than that is broken, not slow); opening or closing one client, TEARDOWN_S.
+ROW_BASE_S, ROW_MIN_RATE, TEARDOWN_S = 60.0, 20, 15.0
+
+
+def describe(exc: BaseException) -> str:
+    """One line for a failed row: the exception's type and message, groups flattened."""
+    if isinstance(exc, BaseExceptionGroup):
+        return "; ".join(describe(e) for e in exc.exceptions)
+    if isinstance(exc, TimeoutError) and not str(exc):
+        return "TimeoutError (a bounded wait ran out)"
+    return f"{type(exc).__name__}: {exc}"[:300]
+
+
+async def bounded(awaitable: Awaitable[Any], seconds: float) -> Any:
+    async with asyncio.timeout(seconds):
+        return await awaitable
+
+
+async def run_row(open_call: Opener, total: int, concurrency: int, pid: int) -> dict[str, Any]:
+    """One round of one row: its client opened, the load run, the client closed, all bounded.
+
+    A failure at any step is the row's ``error`` for this round and the run goes on; a
+    failure closing the client after a good measurement is kept as ``teardown_error``. The
+    row runs in a task of its own because the SDK ``Client`` holds an anyio task group for as
+    long as it is open: when one of its POSTs fails at the HTTP level (the server closing a
+    pooled keep-alive connection as the client reuses it: "Server disconnected without
+    sending a response"), that task group cancels the task that opened the client and
+    re-raises the error when the client closes. Opened in the benchmark's own task, as it
+    was, one such failure ended the whole run at teardown with no figures.
+    """
+    limit = ROW_BASE_S + total / ROW_MIN_RATE
+
+    async def attempt() -> dict[str, Any]:
+        measured: dict[str, Any] | None = None
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                call = await bounded(open_call(stack), TEARDOWN_S)
+                measured = await bounded(load(call, total, concurrency, pid), limit)
+        except Exception as exc:
+            if measured is None:
+                return {"error": describe(exc), "load": load_avg()}
+            measured["teardown_error"] = describe(exc)
+        assert measured is not None
+        return measured
+
+    task = asyncio.create_task(attempt())
+    done, _ = await asyncio.wait({task}, timeout=limit + 3 * TEARDOWN_S)
+    if not done:  # stuck closing: cancelled, and waited for a bounded time only
+        task.cancel()
+        await asyncio.wait({task}, timeout=TEARDOWN_S)
+        return {"error": f"the row did not finish within {limit + 3 * TEARDOWN_S:.0f} s"}
+    try:
+        return task.result()
+    except (Exception, asyncio.CancelledError) as exc:  # cancelled from inside, not by us
+        return {"error": describe(exc), "load": load_avg()}
 
 
 class StreamCaller:
@@ -295,12 +358,15 @@ async def bench(calls: int, mcp_calls: int, rounds: int) -> dict[str, Any]:
         )
         for label, p in peer_ports.items()
     }
-    runs: dict[str, list[dict[str, float]]] = {}
+    procs = {"toolwire serve": ours, FLOOR_ROW: floor, REST_FLOOR_ROW: rest_floor, **peers}
+    runs: dict[str, list[dict[str, Any]]] = {}
     rss: dict[str, float] = {}
+    problems: list[str] = []  # teardown failures and servers that died: reported, not raised
     served = 0
     body = _json.dumps_bytes(ARGS)
     request = tools_pb2.CallToolRequest(name="get_weather", arguments_json=body.decode())
     url = f"http://127.0.0.1:{port}/v1/tools/get_weather/call"
+    closers: list[tuple[str, Callable[[], Awaitable[Any]]]] = []
     try:
         wait_port(port, ours)
         wait_port(grpc_port, ours)
@@ -309,15 +375,20 @@ async def bench(calls: int, mcp_calls: int, rounds: int) -> dict[str, Any]:
         for label, proc in peers.items():
             wait_port(peer_ports[label], proc)
         http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64))
+        wire_http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64))
+        closers += [("REST client", http.close), ("MCP wire client HTTP", wire_http.close)]
         shared = grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}")
         # One channel (one HTTP/2 connection) per concurrency slot, to see whether a single
         # connection is what limits the shared-channel row.
         slots = [grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}") for _ in range(32)]
+        floor_channel = grpc.aio.insecure_channel(f"127.0.0.1:{floor_port}")
         shared_stub = tools_pb2_grpc.ToolServiceStub(shared)
         slot_stubs = [tools_pb2_grpc.ToolServiceStub(c) for c in slots]
         stream = StreamCaller(shared_stub, request)
         stream.open()
-        floor_channel = grpc.aio.insecure_channel(f"127.0.0.1:{floor_port}")
+        # The stream first: it must end before its channel closes.
+        closers.append(("CallTools stream", stream.close))
+        closers += [("gRPC channel", c.close) for c in (shared, floor_channel, *slots)]
         floor_stub = tools_pb2_grpc.ToolServiceStub(floor_channel)
         turn = 0
 
@@ -346,6 +417,36 @@ async def bench(calls: int, mcp_calls: int, rounds: int) -> dict[str, Any]:
             turn += 1
             await slot_stubs[turn % 32].CallTool(request)
 
+        def fixed(call: Callable[[], Awaitable[Any]]) -> Opener:
+            async def open_call(stack: contextlib.AsyncExitStack) -> Callable[[], Awaitable[Any]]:
+                return call
+
+            return open_call
+
+        def sdk_opener(target: str) -> Opener:
+            """A fresh SDK ``Client`` (and its own httpx2 pool) for each row's round, closed
+            (client, then pool) while its server is still up. A client kept open across the
+            run sits idle between its rows, the servers close its pooled connections after
+            their keep-alive timeout, and a client broken once would fail every later row."""
+
+            async def open_call(stack: contextlib.AsyncExitStack) -> Callable[[], Awaitable[Any]]:
+                limits = httpx2.Limits(max_connections=64, max_keepalive_connections=64)
+                pool = httpx2.AsyncClient(limits=limits, timeout=30)
+                await stack.enter_async_context(pool)
+                transport = streamable_http_client(target, http_client=pool)
+                return sdk_call(await stack.enter_async_context(Client(transport)))
+
+            return open_call
+
+        def wire_opener(target: str, version: str) -> Opener:
+            async def open_call(stack: contextlib.AsyncExitStack) -> Callable[[], Awaitable[Any]]:
+                wire = WireClient(wire_http, target, version)
+                await wire.open()
+                stack.push_async_callback(wire.close)
+                return wire_call(wire)
+
+            return open_call
+
         rows: list[tuple[str, Callable[[], Awaitable[Any]], int]] = [
             *((f"REST c={c}", rest, c) for c in CONCURRENCY),
             (REST_FLOOR_ROW, rest_floor_call, 32),
@@ -355,62 +456,76 @@ async def bench(calls: int, mcp_calls: int, rounds: int) -> dict[str, Any]:
             (FLOOR_ROW, grpc_floor, 32),
         ]
         mcp_ports = {"toolwire MCP": port, **peer_ports}
-        # One client per (server, client kind), opened once, shared by all the row's workers.
-        mcp_calls_by: dict[str, dict[str, Callable[[], Awaitable[Any]]]] = {}
-        wire_http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64))
-        async with contextlib.AsyncExitStack() as stack:
-            stack.push_async_callback(wire_http.close)
-            for label, mcp_port in mcp_ports.items():
-                target = f"http://127.0.0.1:{mcp_port}/mcp"
-                limits = httpx2.Limits(max_connections=64, max_keepalive_connections=64)
-                http_client = httpx2.AsyncClient(limits=limits, timeout=30)
-                transport = streamable_http_client(target, http_client=http_client)
-                sdk_client = await stack.enter_async_context(Client(transport))
-                mcp_calls_by.setdefault(SDK, {})[label] = sdk_call(sdk_client)
-                for suffix, version in WIRE_VERSIONS.items():
-                    wire = WireClient(wire_http, target, version)
-                    await wire.open()
-                    stack.push_async_callback(wire.close)
-                    mcp_calls_by.setdefault(suffix, {})[label] = wire_call(wire)
+        # One opener per (server, client kind); every row's round opens its own client.
+        mcp_openers: dict[str, dict[str, Opener]] = {}
+        for label, mcp_port in mcp_ports.items():
+            target = f"http://127.0.0.1:{mcp_port}/mcp"
+            mcp_openers.setdefault(SDK, {})[label] = sdk_opener(target)
+            for suffix, version in WIRE_VERSIONS.items():
+                mcp_openers.setdefault(suffix, {})[label] = wire_opener(target, version)
 
-            for r in range(rounds):
-                for name, call, c in rows:
-                    pid = {FLOOR_ROW: floor.pid, REST_FLOOR_ROW: rest_floor.pid}.get(name, ours.pid)
-                    runs.setdefault(name, []).append(await load(call, calls, c, pid))
-                    served += calls + 50 if pid == ours.pid else 0
-                    if r == 0 and name == "REST c=32":
-                        rss["warm"] = rss_mb(ours.pid)
-                        rss["warm_after_calls"] = served
-                # With each client, the three MCP servers take turns at each concurrency,
-                # starting with a different one each round, so that no server always runs first.
-                labels = list(mcp_ports)
-                labels = labels[r % len(labels) :] + labels[: r % len(labels)]
-                for c in CONCURRENCY:
-                    for suffix, calls_of in mcp_calls_by.items():
-                        for label in labels:
-                            pid = peers[label].pid if label in peers else ours.pid
-                            runs.setdefault(f"{label} c={c}{suffix}", []).append(
-                                await load(calls_of[label], mcp_calls, c, pid)
-                            )
-                            if label not in peers:
-                                served += mcp_calls + 50
-            rss["end"] = rss_mb(ours.pid)
-            rss["end_after_calls"] = served
-        await http.close()
-        await stream.close()
-        await shared.close()
-        await floor_channel.close()
-        for channel in slots:
-            await channel.close()
+        for r in range(rounds):
+            for name, call, c in rows:
+                pid = {FLOOR_ROW: floor.pid, REST_FLOOR_ROW: rest_floor.pid}.get(name, ours.pid)
+                result = await run_row(fixed(call), calls, c, pid)
+                runs.setdefault(name, []).append(result)
+                served += calls + 50 if pid == ours.pid and "error" not in result else 0
+                if r == 0 and name == "REST c=32":
+                    rss["warm"] = rss_mb(ours.pid)
+                    rss["warm_after_calls"] = served
+            # With each client, the three MCP servers take turns at each concurrency,
+            # starting with a different one each round, so that no server always runs first.
+            labels = list(mcp_ports)
+            labels = labels[r % len(labels) :] + labels[: r % len(labels)]
+            for c in CONCURRENCY:
+                for suffix, openers in mcp_openers.items():
+                    for label in labels:
+                        pid = peers[label].pid if label in peers else ours.pid
+                        result = await run_row(openers[label], mcp_calls, c, pid)
+                        runs.setdefault(f"{label} c={c}{suffix}", []).append(result)
+                        if label not in peers and "error" not in result:
+                            served += mcp_calls + 50
+        rss["end"] = rss_mb(ours.pid)
+        rss["end_after_calls"] = served
     finally:
-        for proc in (ours, floor, rest_floor, *peers.values()):
+        # Clients first, each close bounded, then the servers: no server stops under a client
+        # that still holds a session or a stream on it.
+        for what, close in closers:
+            try:
+                await bounded(close(), TEARDOWN_S)
+            except Exception as exc:
+                problems.append(f"closing the {what}: {describe(exc)}")
+        for what, proc in procs.items():
+            if proc.poll() is not None:
+                problems.append(f"{what} exited during the run (code {proc.returncode})")
             proc.terminate()
-            proc.wait(timeout=10)
-    medians = {
-        name: {key: statistics.median(run[key] for run in rs) for key in rs[0]}
-        for name, rs in runs.items()
-    }
-    return {"rows": medians, "runs": runs, "rss_mb": rss}
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+    return {"rows": summarize(runs), "runs": runs, "rss_mb": rss, "problems": problems}
+
+
+METRICS = ("calls_s", "p50_ms", "p99_ms", "server_cpu_us", "client_cpu_us", "load")
+
+
+def summarize(runs: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """Each row's median over its good rounds; a row with no good round keeps its error."""
+    rows: dict[str, dict[str, Any]] = {}
+    for name, rs in runs.items():
+        good = [run for run in rs if "error" not in run]
+        errors = [run["error"] for run in rs if "error" in run]
+        row: dict[str, Any] = {
+            key: statistics.median(run[key] for run in good) for key in METRICS if good
+        }
+        row["rounds"] = len(good)
+        if errors:
+            row["errors"] = errors
+        if teardown := [run["teardown_error"] for run in rs if "teardown_error" in run]:
+            row["teardown_errors"] = teardown
+        rows[name] = row
+    return rows
 
 
 MCP_LABELS = ("toolwire MCP", PEER_TEXT, PEER_STRUCTURED)
@@ -445,25 +560,52 @@ FLOOR_TARGETS = (
 )
 
 
-def _round_ratio(runs: dict[str, list[dict[str, float]]], a: str, b: str, key: str) -> float:
-    """The median of each round's own a / b: both ran back to back in every round."""
-    return statistics.median(x[key] / y[key] for x, y in zip(runs[a], runs[b], strict=True))
+def ok(row: dict[str, Any] | None) -> TypeGuard[dict[str, Any]]:
+    """A row (or round) with figures: not failed, not missing."""
+    return row is not None and "calls_s" in row
 
 
-def _floor_results(runs: dict[str, list[dict[str, float]]]) -> list[dict[str, Any]]:
+def _round_ratio(runs: dict[str, list[dict[str, Any]]], a: str, b: str, key: str) -> float | None:
+    """The median of each round's own a / b: both ran back to back in every round (rounds
+    where either failed are left out; None when no round has both)."""
+    pairs = [
+        x[key] / y[key]
+        for x, y in zip(runs.get(a, []), runs.get(b, []), strict=True)
+        if ok(x) and ok(y)
+    ]
+    return statistics.median(pairs) if pairs else None
+
+
+def _error_result(name: str, row: dict[str, Any] | None, target: str | None) -> dict[str, Any]:
+    errors = row.get("errors", []) if row else ["not run"]
+    return {
+        "name": name,
+        "error": "; ".join(dict.fromkeys(errors)) or "no figures",
+        "target": target,
+        "met": None,
+    }
+
+
+def _floor_results(runs: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
     """Each transport against its bare floor in the same run (issue 21)."""
     out: list[dict[str, Any]] = []
     for name, floor, speed, cpu in FLOOR_TARGETS:
         ratio = _round_ratio(runs, name, floor, "calls_s")
         cpu_ratio = _round_ratio(runs, name, floor, "server_cpu_us")
-        met = ratio >= speed and (cpu is None or cpu_ratio <= cpu)
         target = f">= {speed:g}x the floor's calls/s" + (
             f", server CPU/call <= {cpu:g}x the floor's" if cpu is not None else ""
         )
-        ours, base = runs[name], runs[floor]
+        title = f"{name} vs {floor}: calls/s ratio"
+        if ratio is None or cpu_ratio is None:
+            failed = [r for r in (*runs.get(name, []), *runs.get(floor, [])) if not ok(r)]
+            out.append(_error_result(title, {"errors": [r.get("error") for r in failed]}, target))
+            continue
+        met = ratio >= speed and (cpu is None or cpu_ratio <= cpu)
+        ours = [r for r in runs[name] if ok(r)]
+        base = [r for r in runs[floor] if ok(r)]
         out.append(
             {
-                "name": f"{name} vs {floor}: calls/s ratio",
+                "name": title,
                 "unit": "x",
                 "better": "higher",
                 "ours": round(ratio, 2),
@@ -472,7 +614,8 @@ def _floor_results(runs: dict[str, list[dict[str, float]]]) -> list[dict[str, An
                 "target": target,
                 "met": met,
                 "note": (
-                    f"median of each round's own ratio over {len(ours)} rounds; calls/s "
+                    f"median of each round's own ratio over {len(ours)} of "
+                    f"{len(runs[name])} rounds; calls/s "
                     f"{statistics.median(r['calls_s'] for r in ours):.0f} vs "
                     f"{statistics.median(r['calls_s'] for r in base):.0f}; server CPU "
                     f"{statistics.median(r['server_cpu_us'] for r in ours):.0f} vs "
@@ -486,24 +629,38 @@ def _floor_results(runs: dict[str, list[dict[str, float]]]) -> list[dict[str, An
     return out
 
 
-def _results(rows: dict[str, dict[str, float]], rss: dict[str, float]) -> list[dict[str, Any]]:
+def _results(rows: dict[str, dict[str, Any]], rss: dict[str, float]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    floor = rows[FLOOR_ROW]
+    floor = rows.get(FLOOR_ROW)
     for name, r in rows.items():
         if name.startswith("peer") or name in FLOORS:
             continue
         text_name, alike_name = _peer_rows(name)
-        peer, alike = rows[text_name], rows[alike_name]
-        ratio = r["calls_s"] / peer["calls_s"]
-        target, met, note = None, None, ""
+        peer, alike = rows.get(text_name), rows.get(alike_name)
+        target: str | None = None
         mcp = _mcp_row(name)
         if name.startswith(("REST c=32", "gRPC c=32")):
             target = ">= 5x the peer's calls/s at c=32, p99 <= 20 ms"
-            met = ratio >= 5 and r["p99_ms"] <= 20
         elif mcp is not None and mcp[0] == 32:
             # Judged with each client on its own: the SDK Client's rows are bound by the
             # client, the wire client's by the servers.
             target = f">= the peer's calls/s at c=32, both driven by {CLIENT_NAMES[mcp[1]]}"
+        if not (ok(r) and ok(peer) and ok(alike)):
+            failed = {name: r, text_name: peer, alike_name: alike}
+            errors = [
+                f"{n}: {e}"
+                for n, row in failed.items()
+                if not ok(row)
+                for e in (row or {}).get("errors", ["not run"])
+            ]
+            out.append(_error_result(f"{name}: calls/s", {"errors": errors}, target))
+            continue
+        ratio = r["calls_s"] / peer["calls_s"]
+        met: bool | None = None
+        note = ""
+        if name.startswith(("REST c=32", "gRPC c=32")):
+            met = ratio >= 5 and r["p99_ms"] <= 20
+        elif mcp is not None and mcp[0] == 32:
             met = ratio >= 1
         if mcp is not None:
             note = (
@@ -542,7 +699,7 @@ def _results(rows: dict[str, dict[str, float]], rss: dict[str, float]) -> list[d
                 "32 calls in flight on one bidirectional CallTools stream (our batch API; "
                 "the peer has no equivalent); the unary rows are the per-call RPC"
             )
-        elif name.startswith("gRPC c=32"):
+        elif name.startswith("gRPC c=32") and floor is not None and ok(floor):
             out[-1]["floor"] = round(floor["calls_s"])
             out[-1]["floor_server_cpu_us"] = round(floor["server_cpu_us"])
     out.append(
@@ -575,7 +732,7 @@ def _curves(rows: dict[str, dict[str, float]]) -> dict[str, dict[str, Any]]:
     def series(key: str) -> dict[str, list[float | None]]:
         return {
             label: [
-                round(r[key], 2) if (r := rows.get(pattern.format(c=c))) else None
+                round(r[key], 2) if ok(r := rows.get(pattern.format(c=c))) else None
                 for c in CONCURRENCY
             ]
             for label, pattern in series_rows.items()
@@ -606,7 +763,9 @@ def _curves(rows: dict[str, dict[str, float]]) -> dict[str, dict[str, Any]]:
 
 def main(argv: list[str] | None = None) -> None:
     settings = parse_args(__doc__ or "", argv)
-    calls, mcp_calls, rounds = (2000, 300, 1) if settings.quick else (7000, 1500, 3)
+    # A full run gives each MCP row 2,000 calls a round (enough for a stable median: the
+    # SDK-client rows run at ~300-900 calls/s here); --quick stays a quick check.
+    calls, mcp_calls, rounds = (2000, 300, 1) if settings.quick else (7000, 2000, 3)
     load_before = load_avg()
     data = asyncio.run(bench(calls, mcp_calls, rounds))
     rows, rss = data["rows"], data["rss_mb"]
@@ -623,27 +782,40 @@ def main(argv: list[str] | None = None) -> None:
     header = f"{'row':56}{'calls/s':>9}{'p50 ms':>8}{'p99 ms':>8}"
     print(header + f"{'srv CPU us':>11}{'gen CPU us':>11}{'vs peer':>9}")
     for name, r in rows.items():
-        ratio = r["calls_s"] / rows[_peer_rows(name)[0]]["calls_s"]
+        if not ok(r):
+            print(f"{name:56}  error: {'; '.join(dict.fromkeys(r.get('errors', [])))}")
+            continue
+        peer = rows.get(_peer_rows(name)[0])
+        ratio = f"{r['calls_s'] / peer['calls_s']:8.2f}x" if ok(peer) else "      --"
+        failed = f"  ({len(r['errors'])} round(s) failed)" if r.get("errors") else ""
         print(
             f"{name:56}{r['calls_s']:9.0f}{r['p50_ms']:8.2f}{r['p99_ms']:8.2f}"
-            f"{r['server_cpu_us']:11.0f}{r['client_cpu_us']:11.0f}{ratio:8.2f}x"
+            f"{r['server_cpu_us']:11.0f}{r['client_cpu_us']:11.0f}{ratio}{failed}"
         )
-    print(
-        f"server RSS: {rss['warm']:.0f} MB after {rss['warm_after_calls']} calls (warm), "
-        f"{rss['end']:.0f} MB after {rss['end_after_calls']}"
-    )
+    floor_results = _floor_results(data["runs"])
+    for f in floor_results:
+        verdict = f"error: {f['error']}" if "error" in f else f"{f['ratio']:.2f}x, {f['note']}"
+        print(f"{f['name']}: {verdict}")
+    if rss:
+        print(
+            f"server RSS: {rss['warm']:.0f} MB after {rss['warm_after_calls']} calls (warm), "
+            f"{rss['end']:.0f} MB after {rss['end_after_calls']}"
+        )
+    for problem in data["problems"]:
+        print(f"problem: {problem}")
     report(
         settings,
         {
             "benchmark": "bench_serve",
             "title": "toolwire serve (REST, gRPC, MCP) vs the mcp SDK's MCPServer",
             "quick": settings.quick,
-            "results": _results(rows, rss) + _floor_results(data["runs"]),
+            "results": _results(rows, rss) + floor_results,
             "curves": _curves(rows),
             "extra": {
                 "rows": rows,
                 "rounds": data["runs"],
                 "rss_mb": rss,
+                "problems": data["problems"],
                 "load_average_before": load_before,
                 "cpus": os.cpu_count(),
             },
