@@ -95,6 +95,10 @@ class _Run:
         self.task: asyncio.Task[None] | None = None
         self.stopped: str | None = None
 
+    @property
+    def is_stopped(self) -> bool:
+        return self.stopped is not None
+
     def stop(self, why: str) -> None:
         if self.stopped is None:
             self.stopped = why
@@ -316,7 +320,7 @@ class Worker:
                 )
                 return
             deadline = time.monotonic() + left
-        if run.stopped is not None:  # shut down before it began: handed back or ended
+        if run.is_stopped:  # shut down before it began: handed back or ended
             await self._stopped(record, run)
             return
         box = self.box
