@@ -67,8 +67,10 @@ async def test_a_burst_queued_for_the_pool_is_served_in_turn(small_pool: RedisTa
 async def test_a_pool_that_never_frees_a_connection_gives_up(small_pool: RedisTaskStore) -> None:
     # the one connection parked on a blocking pop (a key of the store's slot, on its node)
     held = small_pool.prefix + "hold:{tasks}"
-    holder = asyncio.create_task(small_pool.client.blpop([held], timeout=1.5))
+    await small_pool.get("task_" + "0" * 32)  # the client is set up (a cluster: its slots)
+    holder = asyncio.create_task(small_pool._pool.call(small_pool.client.blpop, [held], 1.5))
     await asyncio.sleep(0.2)
+    assert not holder.done(), f"the blocking pop did not hold the connection: {holder!r}"
     began = time.monotonic()
     try:
         try:
