@@ -17,7 +17,8 @@ from tasks_fixtures import redis_prefix_fixture, store_fixture  # noqa: F401
 
 import toolwire as tw
 from toolwire.runtime._tasks import Tasks, UnknownTask
-from toolwire.state._tasks import TaskStore
+from toolwire.state._tasks import Claim, TaskStore
+from toolwire.state._tasks_memory import MemoryTaskStore
 
 pytestmark = pytest.mark.anyio
 
@@ -42,6 +43,23 @@ async def steps_idem(n: int, ctx: tw.Context, delay: float = 0.01) -> int:
         await ctx.report_progress(i + 1, n)
         await asyncio.sleep(delay)
     return n
+
+
+GATE = threading.Event()  # a held run ends once the test opens it (loop-agnostic)
+STOPPED_AT: dict[str, float] = {}  # a held run's id -> when its run was stopped
+
+
+@tw.tool(task_support="optional", idempotent=True)
+async def held(ctx: tw.Context) -> str:
+    """Run until the test opens ``GATE`` (a run that cannot end before a shutdown)."""
+    STARTS[ctx.call_id] += 1
+    try:
+        while not GATE.is_set():  # noqa: ASYNC110 - a threading.Event, not an asyncio one
+            await asyncio.sleep(0.01)
+    except asyncio.CancelledError:
+        STOPPED_AT[ctx.call_id] = time.monotonic()
+        raise
+    return "opened"
 
 
 @tw.tool(task_support="required")
@@ -94,7 +112,7 @@ async def noop() -> str:
     return "ok"
 
 
-TOOLS = [steps, steps_idem, sync_steps, plain, too_slow, flaky, one_at_a_time, noop]
+TOOLS = [steps, steps_idem, held, sync_steps, plain, too_slow, flaky, one_at_a_time, noop]
 ALICE = tw.Caller(id="key:alice", scopes=frozenset({"user"}))
 BOB = tw.Caller(id="key:bob", scopes=frozenset({"user"}))
 
@@ -356,24 +374,77 @@ async def test_a_task_whose_runners_keep_dying_stops_after_max_runs(store: TaskS
 async def test_shutdown_hands_repeatable_tasks_over_and_ends_the_others(
     store: TaskStore,
 ) -> None:
+    GATE.clear()  # the repeatable run cannot end before the shutdown stops it
     box1, tasks1 = make(store, lease=30, shutdown_grace=0.1)
-    idem = await box1.start("steps_idem", {"n": 50, "delay": 0.02})
+    idem = await box1.start("held")
     once = await box1.start("steps", {"n": 1000})
     await until(lambda: STARTS[idem.id] == 1 and STARTS[once.id] == 1)
     async with asyncio.timeout(20):
         await tasks1.aclose()
+    GATE.set()  # its second run, on the next process, ends
     _, tasks2 = make(store, lease=30)
     try:
         await tasks2.run()
         async with asyncio.timeout(20):  # without waiting out the 30 s lease
             handed = await tasks2.wait(idem.id)
             ended = await tasks2.wait(once.id)
-        assert handed.status == "completed" and STARTS[idem.id] == 2
+        assert handed.status == "completed" and STARTS[idem.id] == 2, (
+            f"the repeatable task ended {handed.status} after {STARTS[idem.id]} start(s), "
+            "not completed by a second start on the next process"
+        )
         assert ended.status == "failed" and ended.result and ended.result.error
         assert ended.result.error.details["reason"] == "interrupted"
     finally:
         async with asyncio.timeout(20):
             await tasks2.aclose()
+
+
+class _SlowToCancelStore(MemoryTaskStore):
+    """A claim that misses a cancellation and answers when its blocking wait ends (as a
+    blocking read on Redis Cluster did on a loaded host); records when that was."""
+
+    claim_ended_at: float | None = None
+
+    async def claim(self, worker: str, *, count: int, lease: float, wait: float) -> list[Claim]:
+        call = asyncio.ensure_future(super().claim(worker, count=count, lease=lease, wait=wait))
+        try:
+            return await asyncio.shield(call)
+        except asyncio.CancelledError:
+            claims = await call
+            self.claim_ended_at = time.monotonic()
+            return claims
+
+
+async def test_shutdown_stops_runs_after_the_grace_not_after_the_claim_loop() -> None:
+    GATE.clear()
+    store = _SlowToCancelStore()
+    box, tasks = make(store, lease=30, shutdown_grace=0.1)
+    handle = await box.start("held")
+    await until(lambda: STARTS[handle.id] == 1)
+    began = time.monotonic()
+    async with asyncio.timeout(20):
+        await tasks.aclose()
+    GATE.set()
+    claim_ended = store.claim_ended_at
+    stopped = STOPPED_AT.get(handle.id)
+    assert claim_ended is not None, "the claim loop was not blocked in a claim at shutdown"
+    assert stopped is not None and stopped < claim_ended, (
+        f"the run was stopped {'never' if stopped is None else f'{stopped - began:.2f} s'} "
+        f"after shutdown began, the claim loop ended {claim_ended - began:.2f} s after it: "
+        "the 0.1 s grace waited for the claim loop"
+    )
+    _, tasks2 = make(store, lease=30)
+    try:
+        await tasks2.run()
+        async with asyncio.timeout(20):  # without waiting out the 30 s lease
+            handed = await tasks2.wait(handle.id)
+    finally:
+        async with asyncio.timeout(20):
+            await tasks2.aclose()
+    assert handed.status == "completed" and STARTS[handle.id] == 2, (
+        f"the stopped repeatable task ended {handed.status} after {STARTS[handle.id]} "
+        "start(s), not handed over to the next process and completed there"
+    )
 
 
 async def test_cancellation_racing_completion_ends_each_task_once(box: tw.Toolbox) -> None:

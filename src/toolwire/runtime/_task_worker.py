@@ -95,6 +95,10 @@ class _Run:
         self.task: asyncio.Task[None] | None = None
         self.stopped: str | None = None
 
+    @property
+    def is_stopped(self) -> bool:
+        return self.stopped is not None
+
     def stop(self, why: str) -> None:
         if self.stopped is None:
             self.stopped = why
@@ -200,16 +204,22 @@ class Worker:
 
     async def aclose(self) -> None:
         self._closing = True
-        for loop_task in (self._claimer,):
-            if loop_task is not None:
-                loop_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await loop_task
+        claimer = self._claimer
+        if claimer is not None:
+            claimer.cancel()
+        # the grace starts now, not once the claim loop has ended: a claim blocked on the
+        # store may take the cancellation only when its read returns (up to a second on a
+        # loaded host), and the running tasks must not get that time on top
         runs = [r.task for r in self._running.values() if r.task is not None]
         if runs:
             await asyncio.wait(runs, timeout=self.shutdown_grace)
         for run in list(self._running.values()):
             run.stop("shutdown")
+        if claimer is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await claimer
+        for run in list(self._running.values()):
+            run.stop("shutdown")  # and what that last claim started
         runs = [r.task for r in self._running.values() if r.task is not None]
         if runs:
             await asyncio.wait(runs, timeout=max(5.0, self.lease))
@@ -310,6 +320,9 @@ class Worker:
                 )
                 return
             deadline = time.monotonic() + left
+        if run.is_stopped:  # shut down before it began: handed back or ended
+            await self._stopped(record, run)
+            return
         box = self.box
         if box is None:  # pragma: no cover - Tasks attaches the box before starting us
             await self.store.release(record.id, self.id)

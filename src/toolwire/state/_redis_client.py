@@ -130,6 +130,80 @@ def is_cluster(client: Any) -> bool:
     return isinstance(client, RedisCluster)
 
 
+class PoolWait:
+    """The one wait for a connection of a full pool, shared by the state backend's
+    ``RedisCalls`` and the Redis task store; :meth:`call` runs an operation through it.
+
+    A full pool is load, not an outage: nothing was sent, so the operation waits its turn and
+    tries again for as long as connections keep coming free (operations of this ``PoolWait``
+    ending, whatever their outcome). It gives up (``BackendUnavailable``, without marking the
+    store down) only once no connection has come free for ``pool_timeout`` seconds: every
+    connection is stuck on a server that stopped answering, or held by blocking commands. A
+    burst of any size on a healthy store is served in the end; the caller's own deadline
+    bounds how long it is willing to wait.
+
+    Two kinds of full pool: a blocking pool (single node) waits ``pool_timeout`` itself and
+    raises redis-py's "No connection available" (a ``ConnectionError`` from the wait's
+    ``TimeoutError``); a cluster node's (or redis-py's default) pool raises
+    ``MaxConnectionsError`` at once, and the wait is a jittered backoff of up to 50 ms.
+    """
+
+    def __init__(self, pool_timeout: float, *, label: str = "Redis") -> None:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import MaxConnectionsError
+
+        self.pool_timeout = pool_timeout
+        self.label = label
+        self._max_connections: type[BaseException] = MaxConnectionsError
+        self._connection_error: type[BaseException] = RedisConnectionError
+        self._freed_at = float("-inf")  # when an operation last gave its connection back
+        self._logged = False
+
+    async def call(self, func: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
+        began = time.monotonic()  # this operation has waited for a connection since then
+        waits = 0
+        while True:
+            tried = time.monotonic()
+            try:
+                out = await func(*args, **kwargs)
+            except BaseException as exc:
+                blocking = self._blocking_pool_timed_out(exc)
+                if not blocking and not isinstance(exc, self._max_connections):
+                    self._freed_at = time.monotonic()  # it held a connection, given back now
+                    raise
+                now = time.monotonic()
+                if blocking:  # the pool waited pool_timeout itself: did anyone get one?
+                    stalled = self._freed_at < tried
+                else:
+                    stalled = now - max(began, self._freed_at) >= self.pool_timeout
+                if stalled:
+                    raise self._exhausted(exc) from exc
+                if not blocking:
+                    waits += 1
+                    await asyncio.sleep(backoff_delay(waits, 0.001, 0.05))
+                continue
+            self._freed_at = time.monotonic()
+            return out
+
+    def _blocking_pool_timed_out(self, exc: BaseException) -> bool:
+        """A blocking pool's "no connection available" (a ConnectionError raised from the
+        wait's TimeoutError); connection failures raise TimeoutError or a ConnectionError of
+        their own, never chained to a TimeoutError."""
+        return type(exc) is self._connection_error and isinstance(exc.__cause__, TimeoutError)
+
+    def _exhausted(self, exc: BaseException) -> BackendUnavailable:
+        # load, not an outage: only this operation gives up; the next one tries again at once
+        said = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        message = (
+            f"{self.label}: the connection pool stayed full, no connection coming free for "
+            f"{self.pool_timeout:g} s ({said}); raise max_connections or pool_timeout"
+        )
+        if not self._logged:
+            self._logged = True
+            log.warning("%s", message)
+        return BackendUnavailable(message)
+
+
 class RedisCalls:
     """Every operation of the backend goes through :meth:`call`: redis-py's errors become
     ``BackendUnavailable``; after a connection failure the store counts as down for
@@ -140,8 +214,9 @@ class RedisCalls:
     run out because this process stalled, not Redis): a store that does not accept
     connections costs a probe up to twice ``connect_timeout``.
 
-    A full connection pool is load, not an outage: only an operation that waited the whole
-    ``pool_timeout`` gives up, and the store is not marked down for it.
+    A full connection pool is load, not an outage: an operation waits its turn (see
+    :class:`PoolWait`) and gives up only once no connection came free for ``pool_timeout``
+    seconds; the store is not marked down for it.
 
     On a client that follows failovers (``failover_wait`` > 0: a cluster, a Sentinel) a node
     that stops answering may be a primary whose replica is about to take over: the operation
@@ -159,7 +234,6 @@ class RedisCalls:
     ) -> None:
         from redis.exceptions import (
             ClusterDownError,
-            MaxConnectionsError,
             NoScriptError,
             RedisClusterException,
             RedisError,
@@ -174,8 +248,7 @@ class RedisCalls:
         self.failover_wait = failover_wait
         # what a failover in progress looks like, besides a connection that fails
         self._moving: tuple[type[BaseException], ...] = (SlotNotCoveredError, TryAgainError)
-        self._pool_full: type[BaseException] = MaxConnectionsError
-        self._pool_full_logged = False
+        self._pool = PoolWait(pool_timeout)
         self._connection_error: type[BaseException] = RedisConnectionError
         self._timeout: type[BaseException] = RedisTimeoutError
         self._outage: tuple[type[BaseException], ...] = (
@@ -196,32 +269,18 @@ class RedisCalls:
     async def call(self, func: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
         if self.down_since is not None and time.monotonic() < self._next_try:
             raise BackendUnavailable("Redis is unreachable")
-        give_up: float | None = None
-        waits = 0
         fresh = up = self.down_since is None
         connect_retried = False
         failover_until: float | None = None
         while True:
             try:
-                out = await func(*args, **kwargs)
+                out = await self._pool.call(func, *args, **kwargs)  # (waits out a full pool)
                 break
             except self._moving as exc:
                 failover_until = await self._ride_out(exc, failover_until, waits=up)
-            except self._pool_full as exc:
-                # a non-blocking pool is full: nothing was sent, so waiting and trying again
-                # is safe; bounded like the blocking pool's wait
-                now = time.monotonic()
-                if give_up is None:
-                    give_up = now + self.pool_timeout
-                if now >= give_up:
-                    raise self._pool_exhausted(exc) from exc
-                waits += 1
-                await asyncio.sleep(min(backoff_delay(waits, 0.001, 0.05), give_up - now))
             except self.no_script:
                 raise
             except self._outage as exc:
-                if self._pool_wait_timed_out(exc):
-                    raise self._pool_exhausted(exc) from exc
                 if fresh and type(exc) is self._connection_error:
                     # A pooled connection to a server that restarted (or failed over) breaks
                     # on first use; the new server never saw the command, and redis-py has
@@ -267,12 +326,6 @@ class RedisCalls:
         await asyncio.sleep(min(pause, until - now))
         return until
 
-    def _pool_wait_timed_out(self, exc: BaseException) -> bool:
-        """True for a blocking pool's "no connection available" (a ConnectionError raised
-        from the wait's TimeoutError); connection failures raise TimeoutError or a
-        ConnectionError of their own, never chained to a TimeoutError."""
-        return type(exc) is self._connection_error and isinstance(exc.__cause__, TimeoutError)
-
     def _connect_timed_out(self, exc: BaseException) -> bool:
         """True for redis-py's "Timeout connecting to server" (raised while it handles the
         connect's own TimeoutError): no command was sent on that connection."""
@@ -281,17 +334,6 @@ class RedisCalls:
             and isinstance(exc.__context__, TimeoutError)
             and str(exc).startswith("Timeout connecting")
         )
-
-    def _pool_exhausted(self, exc: BaseException) -> BackendUnavailable:
-        # load, not an outage: only this operation gives up; the next one tries again at once
-        message = (
-            f"Redis connection pool stayed full for {self.pool_timeout:g} s "
-            f"({type(exc).__name__}: {exc}); raise max_connections or pool_timeout"
-        )
-        if not self._pool_full_logged:
-            self._pool_full_logged = True
-            log.warning("Redis state backend: %s", message)
-        return BackendUnavailable(message)
 
     def _mark_down(self, exc: BaseException) -> None:
         now = time.monotonic()

@@ -32,10 +32,9 @@ from collections.abc import Callable
 from typing import Any
 
 from toolwire import _json
-from toolwire._backoff import backoff_delay
 from toolwire._errors import MissingExtra
 from toolwire.state._base import BackendUnavailable
-from toolwire.state._redis_client import build_client
+from toolwire.state._redis_client import PoolWait, build_client
 from toolwire.state._redis_keys import check_prefix, tagged
 from toolwire.state._tasks import (
     TASK_STATUSES,
@@ -104,7 +103,6 @@ class RedisTaskStore(TaskStore):
         check_prefix(prefix)
         try:
             from redis.exceptions import (
-                MaxConnectionsError,
                 RedisClusterException,
                 RedisError,
                 ResponseError,
@@ -129,8 +127,8 @@ class RedisTaskStore(TaskStore):
         self.index_cap = index_cap
         self._errors: tuple[type[BaseException], ...] = (RedisError, RedisClusterException, OSError)
         self._response_error: type[BaseException] = ResponseError
-        self._pool_full: type[BaseException] = MaxConnectionsError
-        self._pool_timeout = timeout
+        # a burst (1,000 starts at once) queues for a connection: load, not an outage
+        self._pool = PoolWait(timeout, label="Redis (tasks)")
         self._create = client.register_script(CREATE)
         self._claim = client.register_script(CLAIM)
         self._renew = client.register_script(RENEW)
@@ -175,34 +173,11 @@ class RedisTaskStore(TaskStore):
     # -- plumbing -------------------------------------------------------------------------------
     async def _call(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         try:
-            return await self._when_pooled(func, *args, **kwargs)
+            return await self._pool.call(func, *args, **kwargs)
         except self._errors as exc:
             if isinstance(exc, self._response_error) and "NOGROUP" in str(exc):
                 self._group_ready = False  # the server lost the queue (restarted empty)
             raise BackendUnavailable(f"Redis (tasks): {type(exc).__name__}: {exc}") from exc
-
-    async def _when_pooled(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """``func``, waiting (bounded) while the client's connection pool is full.
-
-        A cluster client's per-node pool does not block when full: nothing was sent, so a
-        burst (1,000 starts at once) waits for a connection, bounded like the single-node
-        blocking pool, instead of calling the store unavailable.
-        """
-        give_up: float | None = None
-        waits = 0
-        while True:
-            try:
-                return await func(*args, **kwargs)
-            except self._pool_full as exc:
-                now = time.monotonic()
-                give_up = now + self._pool_timeout if give_up is None else give_up
-                if now >= give_up:
-                    raise BackendUnavailable(
-                        f"Redis (tasks): the connection pool stayed full for "
-                        f"{self._pool_timeout:g} s; raise max_connections"
-                    ) from exc
-                waits += 1
-                await asyncio.sleep(min(backoff_delay(waits, 0.001, 0.05), give_up - now))
 
     async def _script(self, script: Any, keys: list[str], args: list[Any]) -> Any:
         return await self._call(script, keys=keys, args=args)
@@ -222,7 +197,7 @@ class RedisTaskStore(TaskStore):
         if self._group_ready:
             return
         try:
-            await self._when_pooled(
+            await self._pool.call(
                 self.client.xgroup_create, self.queue_key, GROUP, id="0", mkstream=True
             )
         except self._response_error as exc:
