@@ -22,6 +22,26 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
+_TWINS: dict[type, type] = {}
+
+
+def twin(cls: type) -> type:
+    """The plain slotted twin of the frozen slotted dataclass ``cls``: an instance of it, its
+    slots all set, becomes a ``cls`` by ``obj.__class__ = cls`` (what :func:`builder`'s
+    functions do; the executor does the same inline on its commonest call)."""
+    made = _TWINS.get(cls)
+    if made is None:
+        names = [f.name for f in dataclasses.fields(cls)]
+        slots = getattr(cls, "__slots__", None)
+        if slots is None or tuple(slots) != tuple(names):
+            raise TypeError(f"{cls.__name__} is not a slotted dataclass with one slot per field")
+        made = type(f"_{cls.__name__}Fields", (), {"__slots__": tuple(slots)})
+        probe: Any = object.__new__(made)
+        probe.__class__ = cls  # TypeError here: the layouts differ
+        _TWINS[cls] = made
+    return made
+
+
 def builder(cls: type[T]) -> Callable[..., T]:
     """A function taking every field of ``cls`` positionally, in field order (``init=False``
     fields included), and returning the instance ``cls(**fields)`` would be.
@@ -32,18 +52,13 @@ def builder(cls: type[T]) -> Callable[..., T]:
         new_error("timeout", "too slow", {}, None)
     """
     names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
-    slots = getattr(cls, "__slots__", None)
-    if slots is None or tuple(slots) != tuple(names):
-        raise TypeError(f"{cls.__name__} is not a slotted dataclass with one slot per field")
-    twin = type(f"_{cls.__name__}Fields", (), {"__slots__": tuple(slots)})
-    object.__new__(twin).__class__ = cls  # type: ignore[assignment] # TypeError: other layout
     params = ", ".join(names)
     stores = "".join(f"    obj.{n} = {n}\n" for n in names)
     source = (
         f"def build({params}):\n    obj = _new(_twin)\n{stores}"
         "    obj.__class__ = _cls\n    return obj\n"
     )
-    namespace: dict[str, Any] = {"_new": object.__new__, "_twin": twin, "_cls": cls}
+    namespace: dict[str, Any] = {"_new": object.__new__, "_twin": twin(cls), "_cls": cls}
     exec(source, namespace)  # generated once, from the class's own field names
     build: Callable[..., T] = namespace["build"]
     build.__qualname__ = build.__name__ = f"new_{cls.__name__}"

@@ -26,15 +26,17 @@ _trace: Any = None
 class TraceCheck:
     """Whether spans are recorded, looked up again at most once a second: looking up the
     global provider costs more than the rest of an untraced call's bookkeeping. A caller that
-    has the time already reads ``active``/``next_check`` and calls ``tracing_active`` only
-    when one of them says so."""
+    has the time already compares it with ``ask_from`` and calls ``tracing_active`` only from
+    then on: the next re-check while tracing is off, always while it is on (one comparison
+    on every untraced call)."""
 
-    __slots__ = ("active", "loaded", "next_check")
+    __slots__ = ("active", "ask_from", "loaded", "recheck")
 
     def __init__(self) -> None:
         self.active = False
         self.loaded = False
-        self.next_check = 0.0
+        self.recheck = 0.0  # when the provider is looked up again
+        self.ask_from = 0.0
 
 
 TRACE = TraceCheck()
@@ -49,12 +51,13 @@ def tracing_active() -> bool:
         state.loaded = True
         _trace = _load()
     if _trace is None:
-        state.next_check = float("inf")
+        state.ask_from = float("inf")
         return False
-    if now >= state.next_check:
+    if now >= state.recheck:
         provider = _trace.get_tracer_provider()
         state.active = not isinstance(provider, _trace.ProxyTracerProvider)
-        state.next_check = now + 1.0
+        state.recheck = now + 1.0
+        state.ask_from = 0.0 if state.active else state.recheck
     return state.active
 
 

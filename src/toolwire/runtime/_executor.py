@@ -25,6 +25,7 @@ from toolwire._errors import (
     ToolError,
     UnknownTool,
 )
+from toolwire._fast import twin
 from toolwire._tools import Tool
 from toolwire.observe import (
     UNKNOWN_TOOL,
@@ -51,6 +52,8 @@ from toolwire.state._base import StateBackend
 
 log = logging.getLogger("toolwire.runtime")
 _monotonic = time.monotonic
+_new = object.__new__
+_ResultFields = twin(ToolResult)
 _EAGER = sys.version_info >= (3, 12)  # asyncio.Task(eager_start=...): see Executor.run
 
 
@@ -230,7 +233,7 @@ class Executor:
         """One call from the wire's parts (``Toolbox.call`` starts here, with no ToolCall,
         and the tool when it found it by name already)."""
         started = _monotonic()
-        if record and (TRACE.active or started >= TRACE.next_check) and tracing_active():
+        if record and started >= TRACE.ask_from and tracing_active():
             return await self._traced(
                 box, call_id, name, arguments, caller, idempotency_key, deadline, progress
             )
@@ -274,7 +277,19 @@ class Executor:
                     else:
                         slots.free += 1
                 elapsed = _monotonic() - started
-                result = new_result(call_id, name, error is None, value, error, 1, False, elapsed)
+                # new_result(call_id, name, error is None, value, error, 1, False, elapsed),
+                # inlined (_fast explains the twin): a function call less on every call
+                built: Any = _new(_ResultFields)
+                built.call_id = call_id
+                built.name = name
+                built.ok = error is None
+                built.value = value
+                built.error = error
+                built.attempts = 1
+                built.cached = False
+                built.elapsed_s = elapsed
+                built.__class__ = ToolResult
+                result: ToolResult = built
                 if depth or not record:
                     return result
                 metrics = plan.metrics
