@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
+import toolwire as tw
 from toolwire._calls import ToolCall, ToolResult, new_call, new_result
 from toolwire._context import Caller, Context
 from toolwire._errors import ToolError
@@ -85,3 +88,31 @@ def test_context_for_call_equals_the_dataclass() -> None:
         "call_id", "tool_name", "caller", "deadline", "attempt", "idempotency_key",
         "metadata", "progress", "_cancel",
     ]  # fmt: skip
+
+
+@pytest.mark.anyio
+async def test_the_bare_call_path_returns_a_real_frozen_tool_result() -> None:
+    # the executor builds the result of a policy-free call inline (runtime._executor): it must
+    # be the dataclass itself, frozen, equal to one built the ordinary way
+
+    @tw.tool
+    async def echo(text: str) -> str:
+        return text
+
+    @tw.tool
+    async def boom() -> str:
+        raise ValueError("no")
+
+    box = tw.Toolbox([echo, boom])
+    ok = await box.call("echo", '{"text": "北京"}', call_id="c1")
+    failed = await box.call("boom", "{}", call_id="c2")
+    for result in (ok, failed):
+        assert type(result) is ToolResult
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            result.ok = not result.ok  # type: ignore[misc]
+        assert dataclasses.replace(result) == result
+        assert result == ToolResult(
+            **{f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
+        )
+    assert ok.ok and ok.value == "北京" and ok.attempts == 1 and not ok.cached
+    assert not failed.ok and failed.error is not None and failed.value is None
