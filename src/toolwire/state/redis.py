@@ -88,12 +88,13 @@ class RedisBackend(StateBackend):
 
     Built from a URL, the client uses a blocking pool of ``max_connections`` connections
     (default 50, per backend and event loop): under a burst larger than the pool, operations
-    wait up to ``pool_timeout`` seconds for a free connection. A full pool is load, not an
-    outage: it never turns the shared policies off for ``retry_interval``. Only an operation
-    that waited the whole ``pool_timeout`` raises :class:`BackendUnavailable` (its policy then
-    fails open or closed for that one call). A ``client`` you pass keeps its own pool; if that
-    pool raises ``MaxConnectionsError`` when full (redis-py's default), the operation is
-    retried until ``pool_timeout`` as well.
+    queue for a free connection, and keep waiting as long as connections keep coming free. A
+    full pool is load, not an outage: it never turns the shared policies off for
+    ``retry_interval``. Only an operation that saw no connection come free for a whole
+    ``pool_timeout`` raises :class:`BackendUnavailable` (its policy then fails open or closed
+    for that one call); the caller's deadline still bounds the wait. A ``client`` you pass
+    keeps its own pool; if that pool raises ``MaxConnectionsError`` when full (redis-py's
+    default), the operation waits the same way.
 
     A tool's ``Policy.concurrency`` holds across every process on the store: a running call
     holds one of the tool's slots under a lease of ``concurrency_lease`` seconds, renewed
