@@ -17,7 +17,7 @@ import datetime
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from toolwire import _json
@@ -198,7 +198,8 @@ class ToolServicer(tools_pb2_grpc.ToolServiceServicer):
     async def CallTool(
         self, request: tools_pb2.CallToolRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> tools_pb2.CallToolResponse:
-        caller = await self._caller(context)
+        # No coroutine for the caller when there are no credentials to read (the usual case)
+        caller = ANONYMOUS if not self.service.auth.enabled else await self._caller(context)
         result = await self._call(request, caller, context)
         if not result.ok:
             assert result.error is not None
@@ -240,7 +241,7 @@ class ToolServicer(tools_pb2_grpc.ToolServiceServicer):
             for task in list(tasks):
                 task.cancel()
 
-    async def _call(
+    def _call(
         self,
         request: tools_pb2.CallToolRequest,
         caller: Caller,
@@ -248,10 +249,12 @@ class ToolServicer(tools_pb2_grpc.ToolServiceServicer):
         *,
         call_id: str | None = None,
         progress: ProgressRelay | None = None,
-    ) -> ToolResult:
+    ) -> Coroutine[Any, Any, ToolResult]:
+        """The service's call (await it). Not a coroutine function itself: it hands back the
+        service's coroutine, one coroutine less on every call."""
         remaining = context.time_remaining()
         deadline = time.monotonic() + remaining if remaining is not None else None
-        return await self.service.call(
+        return self.service.call(
             request.name,
             request.arguments_json,
             caller=caller,
