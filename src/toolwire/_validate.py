@@ -326,14 +326,73 @@ class ArgumentValidator(RepairsAndReports):
 
 def _quick_path(v: ArgumentValidator) -> Callable[[Any], dict[str, Any] | None]:
     """``v.quick``, as a function made for this validator: what it checks per call is bound
-    here once (closure cells are read faster than attributes, on every call of the tool)."""
+    here once (closure cells are read faster than attributes, on every call of the tool).
+
+    A flat schema (``flat_shape``: argument types, required names) is checked whole by a
+    table of the exact types each argument takes, with no validator call; any other schema by
+    the compiled validator's ``is_valid``, then the same kind of table when a function's
+    parameters restrict the names (``names``) or the types that need no conversion (``plain``).
+    """
     names, plain = v._plain_names, v._plain
     if names is None and plain is None and (v._model is not None or v.known is not None):
         return _never  # values need converting (or filtering): always the full check
     shape = flat_shape(v._root)
+    is_valid: Callable[[Any], bool] | None = None
+    needed: tuple[str, ...] = ()
+    table: dict[str, frozenset[type]] | None
     if shape is not None:
-        return _flat_quick(v, _accepted(shape, names, plain), shape.required, shape.open)
-    return _validator_quick(v, names, plain)
+        accepted = _accepted(shape, names, plain)
+        table = {key: _ANY_JSON if types is None else types for key, types in accepted.items()}
+        needed = tuple(shape.required)
+        # a name outside the schema is allowed only when the schema allows it and no function's
+        # parameter list filters names (``names``/``plain`` leave such keys to the full check)
+        open_names = shape.open and plain is None
+    else:
+        is_valid = v._is_valid
+        open_names = False
+        if names is not None:
+            table = dict.fromkeys(names, _ANY_JSON)
+        elif plain is not None:
+            table = {k: _ANY_JSON if t is None else frozenset(t) for k, t in plain.items()}
+        else:
+            table, open_names = None, True
+    # "any value" is every type orjson reads JSON as, so one membership test decides each
+    # argument; a name not in the table gets that too when names are open, else None
+    lookup = table.get if table is not None else None
+    unknown = _ANY_JSON if open_names else None
+    loads, decode_error, long_digits = _orjson_loads, _JSONDecodeError, _LONG_DIGITS.search
+    quick_len, shallow_len, max_depth = v._quick_len, v._shallow_len, v._max_depth
+
+    def quick(arguments: Any) -> dict[str, Any] | None:
+        if type(arguments) is not str:
+            return None
+        size = len(arguments)
+        if size > quick_len:
+            return None
+        try:
+            data = loads(arguments)
+        except decode_error:
+            return None
+        if (
+            type(data) is not dict
+            or arguments.count(":") > len(data)  # maybe a duplicate key
+            or (size >= 19 and long_digits(arguments) is not None)  # maybe a rounded int
+            or (size > shallow_len and arguments.count("{") + arguments.count("[") > max_depth)
+        ):
+            return None
+        if is_valid is not None and not is_valid(data):
+            return None
+        if lookup is not None:
+            for key, value in data.items():
+                types = lookup(key, unknown)
+                if types is None or type(value) not in types:
+                    return None
+            for key in needed:
+                if key not in data:
+                    return None
+        return data
+
+    return quick
 
 
 def _accepted(
@@ -359,100 +418,11 @@ def _accepted(
     return accepted
 
 
-def _flat_quick(
-    v: ArgumentValidator,
-    accepted: dict[str, frozenset[type] | None],
-    required: frozenset[str],
-    open_names: bool,
-) -> Callable[[Any], dict[str, Any] | None]:
-    """The fast path of a flat schema (``flat_shape``): the schema's whole check is a lookup
-    and a ``type()`` per argument, so the compiled validator is not called."""
-    loads, decode_error, long_digits = _orjson_loads, _JSONDecodeError, _LONG_DIGITS.search
-    quick_len, shallow_len, max_depth = v._quick_len, v._shallow_len, v._max_depth
-    # a name outside the schema is allowed only when the schema allows it and no function's
-    # parameter list filters names (``names``/``plain`` leave such keys to the full check)
-    open_names = open_names and v._plain is None
-    # "any value" is every type orjson reads JSON as, so one membership test decides each
-    # argument; a name not in the table gets that too when names are open, else None
-    table = {key: _ANY_JSON if types is None else types for key, types in accepted.items()}
-    lookup, unknown, needed = table.get, _ANY_JSON if open_names else None, tuple(required)
-
-    def quick(arguments: Any) -> dict[str, Any] | None:
-        if type(arguments) is not str:
-            return None
-        size = len(arguments)
-        if size > quick_len:
-            return None
-        try:
-            data = loads(arguments)
-        except decode_error:
-            return None
-        if (
-            type(data) is not dict
-            or arguments.count(":") > len(data)  # maybe a duplicate key
-            or (size >= 19 and long_digits(arguments) is not None)  # maybe a rounded int
-            or (size > shallow_len and arguments.count("{") + arguments.count("[") > max_depth)
-        ):
-            return None
-        for key, value in data.items():
-            types = lookup(key, unknown)
-            if types is None or type(value) not in types:
-                return None
-        for key in needed:
-            if key not in data:
-                return None
-        return data
-
-    return quick
-
-
-def _validator_quick(
-    v: ArgumentValidator,
-    names: frozenset[str] | None,
-    plain: dict[str, tuple[type, ...] | None] | None,
-) -> Callable[[Any], dict[str, Any] | None]:
-    """The fast path of any other schema: the compiled validator's ``is_valid``."""
-    loads, decode_error, long_digits = _orjson_loads, _JSONDecodeError, _LONG_DIGITS.search
-    is_valid = v._is_valid
-    quick_len, shallow_len, max_depth = v._quick_len, v._shallow_len, v._max_depth
-
-    def quick(arguments: Any) -> dict[str, Any] | None:
-        if type(arguments) is not str:
-            return None
-        size = len(arguments)
-        if size > quick_len:
-            return None
-        try:
-            data = loads(arguments)
-        except decode_error:
-            return None
-        if (
-            type(data) is not dict
-            or arguments.count(":") > len(data)  # maybe a duplicate key
-            or (size >= 19 and long_digits(arguments) is not None)  # maybe a rounded int
-            or (size > shallow_len and arguments.count("{") + arguments.count("[") > max_depth)
-            or not is_valid(data)
-        ):
-            return None
-        if names is not None:
-            # every plain entry accepts any value: checking the names is enough
-            return data if data.keys() <= names else None
-        if plain is not None:
-            for key, value in data.items():
-                exact = plain.get(key, _MISSING)
-                if exact is _MISSING or (exact is not None and type(value) not in exact):
-                    return None
-        return data
-
-    return quick
-
-
 def _never(arguments: Any) -> None:
     return None
 
 
-_MISSING: Any = object()
-_ANY_JSON = frozenset({str, int, float, bool, type(None), list, dict})
+_ANY_JSON: frozenset[type] = frozenset({str, int, float, bool, type(None), list, dict})
 _orjson_loads = orjson.loads
 _JSONDecodeError = orjson.JSONDecodeError
 
