@@ -4,8 +4,10 @@ under a random prefix, dropped afterwards), every teardown bounded."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -37,16 +39,25 @@ async def store_fixture(
         url = request.getfixturevalue("redis_cluster").url
     else:
         url = request.getfixturevalue("redis_url")
+    async with redis_task_store(url, redis_prefix) as store:
+        yield store
+
+
+@contextlib.asynccontextmanager
+async def redis_task_store(url: str, prefix: str, **options: Any) -> AsyncIterator[Any]:
+    """A ``RedisTaskStore`` under ``prefix``, its keys dropped and the store closed afterwards
+    (each bounded by TEARDOWN_S), also when the test fails."""
     from toolwire.state._tasks_redis import RedisTaskStore
 
     # connect_timeout is wall time on this event loop: with 1,000 tasks in flight on a loaded
     # CI host a loopback connect outlived the 0.5 s default (meant to notice a dead Redis fast)
-    store = RedisTaskStore(url, prefix=redis_prefix, connect_timeout=5.0)
+    options.setdefault("connect_timeout", 5.0)
+    store = RedisTaskStore(url, prefix=prefix, **options)
     try:
         yield store
     finally:
         try:
-            await drop_prefix(store.client, redis_prefix)
+            await drop_prefix(store.client, prefix)
         finally:
             async with asyncio.timeout(TEARDOWN_S):
                 await store.aclose()

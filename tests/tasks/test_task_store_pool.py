@@ -10,7 +10,7 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
-from tasks_fixtures import TEARDOWN_S, drop_prefix, redis_prefix_fixture  # noqa: F401
+from tasks_fixtures import TEARDOWN_S, redis_prefix_fixture, redis_task_store  # noqa: F401
 
 from toolwire.state._base import BackendUnavailable
 from toolwire.state._tasks_redis import RedisTaskStore
@@ -30,21 +30,10 @@ async def small_pool_fixture(
         url = request.getfixturevalue("redis_cluster").url
     else:
         url = request.getfixturevalue("redis_url")
-    store = RedisTaskStore(
-        url,
-        prefix=redis_prefix,
-        max_connections=1,
-        timeout=POOL_TIMEOUT_S,
-        connect_timeout=5.0,
-    )
-    try:
+    async with redis_task_store(
+        url, redis_prefix, max_connections=1, timeout=POOL_TIMEOUT_S
+    ) as store:
         yield store
-    finally:
-        try:
-            await drop_prefix(store.client, redis_prefix)
-        finally:
-            async with asyncio.timeout(TEARDOWN_S):
-                await store.aclose()
 
 
 async def test_a_burst_queued_for_the_pool_is_served_in_turn(small_pool: RedisTaskStore) -> None:
