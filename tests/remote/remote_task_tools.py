@@ -6,17 +6,28 @@ a plain one and find the task on the server."""
 from __future__ import annotations
 
 import asyncio
+import time
+from pathlib import Path
 
 import toolwire as tw
 
+GATE_S = 30.0  # how long a step waits to be seen before the task gives up
+
 
 @tw.tool(task_support="required")
-async def crunch(steps: int, ctx: tw.Context) -> dict[str, object]:
-    """A job that only runs as a task, reporting each step."""
-    for i in range(steps):
-        await ctx.report_progress(i + 1, steps, f"step {i + 1} of {steps}")
-        await asyncio.sleep(0.05)
-    return {"steps": steps, "call_id": ctx.call_id}
+async def stepped(steps: int, gate: str, ctx: tw.Context) -> str:
+    """A job that only runs as a task, saying its id in each step. After each step it waits
+    until the caller has seen it (the caller makes the file ``gate/<step>``): a caller that
+    learns of progress by polling (the 2026-07-28 extension) cannot miss a step however slow
+    the machine. Answers its task's id."""
+    for i in range(1, steps + 1):
+        await ctx.report_progress(i, steps, f"{ctx.call_id} step {i} of {steps}")
+        seen, deadline = Path(gate) / str(i), time.monotonic() + GATE_S
+        while not seen.exists():
+            if time.monotonic() > deadline:
+                raise tw.ToolFailure("timeout", f"the caller never saw step {i}")
+            await asyncio.sleep(0.01)
+    return ctx.call_id
 
 
 @tw.tool(task_support="required")
@@ -33,15 +44,6 @@ async def hang(ctx: tw.Context) -> str:
         await ctx.report_progress(i + 1, None, f"{ctx.call_id} tick {i + 1}")
         await asyncio.sleep(0.05)
     return "never"
-
-
-@tw.tool(task_support="required")
-async def tagged(steps: int, ctx: tw.Context) -> str:
-    """A task saying its id in every step; answers that id."""
-    for i in range(steps):
-        await ctx.report_progress(i + 1, steps, f"{ctx.call_id} step {i + 1}")
-        await asyncio.sleep(0.05)
-    return ctx.call_id
 
 
 @tw.tool(task_support="optional")

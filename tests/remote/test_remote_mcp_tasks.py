@@ -16,10 +16,11 @@ import mcp_types
 import pytest
 from mcp import Client
 
-from toolwire._context import Context
+from toolwire._context import Context, ProgressCallback
 from toolwire._errors import ToolFailure
 from toolwire._tools import Tool
 from toolwire.remote import mcp as remote_mcp
+from toolwire.remote._mcp_tasks import TaskCall
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tasks"))
 from tasks_serve import Replica, config, start_replica, stop
@@ -75,22 +76,32 @@ async def _server_status(url: str, task_id: str, until: str) -> str:
     return status
 
 
-async def test_a_required_tool_runs_as_a_task_with_progress(tools: dict[str, Tool]) -> None:
-    seen: list[tuple[float, float | None, str | None]] = []
+def _seeing(gate: Path, seen: list[tuple[float, float | None, str | None]]) -> ProgressCallback:
+    """A progress callback that records each step and lets ``stepped`` go on past it."""
 
     async def on_progress(done: float, total: float | None, message: str | None) -> None:
         seen.append((done, total, message))
+        if message:
+            (gate / message.split()[2]).touch()  # "<task id> step <i> of <n>"
 
-    version = (await remote_mcp.session_of(tools["crunch"]).client()).protocol_version
-    ctx = Context(call_id="c", tool_name="crunch", progress=on_progress)
-    out = await _call(tools["crunch"], {"steps": 4}, ctx)
-    assert out["steps"] == 4 and out["call_id"].startswith("task_")
-    assert seen, "no progress reached the caller"
-    assert all(m is not None and m.startswith("step ") for _, _, m in seen)
-    if version == "2025-11-25":  # progress notifications, by the call's token
-        assert [d for d, _, _ in seen] == [1, 2, 3, 4] and seen[-1][1] == 4
-    else:  # the extension's statusMessage, as it changed between polls
-        assert [d for d, _, _ in seen] == list(range(1, len(seen) + 1))
+    return on_progress
+
+
+async def test_a_required_tool_runs_as_a_task_with_progress(
+    tools: dict[str, Tool], tmp_path: Path
+) -> None:
+    seen: list[tuple[float, float | None, str | None]] = []
+    version = (await remote_mcp.session_of(tools["stepped"]).client()).protocol_version
+    ctx = Context(call_id="c", tool_name="stepped", progress=_seeing(tmp_path, seen))
+    async with asyncio.timeout(WAIT_S):
+        out = await _call(tools["stepped"], {"steps": 3, "gate": str(tmp_path)}, ctx)
+    task_id = out["result"]
+    assert task_id.startswith("task_")
+    # every step reached the caller, in order, whether by notification or by polling
+    assert [m for _, _, m in seen] == [f"{task_id} step {i} of 3" for i in (1, 2, 3)]
+    assert [d for d, _, _ in seen] == [1, 2, 3]
+    if version == "2025-11-25":  # progress notifications, by the call's token, carry the total
+        assert seen[-1][1] == 3  # (the first step may come from a poll that overtook one)
 
 
 async def test_a_failing_task_is_an_execution_error(tools: dict[str, Tool]) -> None:
@@ -141,29 +152,90 @@ async def test_the_deadline_cancels_the_remote_task(
     assert await _server_status(served.mcp, task_id, "cancelled") == "cancelled"
 
 
-async def test_polling_goes_on_over_a_reopened_session(tools: dict[str, Tool]) -> None:
-    session = remote_mcp.session_of(tools["tagged"])
-    ids: list[str] = []
+async def test_polling_goes_on_over_a_reopened_session(
+    tools: dict[str, Tool], tmp_path: Path
+) -> None:
+    session = remote_mcp.session_of(tools["stepped"])
+    seen: list[tuple[float, float | None, str | None]] = []
+    record = _seeing(tmp_path, seen)
     broke = asyncio.Event()
 
     async def on_progress(done: float, total: float | None, message: str | None) -> None:
-        if message:
-            ids.append(message.split()[0])
-            broke.set()
+        broke.set()
+        await record(done, total, message)
 
     async def break_it() -> None:
         await broke.wait()
-        await session.invalidate()  # the connection goes away mid-task
+        await session.invalidate()  # the connection goes away mid-task, after step 1
 
-    ctx = Context(call_id="c", tool_name="tagged", progress=on_progress)
+    ctx = Context(call_id="c", tool_name="stepped", progress=on_progress)
     breaker = asyncio.ensure_future(break_it())
     try:
         async with asyncio.timeout(WAIT_S):
-            answer = await _call(tools["tagged"], {"steps": 30}, ctx)
+            answer = await _call(tools["stepped"], {"steps": 3, "gate": str(tmp_path)}, ctx)
     finally:
         breaker.cancel()
-    assert answer["result"] == ids[0]  # the same task, not a second one
+    task_id = answer["result"]  # the same task went on, not a second one
+    # each step reached the caller once, in order, across the two sessions
+    assert [m for _, _, m in seen] == [f"{task_id} step {i} of 3" for i in (1, 2, 3)]
     assert session.opened == 2
+
+
+async def test_progress_goes_on_when_the_session_is_replaced_before_the_first_poll(
+    tools: dict[str, Tool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another call sharing the session may reopen it after this call's first progress
+    notification but before its first poll: no notification comes over the new session, so
+    its polls' statusMessage must carry the remaining steps (it did not: the task hung)."""
+    session = remote_mcp.session_of(tools["stepped"])
+    if (await session.client()).protocol_version != "2025-11-25":
+        pytest.skip("only 2025-11-25 sends progress over the call's own stream")
+    seen: list[tuple[float, float | None, str | None]] = []
+    record = _seeing(tmp_path, seen)
+    first = asyncio.Event()
+
+    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+        await record(done, total, message)
+        first.set()
+
+    create = TaskCall.create
+
+    async def create_then_replace(self: TaskCall, client: Any) -> dict[str, Any] | None:
+        out = await create(self, client)
+        async with asyncio.timeout(WAIT_S):
+            await first.wait()  # step 1 came as a notification over this session ...
+        await session.invalidate()  # ... which another call now replaces
+        return out
+
+    monkeypatch.setattr(TaskCall, "create", create_then_replace)
+    ctx = Context(call_id="c", tool_name="stepped", progress=on_progress)
+    async with asyncio.timeout(WAIT_S):
+        answer = await _call(tools["stepped"], {"steps": 3, "gate": str(tmp_path)}, ctx)
+    task_id = answer["result"]
+    assert [m for _, _, m in seen] == [f"{task_id} step {i} of 3" for i in (1, 2, 3)]
+
+
+async def test_a_step_told_by_a_poll_is_not_told_again_by_its_notification() -> None:
+    """On 2025-11-25 the first poll can overtake the first notification, both saying step 1."""
+    seen: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+        seen.append((done, total, message))
+
+    ctx = Context(call_id="c", tool_name="stepped", progress=on_progress)
+    call = TaskCall(
+        session=None,  # type: ignore[arg-type]  # no request is sent here
+        name="stepped",
+        arguments={},
+        ctx=ctx,
+        is_broken=lambda exc: False,
+        read_timeout_s=1.0,
+    )
+    await call._status("step 1")  # the poll's statusMessage ...
+    await call._progress(1, 3, "step 1")  # ... then the notification it overtook
+    await call._progress(2, 3, "step 2")
+    await call._progress(3, 3, "step 2")  # a repeated message with new progress is told
+    assert seen == [(1, None, "step 1"), (2, 3, "step 2"), (3, 3, "step 2")]
 
 
 async def test_other_tools_still_call_plainly(tools: dict[str, Tool]) -> None:

@@ -141,7 +141,9 @@ class TaskCall:
         self.task_id: str | None = None
         self.modern = False
         self._notified = False  # progress notifications arrived: statusMessage is not needed
+        self._stream: Client | None = None  # the session whose stream carries them (2025-11-25)
         self._last_message: str | None = None
+        self._last_by_poll = False  # the last step told came from a poll's statusMessage
         self._steps = 0
 
     def left(self) -> float | None:
@@ -169,6 +171,7 @@ class TaskCall:
                 params["_meta"] = {"progressToken": token}
                 self.session.progress_routes[token] = self._progress
                 self._token = token
+                self._stream = client
         job = asyncio.ensure_future(send(client, "tools/call", params, wait_s=self._timeout()))
         try:
             raw = await asyncio.shield(job)
@@ -199,15 +202,21 @@ class TaskCall:
             self.session.progress_routes.pop(token, None)
 
     async def _progress(self, progress: float, total: float | None, message: str | None) -> None:
+        """A progress notification. The first one may repeat the step a poll has just told
+        (a poll can overtake the notification it raced): that step is not told twice."""
+        echo = self._last_by_poll and message is not None and message == self._last_message
         self._notified = True
-        if self.ctx is not None:
+        self._last_by_poll = False
+        if self.ctx is not None and not echo:
             await self.ctx.report_progress(progress, total, message)
+        self._last_message = message  # nor does a reopened session's first poll tell it again
 
     async def _status(self, message: str | None) -> None:
         """A changed ``statusMessage``, as progress, unless notifications already carry it."""
         if message is None or message == self._last_message or self._notified:
             return
         self._last_message = message
+        self._last_by_poll = True
         self._steps += 1
         if self.ctx is not None:
             await self.ctx.report_progress(self._steps, None, message)
@@ -226,6 +235,11 @@ class TaskCall:
         reopened = 0
         while True:
             client = await self.session.client()
+            if client is not self._stream:
+                # 2025-11-25 progress rides the stream of the session the call was sent on; on
+                # any other (reopened here, or by another call sharing the session, even before
+                # the first poll) no notification comes: statusMessage takes over
+                self._notified = False
             try:
                 with request_scope() as scope:
                     return await self._follow(client)
@@ -249,8 +263,6 @@ class TaskCall:
                         details={"server": self.session.describe(), "task_id": self.task_id},
                     ) from exc
                 log.debug("following task %s over a reopened session: %r", self.task_id, exc)
-                # 2025-11-25 progress rides the old session's stream: statusMessage takes over
-                self._notified = False
 
     async def _follow(self, client: Client) -> dict[str, Any]:
         assert self.task_id is not None
