@@ -53,6 +53,7 @@ class Load:
         self.runs: collections.Counter[str] = collections.Counter()
         self.answers: collections.Counter[str] = collections.Counter()  # ok / error kind
         self.lost = 0
+        self.lost_how: list[str] = []  # each lost call: what it ended in, and when
         self.mismatched = 0  # a repeated key answered with another value than the first
         self.ok_at: list[tuple[float, float]] = []  # (started, answered) of each ok call
         self.stop = asyncio.Event()
@@ -64,8 +65,10 @@ class Load:
             res = await asyncio.wait_for(
                 self.box.call("charge", {"order": key}, idempotency_key=key), CALL_LIMIT_S
             )
-        except Exception:  # no answer at all (a hang or an exception out of call())
+        except Exception as exc:  # no answer at all (a hang or an exception out of call())
             self.lost += 1
+            took = time.monotonic() - started
+            self.lost_how.append(f"{key}: {type(exc).__name__} {exc!r:.200} after {took:.2f} s")
             return None
         self.answers["ok" if res.ok else (res.error.kind if res.error else "?")] += 1
         if res.ok:
@@ -137,7 +140,7 @@ async def test_primary_killed_mid_run_loses_and_duplicates_nothing(
         f"duplicated {duplicated}, wrong breaker/rate decisions {wrong}, "
         f"mismatched repeats {load.mismatched}"
     )
-    assert load.lost == 0
+    assert load.lost == 0, load.lost_how
     assert duplicated == 0, {k: n for k, n in load.runs.items() if n > 1}
     assert load.mismatched == 0
     assert wrong == 0, dict(load.answers)
