@@ -31,9 +31,9 @@ if TYPE_CHECKING:
 _ALIAS_DIALECTS = ("openai", "gemini", "mcp")
 _CALL_PREFIX = f"tw_{os.urandom(4).hex()}_"
 # Call ids are "<prefix><n>", n = 1000, 1001, ...: made a thousand at a time, as a block's
-# decimal prefix joined to each precomputed three-digit ending. An int's decimal text costs
-# ~1,500 instructions per call formatted one at a time, ~500 this way, and the hot path only
-# takes the next one from a list iterator (atomic under the GIL; a block emptied by two
+# decimal prefix joined to each precomputed three-digit ending. An id formatted one at a time
+# cost ~1,550 instructions per call, ~640 this way (callgrind, docs/benchmarks.md); the hot
+# path only takes the next one from a list iterator (atomic under the GIL; a block emptied by two
 # threads at once gets two fresh blocks, whose ids are still all distinct).
 _call_blocks = itertools.count(1)
 _ENDINGS = tuple(f"{i:03d}" for i in range(1000))

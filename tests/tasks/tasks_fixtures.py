@@ -35,12 +35,16 @@ async def store_fixture(
     if request.param == "memory":
         yield MemoryTaskStore()
         return
-    if request.param == "redis-cluster":  # 3 primaries + 3 replicas (tests/redis_nodes.py)
-        url = request.getfixturevalue("redis_cluster").url
-    else:
-        url = request.getfixturevalue("redis_url")
-    async with redis_task_store(url, redis_prefix) as store:
+    async with redis_task_store(redis_url_for(request), redis_prefix) as store:
         yield store
+
+
+def redis_url_for(request: pytest.FixtureRequest) -> str:
+    """The Redis a ``redis`` / ``redis-cluster`` fixture parameter names: the single server,
+    or the 3 primaries + 3 replicas of tests/redis_nodes.py."""
+    if request.param == "redis-cluster":
+        return str(request.getfixturevalue("redis_cluster").url)
+    return str(request.getfixturevalue("redis_url"))
 
 
 @contextlib.asynccontextmanager

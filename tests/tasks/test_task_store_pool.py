@@ -10,7 +10,7 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
-from tasks_fixtures import TEARDOWN_S, redis_prefix_fixture, redis_task_store  # noqa: F401
+from tasks_fixtures import TEARDOWN_S, redis_prefix_fixture, redis_task_store, redis_url_for  # noqa: F401
 
 from toolwire.state._base import BackendUnavailable
 from toolwire.state._tasks_redis import RedisTaskStore
@@ -26,12 +26,8 @@ QUEUED = 10  # claims at once: the last one waits about QUEUED * HOLD_S, twice P
 async def small_pool_fixture(
     request: pytest.FixtureRequest, redis_prefix: str
 ) -> AsyncIterator[RedisTaskStore]:
-    if request.param == "redis-cluster":
-        url = request.getfixturevalue("redis_cluster").url
-    else:
-        url = request.getfixturevalue("redis_url")
     async with redis_task_store(
-        url, redis_prefix, max_connections=1, timeout=POOL_TIMEOUT_S
+        redis_url_for(request), redis_prefix, max_connections=1, timeout=POOL_TIMEOUT_S
     ) as store:
         yield store
 
