@@ -223,10 +223,10 @@ class RedisCalls:
     is tried again, with a backoff of up to 0.2 s, for up to ``failover_wait`` seconds before
     it counts as an outage; while it is down, the probe after ``retry_interval`` is one try.
     A cluster client that reaches no node at all is an outage at once.
-    A try again may repeat a script the lost node ran (and replicated) before it died: that
-    never runs a call twice, as the claims it took are found taken (an idempotency key then
-    waits for its claim's lease, a cache fill goes uncached) and a rate-limit token may be
-    taken twice.
+    A try again may repeat a script the lost node ran (and replicated) before it died. That
+    never runs a call twice: the repeated step finds the fill lock and the pending idempotency
+    record it took as its own (they hold the call's owner id) and goes on with them, every
+    other call still finds them taken; a rate-limit token may be taken twice.
     """
 
     def __init__(

@@ -44,7 +44,8 @@ class Slot:
 
 
 def new_holder(owner: str) -> str:
-    """A name for one call's slot, unique across processes (the executor's owner id)."""
+    """A name for one call's claims and slot, unique across processes (the executor's owner
+    id and a count)."""
     return f"{owner}:{next(_holders)}"
 
 

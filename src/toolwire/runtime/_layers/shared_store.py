@@ -77,14 +77,14 @@ class SharedStore(Layer):
         )
 
     def _plan(
-        self, call: PreparedCall, ckey: str | None, ikey: str | None, holder: str
+        self, call: PreparedCall, ckey: str | None, ikey: str | None, owner: str, holder: str
     ) -> CallPlan:
         plan = self.plan
         policy = plan.policy
         rl = policy.rate_limit
         cache = policy.cache
         return CallPlan(
-            owner=self.services.owner,
+            owner=owner,
             lease=lease(call),
             cache_key=ckey,
             cache_ttl=cache.ttl if cache is not None else 0.0,
@@ -107,9 +107,13 @@ class SharedStore(Layer):
         services = self.services
         settler = services.settler
         br = self.plan.policy.breaker
-        holder = slots.new_holder(services.owner) if self.plan.policy.concurrency else ""
+        # This call's own name for its claims (fill lock, idempotency record, slot), unique
+        # across processes: a step the store ran but whose reply was lost is sent again and
+        # finds them as its own; no other call does (the executor's owner is every call's).
+        owner = slots.new_holder(services.owner)
+        holder = owner if self.plan.policy.concurrency else ""
         while True:
-            plan = self._plan(call, ckey, ikey, holder)
+            plan = self._plan(call, ckey, ikey, owner, holder)
             writes = settler.take()  # this executor's queued writes go first, same round trip
             try:
                 clr, transitions = await services.backend.admit_after(writes, plan)

@@ -59,13 +59,19 @@ if string.find(use, 'c', 1, true) then
   lk = key()
   local v = redis.call('GET', ck)
   if v then return {'cache_hit', v} end
-  if not redis.call('SET', lk, owner, 'NX', 'PX', lease) then return {'cache_busy'} end
+  -- a lock already this owner's: this step replayed after its reply was lost (see below)
+  if redis.call('GET', lk) ~= owner and not redis.call('SET', lk, owner, 'NX', 'PX', lease) then
+    return {'cache_busy'}
+  end
   locked = 1
 end
 if string.find(use, 'i', 1, true) then
   ik = key()
   local v = redis.call('GET', ik)
-  if v then
+  -- A record pending for this very owner is this step's own claim: the step ran, its reply
+  -- was lost (a primary that died after replicating it, a dropped connection) and the
+  -- backend sent it again. Waiting for that claim would wait out its whole lease.
+  if v and v ~= 'p:' .. owner then
     undo()
     if string.sub(v, 1, 2) == 'p:' then return {'idem_pending'} end
     return {'idem_done', string.sub(v, 3)}

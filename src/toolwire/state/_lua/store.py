@@ -18,9 +18,12 @@ return 0
 """
 
 # KEYS: cache key, lock key. ARGV: owner, lock ttl ms. Returns {1, value} or {0, locked}.
+# A lock (or, in IDEM_BEGIN, a pending record) already the owner's is its own claim: the
+# step ran before, and its reply was lost (a failover, a dropped connection).
 GET_OR_LOCK = """
 local v = redis.call('GET', KEYS[1])
 if v then return {1, v} end
+if redis.call('GET', KEYS[2]) == ARGV[1] then return {0, 1} end
 if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {0, 1} end
 return {0, 0}
 """
@@ -53,10 +56,11 @@ end
 return 0
 """
 
-# KEYS: record. ARGV: owner, ttl ms. Claims a new key, or reports the claim or the result.
+# KEYS: record. ARGV: owner, ttl ms. Claims a new key (or keeps the owner's own claim), or
+# reports another's claim or the result.
 IDEM_BEGIN = """
 local v = redis.call('GET', KEYS[1])
-if not v then
+if (not v) or v == 'p:' .. ARGV[1] then
   redis.call('SET', KEYS[1], 'p:' .. ARGV[1], 'PX', ARGV[2])
   return {'new'}
 end
